@@ -1,0 +1,110 @@
+import type { APIGatewayProxyEvent, APIGatewayProxyEventV2 } from 'aws-lambda';
+import type { CorsRequest } from '../core/request';
+
+/** An API Gateway proxy event: REST (payload v1) or HTTP API (payload v2). */
+export type ApiGatewayEvent = APIGatewayProxyEvent | APIGatewayProxyEventV2;
+
+export function isV2(event: ApiGatewayEvent): event is APIGatewayProxyEventV2 {
+  return (event as APIGatewayProxyEventV2).version === '2.0';
+}
+
+/**
+ * Reads one header case-insensitively. Payload v1 keeps the client's casing and
+ * may split a header over `multiValueHeaders` (which then holds every value);
+ * payload v2 lower-cases names and joins duplicates with commas. Several values
+ * are joined with ",", so two Origin lines become one malformed origin.
+ */
+export function readHeader(event: ApiGatewayEvent, lowerName: string): string | undefined {
+  const multi = (event as APIGatewayProxyEvent).multiValueHeaders;
+  if (multi && typeof multi === 'object') {
+    let joined: string | undefined;
+    for (const key in multi) {
+      if (key.length !== lowerName.length || key.toLowerCase() !== lowerName) continue;
+      const values = multi[key];
+      if (!Array.isArray(values)) continue;
+      for (const v of values) if (typeof v === 'string') joined = joined === undefined ? v : `${joined},${v}`;
+    }
+    if (joined !== undefined) return joined;
+  }
+  const headers = event.headers as Record<string, unknown> | null | undefined;
+  if (!headers || typeof headers !== 'object') return undefined;
+  let found: string | undefined;
+  for (const key in headers) {
+    if (key.length !== lowerName.length || key.toLowerCase() !== lowerName) continue;
+    const v = headers[key];
+    if (typeof v === 'string') found = found === undefined ? v : `${found},${v}`;
+  }
+  return found;
+}
+
+// Route templates are few and fixed per API: parse each once.
+const templateCache = new Map<string, Array<string | { param: string }>>();
+const TEMPLATE_CACHE_LIMIT = 1000;
+
+function templateParts(template: string): Array<string | { param: string }> {
+  let parts = templateCache.get(template);
+  if (!parts) {
+    parts = template.split('/').map((seg) => {
+      const m = /^\{([^{}+]+)\+?\}$/.exec(seg);
+      return m ? { param: m[1] as string } : seg;
+    });
+    if (templateCache.size < TEMPLATE_CACHE_LIMIT) templateCache.set(template, parts);
+  }
+  return parts;
+}
+
+/**
+ * The request's path relative to the API root, rebuilt from the matched route
+ * template and the path parameters (`/{proxy+}` + `proxy=products/42`, or
+ * `/products/{id}` + `id=42`). Never `path`/`rawPath`, which carry stages and
+ * custom-domain base paths, except for an HTTP API `$default` route, where the
+ * named stage is stripped from `rawPath`.
+ */
+export function routePath(event: ApiGatewayEvent): string {
+  let template: string | undefined;
+  if (isV2(event)) {
+    const routeKey = typeof event.routeKey === 'string' ? event.routeKey : '';
+    const space = routeKey.indexOf(' ');
+    template = space >= 0 ? routeKey.slice(space + 1) : undefined;
+    if (template === undefined) {
+      const raw = typeof event.rawPath === 'string' ? event.rawPath : '/';
+      const stage = event.requestContext?.stage;
+      return stage && stage !== '$default' && raw.startsWith(`/${stage}/`) ? raw.slice(stage.length + 1) : stage && raw === `/${stage}` ? '/' : raw;
+    }
+  } else {
+    template = typeof event.resource === 'string' ? event.resource : undefined;
+  }
+  const params = (event.pathParameters ?? {}) as Record<string, unknown>;
+  if (template === undefined || template === '' ) {
+    const proxy = params.proxy;
+    return typeof proxy === 'string' && proxy !== '' ? `/${proxy}` : '/';
+  }
+  if (template === '/') return '/';
+  const parts = templateParts(template);
+  let path = '';
+  for (let i = 1; i < parts.length; i++) {
+    const part = parts[i] as string | { param: string };
+    if (typeof part === 'string') path += `/${part}`;
+    else {
+      const value = params[part.param];
+      path += `/${typeof value === 'string' ? value : ''}`;
+    }
+  }
+  return path === '' ? '/' : path;
+}
+
+function requestMethod(event: ApiGatewayEvent): string {
+  const m = isV2(event) ? event.requestContext?.http?.method : event.httpMethod;
+  return typeof m === 'string' ? m : '';
+}
+
+/** Turns an API Gateway event into the engine's request. Never throws on odd events. */
+export function corsRequestFromEvent(event: ApiGatewayEvent): CorsRequest {
+  return {
+    method: requestMethod(event),
+    path: routePath(event),
+    origin: readHeader(event, 'origin'),
+    requestMethod: readHeader(event, 'access-control-request-method'),
+    requestHeaders: readHeader(event, 'access-control-request-headers'),
+  };
+}

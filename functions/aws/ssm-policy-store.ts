@@ -1,0 +1,185 @@
+import { GetParametersByPathCommand, SSMClient, type Parameter } from '@aws-sdk/client-ssm';
+import { formatProblem } from '../core/problems';
+import { compilePolicySet, type PolicyEntry, type PolicySet } from '../core/policy-set';
+import type { StoreConfig } from './config';
+import type { Logger } from './logger';
+
+/** Options of {@link SsmPolicyStore}; every field but the config has a production default. */
+export interface PolicyStoreOptions {
+  readonly config: StoreConfig;
+  readonly logger: Logger;
+  /** Default: one client per container from {@link createSsmClient}. */
+  readonly client?: Pick<SSMClient, 'send'>;
+  /** Clock in ms. Default: `Date.now`. */
+  readonly now?: () => number;
+  /** Uniform [0, 1). Default: `Math.random`. Spreads refreshes of a fleet apart. */
+  readonly random?: () => number;
+}
+
+/** Upper bound on pages per refresh: 10,000 parameters (the Standard tier's regional limit) at 10 a page. */
+const MAX_PAGES = 1000;
+/** Refreshes are scheduled between 90% and 100% of the TTL so that containers started together do not refresh together. */
+const TTL_JITTER = 0.1;
+/** Retry after a failed refresh: 1 s doubling, capped at the TTL, with full jitter above half. */
+const RETRY_BASE_MS = 1000;
+
+export class PolicyLoadError extends Error {
+  override readonly name = 'PolicyLoadError';
+}
+
+/**
+ * Creates the SSM client once per container. Timeouts are explicit because the
+ * SDK's are off by default: a hung connection must cost at most the budget.
+ * The endpoint comes from the standard `AWS_ENDPOINT_URL_SSM`.
+ */
+export function createSsmClient(loadBudgetMs: number): SSMClient {
+  return new SSMClient({
+    maxAttempts: 3,
+    requestHandler: {
+      connectionTimeout: Math.max(100, Math.floor(loadBudgetMs / 4)),
+      requestTimeout: Math.max(200, Math.floor(loadBudgetMs / 2)),
+      throwOnRequestTimeout: true,
+    },
+  });
+}
+
+export interface PolicyStoreStats {
+  /** GetParametersByPath calls made (pages). */
+  ssmCalls: number;
+  refreshes: number;
+  failedRefreshes: number;
+}
+
+/**
+ * The policies under one Parameter Store path, loaded with GetParametersByPath,
+ * compiled, and cached for the TTL. Refreshes happen inline when the cache is
+ * stale (Lambda freezes after a response, so no background timers), never more
+ * than one at a time, and always within the load budget. A failed refresh keeps
+ * the last good set and retries with backoff; with nothing ever loaded the
+ * store has no set and callers deny (fail closed).
+ */
+export class SsmPolicyStore {
+  readonly stats: PolicyStoreStats = { ssmCalls: 0, refreshes: 0, failedRefreshes: 0 };
+  private set: PolicySet | undefined;
+  private nextRefreshAt = 0;
+  private failures = 0;
+  private inflight: Promise<void> | undefined;
+  private client: Pick<SSMClient, 'send'> | undefined;
+  private loggedProblems = new Set<string>();
+  private readonly now: () => number;
+  private readonly random: () => number;
+
+  constructor(private readonly options: PolicyStoreOptions) {
+    this.client = options.client;
+    this.now = options.now ?? Date.now;
+    this.random = options.random ?? Math.random;
+  }
+
+  /** The current policy set, refreshed first if stale; undefined if none could ever be loaded. */
+  async current(): Promise<PolicySet | undefined> {
+    if (this.now() >= this.nextRefreshAt) {
+      this.inflight ??= this.refresh().finally(() => {
+        this.inflight = undefined;
+      });
+      await this.inflight;
+    }
+    return this.set;
+  }
+
+  /** The set as it is now, without refreshing. */
+  peek(): PolicySet | undefined {
+    return this.set;
+  }
+
+  private async refresh(): Promise<void> {
+    const { config, logger } = this.options;
+    const started = this.now();
+    this.stats.refreshes++;
+    try {
+      const entries = await this.loadWithinBudget();
+      const set = compilePolicySet(entries, this.set);
+      this.logProblems(set);
+      this.set = set;
+      this.failures = 0;
+      const ttlMs = config.ttlSeconds * 1000;
+      this.nextRefreshAt = this.now() + ttlMs * (1 - TTL_JITTER * this.random());
+      logger.debug('policies loaded', { policyPath: config.policyPath, parameters: entries.length, policies: set.policies.size, routes: set.table.size, problems: set.problems.length, ms: this.now() - started });
+    } catch (err) {
+      this.stats.failedRefreshes++;
+      this.failures++;
+      const backoff = Math.min(config.ttlSeconds * 1000, RETRY_BASE_MS * 2 ** (this.failures - 1));
+      const delay = backoff / 2 + (backoff / 2) * this.random();
+      this.nextRefreshAt = this.now() + delay;
+      logger.error(this.set ? 'policy refresh failed; serving the last good policies' : 'policy load failed; denying every preflight until policies load', {
+        policyPath: config.policyPath,
+        error: err,
+        consecutiveFailures: this.failures,
+        retryInMs: Math.round(delay),
+        ms: this.now() - started,
+      });
+    }
+  }
+
+  /** Loads every page, aborting the whole refresh when the budget runs out. */
+  private async loadWithinBudget(): Promise<PolicyEntry[]> {
+    const { loadBudgetMs, policyPath } = this.options.config;
+    const controller = new AbortController();
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        controller.abort();
+        reject(new PolicyLoadError(`loading ${policyPath} took longer than the ${loadBudgetMs} ms budget`));
+      }, loadBudgetMs);
+    });
+    try {
+      return await Promise.race([this.loadAll(controller.signal), deadline]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private async loadAll(signal: AbortSignal): Promise<PolicyEntry[]> {
+    const { policyPath, loadBudgetMs } = this.options.config;
+    this.client ??= createSsmClient(loadBudgetMs);
+    const entries: PolicyEntry[] = [];
+    let nextToken: string | undefined;
+    let pages = 0;
+    do {
+      if (++pages > MAX_PAGES) throw new PolicyLoadError(`more than ${MAX_PAGES} pages under ${policyPath}`);
+      this.stats.ssmCalls++;
+      const page = await this.client.send(
+        new GetParametersByPathCommand({ Path: policyPath, Recursive: true, MaxResults: 10, WithDecryption: false, NextToken: nextToken }),
+        { abortSignal: signal },
+      );
+      for (const p of page.Parameters ?? []) entries.push(toEntry(p));
+      nextToken = page.NextToken;
+    } while (nextToken);
+    return entries;
+  }
+
+  /** Logs each problem once, when it first appears, not on every refresh. */
+  private logProblems(set: PolicySet): void {
+    const current = new Set<string>();
+    for (const problem of set.problems) {
+      const line = formatProblem(problem);
+      current.add(line);
+      if (this.loggedProblems.has(line)) continue;
+      this.options.logger.warn('policy rejected', {
+        policyPath: this.options.config.policyPath,
+        parameter: problem.source,
+        field: problem.field,
+        value: problem.value,
+        reason: problem.reason,
+        status: set.status.get(problem.source),
+        problem: line,
+      });
+    }
+    this.loggedProblems = current;
+  }
+}
+
+function toEntry(p: Parameter): PolicyEntry {
+  // The type travels along: a SecureString's value is ciphertext here, and a
+  // StringList is split on commas by other tools, so only String is a policy.
+  return { source: p.Name ?? '(unnamed)', value: p.Value ?? '', type: p.Type ?? 'String' };
+}

@@ -1,0 +1,181 @@
+import { getPublicSuffix } from 'tldts';
+
+/**
+ * Origin patterns (policy side) and serialized origins (request side).
+ *
+ * A pattern is compiled once into sets keyed by strings the hot path can build
+ * from a request origin with a few slices, so matching is a handful of hash
+ * lookups whatever the number of patterns.
+ */
+
+/** One parsed `allowOrigins` entry. */
+export type OriginPattern =
+  | { kind: 'any' }
+  | { kind: 'exact'; scheme: Scheme; host: string; port: string } // port '' = scheme default
+  | { kind: 'anyPort'; scheme: Scheme; host: string }
+  | { kind: 'subdomains'; scheme: Scheme; base: string; port: string | '*' };
+
+export type Scheme = 'http' | 'https';
+
+const DEFAULT_PORT: Record<Scheme, string> = { http: '80', https: '443' };
+
+/** Result of parsing a pattern: the pattern, or the reason it is refused. */
+export type OriginPatternResult = { ok: true; pattern: OriginPattern } | { ok: false; reason: string };
+
+const DNS_LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
+const IPV4 = /^(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?:\.(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
+const IPV6 = /^\[[0-9a-f:.]+\]$/;
+
+function hostProblem(host: string): string | undefined {
+  if (host === '') return 'has no host';
+  if (IPV6.test(host)) return host.includes(':') ? undefined : 'is not a valid IPv6 address';
+  if (IPV4.test(host)) return undefined;
+  if (host.length > 253) return 'has a host longer than 253 characters';
+  for (const label of host.split('.')) {
+    if (label === '') return 'has an empty label in its host (two dots, or a leading or trailing dot)';
+    if (!DNS_LABEL.test(label)) return `has an invalid host label "${label}" (letters, digits and inner hyphens only; write internationalized names in punycode, xn--...)`;
+  }
+  if (/^[0-9.]+$/.test(host)) return 'is not a valid IPv4 address';
+  return undefined;
+}
+
+/** Loopback hosts, where plain http is not an eavesdropping risk. */
+export function isLoopbackHost(host: string): boolean {
+  return host === 'localhost' || host.endsWith('.localhost') || host === '[::1]' || /^127(?:\.\d{1,3}){3}$/.test(host);
+}
+
+/**
+ * Parses one `allowOrigins` entry. Pure and strict: an origin must be written
+ * exactly as a browser serializes it, so that matching can be byte equality.
+ */
+export function parseOriginPattern(raw: string): OriginPatternResult {
+  const fail = (reason: string): OriginPatternResult => ({ ok: false, reason });
+  if (raw === '*') return { ok: true, pattern: { kind: 'any' } };
+  if (raw === '') return fail('is empty');
+  if (/\s/.test(raw)) return fail('contains whitespace; browsers never send it');
+  if (raw === 'null') return fail('the "null" origin is sent by sandboxed iframes, file: pages and redirects, so any site can produce it; it can never be allowed');
+  const schemeEnd = raw.indexOf('://');
+  if (schemeEnd < 0) {
+    if (raw.toLowerCase().startsWith('file:')) return fail('file: origins are serialized as "null" by browsers and cannot be allowed');
+    return fail('must be scheme://host[:port], for example https://app.example.com');
+  }
+  const scheme = raw.slice(0, schemeEnd);
+  if (scheme !== scheme.toLowerCase()) return fail('contains upper case; browsers serialize origins in lower case');
+  if (scheme === 'file') return fail('file: origins are serialized as "null" by browsers and cannot be allowed');
+  if (scheme !== 'http' && scheme !== 'https') return fail(`unsupported scheme "${scheme}"; only http and https origins can be allowed`);
+  let rest = raw.slice(schemeEnd + 3);
+  if (rest !== rest.toLowerCase()) return fail('contains upper case; browsers serialize origins in lower case');
+  if (rest.includes('@')) return fail('contains userinfo (user@); an origin has none');
+  const cut = rest.search(/[/?#]/);
+  if (cut >= 0) {
+    const what = rest[cut] === '/' ? (rest.slice(cut) === '/' ? 'a trailing slash' : 'a path') : rest[cut] === '?' ? 'a query' : 'a fragment';
+    return fail(`has ${what}; an origin is only scheme://host[:port]`);
+  }
+  // Split host and port; IPv6 hosts are bracketed and contain colons.
+  let host = rest;
+  let port: string | undefined;
+  const portSep = rest.startsWith('[') ? rest.indexOf(']:') + 1 : rest.lastIndexOf(':');
+  if (portSep > 0) {
+    host = rest.slice(0, portSep);
+    port = rest.slice(portSep + 1);
+  }
+  if (port !== undefined && port !== '*') {
+    if (!/^[0-9]+$/.test(port) || port.startsWith('0') || Number(port) < 1 || Number(port) > 65535) return fail(`has an invalid port "${port}" (1-65535, no leading zeros, or * for any port)`);
+    if (port === DEFAULT_PORT[scheme]) return fail(`has the default port :${port}, which browsers never send; write ${scheme}://${host}`);
+  }
+  if (host.startsWith('*.')) {
+    const base = host.slice(2);
+    if (base.includes('*')) return fail('has a wildcard that is not the single leading "*." label');
+    const problem = hostProblem(base);
+    if (problem) return fail(problem);
+    if (IPV4.test(base) || IPV6.test(base)) return fail('has a wildcard over an IP address');
+    if (base !== 'localhost' && getPublicSuffix(base, { allowPrivateDomains: true }) === base) {
+      return fail(`has a wildcard over the public suffix "${base}", which would allow sites anyone can register`);
+    }
+    return { ok: true, pattern: { kind: 'subdomains', scheme, base, port: port ?? '' } };
+  }
+  if (host.includes('*')) return fail('has a wildcard that is not the single leading "*." label (for example https://*.example.com)');
+  const problem = hostProblem(host);
+  if (problem) return fail(problem);
+  if (port === '*') return { ok: true, pattern: { kind: 'anyPort', scheme, host } };
+  return { ok: true, pattern: { kind: 'exact', scheme, host, port: port ?? '' } };
+}
+
+/** The host of a pattern, for checks such as the insecure-origin rule. */
+export function patternHost(p: OriginPattern): string | undefined {
+  return p.kind === 'any' ? undefined : p.kind === 'subdomains' ? p.base : p.host;
+}
+
+/** Strict shape of a serialized origin as browsers send it. */
+const REQUEST_ORIGIN = /^(https?):\/\/([a-z0-9.-]+|\[[0-9a-f:.]+\])(?::([1-9][0-9]{0,4}))?$/;
+const MAX_ORIGIN_LENGTH = 300;
+
+/** A request's origin split into parts; undefined when it is not a serialized http(s) origin. */
+export interface RequestOrigin {
+  readonly origin: string;
+  readonly scheme: string;
+  readonly host: string;
+  readonly port: string;
+}
+
+export function parseRequestOrigin(origin: string): RequestOrigin | undefined {
+  if (origin.length > MAX_ORIGIN_LENGTH) return undefined;
+  const m = REQUEST_ORIGIN.exec(origin);
+  if (!m) return undefined;
+  const scheme = m[1] as Scheme;
+  const host = m[2] as string;
+  const port = m[3] ?? '';
+  if (port !== '' && (Number(port) > 65535 || port === DEFAULT_PORT[scheme])) return undefined;
+  if (host.startsWith('.') || host.endsWith('.') || host.includes('..')) return undefined;
+  return { origin, scheme, host, port };
+}
+
+/**
+ * The compiled `allowOrigins` of one policy. Every key is built at load time;
+ * `matches` only slices the request origin and looks keys up.
+ */
+export class OriginMatcher {
+  readonly allowsAny: boolean;
+  private readonly exact = new Set<string>();
+  private readonly anyPort = new Set<string>();
+  // keys "scheme://.base:port" and "scheme://.base:*"
+  private readonly subdomains = new Set<string>();
+  private readonly hasSubdomains: boolean;
+
+  constructor(patterns: readonly OriginPattern[]) {
+    let any = false;
+    for (const p of patterns) {
+      switch (p.kind) {
+        case 'any':
+          any = true;
+          break;
+        case 'exact':
+          this.exact.add(`${p.scheme}://${p.host}${p.port ? `:${p.port}` : ''}`);
+          break;
+        case 'anyPort':
+          this.anyPort.add(`${p.scheme}://${p.host}`);
+          break;
+        case 'subdomains':
+          this.subdomains.add(`${p.scheme}://.${p.base}:${p.port}`);
+          break;
+      }
+    }
+    this.allowsAny = any;
+    this.hasSubdomains = this.subdomains.size > 0;
+  }
+
+  /** True when the exact, already-parsed request origin is allowed. */
+  matches(o: RequestOrigin): boolean {
+    if (this.allowsAny || this.exact.has(o.origin)) return true;
+    const schemeHost = `${o.scheme}://${o.host}`;
+    if (this.anyPort.has(schemeHost)) return true;
+    if (!this.hasSubdomains || o.host.startsWith('[')) return false;
+    // Try each proper parent domain: a.b.example.com -> .b.example.com, .example.com, .com
+    const prefix = `${o.scheme}://`;
+    for (let dot = o.host.indexOf('.'); dot > 0; dot = o.host.indexOf('.', dot + 1)) {
+      const suffix = o.host.slice(dot);
+      if (this.subdomains.has(`${prefix}${suffix}:${o.port}`) || this.subdomains.has(`${prefix}${suffix}:*`)) return true;
+    }
+    return false;
+  }
+}

@@ -1,0 +1,80 @@
+import { parseRequestOrigin } from './origin';
+import type { CompiledPolicy } from './policy';
+import type { PolicySet } from './policy-set';
+import { parseRequestHeaderList, type CorsRequest } from './request';
+import { isToken } from './tokens';
+
+/** Why a preflight was denied. Stable codes: operators search logs for them. */
+export type DenyReason =
+  | 'no_policies_loaded'
+  | 'no_route_policy'
+  | 'origin_malformed'
+  | 'origin_not_allowed'
+  | 'method_malformed'
+  | 'method_not_allowed'
+  | 'headers_malformed'
+  | 'header_not_allowed';
+
+export type PreflightDecision =
+  /** OPTIONS without both `Origin` and `Access-Control-Request-Method`: not a CORS preflight. */
+  | { readonly kind: 'not-preflight' }
+  | { readonly kind: 'allowed'; readonly policy: CompiledPolicy; readonly headers: Record<string, string> }
+  | { readonly kind: 'denied'; readonly reason: DenyReason; readonly detail: string; readonly policy?: CompiledPolicy };
+
+/** Every preflight answer depends on these request headers, allowed or not. */
+export const PREFLIGHT_VARY = 'Origin, Access-Control-Request-Method, Access-Control-Request-Headers';
+
+// One small function per response header, computed from precomputed strings.
+function allowOrigin(policy: CompiledPolicy, origin: string): string {
+  return policy.anyOrigin && !policy.allowCredentials ? '*' : origin;
+}
+
+function preflightHeaders(policy: CompiledPolicy, origin: string): Record<string, string> {
+  // A fresh object per answer: callers may mutate it, and nothing may leak between requests.
+  const headers: Record<string, string> = {
+    'Access-Control-Allow-Origin': allowOrigin(policy, origin),
+    'Access-Control-Allow-Methods': policy.values.allowMethods,
+    'Access-Control-Max-Age': policy.values.maxAge,
+    Vary: PREFLIGHT_VARY,
+  };
+  if (policy.allowCredentials) headers['Access-Control-Allow-Credentials'] = 'true';
+  if (policy.values.allowHeaders !== undefined) headers['Access-Control-Allow-Headers'] = policy.values.allowHeaders;
+  return headers;
+}
+
+/** True when the policy allows this request header name (lower case). `*` never covers `authorization`. */
+export function allowsHeader(policy: CompiledPolicy, name: string): boolean {
+  if (policy.headers.has(name)) return true;
+  return policy.anyHeader && name !== 'authorization';
+}
+
+/** True when the policy allows this method, byte-exact. */
+export function allowsMethod(policy: CompiledPolicy, method: string): boolean {
+  return policy.methods.has(method) || (policy.anyMethod && isToken(method));
+}
+
+/**
+ * Decides a preflight. Pure: the same set and request always give the same
+ * answer. `set` is undefined when no policies could ever be loaded (fail closed).
+ */
+export function decidePreflight(set: PolicySet | undefined, request: CorsRequest): PreflightDecision {
+  const { origin, requestMethod } = request;
+  if (origin === undefined || requestMethod === undefined) return { kind: 'not-preflight' };
+  if (!set) return { kind: 'denied', reason: 'no_policies_loaded', detail: 'no policies could be loaded from the policy store yet' };
+  const policy = set.table.match(request.path);
+  if (!policy) return { kind: 'denied', reason: 'no_route_policy', detail: `no policy has a route matching ${request.path}` };
+  const parsedOrigin = parseRequestOrigin(origin);
+  if (!parsedOrigin) return { kind: 'denied', reason: 'origin_malformed', detail: 'Origin is not a single serialized http(s) origin', policy };
+  if (!policy.origins.matches(parsedOrigin)) return { kind: 'denied', reason: 'origin_not_allowed', detail: `origin is not in allowOrigins`, policy };
+  if (!isToken(requestMethod)) return { kind: 'denied', reason: 'method_malformed', detail: 'Access-Control-Request-Method is not a method token', policy };
+  if (!allowsMethod(policy, requestMethod)) return { kind: 'denied', reason: 'method_not_allowed', detail: `method ${requestMethod} is not in allowMethods (matching is case-sensitive)`, policy };
+  const list = parseRequestHeaderList(request.requestHeaders);
+  if (!list.ok) return { kind: 'denied', reason: 'headers_malformed', detail: `Access-Control-Request-Headers is ${list.reason}`, policy };
+  for (const name of list.names) {
+    if (!allowsHeader(policy, name)) {
+      const why = name === 'authorization' && policy.anyHeader ? ' ("*" never covers authorization; list it)' : '';
+      return { kind: 'denied', reason: 'header_not_allowed', detail: `header ${name} is not in allowHeaders${why}`, policy };
+    }
+  }
+  return { kind: 'allowed', policy, headers: preflightHeaders(policy, origin) };
+}

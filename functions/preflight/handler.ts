@@ -1,0 +1,73 @@
+import type { APIGatewayProxyResult, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import { PREFLIGHT_VARY, decidePreflight, type PreflightDecision } from '../core/preflight';
+import type { PolicySet } from '../core/policy-set';
+import type { CorsRequest } from '../core/request';
+import { defaultStore } from '../aws/default-store';
+import { corsRequestFromEvent, type ApiGatewayEvent } from '../aws/event';
+import type { Logger } from '../aws/logger';
+
+/** What the preflight function returns: valid for payload v1 and v2, every header value a string. */
+export type PreflightResult = APIGatewayProxyResult & APIGatewayProxyStructuredResultV2 & { statusCode: number; headers: Record<string, string>; body: string };
+
+/** `CORS_DEBUG=true` adds the deny reason to denied responses (visible in the browser's network panel). */
+const debug = process.env.CORS_DEBUG === 'true';
+
+function respond(statusCode: number, headers: Record<string, string>): PreflightResult {
+  return { statusCode, headers, body: '' };
+}
+
+function denied(reason: string, detail: string): PreflightResult {
+  const headers: Record<string, string> = { Vary: PREFLIGHT_VARY };
+  if (debug) headers['X-Cors-Deny-Reason'] = `${reason}: ${detail}`;
+  return respond(403, headers);
+}
+
+function logDenial(logger: Logger, request: CorsRequest, decision: Extract<PreflightDecision, { kind: 'denied' }>, requestId: string | undefined): void {
+  logger.info('preflight denied', {
+    reason: decision.reason,
+    detail: decision.detail,
+    path: request.path,
+    route: decision.policy?.document.route,
+    policy: decision.policy?.source,
+    origin: request.origin,
+    method: request.requestMethod,
+    requestHeaders: request.requestHeaders,
+    requestId,
+  });
+}
+
+/**
+ * Answers CORS preflights for `OPTIONS /{proxy+}` and `OPTIONS /`.
+ *
+ * - Preflight allowed: 204 with the route's full allowed methods and headers.
+ * - Preflight denied: 403 with no `Access-Control-*` header and one log line with the reason.
+ * - OPTIONS that is not a preflight (no `Origin` or no `Access-Control-Request-Method`):
+ *   204 with `Vary` only; no policy is consulted.
+ * - Never throws: an unexpected error is logged and answered as a denial (fail closed).
+ */
+export async function handler(event: ApiGatewayEvent, context?: Pick<Context, 'awsRequestId'>): Promise<PreflightResult> {
+  const runtime = defaultStore('cors-preflight');
+  const requestId = context?.awsRequestId;
+  let request: CorsRequest | undefined;
+  try {
+    request = corsRequestFromEvent(event ?? ({} as ApiGatewayEvent));
+    if (request.origin === undefined || request.requestMethod === undefined) {
+      runtime.logger.debug('not a preflight', { path: request.path, origin: request.origin, requestId });
+      return respond(204, { Vary: PREFLIGHT_VARY });
+    }
+    let set: PolicySet | undefined;
+    if (runtime.ok) set = await runtime.store.current();
+    else runtime.logger.error('configuration error; denying every preflight', { error: runtime.error, requestId });
+    const decision = decidePreflight(set, request);
+    if (decision.kind === 'allowed') {
+      runtime.logger.debug('preflight allowed', { path: request.path, policy: decision.policy.source, origin: request.origin, method: request.requestMethod, requestId });
+      return respond(204, decision.headers);
+    }
+    if (decision.kind === 'not-preflight') return respond(204, { Vary: PREFLIGHT_VARY });
+    logDenial(runtime.logger, request, decision, requestId);
+    return denied(decision.reason, decision.detail);
+  } catch (error) {
+    runtime.logger.error('unexpected error; denying', { error, path: request?.path, origin: request?.origin, requestId });
+    return denied('internal_error', 'unexpected error, see the function logs');
+  }
+}
