@@ -9,7 +9,8 @@
 // --outdir is only valid together with a single --only target; the target's
 // files are then written directly under DIR (the layout SAM expects).
 import { build } from 'esbuild';
-import { mkdir, rm, writeFile, copyFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -45,22 +46,25 @@ const targets = {
       await build({ ...lambdaDefaults, entryPoints: [join(root, 'functions/layer/index.ts')], outfile: join(pkgDir, 'index.js') });
       // ESM entry re-exports the CommonJS one, so `import` and `require` share one
       // module instance (one policy cache per process, not two).
-      await writeFile(
-        join(pkgDir, 'index.mjs'),
-        "import cjs from './index.js';\nexport const { withCors, corsHeaders, createCors, getPolicyStore } = cjs;\nexport default cjs;\n",
+      await writeFile(join(pkgDir, 'index.mjs'), "import cjs from './index.js';\nexport const { withCors, corsHeaders } = cjs;\nexport default cjs;\n");
+      // Declarations come from the sources themselves, so they cannot drift.
+      const tsc = spawnSync(
+        process.execPath,
+        [join(root, 'node_modules/typescript/bin/tsc'), '--ignoreConfig', '--declaration', '--emitDeclarationOnly', '--outDir', join(pkgDir, 'types'), '--rootDir', join(root, 'functions'),
+          join(root, 'functions/layer/index.ts'), '--skipLibCheck', '--strict', '--target', 'es2023', '--module', 'preserve', '--moduleResolution', 'bundler', '--types', 'node'],
+        { stdio: 'inherit' },
       );
-      const typesSrc = join(root, 'functions/layer/index.d.ts');
-      if (existsSync(typesSrc)) await copyFile(typesSrc, join(pkgDir, 'index.d.ts'));
+      if (tsc.status !== 0) throw new Error('declarations for the layer failed to build');
       await writeFile(
         join(pkgDir, 'package.json'),
         JSON.stringify(
           {
             name: LAYER_PACKAGE,
-            version: JSON.parse(await (await import('node:fs/promises')).readFile(join(root, 'package.json'), 'utf8')).version,
+            version: JSON.parse(await readFile(join(root, 'package.json'), 'utf8')).version,
             description: 'CORS headers for API Gateway actual responses, from the same Parameter Store policies as the preflight function.',
             main: 'index.js',
-            types: 'index.d.ts',
-            exports: { '.': { types: './index.d.ts', import: './index.mjs', require: './index.js' } },
+            types: 'types/layer/index.d.ts',
+            exports: { '.': { types: './types/layer/index.d.ts', import: './index.mjs', require: './index.js' } },
           },
           null,
           2,

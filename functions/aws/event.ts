@@ -93,7 +93,8 @@ export function routePath(event: ApiGatewayEvent): string {
   return path === '' ? '/' : path;
 }
 
-function requestMethod(event: ApiGatewayEvent): string {
+/** The request's own HTTP method. */
+export function requestMethod(event: ApiGatewayEvent): string {
   const m = isV2(event) ? event.requestContext?.http?.method : event.httpMethod;
   return typeof m === 'string' ? m : '';
 }

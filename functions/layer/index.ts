@@ -1,0 +1,159 @@
+import type { APIGatewayProxyEvent, APIGatewayProxyEventV2, APIGatewayProxyResult, APIGatewayProxyResultV2, Context } from 'aws-lambda';
+import { actualResponseHeaders } from '../core/actual';
+import type { PolicySet } from '../core/policy-set';
+import { defaultStore } from '../aws/default-store';
+import { isV2, readHeader, requestMethod, routePath, type ApiGatewayEvent } from '../aws/event';
+import type { Logger } from '../aws/logger';
+
+/** Where the policies come from: anything with the store's `current()`. */
+export interface PolicySource {
+  current(): Promise<PolicySet | undefined>;
+}
+
+/** Options of {@link withCors} and {@link corsHeaders}. */
+export interface CorsOptions {
+  /**
+   * The policies to apply. Default: the container's store, configured like the
+   * preflight function from `CORS_POLICY_PATH`, `CORS_POLICY_TTL_SECONDS` and
+   * `CORS_POLICY_LOAD_BUDGET_MS`, created on first use and shared by every call.
+   */
+  readonly source?: PolicySource;
+}
+
+type AnyResult = APIGatewayProxyResult | APIGatewayProxyResultV2 | undefined | null;
+/** An async API Gateway handler (payload v1 or v2). Callback-style handlers are not supported (nodejs24.x dropped them too). */
+export type ApiHandler<TEvent extends ApiGatewayEvent, TResult extends AnyResult> = (event: TEvent, context: Context) => Promise<TResult>;
+
+const SERVICE = 'cors-layer';
+
+function resolveSource(options: CorsOptions | undefined): { source?: PolicySource; logger?: Logger } {
+  if (options?.source) return { source: options.source };
+  const runtime = defaultStore(SERVICE);
+  if (runtime.ok) return { source: runtime.store, logger: runtime.logger };
+  runtime.logger.error('configuration error; responses get no CORS headers', { error: runtime.error });
+  return { logger: runtime.logger };
+}
+
+/** Never rejects: a Parameter Store outage must not turn a working response into an error. */
+async function loadSet(source: PolicySource | undefined, logger: Logger | undefined): Promise<PolicySet | undefined> {
+  if (!source) return undefined;
+  try {
+    return await source.current();
+  } catch (error) {
+    logger?.error('policies unavailable; responding without CORS headers', { error });
+    return undefined;
+  }
+}
+
+function headersFor(event: ApiGatewayEvent, set: PolicySet | undefined): Record<string, string> {
+  return actualResponseHeaders(set, { method: requestMethod(event), path: routePath(event), origin: readHeader(event, 'origin') }).headers;
+}
+
+/**
+ * The CORS headers for the actual response to `event`: `Vary: Origin` always;
+ * `Access-Control-Allow-Origin` (and `-Allow-Credentials`, `-Expose-Headers`
+ * as the policy says) when the route's policy allows the origin and method.
+ * Resolves without Access-Control headers when policies cannot be loaded.
+ *
+ * @example
+ * const headers = await corsHeaders(event);
+ * return { statusCode: 200, headers: { ...headers, 'content-type': 'application/json' }, body };
+ */
+export async function corsHeaders(event: APIGatewayProxyEvent | APIGatewayProxyEventV2, options?: CorsOptions): Promise<Record<string, string>> {
+  const { source, logger } = resolveSource(options);
+  return headersFor(event, await loadSet(source, logger));
+}
+
+const isCorsHeader = (lower: string): boolean => lower.startsWith('access-control-');
+
+/** Splits a `Vary` value into field names. */
+function varyTokens(value: unknown): string[] {
+  if (Array.isArray(value)) return value.flatMap(varyTokens);
+  if (typeof value !== 'string' && typeof value !== 'number') return [];
+  return String(value)
+    .split(',')
+    .map((t) => t.trim())
+    .filter(Boolean);
+}
+
+/** `Vary` of the handler merged with ours, without duplicates (case-insensitive); `*` absorbs everything. */
+function mergeVary(existing: string[], ours: string): string {
+  const seen = new Set<string>();
+  const out: string[] = [];
+  for (const token of [...existing, ...varyTokens(ours)]) {
+    const key = token.toLowerCase();
+    if (key === '*') return '*';
+    if (seen.has(key)) continue;
+    seen.add(key);
+    out.push(token);
+  }
+  return out.join(', ');
+}
+
+/**
+ * Applies `cors` to a structured result. The policy is the source of truth:
+ * any `Access-Control-*` header the handler set is removed (and replaced when
+ * the origin is allowed). `Vary` is merged. Every other header is kept as is.
+ */
+function applyHeaders<T extends { headers?: Record<string, unknown>; multiValueHeaders?: Record<string, unknown[]> }>(result: T, cors: Record<string, string>, logger: Logger | undefined): T {
+  const headers: Record<string, unknown> = { ...(result.headers ?? {}) };
+  const multi: Record<string, unknown[]> | undefined = result.multiValueHeaders ? { ...result.multiValueHeaders } : undefined;
+  const vary: string[] = [];
+  const overridden: string[] = [];
+  for (const map of [headers, multi]) {
+    if (!map) continue;
+    for (const key of Object.keys(map)) {
+      const lower = key.toLowerCase();
+      if (lower === 'vary') {
+        vary.push(...varyTokens(map[key]));
+        delete map[key];
+      } else if (isCorsHeader(lower)) {
+        overridden.push(key);
+        delete map[key];
+      }
+    }
+  }
+  if (overridden.length > 0) logger?.debug('handler set CORS headers; the policy decides them', { headers: overridden });
+  for (const [name, value] of Object.entries(cors)) headers[name] = name === 'Vary' ? mergeVary(vary, value) : value;
+  const out = { ...result, headers };
+  if (multi) out.multiValueHeaders = multi;
+  return out as T;
+}
+
+/**
+ * Wraps an async API Gateway handler so that every response it returns carries
+ * the CORS headers of the route's policy (see {@link corsHeaders}).
+ *
+ * - Payload v1 (REST) and v2 (HTTP API), including v2's simplified results: a
+ *   string or an object without `statusCode` becomes the 200 JSON response
+ *   API Gateway would have built, plus the headers.
+ * - Policies are looked up while the handler runs, from the cached store: no
+ *   Parameter Store call per request, nothing parsed per request.
+ * - Errors thrown by the handler propagate unchanged.
+ *
+ * @example
+ * import { withCors } from 'apigw-cors';
+ * export const handler = withCors(async (event) => ({ statusCode: 200, body: JSON.stringify({ ok: true }) }));
+ */
+export function withCors<TEvent extends APIGatewayProxyEvent | APIGatewayProxyEventV2, TResult extends AnyResult>(
+  handler: ApiHandler<TEvent, TResult>,
+  options?: CorsOptions,
+): ApiHandler<TEvent, TResult | APIGatewayProxyResult | APIGatewayProxyResultV2> {
+  return async (event, context) => {
+    const { source, logger } = resolveSource(options);
+    // Start the (normally cached, instant) policy lookup alongside the handler.
+    const pending = loadSet(source, logger);
+    const result = await handler(event, context);
+    const set = await pending;
+    if (!event || typeof event !== 'object') return result;
+    const cors = headersFor(event, set);
+    if (result === undefined || result === null) return result;
+    if (typeof result === 'string' || typeof result !== 'object' || !('statusCode' in result)) {
+      // Only payload v2 has simplified results; under v1 API Gateway would reject them, so leave them be.
+      if (!isV2(event)) return result;
+      const body = typeof result === 'string' ? result : JSON.stringify(result);
+      return applyHeaders({ statusCode: 200, headers: { 'Content-Type': 'application/json' }, body }, cors, logger);
+    }
+    return applyHeaders(result as APIGatewayProxyResult, cors, logger);
+  };
+}

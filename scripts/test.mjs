@@ -1,0 +1,61 @@
+#!/usr/bin/env node
+// The whole test suite, in one command (`npm test`), on a fresh machine:
+// installs what is missing (moto, cfn-lint, Chromium), builds every artefact,
+// type-checks, then runs the unit, integration and browser tests.
+//
+//   npm test                  everything
+//   npm test -- --no-browser  skip the Chromium suite (it still runs in CI)
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+
+const args = new Set(process.argv.slice(2));
+const inCI = process.env.CI === 'true' || process.env.CI === '1';
+const PYTHON = process.env.PYTHON ?? 'python3';
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+function run(title, cmd, cmdArgs, options = {}) {
+  process.stdout.write(`\n=== ${title}\n`);
+  const r = spawnSync(cmd, cmdArgs, { stdio: 'inherit', ...options });
+  if (r.status !== 0) {
+    process.stderr.write(`\n${title} failed (exit ${r.status ?? r.signal})\n`);
+    process.exit(r.status || 1);
+  }
+}
+
+function has(cmd, cmdArgs) {
+  return spawnSync(cmd, cmdArgs, { stdio: 'ignore' }).status === 0;
+}
+
+function ensurePythonTools() {
+  const missing = [];
+  if (!has(PYTHON, ['-c', 'import moto.server'])) missing.push('moto[server]');
+  if (!has(PYTHON, ['-c', 'import cfnlint, samtranslator'])) missing.push('cfn-lint');
+  if (missing.length === 0) return;
+  run(`installing ${missing.join(', ')} with pip`, PYTHON, ['-m', 'pip', 'install', '--quiet', ...missing]);
+}
+
+function ensureChromium() {
+  if (existsSync(CHROMIUM)) return true;
+  if (process.platform === 'linux' && process.getuid?.() === 0 && has('apt-get', ['--version'])) {
+    run('installing Chromium (Debian package)', 'sh', ['-c', 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null']);
+    return existsSync(CHROMIUM);
+  }
+  return false;
+}
+
+ensurePythonTools();
+run('build', process.execPath, ['scripts/build.mjs']);
+run('typecheck', process.execPath, ['node_modules/typescript/bin/tsc', '--noEmit', '-p', '.']);
+run('unit and integration tests', process.execPath, ['node_modules/jest/bin/jest.js', '--ci']);
+
+const browserConfig = 'test/browser/jest.config.js';
+if (args.has('--no-browser') && !inCI) {
+  process.stdout.write('\n=== browser suite skipped (--no-browser)\n');
+} else if (existsSync(browserConfig)) {
+  if (!ensureChromium()) {
+    process.stderr.write(`\nChromium not found at ${CHROMIUM}: install it (Debian: apt-get install chromium) or set CHROMIUM_PATH; npm test -- --no-browser skips the browser suite.\n`);
+    process.exit(1);
+  }
+  run('browser suite (headless Chromium)', process.execPath, ['node_modules/jest/bin/jest.js', '--ci', '-c', browserConfig]);
+}
+process.stdout.write('\nall test stages passed\n');
