@@ -1,0 +1,232 @@
+import type { Context } from 'aws-lambda';
+import { compilePolicySet, type PolicySet } from '../../functions/core/policy-set';
+import { corsHeaders, withCors, type PolicySource } from '../../functions/layer/index';
+import { httpEvent, restEvent } from '../support/events';
+
+const context = {} as Context;
+
+function sourceOf(...policies: object[]): PolicySource {
+  const set = compilePolicySet(policies.map((p, i) => ({ source: `/test/layer/p${i}`, value: JSON.stringify(p) })));
+  expect(set.problems).toEqual([]);
+  return { current: async () => set };
+}
+
+const products = {
+  route: ['/products/{id}', '/products'],
+  allowOrigins: ['https://shop.example.com', 'https://*.preview.example.com'],
+  allowMethods: ['GET', 'PUT'],
+  exposeHeaders: ['etag', 'x-request-id'],
+  allowCredentials: true,
+};
+const publicData = { route: '/public/{path+}', allowOrigins: ['*'], allowMethods: ['GET'] };
+const source = sourceOf(products, publicData);
+
+const restGet = (origin?: string, extra: Record<string, string> = {}) =>
+  restEvent({ method: 'GET', resource: '/products/{id}', pathParameters: { id: '42' }, headers: { ...(origin ? { Origin: origin } : {}), ...extra } });
+const httpGet = (origin?: string) =>
+  httpEvent({ routeKey: 'GET /products/{id}', rawPath: '/products/42', pathParameters: { id: '42' }, headers: origin ? { origin } : {} });
+
+describe('withCors on REST (payload v1) results', () => {
+  it('adds the allowed origin, credentials and exposed headers from the route policy', async () => {
+    const handler = withCors(async () => ({ statusCode: 200, headers: { 'Content-Type': 'application/json' }, body: '{}' }), { source });
+    const result = await handler(restGet('https://shop.example.com'), context);
+    expect(result).toEqual({
+      statusCode: 200,
+      body: '{}',
+      headers: {
+        'Content-Type': 'application/json',
+        'Access-Control-Allow-Origin': 'https://shop.example.com',
+        'Access-Control-Allow-Credentials': 'true',
+        'Access-Control-Expose-Headers': 'etag, x-request-id',
+        Vary: 'Origin',
+      },
+    });
+  });
+
+  it('matches a wildcard subdomain and echoes that exact origin', async () => {
+    const handler = withCors(async () => ({ statusCode: 200, body: '' }), { source });
+    const result = await handler(restGet('https://pr-9.preview.example.com'), context);
+    expect(result?.headers?.['Access-Control-Allow-Origin']).toBe('https://pr-9.preview.example.com');
+  });
+
+  it('answers * for an anonymous any-origin policy, without credentials', async () => {
+    const handler = withCors(async () => ({ statusCode: 200, body: '' }), { source });
+    const event = restEvent({ method: 'GET', resource: '/{proxy+}', pathParameters: { proxy: 'public/a/b.json' }, headers: { origin: 'https://anyone.test' } });
+    const result = await handler(event, context);
+    expect(result?.headers).toEqual({ 'Access-Control-Allow-Origin': '*', Vary: 'Origin' });
+  });
+
+  it.each([
+    ['a denied origin', 'https://evil.example.org'],
+    ['the apex of a wildcard', 'https://preview.example.com'],
+    ['no origin at all', undefined],
+  ])('adds only Vary: Origin for %s and changes nothing else', async (_label, origin) => {
+    const handler = withCors(async () => ({ statusCode: 201, headers: { 'X-Thing': '1' }, body: 'created' }), { source });
+    const result = await handler(restGet(origin), context);
+    expect(result).toEqual({ statusCode: 201, headers: { 'X-Thing': '1', Vary: 'Origin' }, body: 'created' });
+  });
+
+  it('gives no CORS headers to a method the policy does not list', async () => {
+    const handler = withCors(async () => ({ statusCode: 200, body: '' }), { source });
+    const event = restEvent({ method: 'DELETE', resource: '/products/{id}', pathParameters: { id: '42' }, headers: { Origin: 'https://shop.example.com' } });
+    expect((await handler(event, context))?.headers).toEqual({ Vary: 'Origin' });
+  });
+
+  it('merges Vary with the handler’s own, case-insensitively and without duplicates', async () => {
+    const handler = withCors(async () => ({ statusCode: 200, headers: { vary: 'Accept-Encoding, origin' }, body: '' }), { source });
+    const result = await handler(restGet('https://shop.example.com'), context);
+    expect(result?.headers?.Vary).toBe('Accept-Encoding, origin');
+    expect(Object.keys(result?.headers ?? {}).filter((k) => k.toLowerCase() === 'vary')).toEqual(['Vary']);
+  });
+
+  it('keeps Vary: * as it is', async () => {
+    const handler = withCors(async () => ({ statusCode: 200, headers: { Vary: '*' }, body: '' }), { source });
+    expect((await handler(restGet('https://shop.example.com'), context))?.headers?.Vary).toBe('*');
+  });
+
+  it('folds multiValueHeaders Vary into one value and keeps every other multi-value header', async () => {
+    const handler = withCors(
+      async () => ({ statusCode: 200, multiValueHeaders: { 'Set-Cookie': ['a=1', 'b=2'], Vary: ['Accept', 'Accept-Language'] }, body: '' }),
+      { source },
+    );
+    const result = await handler(restGet('https://shop.example.com'), context);
+    expect(result?.multiValueHeaders).toEqual({ 'Set-Cookie': ['a=1', 'b=2'] });
+    expect(result?.headers?.Vary).toBe('Accept, Accept-Language, Origin');
+    expect(result?.headers?.['Access-Control-Allow-Origin']).toBe('https://shop.example.com');
+  });
+
+  it('replaces CORS headers the handler set with what the policy says (the policy is the source of truth)', async () => {
+    const handler = withCors(
+      async () => ({
+        statusCode: 200,
+        headers: { 'access-control-allow-origin': '*', 'Access-Control-Max-Age': '1' },
+        multiValueHeaders: { 'Access-Control-Expose-Headers': ['x-secret'] },
+        body: '',
+      }),
+      { source },
+    );
+    const allowed = await handler(restGet('https://shop.example.com'), context);
+    expect(allowed?.headers).toEqual({
+      'Access-Control-Allow-Origin': 'https://shop.example.com',
+      'Access-Control-Allow-Credentials': 'true',
+      'Access-Control-Expose-Headers': 'etag, x-request-id',
+      Vary: 'Origin',
+    });
+    expect(allowed?.multiValueHeaders).toEqual({});
+    const denied = await handler(restGet('https://evil.example.org'), context);
+    expect(denied?.headers).toEqual({ Vary: 'Origin' });
+  });
+
+  it('does not mutate the object the handler returned', async () => {
+    const original = { statusCode: 200, headers: { Vary: 'Accept' }, body: '' };
+    const handler = withCors(async () => original, { source });
+    await handler(restGet('https://shop.example.com'), context);
+    expect(original).toEqual({ statusCode: 200, headers: { Vary: 'Accept' }, body: '' });
+  });
+});
+
+describe('withCors on HTTP API (payload v2) results', () => {
+  it('adds the headers to a full result and keeps cookies', async () => {
+    const handler = withCors(async () => ({ statusCode: 200, cookies: ['s=1'], body: 'ok' }), { source });
+    const result = await handler(httpGet('https://shop.example.com'), context);
+    expect(result).toEqual({
+      statusCode: 200,
+      cookies: ['s=1'],
+      body: 'ok',
+      headers: {
+        'Access-Control-Allow-Origin': 'https://shop.example.com',
+        'Access-Control-Allow-Credentials': 'true',
+        'Access-Control-Expose-Headers': 'etag, x-request-id',
+        Vary: 'Origin',
+      },
+    });
+  });
+
+  it('turns a simplified string result into the 200 JSON response API Gateway would build, plus the headers', async () => {
+    const handler = withCors(async () => 'hello', { source });
+    expect(await handler(httpGet('https://shop.example.com'), context)).toEqual({
+      statusCode: 200,
+      body: 'hello',
+      headers: expect.objectContaining({ 'Content-Type': 'application/json', 'Access-Control-Allow-Origin': 'https://shop.example.com', Vary: 'Origin' }),
+    });
+  });
+
+  it('turns a simplified object result (no statusCode) into its JSON body', async () => {
+    const handler = withCors(async () => ({ message: 'hi', headers: 'not headers' }) as never, { source });
+    const result = (await handler(httpGet('https://evil.example.org'), context)) as { statusCode: number; body: string; headers: Record<string, string> };
+    expect(result.statusCode).toBe(200);
+    expect(JSON.parse(result.body)).toEqual({ message: 'hi', headers: 'not headers' });
+    expect(result.headers).toEqual({ 'Content-Type': 'application/json', Vary: 'Origin' });
+  });
+
+  it('finds the route of a $default route from rawPath without the stage', async () => {
+    const handler = withCors(async () => ({ statusCode: 200, body: '' }), { source });
+    const event = httpEvent({ routeKey: '$default', rawPath: '/dev/products/7', headers: { origin: 'https://shop.example.com' } });
+    event.requestContext.stage = 'dev';
+    expect((await handler(event, context))?.headers?.['Access-Control-Allow-Origin' as never]).toBe('https://shop.example.com');
+  });
+});
+
+describe('withCors failure behaviour', () => {
+  it('propagates an error thrown by the handler unchanged', async () => {
+    const boom = new Error('boom');
+    const handler = withCors(async () => {
+      throw boom;
+    }, { source });
+    await expect(handler(restGet('https://shop.example.com'), context)).rejects.toBe(boom);
+  });
+
+  it('returns the handler’s response without CORS headers when the policy store fails', async () => {
+    const failing: PolicySource = { current: async () => Promise.reject(new Error('ssm down')) };
+    const write = jest.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    try {
+      const handler = withCors(async () => ({ statusCode: 200, body: 'fine' }), { source: failing });
+      expect(await handler(restGet('https://shop.example.com'), context)).toEqual({ statusCode: 200, body: 'fine', headers: { Vary: 'Origin' } });
+    } finally {
+      write.mockRestore();
+    }
+  });
+
+  it('returns the handler’s response without CORS headers when no policies were ever loaded', async () => {
+    const empty: PolicySource = { current: async () => undefined };
+    const handler = withCors(async () => ({ statusCode: 200, body: 'fine' }), { source: empty });
+    expect((await handler(restGet('https://shop.example.com'), context))?.headers).toEqual({ Vary: 'Origin' });
+  });
+
+  it('passes undefined results through untouched', async () => {
+    const handler = withCors(async () => undefined, { source });
+    expect(await handler(restGet('https://shop.example.com'), context)).toBeUndefined();
+  });
+
+  it('looks the policy up once per call and never per header', async () => {
+    let calls = 0;
+    const set: PolicySet = (await source.current()) as PolicySet;
+    const counting: PolicySource = { current: async () => (calls++, set) };
+    const handler = withCors(async () => ({ statusCode: 200, body: '' }), { source: counting });
+    await handler(restGet('https://shop.example.com'), context);
+    await handler(httpGet('https://shop.example.com'), context);
+    expect(calls).toBe(2);
+  });
+});
+
+describe('corsHeaders', () => {
+  it('returns the headers for an allowed event', async () => {
+    expect(await corsHeaders(httpGet('https://shop.example.com'), { source })).toEqual({
+      'Access-Control-Allow-Origin': 'https://shop.example.com',
+      'Access-Control-Allow-Credentials': 'true',
+      'Access-Control-Expose-Headers': 'etag, x-request-id',
+      Vary: 'Origin',
+    });
+  });
+
+  it('returns a fresh object each time, so one response cannot leak into another', async () => {
+    const a = await corsHeaders(restGet('https://shop.example.com'), { source });
+    a['Access-Control-Allow-Origin'] = 'https://evil.example.org';
+    const b = await corsHeaders(restGet('https://pr-1.preview.example.com'), { source });
+    expect(b['Access-Control-Allow-Origin']).toBe('https://pr-1.preview.example.com');
+  });
+
+  it('returns only Vary for a denied origin', async () => {
+    expect(await corsHeaders(restGet('https://shop.example.com.evil.test'), { source })).toEqual({ Vary: 'Origin' });
+  });
+});
