@@ -2,7 +2,7 @@ import { parseRequestOrigin } from './origin';
 import type { CompiledPolicy } from './policy';
 import type { PolicySet } from './policy-set';
 import { parseRequestHeaderList, type CorsRequest } from './request';
-import { isToken } from './tokens';
+import { FORBIDDEN_METHODS, isToken } from './tokens';
 
 /** Why a preflight was denied. Stable codes: operators search logs for them. */
 export type DenyReason =
@@ -48,9 +48,10 @@ export function allowsHeader(policy: CompiledPolicy, name: string): boolean {
   return policy.anyHeader && name !== 'authorization';
 }
 
-/** True when the policy allows this method, byte-exact. */
+/** True when the policy allows this method, byte-exact. `*` never covers the forbidden methods. */
 export function allowsMethod(policy: CompiledPolicy, method: string): boolean {
-  return policy.methods.has(method) || (policy.anyMethod && isToken(method));
+  if (policy.methods.has(method)) return true;
+  return policy.anyMethod && isToken(method) && !FORBIDDEN_METHODS.has(method.toUpperCase());
 }
 
 /**
