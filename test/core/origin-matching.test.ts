@@ -1,0 +1,150 @@
+// Matching a request's Origin against a policy's allowOrigins. Browsers send
+// origins serialized exactly (facts.md), so anything else is refused, and the
+// classic misconfigurations (prefix, suffix, substring, null) must never pass.
+import { decidePreflight, parseRequestOrigin } from '../../functions/core';
+import { accept, basePolicy, preflight, setOf } from '../support/policies';
+
+function matcher(allowOrigins: string[], extra: Record<string, unknown> = {}) {
+  const policy = accept(basePolicy({ allowOrigins, ...extra }));
+  return (origin: string): boolean => {
+    const parsed = parseRequestOrigin(origin);
+    return parsed !== undefined && policy.origins.matches(parsed);
+  };
+}
+
+describe('exact, subdomain and any-port patterns', () => {
+  const allows = matcher(['https://example.com', 'https://*.example.com', 'http://localhost:*', 'https://api.example.org:8443', 'https://[2001:db8::1]']);
+
+  test.each([
+    'https://example.com',
+    'https://app.example.com',
+    'https://a.b.c.example.com',
+    'https://xn--bcher-kva.example.com',
+    'http://localhost:3000',
+    'http://localhost:65535',
+    'http://localhost',
+    'https://api.example.org:8443',
+    'https://[2001:db8::1]',
+  ])('allows %s', (origin) => {
+    expect(allows(origin)).toBe(true);
+  });
+
+  test.each([
+    // suffix and prefix confusions
+    ['a listed host as a prefix of another domain', 'https://example.com.evil.com'],
+    ['a subdomain pattern as a prefix of another domain', 'https://app.example.com.evil.com'],
+    ['a listed host as a suffix of another name', 'https://evilexample.com'],
+    ['a listed host inside a longer label', 'https://notexample.com'],
+    ['a shorter TLD', 'https://example.co'],
+    ['a trailing dot', 'https://app.example.com.'],
+    ['a trailing dot on the apex', 'https://example.com.'],
+    ['an empty label', 'https://.example.com'],
+    ['two dots', 'https://app..example.com'],
+    ['an encoded dot', 'https://example.com%2eevil.com'],
+    // shape
+    ['a trailing slash', 'https://example.com/'],
+    ['a path', 'https://example.com/x'],
+    ['upper case in the host', 'https://EXAMPLE.com'],
+    ['upper case in the scheme', 'HTTPS://example.com'],
+    ['leading whitespace', ' https://example.com'],
+    ['trailing whitespace', 'https://example.com '],
+    ['a trailing newline', 'https://example.com\n'],
+    ['userinfo', 'https://user@example.com'],
+    ['two origins in one header', 'https://example.com,https://evil.com'],
+    ['two origins separated by a space', 'https://example.com https://evil.com'],
+    ['the null origin', 'null'],
+    ['an empty origin', ''],
+    ['a file: origin', 'file://'],
+    // scheme and port
+    ['http for an https pattern', 'http://example.com'],
+    ['https for an http pattern', 'https://localhost:3000'],
+    ['the default port written out', 'https://example.com:443'],
+    ['an unlisted port', 'https://example.com:8443'],
+    ['a subdomain on an unlisted port', 'https://app.example.com:8443'],
+    ['a missing port', 'https://api.example.org'],
+    ['another port', 'https://api.example.org:9443'],
+    ['an empty port', 'https://example.com:'],
+    ['a port over 65535', 'http://localhost:70000'],
+    ['a port with a leading zero', 'http://localhost:03000'],
+    ['another loopback name', 'http://127.0.0.1:3000'],
+    ['a lookalike of localhost', 'http://localhost.evil.com:3000'],
+  ])('refuses %s (%j)', (_what, origin) => {
+    expect(allows(origin)).toBe(false);
+  });
+});
+
+describe('subdomain patterns', () => {
+  test('*.example.com never matches the apex', () => {
+    const allows = matcher(['https://*.example.com']);
+    expect(allows('https://example.com')).toBe(false);
+    expect(allows('https://www.example.com')).toBe(true);
+  });
+
+  test('*.preview.example.com matches one or more labels below preview, not preview itself or its siblings', () => {
+    const allows = matcher(['https://*.preview.example.com']);
+    expect(allows('https://pr-17.preview.example.com')).toBe(true);
+    expect(allows('https://a.pr-17.preview.example.com')).toBe(true);
+    expect(allows('https://preview.example.com')).toBe(false);
+    expect(allows('https://other.example.com')).toBe(false);
+    expect(allows('https://xpreview.example.com')).toBe(false);
+  });
+
+  test('a subdomain pattern with a port matches only that port; with :* any port', () => {
+    const onPort = matcher(['https://*.example.com:8443']);
+    expect(onPort('https://a.example.com:8443')).toBe(true);
+    expect(onPort('https://a.example.com')).toBe(false);
+    expect(onPort('https://a.example.com:9443')).toBe(false);
+    const anyPort = matcher(['https://*.example.com:*']);
+    expect(anyPort('https://a.example.com:9443')).toBe(true);
+    expect(anyPort('https://a.example.com')).toBe(true);
+    expect(anyPort('https://example.com:9443')).toBe(false);
+    expect(anyPort('http://a.example.com:9443')).toBe(false);
+  });
+
+  test('a subdomain pattern does not match an IP address', () => {
+    const allows = matcher(['https://*.example.com']);
+    expect(allows('https://192.0.2.1')).toBe(false);
+    expect(allows('https://[::1]')).toBe(false);
+  });
+});
+
+describe('any-port patterns', () => {
+  test('http://localhost:* matches any port of that host and scheme only', () => {
+    const allows = matcher(['http://localhost:*']);
+    expect(allows('http://localhost:1')).toBe(true);
+    expect(allows('http://localhost:5173')).toBe(true);
+    expect(allows('http://app.localhost:5173')).toBe(false);
+    expect(allows('https://localhost:5173')).toBe(false);
+  });
+});
+
+describe('through decidePreflight', () => {
+  const set = setOf({
+    '/cors/api/creds': basePolicy({ route: '/private', allowOrigins: ['https://shop.example.com'], allowCredentials: true }),
+    '/cors/api/public': basePolicy({ route: '/public', allowOrigins: ['*'] }),
+  });
+
+  test.each(['https://shop.example.com.evil.com', 'https://evilshop.example.com', 'https://shop.example.co', 'http://shop.example.com'])(
+    'denies %s with origin_not_allowed',
+    (origin) => {
+      expect(decidePreflight(set, preflight({ path: '/private', origin }))).toMatchObject({ kind: 'denied', reason: 'origin_not_allowed' });
+    },
+  );
+
+  test.each(['null', 'https://shop.example.com/', 'HTTPS://shop.example.com', 'https://shop.example.com:443', 'https://shop.example.com,https://evil.com'])(
+    'denies %j, which no browser sends as a valid origin, with origin_malformed',
+    (origin) => {
+      expect(decidePreflight(set, preflight({ path: '/private', origin }))).toMatchObject({ kind: 'denied', reason: 'origin_malformed' });
+    },
+  );
+
+  test('a credentialed policy echoes the exact origin, never "*"', () => {
+    const decision = decidePreflight(set, preflight({ path: '/private' }));
+    expect(decision.kind === 'allowed' && decision.headers['Access-Control-Allow-Origin']).toBe('https://shop.example.com');
+  });
+
+  test('an anonymous any-origin policy answers "*"', () => {
+    const decision = decidePreflight(set, preflight({ path: '/public', origin: 'https://anyone.example.net' }));
+    expect(decision.kind === 'allowed' && decision.headers['Access-Control-Allow-Origin']).toBe('*');
+  });
+});
