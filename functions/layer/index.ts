@@ -1,4 +1,4 @@
-import type { APIGatewayProxyEvent, APIGatewayProxyEventV2, APIGatewayProxyResult, APIGatewayProxyResultV2, Context } from 'aws-lambda';
+import type { APIGatewayProxyEvent, APIGatewayProxyEventV2, APIGatewayProxyResult, APIGatewayProxyResultV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { actualResponseHeaders } from '../core/actual';
 import type { PolicySet } from '../core/policy-set';
 import { defaultStore } from '../aws/default-store';
@@ -23,6 +23,21 @@ export interface CorsOptions {
 type AnyResult = APIGatewayProxyResult | APIGatewayProxyResultV2 | undefined | null;
 /** An async API Gateway handler (payload v1 or v2). Callback-style handlers are not supported (nodejs24.x dropped them too). */
 export type ApiHandler<TEvent extends ApiGatewayEvent, TResult extends AnyResult> = (event: TEvent, context: Context) => Promise<TResult>;
+
+/**
+ * What the wrapped handler returns: the handler's result with headers added;
+ * under payload v2 a simplified result (string, or object without
+ * `statusCode`) comes back as the structured response API Gateway would build.
+ */
+export type CorsResult<TEvent, TResult> = TResult extends undefined | null
+  ? TResult
+  : TEvent extends APIGatewayProxyEventV2
+    ? APIGatewayProxyStructuredResultV2 & { headers: CorsResultHeaders }
+    : TResult extends string
+      ? TResult
+      : TResult & { headers: CorsResultHeaders };
+
+type CorsResultHeaders = { [header: string]: string | number | boolean };
 
 const SERVICE = 'cors-layer';
 
@@ -138,22 +153,25 @@ function applyHeaders<T extends { headers?: Record<string, unknown>; multiValueH
 export function withCors<TEvent extends APIGatewayProxyEvent | APIGatewayProxyEventV2, TResult extends AnyResult>(
   handler: ApiHandler<TEvent, TResult>,
   options?: CorsOptions,
-): ApiHandler<TEvent, TResult | APIGatewayProxyResult | APIGatewayProxyResultV2> {
+): (event: TEvent, context: Context) => Promise<CorsResult<TEvent, TResult>> {
   return async (event, context) => {
     const { source, logger } = resolveSource(options);
     // Start the (normally cached, instant) policy lookup alongside the handler.
     const pending = loadSet(source, logger);
     const result = await handler(event, context);
-    const set = await pending;
-    if (!event || typeof event !== 'object') return result;
-    const cors = headersFor(event, set);
-    if (result === undefined || result === null) return result;
-    if (typeof result === 'string' || typeof result !== 'object' || !('statusCode' in result)) {
-      // Only payload v2 has simplified results; under v1 API Gateway would reject them, so leave them be.
-      if (!isV2(event)) return result;
-      const body = typeof result === 'string' ? result : JSON.stringify(result);
-      return applyHeaders({ statusCode: 200, headers: { 'Content-Type': 'application/json' }, body }, cors, logger);
-    }
-    return applyHeaders(result as APIGatewayProxyResult, cors, logger);
+    return withHeaders(event, result, await pending, logger) as CorsResult<TEvent, TResult>;
   };
+}
+
+/** The handler's result with the CORS headers for `event` applied. */
+function withHeaders(event: ApiGatewayEvent, result: AnyResult, set: PolicySet | undefined, logger: Logger | undefined): unknown {
+  if (!event || typeof event !== 'object' || result === undefined || result === null) return result;
+  const cors = headersFor(event, set);
+  if (typeof result === 'string' || typeof result !== 'object' || !('statusCode' in result)) {
+    // Only payload v2 has simplified results; under v1 API Gateway would reject them, so leave them be.
+    if (!isV2(event)) return result;
+    const body = typeof result === 'string' ? result : JSON.stringify(result);
+    return applyHeaders({ statusCode: 200, headers: { 'Content-Type': 'application/json' }, body }, cors, logger);
+  }
+  return applyHeaders(result as APIGatewayProxyResult, cors, logger);
 }

@@ -1,4 +1,4 @@
-import type { Context } from 'aws-lambda';
+import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
 import { compilePolicySet, type PolicySet } from '../../functions/core/policy-set';
 import { corsHeaders, withCors, type PolicySource } from '../../functions/layer/index';
 import { httpEvent, restEvent } from '../support/events';
@@ -28,7 +28,7 @@ const httpGet = (origin?: string) =>
 
 describe('withCors on REST (payload v1) results', () => {
   it('adds the allowed origin, credentials and exposed headers from the route policy', async () => {
-    const handler = withCors(async () => ({ statusCode: 200, headers: { 'Content-Type': 'application/json' }, body: '{}' }), { source });
+    const handler = withCors(async (_event: APIGatewayProxyEvent) => ({ statusCode: 200, headers: { 'Content-Type': 'application/json' }, body: '{}' }), { source });
     const result = await handler(restGet('https://shop.example.com'), context);
     expect(result).toEqual({
       statusCode: 200,
@@ -44,13 +44,13 @@ describe('withCors on REST (payload v1) results', () => {
   });
 
   it('matches a wildcard subdomain and echoes that exact origin', async () => {
-    const handler = withCors(async () => ({ statusCode: 200, body: '' }), { source });
+    const handler = withCors(async (_event: APIGatewayProxyEvent) => ({ statusCode: 200, body: '' }), { source });
     const result = await handler(restGet('https://pr-9.preview.example.com'), context);
     expect(result?.headers?.['Access-Control-Allow-Origin']).toBe('https://pr-9.preview.example.com');
   });
 
   it('answers * for an anonymous any-origin policy, without credentials', async () => {
-    const handler = withCors(async () => ({ statusCode: 200, body: '' }), { source });
+    const handler = withCors(async (_event: APIGatewayProxyEvent) => ({ statusCode: 200, body: '' }), { source });
     const event = restEvent({ method: 'GET', resource: '/{proxy+}', pathParameters: { proxy: 'public/a/b.json' }, headers: { origin: 'https://anyone.test' } });
     const result = await handler(event, context);
     expect(result?.headers).toEqual({ 'Access-Control-Allow-Origin': '*', Vary: 'Origin' });
@@ -61,32 +61,32 @@ describe('withCors on REST (payload v1) results', () => {
     ['the apex of a wildcard', 'https://preview.example.com'],
     ['no origin at all', undefined],
   ])('adds only Vary: Origin for %s and changes nothing else', async (_label, origin) => {
-    const handler = withCors(async () => ({ statusCode: 201, headers: { 'X-Thing': '1' }, body: 'created' }), { source });
+    const handler = withCors(async (_event: APIGatewayProxyEvent) => ({ statusCode: 201, headers: { 'X-Thing': '1' }, body: 'created' }), { source });
     const result = await handler(restGet(origin), context);
     expect(result).toEqual({ statusCode: 201, headers: { 'X-Thing': '1', Vary: 'Origin' }, body: 'created' });
   });
 
   it('gives no CORS headers to a method the policy does not list', async () => {
-    const handler = withCors(async () => ({ statusCode: 200, body: '' }), { source });
+    const handler = withCors(async (_event: APIGatewayProxyEvent) => ({ statusCode: 200, body: '' }), { source });
     const event = restEvent({ method: 'DELETE', resource: '/products/{id}', pathParameters: { id: '42' }, headers: { Origin: 'https://shop.example.com' } });
     expect((await handler(event, context))?.headers).toEqual({ Vary: 'Origin' });
   });
 
   it('merges Vary with the handler’s own, case-insensitively and without duplicates', async () => {
-    const handler = withCors(async () => ({ statusCode: 200, headers: { vary: 'Accept-Encoding, origin' }, body: '' }), { source });
+    const handler = withCors(async (_event: APIGatewayProxyEvent) => ({ statusCode: 200, headers: { vary: 'Accept-Encoding, origin' }, body: '' }), { source });
     const result = await handler(restGet('https://shop.example.com'), context);
     expect(result?.headers?.Vary).toBe('Accept-Encoding, origin');
     expect(Object.keys(result?.headers ?? {}).filter((k) => k.toLowerCase() === 'vary')).toEqual(['Vary']);
   });
 
   it('keeps Vary: * as it is', async () => {
-    const handler = withCors(async () => ({ statusCode: 200, headers: { Vary: '*' }, body: '' }), { source });
+    const handler = withCors(async (_event: APIGatewayProxyEvent) => ({ statusCode: 200, headers: { Vary: '*' }, body: '' }), { source });
     expect((await handler(restGet('https://shop.example.com'), context))?.headers?.Vary).toBe('*');
   });
 
   it('folds multiValueHeaders Vary into one value and keeps every other multi-value header', async () => {
     const handler = withCors(
-      async () => ({ statusCode: 200, multiValueHeaders: { 'Set-Cookie': ['a=1', 'b=2'], Vary: ['Accept', 'Accept-Language'] }, body: '' }),
+      async (_event: APIGatewayProxyEvent) => ({ statusCode: 200, multiValueHeaders: { 'Set-Cookie': ['a=1', 'b=2'], Vary: ['Accept', 'Accept-Language'] }, body: '' }),
       { source },
     );
     const result = await handler(restGet('https://shop.example.com'), context);
@@ -97,7 +97,7 @@ describe('withCors on REST (payload v1) results', () => {
 
   it('replaces CORS headers the handler set with what the policy says (the policy is the source of truth)', async () => {
     const handler = withCors(
-      async () => ({
+      async (_event: APIGatewayProxyEvent) => ({
         statusCode: 200,
         headers: { 'access-control-allow-origin': '*', 'Access-Control-Max-Age': '1' },
         multiValueHeaders: { 'Access-Control-Expose-Headers': ['x-secret'] },
@@ -119,7 +119,7 @@ describe('withCors on REST (payload v1) results', () => {
 
   it('does not mutate the object the handler returned', async () => {
     const original = { statusCode: 200, headers: { Vary: 'Accept' }, body: '' };
-    const handler = withCors(async () => original, { source });
+    const handler = withCors(async (_event: APIGatewayProxyEvent) => original, { source });
     await handler(restGet('https://shop.example.com'), context);
     expect(original).toEqual({ statusCode: 200, headers: { Vary: 'Accept' }, body: '' });
   });
