@@ -1,0 +1,121 @@
+// corsRequestFromEvent and routePath for payload v1 (REST) and v2 (HTTP API):
+// headers read case-insensitively from headers and multiValueHeaders, and the
+// path rebuilt from the route template and path parameters, never from
+// path/rawPath (which carry stages and custom-domain base paths).
+import { corsRequestFromEvent, readHeader, routePath } from '../../functions/aws/event';
+import { v1Event, v2Event } from '../support/apigw-events';
+
+describe('payload v1 headers', () => {
+  test('reads headers whatever their casing', () => {
+    const event = v1Event({ headers: { oRiGiN: 'https://shop.example.com', 'ACCESS-CONTROL-REQUEST-METHOD': 'PUT', 'access-control-request-headers': 'content-type' } });
+    expect(corsRequestFromEvent(event)).toMatchObject({ origin: 'https://shop.example.com', requestMethod: 'PUT', requestHeaders: 'content-type' });
+  });
+
+  test('reads multiValueHeaders when headers is null', () => {
+    const event = v1Event({ headers: null, multiValueHeaders: { Origin: ['https://shop.example.com'], 'Access-Control-Request-Method': ['GET'] } });
+    expect(corsRequestFromEvent(event)).toMatchObject({ origin: 'https://shop.example.com', requestMethod: 'GET', requestHeaders: undefined });
+  });
+
+  test('joins a request-headers list split over several header lines', () => {
+    // API Gateway keeps only the last line in `headers`; multiValueHeaders has them all.
+    const event = v1Event({ multiValueHeaders: { 'Access-Control-Request-Headers': ['content-type', 'x-request-id'] } });
+    expect(event.headers!['Access-Control-Request-Headers']).toBe('x-request-id');
+    expect(readHeader(event, 'access-control-request-headers')).toBe('content-type,x-request-id');
+  });
+
+  test('two Origin lines become one value that is not a single origin', () => {
+    const event = v1Event({ multiValueHeaders: { Origin: ['https://shop.example.com', 'https://evil.example.net'] } });
+    const origin = corsRequestFromEvent(event).origin;
+    expect(origin).not.toBe('https://shop.example.com');
+    expect(origin).not.toBe('https://evil.example.net');
+  });
+
+  test('null headers, multiValueHeaders and pathParameters give an empty request at the root', () => {
+    const event = v1Event({ resource: '/', headers: null, multiValueHeaders: null, pathParameters: null });
+    expect(corsRequestFromEvent(event)).toEqual({ method: 'OPTIONS', path: '/', origin: undefined, requestMethod: undefined, requestHeaders: undefined });
+  });
+
+  test('the method is httpMethod', () => {
+    expect(corsRequestFromEvent(v1Event({ httpMethod: 'GET' })).method).toBe('GET');
+  });
+});
+
+describe('payload v1 paths', () => {
+  test.each([
+    ['the root resource', { resource: '/', path: '/', pathParameters: null }, '/'],
+    ['the proxy resource', { resource: '/{proxy+}', path: '/products/42', pathParameters: { proxy: 'products/42' } }, '/products/42'],
+    [
+      'the proxy resource behind a custom domain base path',
+      { resource: '/{proxy+}', path: '/shop/v1/products/42', pathParameters: { proxy: 'products/42' } },
+      '/products/42',
+    ],
+    ['a nested proxy resource', { resource: '/api/{proxy+}', path: '/api/a/b', pathParameters: { proxy: 'a/b' } }, '/api/a/b'],
+    ['a resource with a parameter', { resource: '/products/{id}', path: '/products/42', pathParameters: { id: '42' } }, '/products/42'],
+    [
+      'a resource with two parameters',
+      { resource: '/shops/{shop}/items/{item}', path: '/x/shops/s1/items/i2', pathParameters: { shop: 's1', item: 'i2' } },
+      '/shops/s1/items/i2',
+    ],
+  ])('%s', (_what, options, expected) => {
+    const event = v1Event(options);
+    expect(routePath(event)).toBe(expected);
+    expect(corsRequestFromEvent(event).path).toBe(expected);
+  });
+
+  test('the stage never appears in the path', () => {
+    const event = v1Event({ resource: '/{proxy+}', path: '/products/42', pathParameters: { proxy: 'products/42' }, stage: 'prod' });
+    expect(event.requestContext.path).toBe('/prod/products/42');
+    expect(routePath(event)).toBe('/products/42');
+  });
+});
+
+describe('payload v2 headers', () => {
+  test('reads lower-case headers, with a comma-joined request-headers list kept whole', () => {
+    const event = v2Event({
+      headers: { origin: 'https://shop.example.com', 'access-control-request-method': 'PATCH', 'access-control-request-headers': 'content-type,x-request-id' },
+    });
+    expect(corsRequestFromEvent(event)).toMatchObject({ origin: 'https://shop.example.com', requestMethod: 'PATCH', requestHeaders: 'content-type,x-request-id' });
+  });
+
+  test('a missing headers map gives no origin and no request method', () => {
+    expect(corsRequestFromEvent(v2Event())).toMatchObject({ origin: undefined, requestMethod: undefined, requestHeaders: undefined });
+  });
+
+  test('the method is requestContext.http.method', () => {
+    expect(corsRequestFromEvent(v2Event({ method: 'OPTIONS' })).method).toBe('OPTIONS');
+    expect(corsRequestFromEvent(v2Event({ method: 'DELETE' })).method).toBe('DELETE');
+  });
+});
+
+describe('payload v2 paths', () => {
+  test.each([
+    ['the proxy route on the $default stage', { routeKey: 'OPTIONS /{proxy+}', rawPath: '/products/42', pathParameters: { proxy: 'products/42' } }, '/products/42'],
+    [
+      'the proxy route on a named stage',
+      { routeKey: 'OPTIONS /{proxy+}', rawPath: '/dev/products/42', stage: 'dev', pathParameters: { proxy: 'products/42' } },
+      '/products/42',
+    ],
+    ['the root route with no pathParameters', { routeKey: 'OPTIONS /', rawPath: '/dev', stage: 'dev' }, '/'],
+    ['an ANY proxy route', { routeKey: 'ANY /{proxy+}', rawPath: '/orders/1', pathParameters: { proxy: 'orders/1' } }, '/orders/1'],
+    ['a route with a parameter', { routeKey: 'OPTIONS /products/{id}', rawPath: '/products/7', pathParameters: { id: '7' } }, '/products/7'],
+    ['the $default route on a named stage', { routeKey: '$default', rawPath: '/dev/products/42', stage: 'dev' }, '/products/42'],
+    ['the $default route on the $default stage', { routeKey: '$default', rawPath: '/products/42', stage: '$default' }, '/products/42'],
+    ['the $default route at a named stage root', { routeKey: '$default', rawPath: '/dev', stage: 'dev' }, '/'],
+  ])('%s', (_what, options, expected) => {
+    expect(routePath(v2Event(options))).toBe(expected);
+  });
+
+  test('a path that merely starts like the stage name keeps its first segment', () => {
+    expect(routePath(v2Event({ routeKey: '$default', rawPath: '/devices/1', stage: 'dev' }))).toBe('/devices/1');
+  });
+});
+
+describe('odd events never throw', () => {
+  test.each([
+    ['an empty object', {}],
+    ['a v2 event without requestContext', { version: '2.0', routeKey: 'OPTIONS /{proxy+}' }],
+    ['a v1 event with non-string header values', { resource: '/', headers: { Origin: 5 }, multiValueHeaders: { Origin: 'x' } }],
+  ])('%s', (_what, event) => {
+    expect(() => corsRequestFromEvent(event as never)).not.toThrow();
+  });
+});

@@ -1,0 +1,273 @@
+// SsmPolicyStore with Parameter Store mocked and the clock and randomness
+// injected: caching for the TTL, paging, keeping the last good set on a
+// failed refresh, backoff, fail closed, and the load budget.
+import { GetParametersByPathCommand, SSMClient, type GetParametersByPathCommandOutput } from '@aws-sdk/client-ssm';
+import { mockClient } from 'aws-sdk-client-mock';
+import { SsmPolicyStore } from '../../functions/aws/ssm-policy-store';
+import { createLogger } from '../../functions/aws/logger';
+import { decidePreflight } from '../../functions/core';
+import { basePolicy, preflight } from '../support/policies';
+import { parameters } from '../support/ssm-mock';
+
+const PATH = '/test/store-unit/api';
+const TTL_S = 60;
+const TTL_MS = TTL_S * 1000;
+
+const ssm = mockClient(SSMClient);
+
+interface Harness {
+  store: SsmPolicyStore;
+  clock: { t: number };
+  logs: Array<Record<string, unknown>>;
+}
+
+function harness(options: { random?: () => number; loadBudgetMs?: number; client?: Pick<SSMClient, 'send'> } = {}): Harness {
+  const clock = { t: 1_000_000 };
+  const logs: Array<Record<string, unknown>> = [];
+  const logger = createLogger({ service: 'test', env: { LOG_LEVEL: 'DEBUG' }, write: (line) => logs.push(JSON.parse(line)) });
+  const store = new SsmPolicyStore({
+    config: { policyPath: PATH, ttlSeconds: TTL_S, loadBudgetMs: options.loadBudgetMs ?? 2000 },
+    logger,
+    client: options.client ?? new SSMClient({ region: 'us-east-1' }),
+    now: () => clock.t,
+    random: options.random ?? (() => 0),
+  });
+  return { store, clock, logs };
+}
+
+const page = (policies: Record<string, unknown>, NextToken?: string): GetParametersByPathCommandOutput =>
+  ({ Parameters: parameters(policies), ...(NextToken ? { NextToken } : {}), $metadata: {} }) as GetParametersByPathCommandOutput;
+
+const orders = (origin = 'https://shop.example.com') => ({ [`${PATH}/orders`]: basePolicy({ route: '/orders', allowOrigins: [origin] }) });
+const calls = () => ssm.commandCalls(GetParametersByPathCommand).length;
+const allows = async (store: SsmPolicyStore, origin: string) => decidePreflight(await store.current(), preflight({ path: '/orders', origin })).kind === 'allowed';
+
+beforeEach(() => ssm.reset());
+afterAll(() => ssm.restore());
+
+describe('caching', () => {
+  test('the first use loads every policy under the path, recursively', async () => {
+    ssm.on(GetParametersByPathCommand).resolves(page(orders()));
+    const { store } = harness();
+    const set = await store.current();
+    expect(set?.policies.has(`${PATH}/orders`)).toBe(true);
+    expect(ssm.commandCalls(GetParametersByPathCommand)[0]!.args[0].input).toMatchObject({ Path: PATH, Recursive: true });
+  });
+
+  test('zero Parameter Store calls between refreshes', async () => {
+    ssm.on(GetParametersByPathCommand).resolves(page(orders()));
+    const { store, clock } = harness();
+    for (let i = 0; i < 50; i++) {
+      await store.current();
+      clock.t += 1000;
+    }
+    // 50 requests over 49 s, inside one 60 s TTL.
+    expect(calls()).toBe(1);
+    expect(store.stats.ssmCalls).toBe(1);
+  });
+
+  test('refreshes once the TTL has passed, and serves the edit', async () => {
+    ssm.on(GetParametersByPathCommand).resolvesOnce(page(orders('https://old.example.com'))).resolves(page(orders('https://new.example.com')));
+    const { store, clock } = harness();
+    const start = clock.t;
+    expect(await allows(store, 'https://old.example.com')).toBe(true);
+    clock.t = start + TTL_MS - 1;
+    expect(await allows(store, 'https://old.example.com')).toBe(true);
+    expect(calls()).toBe(1);
+    clock.t = start + TTL_MS;
+    expect(await allows(store, 'https://new.example.com')).toBe(true);
+    expect(await allows(store, 'https://old.example.com')).toBe(false);
+    expect(calls()).toBe(2);
+  });
+
+  test('jitter only brings a refresh forward, by at most a tenth of the TTL', async () => {
+    ssm.on(GetParametersByPathCommand).resolves(page(orders()));
+    const { store, clock } = harness({ random: () => 0.999999 });
+    const start = clock.t;
+    await store.current();
+    clock.t = start + TTL_MS * 0.9 - 1;
+    await store.current();
+    expect(calls()).toBe(1);
+    clock.t = start + TTL_MS;
+    await store.current();
+    expect(calls()).toBe(2);
+  });
+
+  test('concurrent requests during a refresh share one load', async () => {
+    let release: (v: GetParametersByPathCommandOutput) => void = () => undefined;
+    const gate = new Promise<GetParametersByPathCommandOutput>((resolve) => (release = resolve));
+    ssm.on(GetParametersByPathCommand).callsFake(() => gate);
+    const { store } = harness();
+    const pending = [store.current(), store.current(), store.current()];
+    release(page(orders()));
+    const sets = await Promise.all(pending);
+    expect(calls()).toBe(1);
+    expect(sets[0]).toBeDefined();
+    expect(sets[1]).toBe(sets[0]);
+    expect(sets[2]).toBe(sets[0]);
+  });
+
+  test('peek never calls Parameter Store', async () => {
+    const { store } = harness();
+    expect(store.peek()).toBeUndefined();
+    expect(calls()).toBe(0);
+  });
+});
+
+describe('paging', () => {
+  test('follows NextToken through empty pages until there is none', async () => {
+    ssm
+      .on(GetParametersByPathCommand)
+      .resolvesOnce(page({ [`${PATH}/a`]: basePolicy({ route: '/a' }), [`${PATH}/b`]: basePolicy({ route: '/b' }) }, 't1'))
+      .resolvesOnce(page({}, 't2'))
+      .resolvesOnce({ NextToken: 't3', $metadata: {} })
+      .resolvesOnce(page({ [`${PATH}/deep/c`]: basePolicy({ route: '/c' }) }));
+    const { store } = harness();
+    const set = await store.current();
+    expect([...set!.policies.keys()].sort()).toEqual([`${PATH}/a`, `${PATH}/b`, `${PATH}/deep/c`]);
+    const tokens = ssm.commandCalls(GetParametersByPathCommand).map((c) => c.args[0].input.NextToken);
+    expect(tokens).toEqual([undefined, 't1', 't2', 't3']);
+    for (const c of ssm.commandCalls(GetParametersByPathCommand)) {
+      expect(c.args[0].input).toMatchObject({ Path: PATH, Recursive: true });
+      expect(c.args[0].input.MaxResults ?? 10).toBeLessThanOrEqual(10);
+    }
+  });
+
+  test('a failure on a later page keeps the whole previous set: never half an update', async () => {
+    const two = { [`${PATH}/a`]: basePolicy({ route: '/a', allowOrigins: ['https://old.example.com'] }), [`${PATH}/b`]: basePolicy({ route: '/b' }) };
+    ssm
+      .on(GetParametersByPathCommand)
+      .resolvesOnce(page(two))
+      .resolvesOnce(page({ [`${PATH}/a`]: basePolicy({ route: '/a', allowOrigins: ['https://new.example.com'] }) }, 'next'))
+      .rejectsOnce(new Error('connection reset'));
+    const { store, clock } = harness();
+    const first = await store.current();
+    clock.t += TTL_MS;
+    const second = await store.current();
+    expect(second).toBe(first);
+    expect(decidePreflight(second, preflight({ path: '/a', origin: 'https://old.example.com' })).kind).toBe('allowed');
+    expect(second!.policies.has(`${PATH}/b`)).toBe(true);
+  });
+});
+
+describe('failures', () => {
+  test('a failed refresh keeps serving the last good set and logs the failure', async () => {
+    ssm.on(GetParametersByPathCommand).resolvesOnce(page(orders())).rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }));
+    const { store, clock, logs } = harness();
+    const good = await store.current();
+    clock.t += TTL_MS;
+    expect(await store.current()).toBe(good);
+    expect(store.stats.failedRefreshes).toBe(1);
+    const errors = logs.filter((l) => l.level === 'ERROR');
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatchObject({ policyPath: PATH });
+    expect(JSON.stringify(errors[0])).toContain('Rate exceeded');
+  });
+
+  test('after a failure it waits before retrying, waits longer after each further failure, and never longer than the TTL', async () => {
+    ssm.on(GetParametersByPathCommand).resolvesOnce(page(orders())).rejects(new Error('down'));
+    const { store, clock } = harness({ random: () => 0.5 });
+    await store.current();
+    clock.t += TTL_MS;
+    await store.current(); // first failure
+    const waits: number[] = [];
+    for (let failure = 0; failure < 8; failure++) {
+      const before = calls();
+      const from = clock.t;
+      // Step the clock until the store tries again; each step is one request.
+      while (calls() === before) {
+        clock.t += 100;
+        await store.current();
+        if (clock.t - from > 10 * TTL_MS) throw new Error('the store never retried');
+      }
+      waits.push(clock.t - from);
+    }
+    expect(waits[0]).toBeGreaterThan(100);
+    expect(waits[1]).toBeGreaterThan(waits[0]!);
+    expect(waits[2]).toBeGreaterThan(waits[1]!);
+    for (const w of waits) expect(w).toBeLessThanOrEqual(TTL_MS + 100);
+    expect(store.peek()?.policies.has(`${PATH}/orders`)).toBe(true);
+  });
+
+  test('the backoff ends at the first success: the next refresh is a full TTL later', async () => {
+    ssm.on(GetParametersByPathCommand).resolvesOnce(page(orders())).rejectsOnce(new Error('down')).resolves(page(orders('https://new.example.com')));
+    const { store, clock } = harness();
+    await store.current();
+    clock.t += TTL_MS;
+    await store.current();
+    while (calls() < 3) {
+      clock.t += 100;
+      await store.current();
+    }
+    expect(await allows(store, 'https://new.example.com')).toBe(true);
+    clock.t += TTL_MS - 200;
+    await store.current();
+    expect(calls()).toBe(3);
+  });
+
+  test('nothing ever loaded: no set (callers deny), the reason is logged, and retries back off', async () => {
+    ssm.on(GetParametersByPathCommand).rejects(Object.assign(new Error('User is not authorized to perform ssm:GetParametersByPath'), { name: 'AccessDeniedException' }));
+    const { store, logs } = harness();
+    const set = await store.current();
+    expect(set).toBeUndefined();
+    expect(decidePreflight(set, preflight())).toMatchObject({ kind: 'denied', reason: 'no_policies_loaded' });
+    expect(JSON.stringify(logs.filter((l) => l.level === 'ERROR'))).toContain('not authorized');
+    // A burst of requests right after the failure does not hammer Parameter Store (about 40 TPS per account).
+    for (let i = 0; i < 20; i++) await store.current();
+    expect(calls()).toBe(1);
+  });
+
+  test('the load budget ends a refresh whose call never returns, and aborts the call', async () => {
+    const signals: Array<AbortSignal | undefined> = [];
+    const client = {
+      send: jest.fn((_command: unknown, options?: { abortSignal?: AbortSignal }) => {
+        signals.push(options?.abortSignal);
+        return new Promise<never>(() => undefined);
+      }),
+    } as unknown as Pick<SSMClient, 'send'>;
+    const { store, logs } = harness({ client, loadBudgetMs: 50 });
+    await expect(store.current()).resolves.toBeUndefined();
+    expect(store.stats.failedRefreshes).toBe(1);
+    expect(signals[0]?.aborted).toBe(true);
+    expect(JSON.stringify(logs.filter((l) => l.level === 'ERROR'))).toMatch(/budget/);
+  });
+
+  test('the budget also bounds a refresh when a last good set exists, which keeps serving', async () => {
+    let hang = false;
+    const client = {
+      send: jest.fn(async () => {
+        if (hang) return new Promise<never>(() => undefined);
+        return page(orders());
+      }),
+    } as unknown as Pick<SSMClient, 'send'>;
+    const { store, clock } = harness({ client, loadBudgetMs: 50 });
+    const good = await store.current();
+    hang = true;
+    clock.t += TTL_MS;
+    await expect(store.current()).resolves.toBe(good);
+  });
+});
+
+describe('policy problems', () => {
+  test('an invalid parameter is logged once with its name, field, value and reason, while the rest serve', async () => {
+    ssm.on(GetParametersByPathCommand).resolves(page({ ...orders(), [`${PATH}/bad`]: basePolicy({ route: '/bad', allowOrigins: ['https://*.com'] }) }));
+    const { store, clock, logs } = harness();
+    expect(await allows(store, 'https://shop.example.com')).toBe(true);
+    clock.t += TTL_MS;
+    await store.current();
+    clock.t += TTL_MS;
+    await store.current();
+    const warnings = logs.filter((l) => l.level === 'WARN');
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatchObject({ parameter: `${PATH}/bad`, field: 'allowOrigins[0]', value: 'https://*.com', reason: expect.stringMatching(/public suffix/i) });
+  });
+
+  test('a SecureString parameter is refused even when it decrypts to a valid policy', async () => {
+    ssm.on(GetParametersByPathCommand).resolves({ Parameters: [...parameters(orders()), ...parameters({ [`${PATH}/secret`]: basePolicy({ route: '/secret' }) }, 'SecureString')], $metadata: {} });
+    const { store, logs } = harness();
+    const set = await store.current();
+    expect(set!.table.match('/secret')).toBeUndefined();
+    expect(set!.table.match('/orders')).toBeDefined();
+    expect(logs.filter((l) => l.level === 'WARN')).toEqual([expect.objectContaining({ parameter: `${PATH}/secret` })]);
+  });
+});
