@@ -51,6 +51,7 @@ describe('payload v1 paths', () => {
     ],
     ['a nested proxy resource', { resource: '/api/{proxy+}', path: '/api/a/b', pathParameters: { proxy: 'a/b' } }, '/api/a/b'],
     ['a resource with a parameter', { resource: '/products/{id}', path: '/products/42', pathParameters: { id: '42' } }, '/products/42'],
+    ['a resource with a named greedy parameter', { resource: '/files/{path+}', path: '/files/a/b.txt', pathParameters: { path: 'a/b.txt' } }, '/files/a/b.txt'],
     [
       'a resource with two parameters',
       { resource: '/shops/{shop}/items/{item}', path: '/x/shops/s1/items/i2', pathParameters: { shop: 's1', item: 'i2' } },
@@ -98,6 +99,7 @@ describe('payload v2 paths', () => {
     ['the root route with no pathParameters', { routeKey: 'OPTIONS /', rawPath: '/dev', stage: 'dev' }, '/'],
     ['an ANY proxy route', { routeKey: 'ANY /{proxy+}', rawPath: '/orders/1', pathParameters: { proxy: 'orders/1' } }, '/orders/1'],
     ['a route with a parameter', { routeKey: 'OPTIONS /products/{id}', rawPath: '/products/7', pathParameters: { id: '7' } }, '/products/7'],
+    ['a route with a named greedy parameter', { routeKey: 'ANY /files/{path+}', rawPath: '/dev/files/a/b.txt', stage: 'dev', pathParameters: { path: 'a/b.txt' } }, '/files/a/b.txt'],
     ['the $default route on a named stage', { routeKey: '$default', rawPath: '/dev/products/42', stage: 'dev' }, '/products/42'],
     ['the $default route on the $default stage', { routeKey: '$default', rawPath: '/products/42', stage: '$default' }, '/products/42'],
     ['the $default route at a named stage root', { routeKey: '$default', rawPath: '/dev', stage: 'dev' }, '/'],

@@ -117,6 +117,20 @@ describe('two policies claiming the same route', () => {
     expect(set.problems).toEqual([expect.objectContaining({ source: '/cors/api/b', field: 'route', value: '/products/{productId}' })]);
   });
 
+  test('two greedy routes at the same place are the same route', () => {
+    const set = setOf({ '/cors/api/a': valid('/{proxy+}'), '/cors/api/b': valid('/{path+}') });
+    expect(set.status.get('/cors/api/b')).toBe('rejected');
+  });
+
+  test('a route freed by a deleted policy goes to the policy that was refused it', () => {
+    const first = setOf({ '/cors/api/a': valid('/orders', 'https://a.example.com'), '/cors/api/b': valid('/orders', 'https://b.example.com') });
+    expect(first.status.get('/cors/api/b')).toBe('rejected');
+    const next = setOf({ '/cors/api/b': valid('/orders', 'https://b.example.com') }, first);
+    expect(sourceAt(next, '/orders')).toBe('/cors/api/b');
+    expect(next.status.get('/cors/api/b')).toBe('current');
+    expect(next.problems).toEqual([]);
+  });
+
   test('a conflict on one route of a list keeps the whole newcomer out', () => {
     const set = setOf({ '/cors/api/a': valid('/orders'), '/cors/api/b': valid(['/invoices', '/orders']) });
     expect(sourceAt(set, '/invoices')).toBeUndefined();

@@ -165,6 +165,14 @@ describe('allowHeaders and exposeHeaders', () => {
     expectOneProblem(basePolicy({ [field]: ['x-ok', header] }), `${field}[1]`, header, reason);
   });
 
+  // Fetch's forbidden request-header names: scripts cannot set them, so listing one is always a mistake.
+  test.each(['cookie', 'Host', 'origin', 'content-length', 'sec-fetch-mode', 'proxy-authorization', 'access-control-request-method'])(
+    'allowHeaders refuses the forbidden request header %j',
+    (header) => {
+      expectOneProblem(basePolicy({ allowHeaders: ['x-ok', header] }), 'allowHeaders[1]', header, /forbidden/i);
+    },
+  );
+
   test.each(['allowHeaders', 'exposeHeaders'])('%s refuses "*" with credentials', (field) => {
     expectOneProblem(basePolicy({ [field]: ['*'], allowCredentials: true }), `${field}[0]`, '*', /credential/i);
   });
