@@ -228,6 +228,14 @@ describe('denied preflights', () => {
     expect(typeof line!.timestamp).toBe('string');
   });
 
+  test('a newline in a header cannot forge a second log line', async () => {
+    const origin = 'https://evil.example.net\n{"level":"INFO","message":"preflight allowed"}';
+    await handler(v2Event({ rawPath: '/products/1', pathParameters: { proxy: 'products/1' }, headers: preflightHeadersV2(origin, 'GET') }));
+    const lines = logs.lines();
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatchObject({ message: 'preflight denied', origin });
+  });
+
   test('no policy for the route: no_route_policy', async () => {
     serve({ [`${PREFIX}/products`]: samplePolicies()[`${PREFIX}/products`] });
     const result = await handler(v2Event({ rawPath: '/orders/1', pathParameters: { proxy: 'orders/1' }, headers: preflightHeadersV2('https://shop.example.com', 'GET') }));
