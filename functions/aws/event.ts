@@ -69,7 +69,10 @@ export function routePath(event: ApiGatewayEvent): string {
     if (template === undefined) {
       const raw = typeof event.rawPath === 'string' ? event.rawPath : '/';
       const stage = event.requestContext?.stage;
-      return stage && stage !== '$default' && raw.startsWith(`/${stage}/`) ? raw.slice(stage.length + 1) : stage && raw === `/${stage}` ? '/' : raw;
+      // Only a named stage appears in rawPath; the $default stage has no prefix.
+      if (typeof stage !== 'string' || stage === '' || stage === '$default') return raw;
+      if (raw === `/${stage}`) return '/';
+      return raw.startsWith(`/${stage}/`) ? raw.slice(stage.length + 1) : raw;
     }
   } else {
     template = typeof event.resource === 'string' ? event.resource : undefined;

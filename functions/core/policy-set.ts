@@ -44,10 +44,12 @@ export function compilePolicySet(entries: readonly PolicyEntry[], previous?: Pol
     const last = previous?.policies.get(entry.source);
     try {
       if (entry.type !== undefined && entry.type !== 'String') {
-        throw new PolicyValidationError([{ source: entry.source, field: '', value: undefined, reason: `is a ${entry.type} parameter; policies must be String parameters` }]);
+        throw new PolicyValidationError([{ source: entry.source, field: '', value: entry.type, reason: `is a ${entry.type} parameter; policies must be String parameters` }]);
       }
       const policy = parsePolicy(entry.source, entry.value);
-      candidates.push({ policy, fallback: last, incumbent: last !== undefined && last.document.route.join('\n') === policy.document.route.join('\n') });
+      // An incumbent already serves at least one of the routes it claims now: it keeps them against newcomers.
+      const incumbent = last !== undefined && policy.routes.some((r) => previous?.table.ownerOf(r) === last);
+      candidates.push({ policy, fallback: last, incumbent });
     } catch (err) {
       if (!(err instanceof PolicyValidationError)) throw err;
       problems.push(...err.problems);

@@ -108,7 +108,7 @@ export function parsePolicy(source: string, input: string | unknown): CompiledPo
     try {
       raw = JSON.parse(input);
     } catch (err) {
-      throw new PolicyValidationError([{ source, field: '', value: undefined, reason: `is not valid JSON (${(err as Error).message})` }], { cause: err });
+      throw new PolicyValidationError([{ source, field: '', value: input, reason: `is not valid JSON (${(err as Error).message})` }], { cause: err });
     }
   }
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {

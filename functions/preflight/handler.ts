@@ -22,6 +22,12 @@ function denied(reason: string, detail: string): PreflightResult {
   return respond(403, headers);
 }
 
+/** Request values are attacker-controlled: log enough to diagnose, never kilobytes. */
+const LOGGED_VALUE_LIMIT = 256;
+function clip(value: string | undefined): string | undefined {
+  return value !== undefined && value.length > LOGGED_VALUE_LIMIT ? `${value.slice(0, LOGGED_VALUE_LIMIT)}...(${value.length} chars)` : value;
+}
+
 function logDenial(logger: Logger, request: CorsRequest, decision: Extract<PreflightDecision, { kind: 'denied' }>, requestId: string | undefined): void {
   logger.info('preflight denied', {
     reason: decision.reason,
@@ -29,9 +35,9 @@ function logDenial(logger: Logger, request: CorsRequest, decision: Extract<Prefl
     path: request.path,
     route: decision.policy?.document.route,
     policy: decision.policy?.source,
-    origin: request.origin,
-    method: request.requestMethod,
-    requestHeaders: request.requestHeaders,
+    origin: clip(request.origin),
+    method: clip(request.requestMethod),
+    requestHeaders: clip(request.requestHeaders),
     requestId,
   });
 }
@@ -67,7 +73,7 @@ export async function handler(event: ApiGatewayEvent, context?: Pick<Context, 'a
     logDenial(runtime.logger, request, decision, requestId);
     return denied(decision.reason, decision.detail);
   } catch (error) {
-    runtime.logger.error('unexpected error; denying', { error, path: request?.path, origin: request?.origin, requestId });
+    runtime.logger.error('unexpected error; denying', { error, path: clip(request?.path), origin: clip(request?.origin), requestId });
     return denied('internal_error', 'unexpected error, see the function logs');
   }
 }
