@@ -386,6 +386,17 @@ export function modelEventPath(event: unknown): string {
   return path === '' ? '/' : path;
 }
 
+/** The request's own method: `requestContext.http.method` (v2) or `httpMethod` (v1); '' when absent. */
+export function modelEventMethod(event: unknown): string {
+  if (!isRecord(event)) return '';
+  if (event.version === '2.0') {
+    const ctx = isRecord(event.requestContext) ? event.requestContext : {};
+    const http = isRecord(ctx.http) ? ctx.http : {};
+    return typeof http.method === 'string' ? http.method : '';
+  }
+  return typeof event.httpMethod === 'string' ? event.httpMethod : '';
+}
+
 export function modelRequestFromEvent(event: unknown): ModelRequest {
   return {
     path: modelEventPath(event),
