@@ -151,7 +151,17 @@ export class SsmPolicyStore {
         new GetParametersByPathCommand({ Path: policyPath, Recursive: true, MaxResults: 10, WithDecryption: false, NextToken: nextToken }),
         { abortSignal: signal },
       );
-      for (const p of page.Parameters ?? []) entries.push(toEntry(p));
+      // A page is {"Parameters": [...]} (possibly empty), or a bare NextToken for
+      // an empty page. A body the SDK parsed into anything else (empty, truncated,
+      // junk) fails the refresh like a transport error: swapping in an empty set
+      // would deny everything.
+      const parameters = page.Parameters ?? (typeof page.NextToken === 'string' ? [] : undefined);
+      if (!Array.isArray(parameters)) throw new PolicyLoadError(`malformed GetParametersByPath response for ${policyPath}: no Parameters list`);
+      for (const p of parameters) {
+        if (typeof p?.Name !== 'string' || typeof p.Value !== 'string') throw new PolicyLoadError(`malformed GetParametersByPath response for ${policyPath}: a parameter without Name or Value`);
+        entries.push(toEntry(p.Name, p.Value, p.Type));
+      }
+      if (page.NextToken !== undefined && typeof page.NextToken !== 'string') throw new PolicyLoadError(`malformed GetParametersByPath response for ${policyPath}: NextToken is not a string`);
       nextToken = page.NextToken;
     } while (nextToken);
     return entries;
@@ -178,8 +188,8 @@ export class SsmPolicyStore {
   }
 }
 
-function toEntry(p: Parameter): PolicyEntry {
+function toEntry(name: string, value: string, type: Parameter['Type']): PolicyEntry {
   // The type travels along: a SecureString's value is ciphertext here, and a
   // StringList is split on commas by other tools, so only String is a policy.
-  return { source: p.Name ?? '(unnamed)', value: p.Value ?? '', type: p.Type ?? 'String' };
+  return { source: name, value, type: type ?? 'String' };
 }
