@@ -1,0 +1,84 @@
+import { AWS_OPTIONS, COMMON_OPTIONS, flag, policyPath, stringOption } from '../args';
+import type { Command } from '../command';
+import { AwsError, EXIT } from '../errors';
+import { countActions, planChanges, type ParameterChange } from '../plan';
+import { deleteParameters, listParameters, putParameter } from '../ssm';
+import { changeJson, printChanges } from './diff';
+import { DIR_OPTION, PATH_OPTION, clientOf, dirOf, loadValidSet } from './shared';
+
+type Done = { action: 'added' | 'updated' | 'deleted'; parameter: string; file: string | null; version: number | null };
+
+export const push: Command = {
+  name: 'push',
+  usage: 'cors-policy push --path /cors/my-api [--dir policies] [--prune] [--dry-run] [--json]',
+  summary:
+    'Validates every file first and writes nothing if anything is invalid; then puts only the parameters that are new or changed (String, overwrite), each as the compact JSON of its file. --prune also deletes parameters under the path that no file describes. --dry-run prints the plan and writes nothing.',
+  options: {
+    ...PATH_OPTION,
+    ...DIR_OPTION,
+    prune: { type: 'boolean', help: 'delete parameters under the path that no file describes' },
+    'dry-run': { type: 'boolean', help: 'print what would be done and write nothing' },
+    ...AWS_OPTIONS,
+    ...COMMON_OPTIONS,
+  },
+  positionals: false,
+  details: 'exit codes: 0 done, 1 invalid policy files (nothing written), 2 AWS or file error (what was already written is printed)',
+  async run(parsed, out) {
+    const path = policyPath(stringOption(parsed, 'path'), true);
+    const dir = dirOf(parsed);
+    const prune = flag(parsed, 'prune');
+    const dryRun = flag(parsed, 'dry-run');
+    const local = await loadValidSet('push', dir, path, out, { dryRun, prune });
+    if (typeof local === 'number') return local;
+    const client = clientOf(parsed);
+    const changes = planChanges(local.policies, await listParameters(client, path));
+    const counts = countActions(changes);
+    const toPut = changes.filter((c) => c.action === 'add' || c.action === 'change');
+    const toDelete = prune ? changes.filter((c) => c.action === 'remove') : [];
+    const kept = prune ? [] : changes.filter((c) => c.action === 'remove');
+
+    if (dryRun) {
+      out.document({ command: 'push', ok: true, path, dir, dryRun, prune, changes: changes.map(changeJson), done: [], summary: counts });
+      out.line(`push ${dir} -> ${path} (dry run: nothing is written)`);
+      printChanges(out, prune ? changes : changes.filter((c) => c.action !== 'remove'), prune);
+      for (const c of kept) out.line(`  kept ${c.parameter} (no file describes it; --prune would delete it)`);
+      out.line(`would add ${counts.add}, update ${counts.change}, delete ${toDelete.length}; ${counts.unchanged} unchanged`);
+      return EXIT.ok;
+    }
+
+    const done: Done[] = [];
+    const report = (d: Done): void => {
+      done.push(d);
+      out.line(`${d.action.padEnd(9)} ${d.parameter}${d.file ? ` from ${d.file}` : ''}${d.version !== null ? ` (version ${d.version})` : ''}`);
+    };
+    out.line(`push ${dir} -> ${path}`);
+    try {
+      for (const c of toPut) {
+        const version = await putParameter(client, c.parameter, c.value as string);
+        report({ action: c.action === 'add' ? 'added' : 'updated', parameter: c.parameter, file: c.file ?? null, version: version ?? null });
+      }
+      if (toDelete.length > 0) {
+        const { missing } = await deleteParameters(
+          client,
+          toDelete.map((c) => c.parameter),
+          (names) => names.forEach((parameter) => report({ action: 'deleted', parameter, file: null, version: null })),
+        );
+        for (const name of missing) out.warn(`warning: ${name} was already gone`);
+      }
+    } catch (err) {
+      if (!(err instanceof AwsError)) throw err;
+      out.warn(`cors-policy push: error: ${err.message}`);
+      out.warn(`cors-policy push: stopped after ${done.length} of ${toPut.length + toDelete.length} writes; run push again to finish`);
+      out.document(result(path, dir, prune, changes, done, counts, { code: err.code, message: err.message }));
+      return EXIT.error;
+    }
+    for (const c of kept) out.line(`kept      ${c.parameter} (no file describes it; --prune deletes it)`);
+    out.line(`${done.filter((d) => d.action === 'added').length} added, ${done.filter((d) => d.action === 'updated').length} updated, ${done.filter((d) => d.action === 'deleted').length} deleted, ${counts.unchanged} unchanged`);
+    out.document(result(path, dir, prune, changes, done, counts));
+    return EXIT.ok;
+  },
+};
+
+function result(path: string, dir: string, prune: boolean, changes: readonly ParameterChange[], done: readonly Done[], summary: Record<string, number>, error?: { code: string; message: string }): Record<string, unknown> {
+  return { command: 'push', ok: error === undefined, path, dir, dryRun: false, prune, changes: changes.map(changeJson), done, summary, ...(error ? { error } : {}) };
+}

@@ -1,0 +1,130 @@
+import { DeleteParametersCommand, GetParametersByPathCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { AwsError, oneLine } from './errors';
+
+/**
+ * The few Parameter Store calls the CLI makes, each turning any failure into
+ * an {@link AwsError} with one readable line.
+ */
+export interface SsmOptions {
+  readonly region?: string;
+  readonly profile?: string;
+}
+
+/** One parameter as listed under the path. */
+export interface RemoteParameter {
+  readonly name: string;
+  readonly value: string;
+  readonly type: string;
+  readonly version?: number;
+}
+
+/**
+ * Timeouts are explicit because the SDK's are off by default: an unreachable
+ * endpoint must fail in seconds, not hang. Three attempts let the SDK ride
+ * out a brief throttle. Region, credentials and endpoint come from the usual
+ * places (AWS_REGION, AWS_PROFILE, ~/.aws, AWS_ENDPOINT_URL_SSM).
+ */
+export function createClient(options: SsmOptions = {}): SSMClient {
+  return new SSMClient({
+    ...(options.region ? { region: options.region } : {}),
+    ...(options.profile ? { profile: options.profile } : {}),
+    maxAttempts: 3,
+    requestHandler: { connectionTimeout: 2000, requestTimeout: 3000, throwOnRequestTimeout: true },
+  });
+}
+
+/** Upper bound on one call, every retry included: a hung endpoint fails in seconds, never minutes. */
+export const CALL_DEADLINE_MS = 8000;
+
+/** Safety net against a service that keeps returning NextToken: 10,000 parameters at 10 a page. */
+const MAX_PAGES = 1000;
+
+/** Every parameter under `path`, recursively, paging until there is no NextToken (a page may be empty). */
+export async function listParameters(client: SSMClient, path: string): Promise<RemoteParameter[]> {
+  const out: RemoteParameter[] = [];
+  let nextToken: string | undefined;
+  let pages = 0;
+  do {
+    if (++pages > MAX_PAGES) throw new AwsError(`GetParametersByPath ${path}: more than ${MAX_PAGES} pages; stopping`, 'TooManyPages');
+    const page = await call('GetParametersByPath', path, (abortSignal) =>
+      client.send(new GetParametersByPathCommand({ Path: path, Recursive: true, MaxResults: 10, WithDecryption: false, NextToken: nextToken }), { abortSignal }),
+    );
+    for (const p of page.Parameters ?? []) {
+      if (p.Name === undefined) continue;
+      out.push({ name: p.Name, value: p.Value ?? '', type: p.Type ?? 'String', ...(p.Version !== undefined ? { version: p.Version } : {}) });
+    }
+    nextToken = page.NextToken;
+  } while (nextToken);
+  return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+export async function putParameter(client: SSMClient, name: string, value: string): Promise<number | undefined> {
+  const result = await call('PutParameter', name, (abortSignal) => client.send(new PutParameterCommand({ Name: name, Value: value, Type: 'String', Overwrite: true }), { abortSignal }));
+  return result.Version;
+}
+
+/** DeleteParameters takes at most 10 names a call. */
+export const DELETE_BATCH = 10;
+
+/** Deletes in batches of 10; reports names that were already gone. `onBatch` sees each batch as it completes. */
+export async function deleteParameters(client: SSMClient, names: readonly string[], onBatch?: (deleted: readonly string[]) => void): Promise<{ deleted: string[]; missing: string[] }> {
+  const deleted: string[] = [];
+  const missing: string[] = [];
+  for (let i = 0; i < names.length; i += DELETE_BATCH) {
+    const batch = names.slice(i, i + DELETE_BATCH);
+    const result = await call('DeleteParameters', batch.join(', '), (abortSignal) => client.send(new DeleteParametersCommand({ Names: batch }), { abortSignal }));
+    deleted.push(...(result.DeletedParameters ?? []));
+    missing.push(...(result.InvalidParameters ?? []));
+    onBatch?.(result.DeletedParameters ?? []);
+  }
+  return { deleted, missing };
+}
+
+async function call<T>(operation: string, target: string, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const signal = AbortSignal.timeout(CALL_DEADLINE_MS);
+  try {
+    return await fn(signal);
+  } catch (err) {
+    if (signal.aborted) throw describeAwsError(Object.assign(new Error(`no answer within ${CALL_DEADLINE_MS / 1000} s, retries included`), { name: 'TimeoutError', cause: err }), operation, target);
+    throw describeAwsError(err, operation, target);
+  }
+}
+
+/** Advice for the errors people actually meet, keyed by AWS or network error code. */
+const HINTS: Record<string, string> = {
+  AccessDeniedException: 'the credentials in use are not allowed to do this; check the IAM policy for ssm:GetParametersByPath, ssm:PutParameter and ssm:DeleteParameters on this path',
+  ThrottlingException: 'Parameter Store is throttling this account and region (about 40 requests a second by default); the SDK already retried, so wait and run the command again',
+  ParameterNotFound: 'the parameter does not exist',
+  ParameterLimitExceeded: 'the region holds the maximum number of Standard parameters (10,000)',
+  TooManyUpdates: 'the parameter is being changed by someone else right now; run the command again',
+  UnrecognizedClientException: 'the access key is not valid; check AWS_PROFILE or the credentials in use',
+  InvalidSignatureException: 'the request signature was refused; check the secret key and the clock',
+  ExpiredTokenException: 'the session credentials have expired; log in again (e.g. aws sso login)',
+  CredentialsProviderError: 'no AWS credentials found; set AWS_PROFILE or pass --profile, or export credentials',
+  ECONNREFUSED: 'nothing is listening at the endpoint; check AWS_ENDPOINT_URL_SSM / AWS_ENDPOINT_URL',
+  ENOTFOUND: 'the endpoint host name does not resolve; check the region and AWS_ENDPOINT_URL_SSM',
+  ECONNRESET: 'the connection was reset',
+  ETIMEDOUT: 'the endpoint did not answer in time; check the network, the region and AWS_ENDPOINT_URL_SSM',
+  TimeoutError: 'the endpoint did not answer in time; check the network, the region and AWS_ENDPOINT_URL_SSM',
+  RegionMissing: 'no AWS region configured; set AWS_REGION, use a profile with a region, or pass --region',
+};
+
+function endpointDescription(): string {
+  return process.env.AWS_ENDPOINT_URL_SSM ?? process.env.AWS_ENDPOINT_URL ?? 'the regional SSM endpoint';
+}
+
+/** One line that says what was attempted, what failed and what to do. */
+export function describeAwsError(err: unknown, operation: string, target: string): AwsError {
+  const e = err as { name?: string; code?: string; message?: string; errors?: unknown[]; $metadata?: { httpStatusCode?: number } };
+  // Node reports a refused dual-stack connection as an AggregateError of per-address errors.
+  const inner = Array.isArray(e?.errors) && e.errors.length > 0 ? (e.errors[0] as { code?: string; message?: string }) : undefined;
+  let code = inner?.code ?? e?.code ?? e?.name ?? 'Error';
+  let message = e?.message || inner?.message || String(err);
+  if (/region is missing/i.test(message)) code = 'RegionMissing';
+  if (code === 'Error' || code === 'TypeError') code = /timed? ?out/i.test(message) ? 'TimeoutError' : code;
+  if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'TimeoutError' || code === 'ECONNRESET') message = `${message} (endpoint: ${endpointDescription()})`;
+  const hint = HINTS[code];
+  const status = e?.$metadata?.httpStatusCode ? ` [HTTP ${e.$metadata.httpStatusCode}]` : '';
+  const text = oneLine(`${operation} ${target} failed: ${code}: ${message}${status}${hint ? ` - ${hint}` : ''}`);
+  return new AwsError(text, code, { cause: err });
+}

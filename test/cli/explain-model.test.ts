@@ -1,0 +1,155 @@
+import { browserRequest, type ExplainFlags } from '../../functions/cli/browser-request';
+import { clientAlternatives, evaluate, suggestRepair, type StoredEntry } from '../../functions/cli/explain-model';
+import { explainRoute } from '../../functions/cli/route-explain';
+import { compilePolicySet } from '../../functions/core/policy-set';
+
+const entry = (name: string, doc: object): StoredEntry => ({ source: `/cors/api/${name}`, value: JSON.stringify(doc) });
+const ENTRIES: StoredEntry[] = [
+  entry('products', { route: ['/products', '/products/{id}'], allowOrigins: ['https://shop.example.com'], allowMethods: ['GET', 'PUT', 'PATCH'], allowHeaders: ['content-type'], allowCredentials: true }),
+  entry('public', { route: '/public/{path+}', allowOrigins: ['*'], allowMethods: ['GET'], allowHeaders: ['*'], exposeHeaders: ['*'] }),
+  entry('special', { route: '/products/special', allowOrigins: ['https://admin.example.com'], allowMethods: ['GET'] }),
+  entry('items', { route: '/{kind}/{id}/items', allowOrigins: ['https://shop.example.com'], allowMethods: ['GET'] }),
+];
+const set = compilePolicySet(ENTRIES);
+const newSource = (name: string): string => `/cors/api/${name}`;
+const flags = (f: Partial<ExplainFlags>): ExplainFlags => ({ urlPath: '/products/1', origin: 'https://shop.example.com', method: 'GET', headers: [], credentials: false, ...f });
+
+/** The repair's edits applied: the request must then pass, judged by evaluate itself. */
+function repairedAllows(f: Partial<ExplainFlags>): { texts: string[]; blocked?: string; allowedAfter: boolean } {
+  const req = browserRequest(flags(f));
+  const repair = suggestRepair(ENTRIES, req, newSource);
+  const working = ENTRIES.map((e) => ({ ...e, doc: JSON.parse(e.value) as Record<string, unknown> }));
+  for (const fix of repair.fixes) {
+    if (fix.action === 'create') {
+      working.push({ source: fix.policy, value: '', doc: fix.value as Record<string, unknown> });
+      continue;
+    }
+    const target = working.find((w) => w.source === fix.policy)!;
+    const field = fix.field!;
+    const list = Array.isArray(target.doc[field]) ? (target.doc[field] as unknown[]) : [];
+    if (fix.action === 'add') target.doc[field] = [...list, fix.value];
+    if (fix.action === 'set') target.doc[field] = fix.value;
+    if (fix.action === 'remove') target.doc[field] = list.filter((v) => v !== fix.value);
+    if (fix.action === 'replace') target.doc[field] = [...list.filter((v) => v !== fix.replaces), fix.value];
+  }
+  const after = compilePolicySet(working.map((w) => ({ source: w.source, value: JSON.stringify(w.doc) })));
+  return { texts: repair.fixes.map((x) => x.text), ...(repair.blocked ? { blocked: repair.blocked } : {}), allowedAfter: !evaluate(after, req).failure };
+}
+
+describe('route explanation', () => {
+  it('a literal segment beats a parameter and names the losers', () => {
+    const r = explainRoute(set, '/products/special');
+    expect([r.winner?.policy.source, r.winner?.route]).toEqual(['/cors/api/special', '/products/special']);
+    expect(r.others.map((o) => o.route)).toEqual(['/products/{id}']);
+  });
+
+  it('compares segment by segment from the left', () => {
+    const r = explainRoute(set, '/products/7/items');
+    expect([r.winner?.route, r.winner?.params]).toEqual(['/{kind}/{id}/items', { kind: 'products', id: '7' }]);
+  });
+
+  it('a greedy parameter takes the rest of the path', () => {
+    expect(explainRoute(set, '/public/a/b/c').winner?.params).toEqual({ path: 'a/b/c' });
+  });
+
+  it('reports no winner when nothing matches', () => {
+    expect(explainRoute(set, '/nothing')).toEqual({ others: [] });
+  });
+});
+
+describe('evaluate', () => {
+  it('gives the Lambda response for a preflight and the layer headers for the actual response', () => {
+    const ev = evaluate(set, browserRequest(flags({ method: 'PUT', headers: ['content-type'], credentials: true })));
+    expect(ev.failure).toBeUndefined();
+    expect(ev.preflight?.status).toBe(204);
+    expect(ev.preflight?.headers['Access-Control-Allow-Credentials']).toBe('true');
+    expect(ev.actual.headers['Access-Control-Allow-Origin']).toBe('https://shop.example.com');
+  });
+
+  it('a credentialed request to a policy without allowCredentials fails in the browser even though the engine allows it', () => {
+    const ev = evaluate(set, browserRequest(flags({ urlPath: '/public/x', method: 'GET', credentials: true })));
+    expect(ev.preflight).toBeUndefined();
+    expect(ev.actual.allowed).toBe(true);
+    expect(ev.failure).toMatchObject({ stage: 'actual', reason: 'credentials_not_allowed' });
+  });
+
+  it('a simple request from a foreign origin fails at the actual response with the engine reason', () => {
+    const ev = evaluate(set, browserRequest(flags({ origin: 'https://evil.example.net' })));
+    expect(ev.failure).toMatchObject({ stage: 'actual', reason: 'origin_not_allowed' });
+  });
+});
+
+describe('suggestRepair: the smallest verified change', () => {
+  it('adds the origin, the method and the header in one suggestion when all three are missing', () => {
+    const r = repairedAllows({ origin: 'https://new.example.com', method: 'DELETE', headers: ['x-trace'] });
+    expect(r.texts).toEqual([
+      'add "https://new.example.com" to allowOrigins of /cors/api/products',
+      'add "DELETE" to allowMethods of /cors/api/products',
+      'add "x-trace" to allowHeaders of /cors/api/products',
+    ]);
+    expect(r.allowedAfter).toBe(true);
+  });
+
+  it('lists authorization explicitly, because "*" never covers it', () => {
+    const r = repairedAllows({ urlPath: '/public/a', origin: 'https://x.example.org', headers: ['authorization'] });
+    expect(r.texts).toEqual(['add "authorization" to allowHeaders of /cors/api/public']);
+    expect(r.allowedAfter).toBe(true);
+  });
+
+  it('for credentials on a wildcard policy, sets allowCredentials and replaces every "*"', () => {
+    const r = repairedAllows({ urlPath: '/public/a', origin: 'https://x.example.org', method: 'GET', headers: ['x-a'], credentials: true });
+    expect(r.texts).toEqual([
+      'set allowCredentials: true in /cors/api/public',
+      'replace "*" with "https://x.example.org" in allowOrigins of /cors/api/public ("*" never passes with credentials; other origins then need listing too)',
+      'replace "*" with "x-a" in allowHeaders of /cors/api/public',
+      'remove "*" from exposeHeaders of /cors/api/public (list the response headers scripts must read instead)',
+    ]);
+    expect(r.allowedAfter).toBe(true);
+  });
+
+  it('creates a policy when no route matches, named after the path', () => {
+    const r = repairedAllows({ urlPath: '/orders/9', method: 'POST', headers: ['content-type'] });
+    expect(r.texts).toEqual([expect.stringContaining('no policy matches /orders/9: add a policy with route "/orders/9", e.g. /cors/api/orders = ')]);
+    expect(r.allowedAfter).toBe(true);
+  });
+
+  it('refuses to suggest an http origin for a credentialed policy, quoting the engine', () => {
+    const r = repairedAllows({ origin: 'http://shop.example.com', method: 'PUT', credentials: true });
+    expect(r.texts).toEqual([]);
+    expect(r.blocked).toContain('add "http://shop.example.com" to allowOrigins of /cors/api/products would make /cors/api/products invalid');
+    expect(r.blocked).toContain('use https');
+  });
+
+  it.each([
+    ['null', 'Origin "null" can never be allowed'],
+    ['https://Shop.example.com', 'contains upper case'],
+    ['https://shop.example.com:443', 'default port'],
+  ])('says origin %s can never be allowed', (origin, reason) => {
+    const r = repairedAllows({ origin, method: 'PUT' });
+    expect(r.texts).toEqual([]);
+    expect(r.blocked).toContain(reason);
+  });
+
+  it('says a forbidden method can never be allowed', () => {
+    const r = repairedAllows({ method: 'TRACE' });
+    expect(r.blocked).toContain('is a forbidden method');
+  });
+
+  it('suggests nothing for a request that already passes', () => {
+    expect(repairedAllows({})).toEqual({ texts: [], allowedAfter: true });
+  });
+});
+
+describe('clientAlternatives: fixes on the calling side', () => {
+  it('suggests dropping credentials when the policy allows the request without them', () => {
+    expect(clientAlternatives(set, browserRequest(flags({ urlPath: '/public/a', credentials: true })))).toEqual([expect.stringContaining('without credentials')]);
+  });
+
+  it('suggests the upper-case method when only the case is wrong', () => {
+    expect(clientAlternatives(set, browserRequest(flags({ method: 'patch' })))).toEqual([expect.stringContaining('send the method as "PATCH"')]);
+  });
+
+  it('suggests nothing when no client-side change helps', () => {
+    expect(clientAlternatives(set, browserRequest(flags({ origin: 'https://evil.example.net', credentials: true })))).toEqual([]);
+  });
+});

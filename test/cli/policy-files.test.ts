@@ -1,0 +1,80 @@
+import { readFile, readdir } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { formatOf, nameForRelativeFile, parsePolicyText, prettyJson, relativeNameProblem, renderPolicyFile } from '../../functions/cli/policy-files';
+
+describe('file names and parameter names', () => {
+  it.each([
+    ['products.json', 'json'],
+    ['products.yaml', 'yaml'],
+    ['products.yml', 'yaml'],
+    ['products.JSON', undefined],
+    ['README.md', undefined],
+    ['.json', undefined],
+  ])('%s has format %s', (file, format) => {
+    expect(formatOf(file)).toBe(format);
+  });
+
+  it('maps a relative file to a "/"-separated name without its extension', () => {
+    expect(nameForRelativeFile('products.json')).toBe('products');
+    expect(nameForRelativeFile(join('team', 'orders.v2.yaml'))).toBe('team/orders.v2');
+  });
+
+  it.each([
+    ['', 'is empty'],
+    ['team//x', 'has an empty segment'],
+    ['.hidden', 'starting with "."'],
+    ['team/../x', 'starting with "."'],
+  ])('refuses the relative name %j', (name, reason) => {
+    expect(relativeNameProblem(name)).toContain(reason);
+  });
+
+  it('accepts ordinary nested names', () => {
+    expect(relativeNameProblem('team/orders_v2-x.y')).toBeUndefined();
+  });
+});
+
+describe('parsing', () => {
+  it('refuses YAML with duplicate keys, which JSON.parse would silently collapse', () => {
+    const r = parsePolicyText('route: /a\nroute: /b\n', 'yaml');
+    expect(r.ok).toBe(false);
+    expect(!r.ok && r.reason).toMatch(/^is not valid YAML \(.*/);
+  });
+
+  it('reads YAML 1.2: "on" and "yes" stay strings, unquoted paths stay strings', () => {
+    expect(parsePolicyText('description: on\nroute: /a/{id}\nallowMethods: [GET]\n', 'yaml')).toEqual({ ok: true, value: { description: 'on', route: '/a/{id}', allowMethods: ['GET'] } });
+  });
+
+  it('reports invalid JSON with the parser message', () => {
+    const r = parsePolicyText('{"route": ', 'json');
+    expect(!r.ok && r.reason).toMatch(/^is not valid JSON \(/);
+  });
+});
+
+describe('prettyJson (what pull writes)', () => {
+  it('reproduces the sample policies byte for byte', async () => {
+    const dir = resolve(__dirname, '../../policies');
+    const files = (await readdir(dir)).filter((f) => f.endsWith('.json'));
+    expect(files.length).toBeGreaterThan(0);
+    for (const f of files) {
+      const text = await readFile(join(dir, f), 'utf8');
+      expect(prettyJson(JSON.parse(text))).toBe(text);
+    }
+  });
+
+  it('keeps short lists of scalars on one line and breaks long ones, one item per line', () => {
+    const long = Array.from({ length: 8 }, (_, i) => `https://shop-${i}.example.com`);
+    expect(prettyJson({ a: [1, 'x', true, null], b: long, c: {}, d: [] })).toBe(
+      `{\n  "a": [1, "x", true, null],\n  "b": [\n${long.map((o) => `    "${o}"`).join(',\n')}\n  ],\n  "c": {},\n  "d": []\n}\n`,
+    );
+  });
+
+  it('round-trips any JSON value', () => {
+    const values = [{ route: ['/a'], nested: { list: [{ x: 1 }, [2, 3]] }, s: 'quote " and \\ and \u2028' }, [], 'text', 7, null];
+    for (const v of values) expect(JSON.parse(prettyJson(v))).toEqual(v);
+  });
+
+  it('writes YAML for files that already are YAML', () => {
+    const text = renderPolicyFile({ route: '/a', allowMethods: ['GET'] }, 'yaml');
+    expect(parsePolicyText(text, 'yaml')).toEqual({ ok: true, value: { route: '/a', allowMethods: ['GET'] } });
+  });
+});
