@@ -292,3 +292,51 @@ describe('a public any-origin policy', () => {
     expect(decidePreflight(set, { method: 'OPTIONS', path: '/x', origin, requestMethod: 'GET', requestHeaders: undefined })).toMatchObject({ kind: 'denied', reason: 'origin_malformed' });
   });
 });
+
+describe('the CORS_DEBUG deny-reason header', () => {
+  // CORS_DEBUG is read when the handler module loads: load a private copy (with its own SDK
+  // classes, mocked in that same registry) so the rest of this file keeps the production setting.
+  let debugHandler: typeof handler;
+  let debugSsm: ReturnType<typeof mockClient>;
+  const saved = { ...process.env };
+
+  beforeAll(() => {
+    Object.assign(process.env, { CORS_DEBUG: 'true', CORS_POLICY_PATH: `${PATH}-debug`, AWS_REGION: 'us-east-1', LOG_LEVEL: 'ERROR' });
+    jest.isolateModules(() => {
+      const sdk = require('@aws-sdk/client-ssm') as typeof import('@aws-sdk/client-ssm');
+      debugSsm = (require('aws-sdk-client-mock') as typeof import('aws-sdk-client-mock')).mockClient(sdk.SSMClient);
+      debugSsm.on(sdk.GetParametersByPathCommand).resolves({ Parameters: [{ Name: `${PATH}-debug/p`, Type: 'String', Value: JSON.stringify({ route: '/products/{id}', allowOrigins: [ALLOWED], allowMethods: ['GET'] }) }] });
+      debugHandler = (require('../../functions/preflight/handler') as typeof import('../../functions/preflight/handler')).handler;
+    });
+  });
+  afterAll(() => {
+    debugSsm.restore();
+    process.env = saved;
+  });
+
+  /** RFC 9110 field-value characters a gateway passes on safely: visible ASCII, space and tab; never CR, LF or NUL. */
+  const SAFE_FIELD_VALUE = /^[\t\x20-\x7e]*$/;
+
+  it('says why a preflight was denied', async () => {
+    const res = await debugHandler(preflightV2('https://evil.com'));
+    expect(res.statusCode).toBe(403);
+    expect(res.headers['X-Cors-Deny-Reason']).toMatch(/^origin_not_allowed: /);
+  });
+
+  // BUG: functions/preflight/handler.ts denied() puts decision.detail into X-Cors-Deny-Reason verbatim,
+  // and the detail quotes attacker-controlled input: the whole path for no_route_policy (from
+  // pathParameters), and up to 64 characters of a bad element for headers_malformed. CR, LF, NUL or
+  // non-ASCII there make a header value API Gateway must reject (a 502 instead of the 403) or pass on.
+  // Expected: the debug header holds only safe characters (escape or drop the rest) and is clipped.
+  it.each([
+    ['a CRLF in the path', { proxy: 'x\r\nSet-Cookie: a=b' }, 'GET', undefined],
+    ['non-ASCII in the path', { proxy: 'ü€/x' }, 'GET', undefined],
+    ['a CRLF in Access-Control-Request-Headers', { proxy: 'products/1' }, 'GET', 'x-a,x\r\nSet-Cookie: a=b'],
+    ['a NUL in Access-Control-Request-Headers', { proxy: 'products/1' }, 'GET', 'x-a,\u0000'],
+  ])('never carries unsafe characters: %s', async (_label, pathParameters, method, requestHeaders) => {
+    const event = { ...v1({ Origin: ALLOWED, 'Access-Control-Request-Method': method, ...(requestHeaders ? { 'Access-Control-Request-Headers': requestHeaders } : {}) }), pathParameters };
+    const res = await debugHandler(event);
+    expect(res.statusCode).toBe(403);
+    for (const value of Object.values(res.headers)) expect(value).toMatch(SAFE_FIELD_VALUE);
+  });
+});
