@@ -3,7 +3,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { freePort } from '../../scripts/lib/moto';
-import { POLICIES, assertBuilt, cliEnv, motoEndpoint, removeDir, runCli, tempDir } from './support/cli';
+import { join } from 'node:path';
+import { POLICIES, assertBuilt, cliEnv, motoEndpoint, removeDir, runCli, tempDir, writeFiles } from './support/cli';
 
 let home: string;
 let policies: string;
@@ -68,6 +69,22 @@ describe('AWS errors', () => {
     expect(r.code).toBe(2);
     expect(r.stderr.split('\n').length).toBeGreaterThan(3);
     expect(r.stderr).toMatch(/\n\s+at /);
+  });
+
+  it('--profile takes credentials and region from the named profile', async () => {
+    await writeFiles(home, {
+      'aws/config': '[profile demo]\nregion = us-east-1\n',
+      'aws/credentials': '[demo]\naws_access_key_id = testing\naws_secret_access_key = testing\n',
+    });
+    const env = cliEnv(motoEndpoint(), home, { AWS_CONFIG_FILE: join(home, 'aws/config'), AWS_SHARED_CREDENTIALS_FILE: join(home, 'aws/credentials') });
+    for (const name of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_REGION', 'AWS_DEFAULT_REGION']) delete env[name];
+    const args = ['pull', '--path', '/test/cli-errors/profile', '--dir', join(home, 'pulled'), '--dry-run'];
+    const withProfile = await runCli([...args, '--profile', 'demo'], { env });
+    expect(withProfile.stderr).toBe('');
+    expect(withProfile.code).toBe(0);
+    const without = await runCli(args, { env });
+    expect(without.code).toBe(2);
+    expect(without.stderr).toContain('RegionMissing');
   });
 
   it('missing credentials give one line with what to do', async () => {
