@@ -174,20 +174,22 @@ describe('a warm store', () => {
     expect(h.store.stats.failedRefreshes).toBe(1);
   }, 20_000);
 
-  it.each(MALFORMED_PAGES)('keeps its last good policies when a page is malformed: %s', async (_label, body) => {
+  it.each(MALFORMED_PAGES)('keeps its last good policies when a page is malformed: %s', async (label, body) => {
     const h = await newStore();
     const good = await h.store.current();
     proxy.inject({ kind: 'body', body });
     h.advance();
     const faulty = await timed(() => h.store.current());
-    // BUG: functions/aws/ssm-policy-store.ts loadAll()/toEntry() trust the page's shape. A 200 whose
-    // Parameters is not an array of {Name: string, Value: string} (or an empty/null body, which the SDK
-    // turns into {}) compiles into an empty or junk set that REPLACES the last good one, so a warm
-    // function starts denying every preflight. Expected: such a page fails the refresh (keep the last
-    // good set, log, back off) exactly like a transport error. Only {"Parameters":[...]} is an answer.
+    // Found by this test: a page whose Parameters was not a list of {Name, Value} strings (or an empty
+    // or null body, which the SDK turns into {}) once compiled into an empty or junk set that replaced
+    // the last good one, so a warm function denied everything (fixed in d600815).
+    record(`warm: malformed page, ${label}`, faulty.ms);
     servesOriginal(faulty.value);
     expect(faulty.value === good).toBe(true);
     expect(faulty.ms).toBeLessThan(BUDGET_MS + MARGIN_MS);
+    const errors = h.logs.filter((l) => l.level === 'ERROR');
+    expect(errors).toHaveLength(1);
+    expect(JSON.stringify(errors[0]!.error)).toMatch(/malformed/);
   }, 20_000);
 
   it('rides out a short throttling burst with the SDK retries: the refresh succeeds', async () => {
