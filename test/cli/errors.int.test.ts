@@ -4,7 +4,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { freePort } from '../../scripts/lib/moto';
 import { join } from 'node:path';
-import { POLICIES, assertBuilt, cliEnv, motoEndpoint, removeDir, runCli, tempDir, writeFiles } from './support/cli';
+import { POLICIES, assertBuilt, cliEnv, motoEndpoint, releaseBuilt, removeDir, runCli, tempDir, writeFiles } from './support/cli';
 
 let home: string;
 let policies: string;
@@ -29,6 +29,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await new Promise((resolve) => throttler?.close(resolve));
   await Promise.all([home, policies].map(removeDir));
+  await releaseBuilt();
 });
 
 function throttleEndpoint(): string {

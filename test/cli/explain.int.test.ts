@@ -5,7 +5,7 @@ import type { SSMClient } from '@aws-sdk/client-ssm';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { join } from 'node:path';
 import { motoEnv } from '../../scripts/lib/moto';
-import { POLICIES, assertBuilt, cliEnv, clearPath, motoEndpoint, putParameters, removeDir, runCli, ssmClient, tempDir } from './support/cli';
+import { POLICIES, assertBuilt, clearPath, cliEnv, motoEndpoint, putParameters, releaseBuilt, removeDir, runCli, ssmClient, tempDir } from './support/cli';
 
 const PATH = '/test/cli-explain/api';
 let client: SSMClient;
@@ -31,6 +31,7 @@ afterAll(async () => {
   process.env = saved;
   client?.destroy();
   await removeDir(home);
+  await releaseBuilt();
 });
 
 interface Explained {

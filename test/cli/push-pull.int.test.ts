@@ -4,7 +4,7 @@ import type { SSMClient } from '@aws-sdk/client-ssm';
 import { readFile, readdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { POLICIES, assertBuilt, cliEnv, motoEndpoint, putParameters, readParameters, removeDir, runCli, ssmClient, tempDir } from './support/cli';
+import { POLICIES, assertBuilt, cliEnv, motoEndpoint, putParameters, readParameters, releaseBuilt, removeDir, runCli, ssmClient, tempDir } from './support/cli';
 
 const ROOT = '/test/cli-sync';
 let client: SSMClient;
@@ -35,6 +35,7 @@ beforeAll(async () => {
 afterAll(async () => {
   client?.destroy();
   await Promise.all([home, ...dirs].map(removeDir));
+  await releaseBuilt();
 });
 
 describe('diff, push and pull', () => {

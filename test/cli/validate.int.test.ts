@@ -1,6 +1,6 @@
 // validate through the built binary: no AWS involved, only files.
 import { join } from 'node:path';
-import { POLICIES, assertBuilt, cliEnv, removeDir, runCli, tempDir } from './support/cli';
+import { POLICIES, assertBuilt, cliEnv, releaseBuilt, removeDir, runCli, tempDir } from './support/cli';
 
 let home: string;
 const dirs: string[] = [];
@@ -18,6 +18,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await Promise.all([home, ...dirs].map(removeDir));
+  await releaseBuilt();
 });
 
 describe('cors-policy validate', () => {

@@ -2,7 +2,7 @@
 // an operator does, and gives tests a direct SSM client on the same moto.
 import { DeleteParametersCommand, GetParametersByPathCommand, PutParameterCommand, SSMClient, type Parameter } from '@aws-sdk/client-ssm';
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -10,8 +10,24 @@ import { motoEnv } from '../../../scripts/lib/moto';
 
 export const CLI = resolve(__dirname, '../../../dist/cli/index.js');
 
+/**
+ * The bundle each test file runs: a copy of dist/cli/index.js taken once per
+ * file, because a concurrent `npm run build` in the same checkout empties dist/
+ * for a moment. The bundle is self-contained, so the copy runs the same code.
+ */
+let snapshot: string | undefined;
+
 export function assertBuilt(): void {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run "node scripts/build.mjs --only cli" (npm test builds it first)`);
+  const dir = mkdtempSync(join(tmpdir(), 'cors-cli-bin-'));
+  snapshot = join(dir, 'index.js');
+  copyFileSync(CLI, snapshot);
+}
+
+/** Removes the copy; call from afterAll. */
+export async function releaseBuilt(): Promise<void> {
+  if (snapshot) await rm(dirname(snapshot), { recursive: true, force: true });
+  snapshot = undefined;
 }
 
 export interface CliResult {
@@ -36,7 +52,8 @@ export function cliEnv(endpoint: string | undefined, home: string, extra: Record
 /** Runs the CLI; resolves with its exit code and output, killing it after `timeoutMs` so a hang fails the test instead of jest. */
 export function runCli(args: readonly string[], options: { env: Record<string, string>; cwd?: string; timeoutMs?: number }): Promise<CliResult> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env: options.env, cwd: options.cwd ?? process.cwd(), stdio: ['ignore', 'pipe', 'pipe'] });
+    if (!snapshot) throw new Error('call assertBuilt() in beforeAll first');
+    const child = spawn(process.execPath, [snapshot, ...args], { env: options.env, cwd: options.cwd ?? process.cwd(), stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
