@@ -2,7 +2,7 @@
  * Property-based fuzzing of the policy engine and the preflight handler
  * against the reference model in support/reference-model.ts.
  *
- * Bounded: every property has a fixed numRuns. FUZZ_SEED=<n> replays a run
+ * Bounded: every property has a fixed numRuns. FUZZ_SEED=<n> replays a run (the seed is printed at the end)
  * (fast-check prints the seed and shrink path of any failure);
  * FUZZ_RUNS_FACTOR=<x> scales every numRuns for a longer soak.
  */
@@ -28,9 +28,11 @@ import {
   type ModelPolicy,
 } from './support/reference-model';
 
-const SEED = process.env.FUZZ_SEED !== undefined ? Number(process.env.FUZZ_SEED) : undefined;
+// A fresh seed per run unless one is given; always printed, so any run can be replayed.
+const SEED = process.env.FUZZ_SEED !== undefined ? Number(process.env.FUZZ_SEED) : (Math.random() * 2 ** 31) | 0;
 const FACTOR = Number(process.env.FUZZ_RUNS_FACTOR ?? '1') || 1;
-const runs = (n: number): fc.Parameters<unknown> => ({ numRuns: Math.max(1, Math.round(n * FACTOR)), ...(SEED !== undefined ? { seed: SEED } : {}) });
+/** Each property gets its own seed (SEED + a fixed offset), so no two see the same inputs and `-t` still replays one. */
+const runs = (n: number, offset: number): fc.Parameters<unknown> => ({ numRuns: Math.max(1, Math.round(n * FACTOR)), seed: (SEED + offset) | 0 });
 
 /** What ran, printed at the end so the README figures come from a real run. */
 const counts = { properties: 0, cases: 0, requests: 0, handlerInvocations: 0, validatorInputs: 0 };
@@ -40,7 +42,7 @@ const tally = (key: string): void => {
   outcomes[key] = (outcomes[key] ?? 0) + 1;
 };
 afterAll(() => {
-  process.stderr.write(`reliability fuzz: ${JSON.stringify(counts)} outcomes: ${JSON.stringify(outcomes)}${SEED !== undefined ? ` seed=${SEED}` : ''}\n`);
+  process.stderr.write(`reliability fuzz: ${JSON.stringify(counts)} outcomes: ${JSON.stringify(outcomes)} seed=${SEED} (FUZZ_SEED=${SEED} replays this run)\n`);
 });
 
 function entriesOf(policies: readonly ModelPolicy[]): PolicyEntry[] {
@@ -108,7 +110,7 @@ describe('the policy engine against the reference model', () => {
           checkSecurity(decision.kind === 'allowed' ? decision.headers : {}, decision.kind === 'allowed' ? 'allowed' : 'denied', req.origin, matched);
         }
       }),
-      runs(1500),
+      runs(1500, 1),
     );
   });
 
@@ -129,7 +131,7 @@ describe('the policy engine against the reference model', () => {
           checkSecurity(actual.headers, actual.allowed ? 'allowed' : 'denied', req.origin, modelFindPolicy(serving, req.path));
         }
       }),
-      runs(800),
+      runs(800, 2),
     );
   });
 
@@ -145,7 +147,7 @@ describe('the policy engine against the reference model', () => {
           expect(actualResponseHeaders(undefined, { method: 'GET', path: req.path, origin: req.origin })).toEqual({ allowed: false, headers: { Vary: 'Origin' } });
         }
       }),
-      runs(200),
+      runs(200, 3),
     );
   });
 });
@@ -194,7 +196,7 @@ describe('policy updates', () => {
           }
         });
       }),
-      runs(1000),
+      runs(1000, 4),
     );
   });
 
@@ -279,7 +281,7 @@ describe('the preflight handler against the reference model', () => {
             }
           }
         }),
-        runs(300),
+        runs(300, 5),
       );
     } finally {
       write.mockRestore();
@@ -328,7 +330,7 @@ describe('the layer against the reference model', () => {
           }
         }
       }),
-      runs(300),
+      runs(300, 6),
     );
   });
 });
@@ -360,7 +362,7 @@ describe('the policy validator', () => {
         expect(fromText.document).toEqual(fromObject.document);
         expect(fromObject.document.allowOrigins).toEqual(doc.allowOrigins);
       }),
-      runs(1000),
+      runs(1000, 7),
     );
   });
 
@@ -372,7 +374,7 @@ describe('the policy validator', () => {
         expectOnlyValidationErrors('/fuzz/json', JSON.stringify(value) ?? 'null');
         expectOnlyValidationErrors('/fuzz/text', text);
       }),
-      runs(1000),
+      runs(1000, 8),
     );
   });
 
@@ -405,7 +407,7 @@ describe('the policy validator', () => {
         expect(Number.isInteger(policy.document.maxAge) && policy.document.maxAge >= 0 && policy.document.maxAge <= 86400).toBe(true);
         for (const o of policy.document.allowOrigins) expect(o).not.toMatch(/\s|\/$|^https?:\/\/\*\.(com|io|github\.io|co\.uk)(:|$)/);
       }),
-      runs(1500),
+      runs(1500, 9),
     );
   });
 
@@ -432,7 +434,7 @@ describe('the policy validator', () => {
           if (after.status.get(source) === 'kept-last-valid') expect(before.policies.get(source)).toBe(policy);
         }
       }),
-      runs(1000),
+      runs(1000, 10),
     );
   });
 });
