@@ -2,9 +2,9 @@
  * Property-based fuzzing of the policy engine and the preflight handler
  * against the reference model in support/reference-model.ts.
  *
- * Bounded: every property has a fixed numRuns. FUZZ_SEED=<n> replays a run (the seed is printed at the end)
- * (fast-check prints the seed and shrink path of any failure);
- * FUZZ_RUNS_FACTOR=<x> scales every numRuns for a longer soak.
+ * Bounded: every property has a fixed numRuns. The seed is printed at the end
+ * and FUZZ_SEED=<n> replays that run (fast-check also prints the seed and
+ * shrink path of any failure); FUZZ_RUNS_FACTOR=<x> scales every numRuns.
  */
 import { GetParametersByPathCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
