@@ -165,12 +165,9 @@ describe('policy updates', () => {
     routeSubset.map((routes) => ({ kind: 'routes' as const, routes })),
   );
 
-  // BUG: functions/core/policy-set.ts compilePolicySet(): when a serving policy A is edited to also
-  // claim a route B is serving, A is still an incumbent (it serves one of its routes), sorts before B
-  // by name, takes B's route, and B is then rejected whole: every other route of B loses its policy.
-  // README promises "the one already serving it keeps it" and "one bad parameter never takes the
-  // others down". Expected: B keeps all its routes; A's edit is refused for the conflict and A keeps
-  // serving its last version.
+  // Found by this property: a serving policy edited to also claim a route another policy served
+  // stayed an incumbent, sorted first, took the route, and the other policy was rejected whole, so
+  // its other routes lost their policy (fixed in ac68824). README: "the one already serving it keeps it".
   it('keeps every route with the policy that served it, as long as that policy still claims it or is broken', () => {
     counts.properties++;
     fc.assert(
@@ -212,7 +209,7 @@ describe('policy updates', () => {
       ],
       before,
     );
-    // BUG: see above; today /y goes to /fuzz/a and /z has no policy at all.
+    // Before the fix, /y went to /fuzz/a and /z had no policy at all.
     expect(['/x', '/y', '/z'].map((p) => after.table.match(p)?.source)).toEqual(['/fuzz/a', '/fuzz/b', '/fuzz/b']);
     expect(after.status.get('/fuzz/b')).toBe('current');
     expect(after.status.get('/fuzz/a')).toBe('kept-last-valid');
