@@ -102,8 +102,8 @@ async function pickPort(explicit: number | undefined, preferred: number): Promis
 
 function banner(s: LocalStack): string {
   const examplePolicy = `${s.policyPath}/products`;
+  // Both region variables: the SDK reads AWS_REGION, the aws CLI AWS_DEFAULT_REGION.
   const envLine = Object.entries(s.env)
-    .filter(([k]) => k !== 'AWS_DEFAULT_REGION')
     .map(([k, v]) => `${k}=${v}`)
     .join(' ');
   const lines = [
@@ -145,18 +145,11 @@ async function main(): Promise<void> {
     onLog: printLog,
     ...(args.quiet ? {} : { onRequest: printRequest }),
   };
-  const stack = await startLocalStack({ ...common, apiPort: await pickPort(args.apiPort, 3000), pagePort: await pickPort(args.pagePort, 3001) });
-  process.stdout.write(banner(stack) + '\n');
-
+  // Signals are handled from the start: a Ctrl-C while moto is starting still stops it.
+  let stack: LocalStack | undefined;
   let stopping = false;
-  const stop = (signal: string) => {
-    if (stopping) {
-      process.stdout.write('forced exit\n');
-      process.exit(1);
-    }
-    stopping = true;
-    process.stdout.write(`\n${signal}: stopping the servers and moto…\n`);
-    stack
+  const finish = (target: LocalStack) =>
+    target
       .stop()
       .then(() => {
         process.stdout.write('stopped.\n');
@@ -166,9 +159,21 @@ async function main(): Promise<void> {
         process.stderr.write(`error while stopping: ${String(err)}\n`);
         process.exit(1);
       });
+  const stop = (signal: string) => {
+    if (stopping) {
+      process.stdout.write('forced exit\n');
+      process.exit(1);
+    }
+    stopping = true;
+    process.stdout.write(`\n${signal}: stopping the servers and moto…\n`);
+    if (stack) void finish(stack);
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
+
+  stack = await startLocalStack({ ...common, apiPort: await pickPort(args.apiPort, 3000), pagePort: await pickPort(args.pagePort, 3001) });
+  if (stopping) return void finish(stack);
+  process.stdout.write(banner(stack) + '\n');
 }
 
 main().catch((err) => {
