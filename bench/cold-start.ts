@@ -1,0 +1,119 @@
+/**
+ * Cold starts, measured from outside: the parent starts `node bench/cold/child.cjs
+ * <handler> <event>` and times spawn → the child's answer line on stdout. Each
+ * variant runs the same child program; rounds are interleaved (rotating order)
+ * so that every variant shares the machine's noise, and every figure is a median.
+ */
+import { spawn } from 'node:child_process';
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
+import { build } from 'esbuild';
+import { median } from './lib/stats';
+import { ROOT } from './lib/root';
+
+export interface ColdVariant {
+  name: string;
+  /** Absolute path of the CommonJS module exporting `handler`. */
+  module: string;
+  /** The status code the first answer must have (checked on every run). */
+  expectStatus: number;
+  /** Bytes of the deployed code (all files of the artefact that are loaded). */
+  bytes?: number;
+}
+
+export interface ColdResult {
+  name: string;
+  runs: number;
+  /** Median spawn → answer, ms. */
+  medianMs: number;
+  /** Median in-process time to require the module, ms. */
+  requireMs: number;
+  /** Median in-process time of the first call, ms. */
+  firstCallMs: number;
+  bytes?: number;
+  samplesMs: number[];
+}
+
+interface ChildAnswer {
+  statusCode: number;
+  requireMs: number;
+  firstCallMs: number;
+}
+
+const CHILD = join(ROOT, 'bench', 'cold', 'child.cjs');
+
+function runOnce(variant: ColdVariant, event: string, env: NodeJS.ProcessEnv): Promise<{ ms: number; answer: ChildAnswer }> {
+  return new Promise((resolve, reject) => {
+    let out = '';
+    let err = '';
+    let answeredAt: bigint | undefined;
+    const started = process.hrtime.bigint();
+    const child = spawn(process.execPath, [CHILD, variant.module, event], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout.on('data', (chunk: Buffer) => {
+      if (answeredAt === undefined && chunk.includes(10)) answeredAt = process.hrtime.bigint();
+      out += chunk.toString();
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      err += chunk.toString();
+    });
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const line = out.split('\n').find((l) => l.startsWith('{'));
+      if (code !== 0 || answeredAt === undefined || !line) {
+        reject(new Error(`cold start of ${variant.name} failed (exit ${code}): ${err.trim() || out.trim()}`));
+        return;
+      }
+      const answer = JSON.parse(line) as ChildAnswer;
+      if (answer.statusCode !== variant.expectStatus) {
+        reject(new Error(`cold start of ${variant.name} answered ${answer.statusCode}, expected ${variant.expectStatus}: ${err.trim()}`));
+        return;
+      }
+      resolve({ ms: Number(answeredAt - started) / 1e6, answer });
+    });
+  });
+}
+
+export async function measureColdStarts(variants: ColdVariant[], options: { rounds: number; event: string; env: NodeJS.ProcessEnv; onRound?: (round: number) => void }): Promise<ColdResult[]> {
+  const samples = new Map<string, { ms: number[]; req: number[]; first: number[] }>(variants.map((v) => [v.name, { ms: [], req: [], first: [] }]));
+  // One unmeasured run each: file cache and moto's first-request paths warm for everyone.
+  for (const v of variants) await runOnce(v, options.event, options.env);
+  for (let round = 0; round < options.rounds; round++) {
+    for (let i = 0; i < variants.length; i++) {
+      const v = variants[(round + i) % variants.length] as ColdVariant;
+      const { ms, answer } = await runOnce(v, options.event, options.env);
+      const s = samples.get(v.name)!;
+      s.ms.push(ms);
+      s.req.push(answer.requireMs);
+      s.first.push(answer.firstCallMs);
+    }
+    options.onRound?.(round + 1);
+  }
+  return variants.map((v) => {
+    const s = samples.get(v.name)!;
+    return { name: v.name, runs: s.ms.length, medianMs: median(s.ms), requireMs: median(s.req), firstCallMs: median(s.first), bytes: v.bytes, samplesMs: s.ms };
+  });
+}
+
+/**
+ * The comparison a user would make: `esbuild --bundle --platform=node` of a
+ * handler that creates an SSMClient and sends one GetParametersByPath.
+ */
+export async function buildNaiveSdkBundles(outDir: string): Promise<{ plain: string; minified: string }> {
+  const entry = join(ROOT, 'bench', 'cold', 'naive-ssm-handler.ts');
+  const plain = join(outDir, 'naive-ssm', 'index.js');
+  const minified = join(outDir, 'naive-ssm-minified', 'index.js');
+  await build({ entryPoints: [entry], bundle: true, platform: 'node', outfile: plain, logLevel: 'warning' });
+  await build({ entryPoints: [entry], bundle: true, platform: 'node', minify: true, outfile: minified, logLevel: 'warning' });
+  return { plain, minified };
+}
+
+/** The policy engine alone (bench/cold/engine-only-handler.ts), bundled like the shipped function. */
+export async function buildEngineOnlyBundle(outDir: string): Promise<string> {
+  const outfile = join(outDir, 'engine-only', 'index.js');
+  await build({ entryPoints: [join(ROOT, 'bench', 'cold', 'engine-only-handler.ts')], bundle: true, platform: 'node', target: 'node20', format: 'cjs', minify: true, mainFields: ['module', 'main'], outfile, logLevel: 'warning' });
+  return outfile;
+}
+
+export function fileBytes(...files: string[]): number {
+  return files.reduce((sum, f) => sum + statSync(f).size, 0);
+}

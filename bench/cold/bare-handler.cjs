@@ -1,0 +1,3 @@
+'use strict';
+// The baseline: a Lambda handler that does nothing.
+exports.handler = async () => ({ statusCode: 200, body: '' });

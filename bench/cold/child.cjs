@@ -1,0 +1,20 @@
+'use strict';
+// One cold start: load a handler module, answer one event, print one JSON line, exit.
+// The same program runs every variant, so process start-up and event reading cost the same.
+// argv: <handler module> <event json file>
+const { readFileSync } = require('node:fs');
+const start = performance.now();
+const mod = require(process.argv[2]);
+const loaded = performance.now();
+const event = JSON.parse(readFileSync(process.argv[3], 'utf8'));
+Promise.resolve(mod.handler(event, { awsRequestId: 'cold-start-bench' })).then(
+  (result) => {
+    const answered = performance.now();
+    process.stdout.write(`${JSON.stringify({ statusCode: result && result.statusCode, requireMs: loaded - start, firstCallMs: answered - loaded })}\n`);
+    process.exit(0);
+  },
+  (err) => {
+    process.stderr.write(`${err && err.stack}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,316 @@
+/**
+ * `npm run bench` (scripts/bench.mjs builds first, then runs this): cold
+ * starts, warm preflights, memory and Parameter Store cost, printed as tables
+ * and written to bench/results/latest.json. Every figure is a median over
+ * repeated runs; every comparison is a ratio measured in the same run.
+ */
+import { spawn } from 'node:child_process';
+import { cpus, loadavg, release, tmpdir } from 'node:os';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { build } from 'esbuild';
+import { motoEnv, startMoto } from '../scripts/lib/moto';
+import { buildEngineOnlyBundle, buildNaiveSdkBundles, fileBytes, measureColdStarts, type ColdResult, type ColdVariant } from './cold-start';
+import { seedClient, seedPolicies, samplePolicy } from './lib/policies';
+import { ROOT } from './lib/root';
+import { median, ratio, round, table } from './lib/stats';
+import { fleetTable, measureSsmCost, minimumTtlSeconds, DEFAULT_QUOTA_TPS, type SsmCostRow } from './ssm-cost';
+import type { MemorySample } from './memory';
+import type { WarmTask } from './warm';
+import { PutParameterCommand } from '@aws-sdk/client-ssm';
+
+interface Options {
+  quick: boolean;
+  only: Set<string>;
+}
+
+const PARTS = ['cold', 'warm', 'memory', 'ssm'] as const;
+
+function parseOptions(argv: string[]): Options {
+  const options: Options = { quick: false, only: new Set(PARTS) };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--quick') options.quick = true;
+    else if (a === '--only') options.only = new Set(String(argv[++i] ?? '').split(',').filter(Boolean));
+    else throw new Error(`unknown argument "${a}" (usage: npm run bench -- [--quick] [--only ${PARTS.join(',')}])`);
+  }
+  for (const p of options.only) if (!(PARTS as readonly string[]).includes(p)) throw new Error(`unknown part "${p}"; parts: ${PARTS.join(', ')}`);
+  return options;
+}
+
+const log = (line: string) => process.stdout.write(`${line}\n`);
+const progress = (line: string) => process.stderr.write(`  ${line}\n`);
+
+/**
+ * The environment of every measured process: what Lambda's Node.js runtime
+ * gives a function, and nothing from the invoking shell. In particular no
+ * NODE_EXTRA_CA_CERTS (Node 20+ runtimes leave it unset; loading a CA bundle
+ * adds ~40 ms to every process start) and no NODE_OPTIONS. The SDK's notice
+ * about its future Node 22 floor is switched off: Lambda runs nodejs22.x,
+ * where the SDK never prints it, and on this machine's Node 20 printing it
+ * would cost every SDK variant a few ms that Lambda does not pay.
+ */
+function lambdaLikeEnv(endpoint: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  return {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    ...motoEnv(endpoint),
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    BENCH_ROOT: ROOT,
+    ...extra,
+  };
+}
+
+/** Bundles a bench program so that the measured process runs plain node, without tsx's loader. */
+async function bundleProgram(entry: string, outDir: string): Promise<string> {
+  const outfile = join(outDir, `${entry.replace(/\W+/g, '-')}.cjs`);
+  await build({ entryPoints: [join(ROOT, 'bench', entry)], bundle: true, platform: 'node', format: 'cjs', target: 'node20', outfile, logLevel: 'warning' });
+  return outfile;
+}
+
+function runProgram(args: string[], env: NodeJS.ProcessEnv): Promise<void> {
+  return new Promise((resolve, reject) => {
+    // stdout is discarded: the product logs one JSON line per denied preflight, as in Lambda.
+    const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    child.stderr.on('data', (c: Buffer) => {
+      err += c.toString();
+    });
+    child.on('error', reject);
+    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`${args.join(' ')} failed (exit ${code}): ${err.trim()}`))));
+  });
+}
+
+// ---------------------------------------------------------------- cold start
+
+async function coldStart(endpoint: string, tmp: string, options: Options) {
+  const policyPath = '/bench/cold/demo-api';
+  const client = seedClient(endpoint);
+  for (const name of ['products', 'public', 'default'] as const) {
+    await client.send(new PutParameterCommand({ Name: `${policyPath}/${name}`, Value: samplePolicy(name), Type: 'String', Overwrite: true }));
+  }
+  client.destroy();
+
+  const naive = await buildNaiveSdkBundles(join(tmp, 'cold'));
+  // The preflight function bundled with the build's plain esbuild settings (before the cold-start work in scripts/build.mjs).
+  const before = join(tmp, 'cold', 'preflight-plain-esbuild', 'index.js');
+  await build({
+    entryPoints: [join(ROOT, 'functions', 'preflight', 'handler.ts')],
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    minify: true,
+    legalComments: 'none',
+    mainFields: ['module', 'main'],
+    outfile: before,
+    logLevel: 'error',
+  });
+  const shipped = join(ROOT, 'dist', 'preflight', 'index.js');
+  const engine = await buildEngineOnlyBundle(join(tmp, 'cold'));
+  const variants: ColdVariant[] = [
+    { name: 'bare handler', module: join(ROOT, 'bench', 'cold', 'bare-handler.cjs'), expectStatus: 200 },
+    { name: 'part: node built-ins the bundle loads', module: join(ROOT, 'bench', 'cold', 'builtins-handler.cjs'), expectStatus: 200 },
+    { name: 'part: policy engine, no SDK', module: engine, expectStatus: 204, bytes: fileBytes(engine) },
+    { name: 'floor: raw HTTP request, no SDK', module: join(ROOT, 'bench', 'cold', 'floor-handler.cjs'), expectStatus: 200 },
+    { name: 'naive SDK bundle (esbuild --bundle)', module: naive.plain, expectStatus: 200, bytes: fileBytes(naive.plain) },
+    { name: 'naive SDK bundle, --minify', module: naive.minified, expectStatus: 200, bytes: fileBytes(naive.minified) },
+    { name: 'preflight, plain esbuild (before)', module: before, expectStatus: 204, bytes: fileBytes(before) },
+    { name: 'preflight, shipped (dist/preflight)', module: shipped, expectStatus: 204, bytes: fileBytes(shipped) },
+  ];
+  const event = join(ROOT, 'events', 'rest-v1-preflight-allowed.json');
+  const rounds = options.quick ? 7 : 21;
+  progress(`cold start: ${variants.length} variants x ${rounds} interleaved rounds`);
+  const results = await measureColdStarts(variants, { rounds, event, env: lambdaLikeEnv(endpoint, { CORS_POLICY_PATH: policyPath }) });
+
+  // The same with the invoking shell's CA bundle, when it sets one: the setting facts.md's "about 2.1x" was measured with.
+  let withCaBundle: ColdResult[] | undefined;
+  const caBundle = process.env.NODE_EXTRA_CA_CERTS;
+  if (caBundle) {
+    const some = variants.filter((v) => v.name.startsWith('bare') || v.name.includes('--minify') || v.name.includes('shipped'));
+    const caRounds = options.quick ? 5 : 11;
+    progress(`cold start with NODE_EXTRA_CA_CERTS=${caBundle}: ${some.length} variants x ${caRounds} rounds`);
+    withCaBundle = await measureColdStarts(some, { rounds: caRounds, event, env: lambdaLikeEnv(endpoint, { CORS_POLICY_PATH: policyPath, NODE_EXTRA_CA_CERTS: caBundle }) });
+  }
+  return { rounds, policyPath, results, withCaBundle, caBundle };
+}
+
+function coldTable(results: ColdResult[]): string {
+  const bare = results[0]!.medianMs;
+  return table(
+    ['cold start: spawn -> first answer', 'bytes', 'median ms', 'x bare', 'require ms', '1st call ms'],
+    results.map((r) => [r.name, r.bytes === undefined ? '-' : r.bytes.toLocaleString('en-US'), r.medianMs, ratio(r.medianMs / bare), r.requireMs, r.firstCallMs]),
+  );
+}
+
+// ---------------------------------------------------------------- warm path
+
+async function warm(endpoint: string, tmp: string, options: Options) {
+  const client = seedClient(endpoint);
+  await seedPolicies(client, '/bench/warm/p1', 1);
+  await seedPolicies(client, '/bench/warm/p500', 500);
+  client.destroy();
+  const program = await bundleProgram('warm.ts', tmp);
+  const out = join(tmp, 'warm.json');
+  const rounds = options.quick ? 3 : 5;
+  progress(`warm: 20 tasks x ${rounds} rounds (tinybench)`);
+  await runProgram([program, out], lambdaLikeEnv(endpoint, { BENCH_PATH_1: '/bench/warm/p1', BENCH_PATH_500: '/bench/warm/p500', BENCH_ROUNDS: String(rounds), BENCH_TIME_MS: options.quick ? '100' : '250' }));
+  return JSON.parse(readFileSync(out, 'utf8')) as { batch: number; rounds: number; timeMs: number; ssmCallsDuringMeasurement: number; tasks: WarmTask[] };
+}
+
+// ---------------------------------------------------------------- memory
+
+async function memory(endpoint: string, tmp: string, options: Options) {
+  const program = await bundleProgram('memory.ts', tmp);
+  const runs = options.quick ? 1 : 3;
+  const all: Array<{ samples: MemorySample[]; baselineRssMB: number }> = [];
+  progress(`memory: 100,000 invocations x ${runs} runs`);
+  for (let i = 0; i < runs; i++) {
+    const out = join(tmp, `memory-${i}.json`);
+    await runProgram(['--expose-gc', program, out], lambdaLikeEnv(endpoint, { BENCH_PATH: '/bench/warm/p500' }));
+    all.push(JSON.parse(readFileSync(out, 'utf8')));
+  }
+  const first = all[0]!.samples;
+  const samples: MemorySample[] = first.map((s, i) => ({
+    invocations: s.invocations,
+    heapUsedMB: median(all.map((r) => r.samples[i]!.heapUsedMB)),
+    rssMB: median(all.map((r) => r.samples[i]!.rssMB)),
+    externalMB: median(all.map((r) => r.samples[i]!.externalMB)),
+  }));
+  return { runs, baselineRssMB: median(all.map((r) => r.baselineRssMB)), samples };
+}
+
+// ---------------------------------------------------------------- report
+
+function findTask(tasks: WarmTask[], name: string): number {
+  const t = tasks.find((x) => x.name === name);
+  if (!t) throw new Error(`no warm task "${name}"`);
+  return t.usPerCall;
+}
+
+interface Target {
+  target: string;
+  figure: string;
+  met: boolean;
+}
+
+async function main(): Promise<void> {
+  const options = parseOptions(process.argv.slice(2));
+  const started = Date.now();
+  const tmp = mkdtempSync(join(tmpdir(), 'apigw-cors-bench-run-'));
+  progress('starting moto');
+  const moto = await startMoto();
+  const report: Record<string, unknown> = {
+    date: new Date().toISOString(),
+    machine: { cpus: cpus().length, cpu: cpus()[0]?.model, node: process.version, os: release(), loadAverageAtStart: loadavg().map((l) => round(l)) },
+    quick: options.quick,
+  };
+  const targets: Target[] = [];
+  const sections: string[] = [];
+  try {
+    if (options.only.has('cold')) {
+      const cold = await coldStart(moto.endpoint, tmp, options);
+      const bare = cold.results[0]!.medianMs;
+      report.coldStart = { ...cold, ratioToBare: Object.fromEntries(cold.results.map((r) => [r.name, round(r.medianMs / bare)])) };
+      const shipped = cold.results.find((r) => r.name.includes('shipped'))!;
+      const before = cold.results.find((r) => r.name.includes('before'))!;
+      const naiveMin = cold.results.find((r) => r.name.includes('--minify'))!;
+      const floor = cold.results.find((r) => r.name.startsWith('floor'))!;
+      let text = `${coldTable(cold.results)}\n(${cold.rounds} interleaved rounds; Lambda-like environment; policies from moto)\n`;
+      text += `shipped vs plain esbuild: ${ratio(shipped.medianMs / before.medianMs)} time, ${ratio(shipped.bytes! / before.bytes!)} bytes; shipped vs naive SDK bundle (minified): ${ratio(shipped.medianMs / naiveMin.medianMs)} time`;
+      if (cold.withCaBundle) text += `\n\n${coldTable(cold.withCaBundle)}\n(the same with NODE_EXTRA_CA_CERTS=${cold.caBundle}, as inherited from this shell)`;
+      sections.push(text);
+      targets.push({ target: 'cold start <= 1.5x bare handler', figure: `${ratio(shipped.medianMs / bare)} (floor without any SDK: ${ratio(floor.medianMs / bare)})`, met: shipped.medianMs / bare <= 1.5 });
+    }
+    if (options.only.has('warm')) {
+      const w = await warm(moto.endpoint, tmp, options);
+      report.warm = w;
+      const preflight = w.tasks.filter((t) => t.group === 'preflight');
+      const layerTasks = w.tasks.filter((t) => t.group === 'layer');
+      let text = table(['warm preflight (in-process, tinybench)', 'us/call'], preflight.map((t) => [t.name, t.usPerCall]));
+      text += `\n(median of ${w.rounds} rounds of tinybench medians; ${w.batch} calls per iteration; stores warm: ${w.ssmCallsDuringMeasurement} SSM calls while measuring)\n`;
+      const ratios: Array<[string, number]> = [];
+      for (const v of ['v1', 'v2']) {
+        const product = findTask(w.tasks, `product ${v} allowed, 1 policy`);
+        ratios.push([`product / @middy/http-cors, ${v} allowed`, round(product / findTask(w.tasks, `@middy/http-cors ${v} allowed`))]);
+        ratios.push([`product / cors, ${v} allowed`, round(product / findTask(w.tasks, `cors ${v} allowed`))]);
+      }
+      for (const v of ['v1', 'v2']) {
+        for (const kind of ['allowed', 'denied']) {
+          ratios.push([`500 policies / 1 policy, ${v} ${kind}`, round(findTask(w.tasks, `product ${v} ${kind}, 500 policies`) / findTask(w.tasks, `product ${v} ${kind}, 1 policy`))]);
+        }
+      }
+      report.warmRatios = Object.fromEntries(ratios);
+      text += `\n${table(['ratio (same run)', 'time'], ratios.map(([n, r]) => [n, ratio(r)]))}\n\n`;
+      const overhead: Array<[string, number, number, number]> = [];
+      for (const v of ['v1', 'v2']) {
+        const bare = findTask(layerTasks, `trivial handler ${v}`);
+        const wrapped = findTask(layerTasks, `withCors(trivial) ${v}`);
+        overhead.push([`withCors over a trivial handler, ${v}`, bare, wrapped, wrapped - bare]);
+      }
+      text += table(['layer (actual GET response)', 'bare us', 'wrapped us', 'overhead us'], overhead);
+      sections.push(text);
+      const worstVsMiddy = Math.max(...ratios.filter(([n]) => n.includes('middy')).map(([, r]) => r));
+      const worstVsCors = Math.max(...ratios.filter(([n]) => n.startsWith('product / cors')).map(([, r]) => r));
+      const worstScale = Math.max(...ratios.filter(([n]) => n.startsWith('500')).map(([, r]) => r));
+      targets.push({ target: 'warm preflight faster than @middy/http-cors', figure: `${ratio(worstVsMiddy)} its time (worst of v1/v2)`, met: worstVsMiddy < 1 });
+      targets.push({ target: 'warm preflight faster than cors', figure: `${ratio(worstVsCors)} its time (worst of v1/v2)`, met: worstVsCors < 1 });
+      targets.push({ target: '500 policies within 1.2x of 1', figure: `${ratio(worstScale)} (worst of v1/v2, allowed/denied)`, met: worstScale <= 1.2 });
+    }
+    if (options.only.has('memory')) {
+      if (!options.only.has('warm')) {
+        const client = seedClient(moto.endpoint);
+        await seedPolicies(client, '/bench/warm/p500', 500);
+        client.destroy();
+      }
+      const m = await memory(moto.endpoint, tmp, options);
+      report.memory = m;
+      const at25 = m.samples.find((s) => s.invocations === 25_000)!;
+      const last = m.samples[m.samples.length - 1]!;
+      const heapGrowth = round(last.heapUsedMB - at25.heapUsedMB);
+      const rssGrowth = round(last.rssMB - at25.rssMB);
+      let text = table(['memory after N warm invocations (500 policies)', 'heap MB', 'RSS MB', 'external MB'], m.samples.map((s) => [s.invocations.toLocaleString('en-US'), s.heapUsedMB, s.rssMB, s.externalMB]));
+      text += `\n(median of ${m.runs} runs, after two full GCs; RSS of the same process before loading the bundle: ${m.baselineRssMB} MB)\n`;
+      text += `growth 25k -> 100k: heap ${heapGrowth} MB, RSS ${rssGrowth} MB`;
+      sections.push(text);
+      targets.push({ target: 'memory flat over 100,000 invocations', figure: `heap ${heapGrowth} MB, RSS ${rssGrowth} MB from 25k to 100k`, met: Math.abs(heapGrowth) < 1 && rssGrowth < 2 });
+      targets.push({ target: 'fits 128 MB', figure: `${last.rssMB} MB RSS after 100k`, met: last.rssMB < 128 });
+    }
+    if (options.only.has('ssm')) {
+      progress('parameter store cost: seeding 1, 10, 100 and 1,000 policies');
+      const rows: SsmCostRow[] = await measureSsmCost(moto.endpoint, [1, 10, 100, 1000], options.quick ? 2 : 5);
+      const fleet = fleetTable();
+      report.ssmCost = { rows, fleet, quotaTps: DEFAULT_QUOTA_TPS };
+      let text = table(
+        ['parameter store: policies', 'calls at cold start', 'calls per TTL', 'routes', 'load ms (moto)'],
+        rows.map((r) => [r.policies, r.callsAtColdStart, r.callsPerTtl, r.routes, r.loadMs]),
+      );
+      text += '\n(GetParametersByPath pages counted at a proxy in front of moto; equal to the store\'s own count)\n\n';
+      text += table(
+        ['fleet: warm containers', 'policies', 'TTL s', 'calls/s', '% of 40 TPS', 'TTL for 50% of quota'],
+        fleet.map((f) => [f.containers, f.policies, f.ttlSeconds, round(f.callsPerSecond), round(f.shareOfQuota * 100, 1), Math.max(5, minimumTtlSeconds(f.containers, f.policies, 0.5))]),
+      );
+      text += '\n(calls/s = N x ceil(P/10) / (TTL x 0.95); refreshes are jittered over 90-100% of the TTL)';
+      sections.push(text);
+    }
+  } finally {
+    await moto.stop();
+    rmSync(tmp, { recursive: true, force: true });
+  }
+
+  report.targets = targets;
+  report.seconds = Math.round((Date.now() - started) / 1000);
+  const resultsDir = join(ROOT, 'bench', 'results');
+  mkdirSync(resultsDir, { recursive: true });
+  writeFileSync(join(resultsDir, 'latest.json'), `${JSON.stringify(report, null, 2)}\n`);
+
+  log('');
+  for (const s of sections) log(`${s}\n`);
+  if (targets.length > 0) log(table(['target', 'measured', 'met'], targets.map((t) => [t.target, t.figure, t.met ? 'yes' : 'NO'])));
+  log(`\nwritten to bench/results/latest.json (${report.seconds} s)`);
+}
+
+main().catch((err) => {
+  process.stderr.write(`bench failed: ${err instanceof Error ? err.stack : String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,167 @@
+/**
+ * Warm per-invocation time, in-process with tinybench. Run as its own process
+ * (scripts/bench.mjs starts it) so that JIT state and heap belong to this
+ * measurement only:
+ *
+ *   tsx bench/warm.ts <results.json>
+ *
+ * Environment: AWS_ENDPOINT_URL_SSM (moto), BENCH_PATH_1 and BENCH_PATH_500
+ * (policy paths already seeded with 1 and 500 policies), BENCH_ROUNDS, BENCH_TIME_MS.
+ *
+ * The product is measured as shipped: the built bundles from dist/, each
+ * loaded twice from a private copy so that one process holds a warm store
+ * with 1 policy and one with 500. The stores load once, before measuring;
+ * a counting proxy in front of moto proves that no SSM call happens during
+ * the measurement.
+ */
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Bench } from 'tinybench';
+import type { APIGatewayProxyEvent, APIGatewayProxyEventV2, Context } from 'aws-lambda';
+import { startCountingProxy } from './lib/counting-proxy';
+import { corsPackagePreflight, middyPreflight, type Handler } from './lib/competitors';
+import { actualEvents, lambdaContext, preflightEvents } from './lib/events';
+import { ROOT } from './lib/root';
+import { median } from './lib/stats';
+
+type Event = APIGatewayProxyEvent | APIGatewayProxyEventV2;
+type AnyHandler = (event: never, context: Context) => Promise<unknown>;
+
+/** Calls per tinybench iteration: a batch keeps the timer's own cost out of microsecond figures. */
+const BATCH = 64;
+
+export interface WarmTask {
+  name: string;
+  group: 'preflight' | 'layer';
+  /** Median over rounds of tinybench's median iteration time, divided by the batch: µs per call. */
+  usPerCall: number;
+  /** The same per round, for the spread. */
+  roundsUs: number[];
+}
+
+function loadPrivateCopy(dir: string, name: string, tmp: string): string {
+  const copy = join(tmp, name);
+  cpSync(dir, copy, { recursive: true });
+  return copy;
+}
+
+async function main(): Promise<void> {
+  const resultsFile = process.argv[2];
+  if (!resultsFile) throw new Error('usage: tsx bench/warm.ts <results.json>');
+  const rounds = Number(process.env.BENCH_ROUNDS ?? 5);
+  const timeMs = Number(process.env.BENCH_TIME_MS ?? 200);
+  const path1 = process.env.BENCH_PATH_1;
+  const path500 = process.env.BENCH_PATH_500;
+  const moto = process.env.AWS_ENDPOINT_URL_SSM;
+  if (!path1 || !path500 || !moto) throw new Error('BENCH_PATH_1, BENCH_PATH_500 and AWS_ENDPOINT_URL_SSM must be set');
+
+  const proxy = await startCountingProxy(moto);
+  process.env.AWS_ENDPOINT_URL_SSM = proxy.endpoint;
+  // Loaded once, never refreshed while measuring.
+  process.env.CORS_POLICY_TTL_SECONDS = '86400';
+
+  const tmp = mkdtempSync(join(tmpdir(), 'apigw-cors-bench-'));
+  try {
+    const ctx = lambdaContext();
+    const pre = preflightEvents();
+    const actual = actualEvents();
+
+    // Each copy of a bundle has its own per-container store, configured from the environment on its first call.
+    const loadPreflight = async (name: string, path: string): Promise<AnyHandler> => {
+      process.env.CORS_POLICY_PATH = path;
+      const dir = loadPrivateCopy(join(ROOT, 'dist', 'preflight'), name, tmp);
+      const { handler } = require(join(dir, 'index.js')) as { handler: AnyHandler };
+      const first = (await handler(pre.v1Allowed as never, ctx)) as { statusCode: number };
+      if (first.statusCode !== 204) throw new Error(`preflight bundle (${name}) did not load its policies: ${first.statusCode}`);
+      return handler;
+    };
+    const preflight = { p1: await loadPreflight('preflight-1', path1), p500: await loadPreflight('preflight-500', path500) };
+    // The last of the 500 policies answers too: the whole set is loaded, not just the first page.
+    const last = structuredClone(pre.v1Allowed);
+    last.pathParameters = { proxy: 'r499/items/7' };
+    last.headers.Origin = 'https://app499.example.com';
+    last.multiValueHeaders.Origin = ['https://app499.example.com'];
+    const lastAnswer = (await preflight.p500(last as never, ctx)) as { statusCode: number };
+    if (lastAnswer.statusCode !== 204) throw new Error(`the 500-policy store lacks policy 499 (${lastAnswer.statusCode})`);
+    process.env.CORS_POLICY_PATH = path1;
+    const layerDir = loadPrivateCopy(join(ROOT, 'dist', 'layer', 'nodejs', 'node_modules', 'apigw-cors'), 'apigw-cors', tmp);
+    const layer = require(join(layerDir, 'index.js')) as { withCors: (h: AnyHandler) => AnyHandler };
+    const trivial = async () => ({ statusCode: 200, headers: { 'Content-Type': 'application/json' }, body: '{"ok":true}' });
+    const wrapped = layer.withCors(trivial);
+    const firstActual = (await wrapped(actual.v1 as never, ctx)) as { headers: Record<string, string> };
+    if (firstActual.headers['Access-Control-Allow-Origin'] !== 'https://shop.example.com') throw new Error('layer did not add the CORS headers');
+
+    const middy = middyPreflight();
+    const corsPkg = corsPackagePreflight();
+
+    // Every handler answers every allowed preflight with 204 and the request's origin before anything is timed.
+    for (const [name, h] of [['product', preflight.p1], ['product-500', preflight.p500], ['middy', middy], ['cors', corsPkg]] as Array<[string, AnyHandler]>) {
+      for (const e of [pre.v1Allowed, pre.v2Allowed]) {
+        const r = (await h(e as never, ctx)) as { statusCode: number; headers: Record<string, string> };
+        const origin = 'headers' in e && e.headers ? (e.headers.Origin ?? e.headers.origin) : undefined;
+        if (r.statusCode !== 204 || r.headers['Access-Control-Allow-Origin'] !== origin) throw new Error(`${name} did not allow ${origin}: ${JSON.stringify(r)}`);
+      }
+    }
+    for (const h of [preflight.p1, preflight.p500]) {
+      for (const e of [pre.v1Denied, pre.v2Denied]) {
+        const r = (await h(e as never, ctx)) as { statusCode: number };
+        if (r.statusCode !== 403) throw new Error(`product allowed a denied preflight: ${r.statusCode}`);
+      }
+    }
+
+    const batch = (h: AnyHandler, e: Event) => async () => {
+      for (let i = 0; i < BATCH; i++) await h(e as never, ctx);
+    };
+    const tasks: Array<{ name: string; group: WarmTask['group']; fn: () => Promise<void> }> = [
+      { name: 'product v1 allowed, 1 policy', group: 'preflight', fn: batch(preflight.p1, pre.v1Allowed) },
+      { name: 'product v1 allowed, 500 policies', group: 'preflight', fn: batch(preflight.p500, pre.v1Allowed) },
+      { name: 'product v2 allowed, 1 policy', group: 'preflight', fn: batch(preflight.p1, pre.v2Allowed) },
+      { name: 'product v2 allowed, 500 policies', group: 'preflight', fn: batch(preflight.p500, pre.v2Allowed) },
+      { name: 'product v1 denied, 1 policy', group: 'preflight', fn: batch(preflight.p1, pre.v1Denied) },
+      { name: 'product v1 denied, 500 policies', group: 'preflight', fn: batch(preflight.p500, pre.v1Denied) },
+      { name: 'product v2 denied, 1 policy', group: 'preflight', fn: batch(preflight.p1, pre.v2Denied) },
+      { name: 'product v2 denied, 500 policies', group: 'preflight', fn: batch(preflight.p500, pre.v2Denied) },
+      { name: '@middy/http-cors v1 allowed', group: 'preflight', fn: batch(middy, pre.v1Allowed) },
+      { name: '@middy/http-cors v2 allowed', group: 'preflight', fn: batch(middy, pre.v2Allowed) },
+      { name: '@middy/http-cors v1 denied', group: 'preflight', fn: batch(middy, pre.v1Denied) },
+      { name: '@middy/http-cors v2 denied', group: 'preflight', fn: batch(middy, pre.v2Denied) },
+      { name: 'cors v1 allowed', group: 'preflight', fn: batch(corsPkg, pre.v1Allowed) },
+      { name: 'cors v2 allowed', group: 'preflight', fn: batch(corsPkg, pre.v2Allowed) },
+      { name: 'cors v1 denied', group: 'preflight', fn: batch(corsPkg, pre.v1Denied) },
+      { name: 'cors v2 denied', group: 'preflight', fn: batch(corsPkg, pre.v2Denied) },
+      { name: 'trivial handler v1', group: 'layer', fn: batch(trivial, actual.v1) },
+      { name: 'withCors(trivial) v1', group: 'layer', fn: batch(wrapped, actual.v1) },
+      { name: 'trivial handler v2', group: 'layer', fn: batch(trivial, actual.v2) },
+      { name: 'withCors(trivial) v2', group: 'layer', fn: batch(wrapped, actual.v2) },
+    ];
+
+    proxy.reset();
+    const perRound = new Map<string, number[]>(tasks.map((t) => [t.name, []]));
+    for (let round = 0; round < rounds; round++) {
+      const bench = new Bench({ time: timeMs, warmupTime: Math.min(100, timeMs) });
+      // Rotate the order each round so that no task always runs first (or last) in a warm process.
+      const order = tasks.map((_, i) => tasks[(i + round * 3) % tasks.length]!);
+      for (const t of order) bench.add(t.name, t.fn);
+      await bench.run();
+      for (const task of bench.tasks) {
+        const result = task.result;
+        if (!('latency' in result)) throw new Error(`task ${task.name} failed: ${JSON.stringify(result)}`);
+        perRound.get(task.name)!.push((result.latency.p50 * 1000) / BATCH);
+      }
+    }
+    const ssmCallsDuringMeasurement = proxy.total();
+    if (ssmCallsDuringMeasurement !== 0) throw new Error(`${ssmCallsDuringMeasurement} SSM calls during the warm measurement: the stores were not warm`);
+
+    const results: WarmTask[] = tasks.map((t) => ({ name: t.name, group: t.group, usPerCall: median(perRound.get(t.name)!), roundsUs: perRound.get(t.name)! }));
+    writeFileSync(resultsFile, JSON.stringify({ batch: BATCH, rounds, timeMs, ssmCallsDuringMeasurement, tasks: results }, null, 2));
+  } finally {
+    await proxy.close();
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+main().catch((err) => {
+  process.stderr.write(`${err instanceof Error ? err.stack : String(err)}\n`);
+  process.exit(1);
+});

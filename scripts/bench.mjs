@@ -1,0 +1,29 @@
+#!/usr/bin/env node
+// `npm run bench`: builds every artefact with the one build definition, then
+// runs bench/run.ts (cold starts, warm path, memory, Parameter Store cost)
+// against a local moto server. Prints the tables and writes
+// bench/results/latest.json. Not part of `npm test`.
+//
+//   npm run bench                     everything (about 3 minutes here)
+//   npm run bench -- --quick          fewer rounds, for a smoke run
+//   npm run bench -- --only cold,ssm  some parts (cold, warm, memory, ssm)
+import { spawnSync } from 'node:child_process';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+// The runner's own SDK (it seeds moto) runs on this machine's Node; its notice
+// about the SDK's future Node 22 floor is noise here.
+const env = { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' };
+
+function run(title, args) {
+  process.stderr.write(`=== ${title}\n`);
+  const r = spawnSync(process.execPath, args, { cwd: root, env, stdio: 'inherit' });
+  if (r.status !== 0) {
+    process.stderr.write(`${title} failed (exit ${r.status ?? r.signal})\n`);
+    process.exit(r.status || 1);
+  }
+}
+
+run('build', [join(root, 'scripts', 'build.mjs')]);
+run('bench', ['--import', 'tsx', join(root, 'bench', 'run.ts'), ...process.argv.slice(2)]);
