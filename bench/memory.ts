@@ -1,8 +1,9 @@
 /**
- * Memory after many warm invocations, in a process of its own started with
- * --expose-gc (scripts/bench.mjs):
+ * Memory after many warm invocations. bench/run.ts bundles this file and runs
+ * it as a plain-node process of its own, so that RSS counts only Node, the
+ * shipped bundle and this loop:
  *
- *   node --expose-gc --import tsx bench/memory.ts <results.json>
+ *   node --expose-gc <bundled memory.cjs> <results.json>
  *
  * Environment: AWS_ENDPOINT_URL_SSM (moto) and BENCH_PATH (a seeded policy path).
  *
@@ -39,7 +40,7 @@ function sample(invocations: number): MemorySample {
 
 async function main(): Promise<void> {
   const resultsFile = process.argv[2];
-  if (!resultsFile || !process.env.BENCH_PATH) throw new Error('usage: BENCH_PATH=/policy/path node --expose-gc --import tsx bench/memory.ts <results.json>');
+  if (!resultsFile || !process.env.BENCH_PATH) throw new Error('usage: BENCH_PATH=/policy/path node --expose-gc memory.cjs <results.json> (bench/run.ts builds and runs it)');
   process.env.CORS_POLICY_PATH = process.env.BENCH_PATH;
   process.env.CORS_POLICY_TTL_SECONDS = '86400';
   const baselineRssMB = sample(0).rssMB;

@@ -300,14 +300,16 @@ async function main(): Promise<void> {
 
   report.targets = targets;
   report.seconds = Math.round((Date.now() - started) / 1000);
-  const resultsDir = join(ROOT, 'bench', 'results');
-  mkdirSync(resultsDir, { recursive: true });
-  writeFileSync(join(resultsDir, 'latest.json'), `${JSON.stringify(report, null, 2)}\n`);
+  // Only a complete run replaces the published figures; quick or partial runs go to an ignored file.
+  const complete = !options.quick && options.only.size === PARTS.length;
+  const resultsFile = join(ROOT, 'bench', 'results', complete ? 'latest.json' : 'partial.tmp.json');
+  mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true });
+  writeFileSync(resultsFile, `${JSON.stringify(report, null, 2)}\n`);
 
   log('');
   for (const s of sections) log(`${s}\n`);
   if (targets.length > 0) log(table(['target', 'measured', 'met'], targets.map((t) => [t.target, t.figure, t.met ? 'yes' : 'NO'])));
-  log(`\nwritten to bench/results/latest.json (${report.seconds} s)`);
+  log(`\nwritten to ${resultsFile.slice(ROOT.length + 1)} (${report.seconds} s)`);
 }
 
 main().catch((err) => {

@@ -1,9 +1,10 @@
 /**
- * Warm per-invocation time, in-process with tinybench. Run as its own process
- * (scripts/bench.mjs starts it) so that JIT state and heap belong to this
- * measurement only:
+ * Warm per-invocation time, in-process with tinybench. bench/run.ts bundles
+ * this file with esbuild and runs it as its own plain-node process, so that
+ * JIT state and heap belong to this measurement only (and no TypeScript
+ * loader sits in it):
  *
- *   tsx bench/warm.ts <results.json>
+ *   node <bundled warm.cjs> <results.json>
  *
  * Environment: AWS_ENDPOINT_URL_SSM (moto), BENCH_PATH_1 and BENCH_PATH_500
  * (policy paths already seeded with 1 and 500 policies), BENCH_ROUNDS, BENCH_TIME_MS.
@@ -48,7 +49,7 @@ function loadPrivateCopy(dir: string, name: string, tmp: string): string {
 
 async function main(): Promise<void> {
   const resultsFile = process.argv[2];
-  if (!resultsFile) throw new Error('usage: tsx bench/warm.ts <results.json>');
+  if (!resultsFile) throw new Error('usage: node warm.cjs <results.json> (bench/run.ts builds and runs it)');
   const rounds = Number(process.env.BENCH_ROUNDS ?? 5);
   const timeMs = Number(process.env.BENCH_TIME_MS ?? 200);
   const path1 = process.env.BENCH_PATH_1;

@@ -2,7 +2,8 @@
 // `npm run bench`: builds every artefact with the one build definition, then
 // runs bench/run.ts (cold starts, warm path, memory, Parameter Store cost)
 // against a local moto server. Prints the tables and writes
-// bench/results/latest.json. Not part of `npm test`.
+// bench/results/latest.json (quick or partial runs: partial.tmp.json, ignored
+// by git). Not part of `npm test`.
 //
 //   npm run bench                     everything (about 3 minutes here)
 //   npm run bench -- --quick          fewer rounds, for a smoke run
