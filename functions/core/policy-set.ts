@@ -1,6 +1,6 @@
 import { parsePolicy, type CompiledPolicy } from './policy';
 import { PolicyValidationError, type PolicyProblem } from './problems';
-import { RouteTable } from './route';
+import { RouteTable, type RoutePattern } from './route';
 
 /** One stored policy: where it came from and its raw value. */
 export interface PolicyEntry {
@@ -68,57 +68,60 @@ export function compilePolicySet(entries: readonly PolicyEntry[], previous?: Pol
     }
   }
 
-  // Routes keep the policy that served them. A candidate claiming a route whose
-  // previous owner still claims it falls back to its last valid version (which
-  // only claims routes it served itself) or is rejected. Falling back can only
-  // re-claim the fallen-back policy's own routes, so repeat until stable.
-  const claims = new Map<string, Candidate>(); // route key -> candidate of its previous owner
-  const refreshClaims = (): void => {
-    claims.clear();
-    for (const c of candidates) for (const r of c.policy.routes) if (previous?.table.ownerOf(r)?.source === c.policy.source) claims.set(r.key, c);
-  };
-  refreshClaims();
-  for (let changed = true; changed; ) {
-    changed = false;
-    for (const c of candidates) {
-      const stolen = c.policy.routes.find((r) => {
-        const holder = claims.get(r.key);
-        return holder !== undefined && holder !== c;
-      });
-      if (!stolen) continue;
-      const holder = claims.get(stolen.key) as Candidate;
-      problems.push({ source: c.policy.source, field: 'route', value: stolen.source, reason: `is already served by policy "${holder.policy.source}"; each route belongs to one policy` });
-      const fallback = c.fallback && c.fallback !== c.policy ? c.fallback : undefined;
-      status.set(c.policy.source, fallback ? 'kept-last-valid' : 'rejected');
-      if (fallback) c.policy = fallback;
-      else candidates.splice(candidates.indexOf(c), 1);
-      refreshClaims();
-      changed = true;
-      break;
+  // Decide who holds each route, then make the first candidate (by name) that
+  // claims a route held by another fall back to its last valid version (which
+  // only claims routes it served itself, so it holds them) or drop out; repeat
+  // until no claims overlap. Each step consumes a fallback or a candidate: it ends.
+  candidates.sort(bySource);
+  for (;;) {
+    const holders = holdersOf(candidates, previous);
+    const heldByOther = (c: Candidate) => c.policy.routes.find((r) => holders.get(r.key) !== undefined && holders.get(r.key) !== c);
+    const loser = candidates.find((c) => heldByOther(c) !== undefined);
+    if (!loser) break;
+    const route = heldByOther(loser) as RoutePattern;
+    const holder = (holders.get(route.key) as Candidate).policy.source;
+    const served = previous?.table.ownerOf(route)?.source === holder;
+    problems.push({
+      source: loser.policy.source,
+      field: 'route',
+      value: route.source,
+      reason: served ? `is already served by policy "${holder}"; each route belongs to one policy` : `is also claimed by policy "${holder}", which sorts first; each route belongs to one policy`,
+    });
+    if (loser.fallback && loser.fallback !== loser.policy) {
+      loser.policy = loser.fallback;
+      status.set(loser.policy.source, 'kept-last-valid');
+    } else {
+      candidates.splice(candidates.indexOf(loser), 1);
+      status.set(loser.policy.source, 'rejected');
     }
   }
-
-  // Previous owners first, then by name: deterministic whatever SSM's order.
-  const owners = new Set([...claims.values()]);
-  candidates.sort((a, b) => Number(owners.has(b)) - Number(owners.has(a)) || bySource(a, b));
 
   const table = new RouteTable<CompiledPolicy>();
   const policies = new Map<string, CompiledPolicy>();
-  const clashOf = (policy: CompiledPolicy) => policy.routes.find((r) => table.ownerOf(r) !== undefined);
   for (const c of candidates) {
-    let chosen: CompiledPolicy | undefined = c.policy;
-    const clash = clashOf(c.policy);
-    if (clash) {
-      // Two policies reaching for a route nobody served: the first keeps it; the
-      // other keeps its last valid version if that does not clash as well.
-      const owner = table.ownerOf(clash) as CompiledPolicy;
-      problems.push({ source: c.policy.source, field: 'route', value: clash.source, reason: `is already claimed by policy "${owner.source}"; each route belongs to one policy` });
-      chosen = c.fallback && c.fallback !== c.policy && !clashOf(c.fallback) ? c.fallback : undefined;
-      status.set(c.policy.source, chosen ? 'kept-last-valid' : 'rejected');
-    }
-    if (!chosen) continue;
-    for (const route of chosen.routes) table.add(route, chosen);
-    policies.set(chosen.source, chosen);
+    for (const route of c.policy.routes) table.add(route, c.policy);
+    policies.set(c.policy.source, c.policy);
   }
   return { table, policies, status, problems };
+}
+
+/**
+ * Who holds each route. A route the previous set served stays with that policy
+ * while it still claims it. The remaining routes go, in name order, to each
+ * policy all of whose routes are free or its own: a policy is served whole or
+ * not at all. `candidates` is sorted by source.
+ */
+function holdersOf(candidates: readonly Candidate[], previous: PolicySet | undefined): Map<string, Candidate> {
+  const holders = new Map<string, Candidate>();
+  for (const c of candidates) {
+    for (const r of c.policy.routes) if (previous?.table.ownerOf(r)?.source === c.policy.source) holders.set(r.key, c);
+  }
+  for (const c of candidates) {
+    const free = c.policy.routes.every((r) => {
+      const holder = holders.get(r.key);
+      return holder === undefined || holder === c;
+    });
+    if (free) for (const r of c.policy.routes) holders.set(r.key, c);
+  }
+  return holders;
 }

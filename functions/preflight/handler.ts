@@ -18,7 +18,8 @@ function respond(statusCode: number, headers: Record<string, string>): Preflight
 
 function denied(reason: string, detail: string): PreflightResult {
   const headers: Record<string, string> = { Vary: PREFLIGHT_VARY };
-  if (debug) headers['X-Cors-Deny-Reason'] = `${reason}: ${detail}`;
+  // The detail quotes request values: keep only printable ASCII, clipped, so it can never split or forge headers.
+  if (debug) headers['X-Cors-Deny-Reason'] = `${reason}: ${detail}`.replace(/[^\x20-\x7e]/g, '?').slice(0, 200);
   return respond(403, headers);
 }
 
@@ -31,8 +32,8 @@ function clip(value: string | undefined): string | undefined {
 function logDenial(logger: Logger, request: CorsRequest, decision: Extract<PreflightDecision, { kind: 'denied' }>, requestId: string | undefined): void {
   logger.info('preflight denied', {
     reason: decision.reason,
-    detail: decision.detail,
-    path: request.path,
+    detail: clip(decision.detail),
+    path: clip(request.path),
     route: decision.policy?.document.route,
     policy: decision.policy?.source,
     origin: clip(request.origin),
