@@ -102,13 +102,53 @@ export function requestMethod(event: ApiGatewayEvent): string {
   return typeof m === 'string' ? m : '';
 }
 
+const ORIGIN = 'origin';
+const ACRM = 'access-control-request-method';
+const ACRH = 'access-control-request-headers';
+
+/** Which of the three preflight headers a header name is, by length first so most names cost no lower-casing. */
+function preflightHeaderIndex(key: string): 0 | 1 | 2 | -1 {
+  const n = key.length;
+  if (n === 6) return key.toLowerCase() === ORIGIN ? 0 : -1;
+  if (n === 29) return key.toLowerCase() === ACRM ? 1 : -1;
+  if (n === 30) return key.toLowerCase() === ACRH ? 2 : -1;
+  return -1;
+}
+
+/**
+ * `Origin`, `Access-Control-Request-Method` and `Access-Control-Request-Headers`
+ * in one pass over each header map, with exactly {@link readHeader}'s rules.
+ */
+function readPreflightHeaders(event: ApiGatewayEvent): [string | undefined, string | undefined, string | undefined] {
+  const out: [string | undefined, string | undefined, string | undefined] = [undefined, undefined, undefined];
+  const multi = (event as APIGatewayProxyEvent).multiValueHeaders;
+  if (multi && typeof multi === 'object') {
+    for (const key in multi) {
+      const i = preflightHeaderIndex(key);
+      if (i === -1) continue;
+      const values = multi[key];
+      if (!Array.isArray(values)) continue;
+      for (const v of values) if (typeof v === 'string') out[i] = out[i] === undefined ? v : `${out[i]},${v}`;
+    }
+  }
+  const headers = event.headers as Record<string, unknown> | null | undefined;
+  if (headers && typeof headers === 'object' && (out[0] === undefined || out[1] === undefined || out[2] === undefined)) {
+    const fromHeaders: [string | undefined, string | undefined, string | undefined] = [undefined, undefined, undefined];
+    for (const key in headers) {
+      const i = preflightHeaderIndex(key);
+      if (i === -1) continue;
+      const v = headers[key];
+      if (typeof v === 'string') fromHeaders[i] = fromHeaders[i] === undefined ? v : `${fromHeaders[i]},${v}`;
+    }
+    out[0] ??= fromHeaders[0];
+    out[1] ??= fromHeaders[1];
+    out[2] ??= fromHeaders[2];
+  }
+  return out;
+}
+
 /** Turns an API Gateway event into the engine's request. Never throws on odd events. */
 export function corsRequestFromEvent(event: ApiGatewayEvent): CorsRequest {
-  return {
-    method: requestMethod(event),
-    path: routePath(event),
-    origin: readHeader(event, 'origin'),
-    requestMethod: readHeader(event, 'access-control-request-method'),
-    requestHeaders: readHeader(event, 'access-control-request-headers'),
-  };
+  const [origin, acrm, acrh] = readPreflightHeaders(event);
+  return { method: requestMethod(event), path: routePath(event), origin, requestMethod: acrm, requestHeaders: acrh };
 }

@@ -23,9 +23,20 @@ export function createLogger(options: { service: string; write?: (line: string) 
   const write = options.write ?? ((line: string) => process.stdout.write(line));
   const emit = (level: LogLevel) => (message: string, fields?: Record<string, unknown>) => {
     if (ORDER[level] < min) return;
-    write(`${JSON.stringify({ timestamp: new Date().toISOString(), level, service: options.service, message, ...fields }, errorReplacer)}\n`);
+    const entry = { timestamp: new Date().toISOString(), level, service: options.service, message, ...fields };
+    write(`${JSON.stringify(entry, hasError(fields) ? errorReplacer : undefined)}\n`);
   };
   return { debug: emit('DEBUG'), info: emit('INFO'), warn: emit('WARN'), error: emit('ERROR') };
+}
+
+/** Errors need the replacer (JSON.stringify drops their fields); most lines have none and skip its cost. */
+function hasError(fields: Record<string, unknown> | undefined): boolean {
+  if (!fields) return false;
+  for (const key in fields) {
+    const v = fields[key];
+    if (v instanceof Error || (typeof v === 'object' && v !== null && !Array.isArray(v))) return true;
+  }
+  return false;
 }
 
 function errorReplacer(_key: string, value: unknown): unknown {

@@ -86,6 +86,11 @@ export class SsmPolicyStore {
     return this.set;
   }
 
+  /** The set when no refresh is due, else undefined: lets callers skip a promise on the hot path. */
+  fresh(): PolicySet | undefined {
+    return this.now() < this.nextRefreshAt ? this.set : undefined;
+  }
+
   /** The set as it is now, without refreshing. */
   peek(): PolicySet | undefined {
     return this.set;

@@ -64,12 +64,51 @@ export function decidePreflight(set: PolicySet | undefined, request: CorsRequest
   if (!set) return { kind: 'denied', reason: 'no_policies_loaded', detail: 'no policies could be loaded from the policy store yet' };
   const policy = set.table.match(request.path);
   if (!policy) return { kind: 'denied', reason: 'no_route_policy', detail: `no policy has a route matching ${request.path}` };
+  return memoizedDecision(policy, origin, requestMethod, request.requestHeaders);
+}
+
+/*
+ * Browsers repeat the same few (origin, method, header list) triples per
+ * route, and the decision for a policy depends on nothing else: remember
+ * recent ones. Bounded in entries and key length so that hostile variety only
+ * costs the uncached path; the answer headers are copied on every hit.
+ */
+const MEMO_ENTRIES = 4096;
+const MEMO_VALUE_LENGTH = 1024;
+// policy -> origin -> request method -> request headers -> decision
+type Memo = Map<string, Map<string, Map<string, PreflightDecision>>>;
+let memo = new WeakMap<CompiledPolicy, Memo>();
+let memoEntries = 0;
+
+function memoizedDecision(policy: CompiledPolicy, origin: string, requestMethod: string, requestHeaders: string | undefined): PreflightDecision {
+  const headersKey = requestHeaders ?? '';
+  const hit = memo.get(policy)?.get(origin)?.get(requestMethod)?.get(headersKey);
+  if (hit !== undefined) return hit.kind === 'allowed' ? { kind: 'allowed', policy, headers: { ...hit.headers } } : hit;
+  const decision = decideForPolicy(policy, origin, requestMethod, requestHeaders);
+  if (origin.length + requestMethod.length + headersKey.length <= MEMO_VALUE_LENGTH) {
+    if (memoEntries >= MEMO_ENTRIES) {
+      memo = new WeakMap();
+      memoEntries = 0;
+    }
+    let byOrigin = memo.get(policy);
+    if (!byOrigin) memo.set(policy, (byOrigin = new Map()));
+    let byMethod = byOrigin.get(origin);
+    if (!byMethod) byOrigin.set(origin, (byMethod = new Map()));
+    let byHeaders = byMethod.get(requestMethod);
+    if (!byHeaders) byMethod.set(requestMethod, (byHeaders = new Map()));
+    byHeaders.set(headersKey, decision.kind === 'allowed' ? { ...decision, headers: { ...decision.headers } } : Object.freeze(decision));
+    memoEntries++;
+  }
+  return decision;
+}
+
+function decideForPolicy(policy: CompiledPolicy, origin: string, requestMethod: string, requestHeaders: string | undefined): PreflightDecision {
   const parsedOrigin = parseRequestOrigin(origin);
   if (!parsedOrigin) return { kind: 'denied', reason: 'origin_malformed', detail: 'Origin is not a single serialized http(s) origin', policy };
   if (!policy.origins.matches(parsedOrigin)) return { kind: 'denied', reason: 'origin_not_allowed', detail: `origin is not in allowOrigins`, policy };
   if (!isToken(requestMethod)) return { kind: 'denied', reason: 'method_malformed', detail: 'Access-Control-Request-Method is not a method token', policy };
   if (!allowsMethod(policy, requestMethod)) return { kind: 'denied', reason: 'method_not_allowed', detail: `method ${requestMethod} is not in allowMethods (matching is case-sensitive)`, policy };
-  const list = parseRequestHeaderList(request.requestHeaders);
+  const list = parseRequestHeaderList(requestHeaders);
   if (!list.ok) return { kind: 'denied', reason: 'headers_malformed', detail: `Access-Control-Request-Headers is ${list.reason}`, policy };
   for (const name of list.names) {
     if (!allowsHeader(policy, name)) {

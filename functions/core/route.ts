@@ -109,23 +109,25 @@ export class RouteTable<T> {
   /** Finds the value for a path relative to the API root (`/`, `/products/42`). */
   match(path: string): T | undefined {
     if (path === '/' || path === '') return this.root.exact ?? this.fallback;
-    // The walk stops at the trie's depth, so a long path costs only its split.
-    const segments = (path.charCodeAt(0) === 47 /* / */ ? path.slice(1) : path).split('/');
-    return find(this.root, segments, 0) ?? this.fallback;
+    // The walk stops at the trie's depth, so a long path costs only what it reads.
+    return find(this.root, path, path.charCodeAt(0) === 47 /* / */ ? 1 : 0) ?? this.fallback;
   }
 }
 
-function find<T>(node: RouteNode<T>, segments: readonly string[], i: number): T | undefined {
-  if (i === segments.length) return node.exact;
-  const seg = segments[i] as string;
-  const literal = node.literals.get(seg);
+/** Matches the segments of `path` from index `start` (one past the last "/") against the subtree at `node`. */
+function find<T>(node: RouteNode<T>, path: string, start: number): T | undefined {
+  if (start > path.length) return node.exact;
+  let end = path.indexOf('/', start);
+  if (end < 0) end = path.length;
+  const seg = path.slice(start, end);
+  const literal = node.literals.size > 0 ? node.literals.get(seg) : undefined;
   if (literal) {
-    const hit = find(literal, segments, i + 1);
+    const hit = find(literal, path, end + 1);
     if (hit !== undefined) return hit;
   }
   if (seg === '') return undefined; // parameters never match an empty segment
   if (node.param) {
-    const hit = find(node.param, segments, i + 1);
+    const hit = find(node.param, path, end + 1);
     if (hit !== undefined) return hit;
   }
   return node.greedy;

@@ -8,6 +8,8 @@ import type { Logger } from '../aws/logger';
 /** Where the policies come from: anything with the store's `current()`. */
 export interface PolicySource {
   current(): Promise<PolicySet | undefined>;
+  /** The set when no refresh is due (optional): saves a promise per call. */
+  fresh?(): PolicySet | undefined;
 }
 
 /** Options of {@link withCors} and {@link corsHeaders}. */
@@ -76,7 +78,7 @@ function headersFor(event: ApiGatewayEvent, set: PolicySet | undefined): Record<
  */
 export async function corsHeaders(event: APIGatewayProxyEvent | APIGatewayProxyEventV2, options?: CorsOptions): Promise<Record<string, string>> {
   const { source, logger } = resolveSource(options);
-  return headersFor(event, await loadSet(source, logger));
+  return headersFor(event, source?.fresh?.() ?? (await loadSet(source, logger)));
 }
 
 const isCorsHeader = (lower: string): boolean => lower.startsWith('access-control-');
@@ -105,31 +107,31 @@ function mergeVary(existing: string[], ours: string): string {
   return out.join(', ');
 }
 
+/** Copies `map` without `Vary` and `Access-Control-*` keys, collecting the former's tokens and the latter's names. */
+function copyWithout<V>(map: Record<string, V>, vary: string[], overridden: string[]): Record<string, V> {
+  const out: Record<string, V> = {};
+  for (const key in map) {
+    // Most names are neither: compare case-insensitively only when the length could match.
+    if (key.length === 4 && key.toLowerCase() === 'vary') vary.push(...varyTokens(map[key]));
+    else if (key.length >= 15 && isCorsHeader(key.toLowerCase())) overridden.push(key);
+    else out[key] = map[key] as V;
+  }
+  return out;
+}
+
 /**
- * Applies `cors` to a structured result. The policy is the source of truth:
- * any `Access-Control-*` header the handler set is removed (and replaced when
- * the origin is allowed). `Vary` is merged. Every other header is kept as is.
+ * Applies `cors` to a structured result, without mutating it. The policy is
+ * the source of truth: any `Access-Control-*` header the handler set is removed
+ * (and replaced when the origin is allowed). `Vary` is merged. Every other
+ * header is kept as is.
  */
 function applyHeaders<T extends { headers?: Record<string, unknown>; multiValueHeaders?: Record<string, unknown[]> }>(result: T, cors: Record<string, string>, logger: Logger | undefined): T {
-  const headers: Record<string, unknown> = { ...(result.headers ?? {}) };
-  const multi: Record<string, unknown[]> | undefined = result.multiValueHeaders ? { ...result.multiValueHeaders } : undefined;
   const vary: string[] = [];
   const overridden: string[] = [];
-  for (const map of [headers, multi]) {
-    if (!map) continue;
-    for (const key of Object.keys(map)) {
-      const lower = key.toLowerCase();
-      if (lower === 'vary') {
-        vary.push(...varyTokens(map[key]));
-        delete map[key];
-      } else if (isCorsHeader(lower)) {
-        overridden.push(key);
-        delete map[key];
-      }
-    }
-  }
+  const headers = result.headers ? copyWithout(result.headers, vary, overridden) : {};
+  const multi = result.multiValueHeaders ? copyWithout(result.multiValueHeaders, vary, overridden) : undefined;
   if (overridden.length > 0) logger?.debug('handler set CORS headers; the policy decides them', { headers: overridden });
-  for (const [name, value] of Object.entries(cors)) headers[name] = name === 'Vary' ? mergeVary(vary, value) : value;
+  for (const name in cors) headers[name] = name === 'Vary' && vary.length > 0 ? mergeVary(vary, cors[name] as string) : cors[name];
   const out = { ...result, headers };
   if (multi) out.multiValueHeaders = multi;
   return out as T;
@@ -156,10 +158,11 @@ export function withCors<TEvent extends APIGatewayProxyEvent | APIGatewayProxyEv
 ): (event: TEvent, context: Context) => Promise<CorsResult<TEvent, TResult>> {
   return async (event, context) => {
     const { source, logger } = resolveSource(options);
-    // Start the (normally cached, instant) policy lookup alongside the handler.
-    const pending = loadSet(source, logger);
+    // Fresh policies are at hand; otherwise start the refresh alongside the handler.
+    const fresh = source?.fresh?.();
+    const pending = fresh ? undefined : loadSet(source, logger);
     const result = await handler(event, context);
-    return withHeaders(event, result, await pending, logger) as CorsResult<TEvent, TResult>;
+    return withHeaders(event, result, fresh ?? (await pending), logger) as CorsResult<TEvent, TResult>;
   };
 }
 

@@ -63,7 +63,7 @@ export async function handler(event: ApiGatewayEvent, context?: Pick<Context, 'a
       return respond(204, { Vary: PREFLIGHT_VARY });
     }
     let set: PolicySet | undefined;
-    if (runtime.ok) set = await runtime.store.current();
+    if (runtime.ok) set = runtime.store.fresh() ?? (await runtime.store.current());
     else runtime.logger.error('configuration error; denying every preflight', { error: runtime.error, requestId });
     const decision = decidePreflight(set, request);
     if (decision.kind === 'allowed') {

@@ -64,7 +64,7 @@ describe('cors-policy validate', () => {
     const d = await dir({ 'a.json': POLICIES.public, 'b.json': { ...POLICIES.public, route: '/public/{rest+}' } });
     const r = await runCli(['validate', d], { env: env() });
     expect(r.code).toBe(1);
-    expect(r.stdout).toContain(`${join(d, 'b.json')}: route: "/public/{rest+}": is already claimed by policy "${join(d, 'a.json')}"`);
+    expect(r.stdout).toContain(`${join(d, 'b.json')}: route: "/public/{rest+}": is also claimed by policy "${join(d, 'a.json')}", which sorts first`);
   });
 
   it('refuses names Parameter Store refuses, two files for one name, and values over 4096 bytes', async () => {
