@@ -1,4 +1,15 @@
-import { getPublicSuffix } from 'tldts';
+import type * as Tldts from 'tldts';
+
+/**
+ * The Public Suffix List is only needed to validate wildcard origins, and its
+ * data costs ~8 ms to load: load it on first use, not at cold start.
+ */
+let tldts: typeof Tldts | undefined;
+function publicSuffixOf(host: string): string | null {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  tldts ??= require('tldts') as typeof Tldts;
+  return tldts.getPublicSuffix(host, { allowPrivateDomains: true });
+}
 
 /**
  * Origin patterns (policy side) and serialized origins (request side).
@@ -89,7 +100,7 @@ export function parseOriginPattern(raw: string): OriginPatternResult {
     const problem = hostProblem(base);
     if (problem) return fail(problem);
     if (IPV4.test(base) || IPV6.test(base)) return fail('has a wildcard over an IP address');
-    if (base !== 'localhost' && getPublicSuffix(base, { allowPrivateDomains: true }) === base) {
+    if (base !== 'localhost' && publicSuffixOf(base) === base) {
       return fail(`has a wildcard over the public suffix "${base}", which would allow sites anyone can register`);
     }
     return { ok: true, pattern: { kind: 'subdomains', scheme, base, port: port ?? '' } };
