@@ -367,8 +367,14 @@ describe.each(['v1', 'v2'] as const)('Chromium against the local stack with payl
       // Until the preflight function's cache expires it keeps answering from the policies it
       // loaded before the edit; the first attempt that makes it reload (a Parameter Store call
       // during that attempt) sees the edit. The loop is bounded by the TTL plus a margin.
+      //
+      // The API function (the layer) caches the policies too, with its own jittered TTL: when the
+      // preflight function reloads first, the browser may get an allowed preflight and still refuse
+      // the actual response until the layer reloads. That attempt's preflight stays in the browser's
+      // cache, so the next attempts go straight to the actual request.
       const reloads = () => stack.parameterStore.calls({ app: 'cors-preflight', operation: 'GetParametersByPath' });
-      const deadline = Date.now() + (TTL_SECONDS + 5) * 1000;
+      const preflightStatuses = () => stack.counters.records({ path, origin: second }).filter((r) => r.kind === 'preflight').map((r) => r.status);
+      const deadline = Date.now() + (2 * TTL_SECONDS + 5) * 1000;
       const attempts: Array<{ allowed: boolean; reloaded: boolean }> = [];
       for (;;) {
         const before = reloads();
@@ -377,12 +383,14 @@ describe.each(['v1', 'v2'] as const)('Chromium against the local stack with payl
         if (v.ok || Date.now() > deadline) break;
         await page.waitForTimeout(200);
       }
-      const last = attempts[attempts.length - 1];
-      expect(last).toEqual({ allowed: true, reloaded: true });
-      // Every earlier attempt was answered from the cache, with the policy as it was.
-      expect(attempts.slice(0, -1).every((a) => !a.allowed && !a.reloaded)).toBe(true);
-      expect(preflights(path, second)).toBe(attempts.length + 1);
-      expect(actual(path, second)).toBe(1);
+      expect(attempts[attempts.length - 1]?.allowed).toBe(true);
+      const firstReload = attempts.findIndex((a) => a.reloaded);
+      expect(firstReload).toBeGreaterThanOrEqual(0);
+      // Every attempt before the reload was refused at the preflight, from the policies as they were;
+      // the preflight of the reloading attempt was allowed; no preflight came after it.
+      expect(attempts.slice(0, firstReload).every((a) => !a.allowed)).toBe(true);
+      expect(preflightStatuses()).toEqual([...Array<number>(firstReload + 1).fill(403), 204]);
+      expect(actual(path, second)).toBe(attempts.length - firstReload);
       expect(stack.functions.preflight.stats.coldStarts).toBe(coldStarts);
     });
   });
