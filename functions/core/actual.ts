@@ -1,6 +1,6 @@
 import { parseRequestOrigin } from './origin';
 import type { PolicySet } from './policy-set';
-import { allowsMethod } from './preflight';
+import { allowOrigin, allowsMethod } from './preflight';
 import type { CorsRequest } from './request';
 
 /**
@@ -28,7 +28,7 @@ export function actualResponseHeaders(set: PolicySet | undefined, request: Pick<
   if (!policy) return { allowed: false, headers };
   const parsed = parseRequestOrigin(origin);
   if (!parsed || !policy.origins.matches(parsed) || !allowsMethod(policy, request.method)) return { allowed: false, headers };
-  headers['Access-Control-Allow-Origin'] = policy.anyOrigin && !policy.allowCredentials ? '*' : origin;
+  headers['Access-Control-Allow-Origin'] = allowOrigin(policy, origin);
   if (policy.allowCredentials) headers['Access-Control-Allow-Credentials'] = 'true';
   if (policy.values.exposeHeaders !== undefined) headers['Access-Control-Expose-Headers'] = policy.values.exposeHeaders;
   return { allowed: true, headers };

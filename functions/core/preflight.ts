@@ -24,11 +24,12 @@ export type PreflightDecision =
 /** Every preflight answer depends on these request headers, allowed or not. */
 export const PREFLIGHT_VARY = 'Origin, Access-Control-Request-Method, Access-Control-Request-Headers';
 
-// One small function per response header, computed from precomputed strings.
-function allowOrigin(policy: CompiledPolicy, origin: string): string {
+/** `*` for an anonymous any-origin policy, else the request's own origin. */
+export function allowOrigin(policy: CompiledPolicy, origin: string): string {
   return policy.anyOrigin && !policy.allowCredentials ? '*' : origin;
 }
 
+/** An allowed preflight's headers, from strings computed when the policy was loaded. */
 function preflightHeaders(policy: CompiledPolicy, origin: string): Record<string, string> {
   // A fresh object per answer: callers may mutate it, and nothing may leak between requests.
   const headers: Record<string, string> = {
