@@ -1,8 +1,9 @@
-import { GetParametersByPathCommand, SSMClient, type Parameter } from '@aws-sdk/client-ssm';
+import { GetParametersByPathCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { formatProblem } from '../core/problems';
 import { compilePolicySet, type PolicyEntry, type PolicySet } from '../core/policy-set';
 import type { StoreConfig } from './config';
 import type { Logger } from './logger';
+import { listParametersByPath } from './parameters-by-path';
 
 /** Options of {@link SsmPolicyStore}; every field but the config has a production default. */
 export interface PolicyStoreOptions {
@@ -16,8 +17,6 @@ export interface PolicyStoreOptions {
   readonly random?: () => number;
 }
 
-/** Upper bound on pages per refresh: 10,000 parameters (the Standard tier's regional limit) at 10 a page. */
-const MAX_PAGES = 1000;
 /** Refreshes are scheduled between 90% and 100% of the TTL so that containers started together do not refresh together. */
 const TTL_JITTER = 0.1;
 /** Retry after a failed refresh: 1 s doubling, capped at the TTL, with full jitter above half. */
@@ -145,31 +144,14 @@ export class SsmPolicyStore {
 
   private async loadAll(signal: AbortSignal): Promise<PolicyEntry[]> {
     const { policyPath, loadBudgetMs } = this.options.config;
-    this.client ??= createSsmClient(loadBudgetMs);
-    const entries: PolicyEntry[] = [];
-    let nextToken: string | undefined;
-    let pages = 0;
-    do {
-      if (++pages > MAX_PAGES) throw new PolicyLoadError(`more than ${MAX_PAGES} pages under ${policyPath}`);
+    const client = (this.client ??= createSsmClient(loadBudgetMs));
+    const parameters = await listParametersByPath(policyPath, (input) => {
       this.stats.ssmCalls++;
-      const page = await this.client.send(
-        new GetParametersByPathCommand({ Path: policyPath, Recursive: true, MaxResults: 10, WithDecryption: false, NextToken: nextToken }),
-        { abortSignal: signal },
-      );
-      // A page is {"Parameters": [...]} (possibly empty), or a bare NextToken for
-      // an empty page. A body the SDK parsed into anything else (empty, truncated,
-      // junk) fails the refresh like a transport error: swapping in an empty set
-      // would deny everything.
-      const parameters = page.Parameters ?? (typeof page.NextToken === 'string' ? [] : undefined);
-      if (!Array.isArray(parameters)) throw new PolicyLoadError(`malformed GetParametersByPath response for ${policyPath}: no Parameters list`);
-      for (const p of parameters) {
-        if (typeof p?.Name !== 'string' || typeof p.Value !== 'string') throw new PolicyLoadError(`malformed GetParametersByPath response for ${policyPath}: a parameter without Name or Value`);
-        entries.push(toEntry(p.Name, p.Value, p.Type));
-      }
-      if (page.NextToken !== undefined && typeof page.NextToken !== 'string') throw new PolicyLoadError(`malformed GetParametersByPath response for ${policyPath}: NextToken is not a string`);
-      nextToken = page.NextToken;
-    } while (nextToken);
-    return entries;
+      return client.send(new GetParametersByPathCommand(input), { abortSignal: signal });
+    });
+    // The type travels along: a SecureString's value is ciphertext here, and a
+    // StringList is split on commas by other tools, so only String is a policy.
+    return parameters.map((p) => ({ source: p.name, value: p.value, type: p.type }));
   }
 
   /** Logs each problem once, when it first appears, not on every refresh. */
@@ -191,10 +173,4 @@ export class SsmPolicyStore {
     }
     this.loggedProblems = current;
   }
-}
-
-function toEntry(name: string, value: string, type: Parameter['Type']): PolicyEntry {
-  // The type travels along: a SecureString's value is ciphertext here, and a
-  // StringList is split on commas by other tools, so only String is a policy.
-  return { source: name, value, type: type ?? 'String' };
 }

@@ -1,4 +1,5 @@
 import { DeleteParametersCommand, GetParametersByPathCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { MalformedResponseError, listParametersByPath, type ListedParameter } from '../aws/parameters-by-path';
 import { AwsError, oneLine } from './errors';
 
 /**
@@ -11,12 +12,7 @@ export interface SsmOptions {
 }
 
 /** One parameter as listed under the path. */
-export interface RemoteParameter {
-  readonly name: string;
-  readonly value: string;
-  readonly type: string;
-  readonly version?: number;
-}
+export type RemoteParameter = ListedParameter;
 
 /**
  * Timeouts are explicit because the SDK's are off by default: an unreachable
@@ -36,26 +32,16 @@ export function createClient(options: SsmOptions = {}): SSMClient {
 /** Upper bound on one call, every retry included: a hung endpoint fails in seconds, never minutes. */
 export const CALL_DEADLINE_MS = 8000;
 
-/** Safety net against a service that keeps returning NextToken: 10,000 parameters at 10 a page. */
-const MAX_PAGES = 1000;
-
-/** Every parameter under `path`, recursively, paging until there is no NextToken (a page may be empty). */
+/** Every parameter under `path`, recursively, sorted by name (the shared pager refuses malformed pages). */
 export async function listParameters(client: SSMClient, path: string): Promise<RemoteParameter[]> {
-  const out: RemoteParameter[] = [];
-  let nextToken: string | undefined;
-  let pages = 0;
-  do {
-    if (++pages > MAX_PAGES) throw new AwsError(`GetParametersByPath ${path}: more than ${MAX_PAGES} pages; stopping`, 'TooManyPages');
-    const page = await call('GetParametersByPath', path, (abortSignal) =>
-      client.send(new GetParametersByPathCommand({ Path: path, Recursive: true, MaxResults: 10, WithDecryption: false, NextToken: nextToken }), { abortSignal }),
-    );
-    for (const p of page.Parameters ?? []) {
-      if (p.Name === undefined) continue;
-      out.push({ name: p.Name, value: p.Value ?? '', type: p.Type ?? 'String', ...(p.Version !== undefined ? { version: p.Version } : {}) });
-    }
-    nextToken = page.NextToken;
-  } while (nextToken);
-  return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  let listed: RemoteParameter[];
+  try {
+    listed = await listParametersByPath(path, (input) => call('GetParametersByPath', path, (abortSignal) => client.send(new GetParametersByPathCommand(input), { abortSignal })));
+  } catch (err) {
+    if (err instanceof MalformedResponseError) throw new AwsError(`${err.message}; nothing was changed`, 'MalformedResponse', { cause: err });
+    throw err;
+  }
+  return listed.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
 export async function putParameter(client: SSMClient, name: string, value: string): Promise<number | undefined> {

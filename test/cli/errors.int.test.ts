@@ -59,6 +59,27 @@ describe('AWS errors', () => {
     expect(r.stderr.trim().split('\n')).toEqual([expect.stringMatching(new RegExp(`^cors-policy diff: error: GetParametersByPath /test/cli-errors/a failed: ECONNREFUSED: .*\\(endpoint: ${endpoint}\\)`))]);
   });
 
+  it('a malformed listing (an empty 200 body) fails pull --prune with one line and deletes no file', async () => {
+    const empty = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        res.writeHead(200, { 'content-type': 'application/x-amz-json-1.1' });
+        res.end('{}');
+      });
+    });
+    await new Promise<void>((resolve) => empty.listen(0, '127.0.0.1', resolve));
+    try {
+      const endpoint = `http://127.0.0.1:${(empty.address() as AddressInfo).port}`;
+      const r = await runCli(['pull', '--path', '/test/cli-errors/a', '--dir', policies, '--prune'], { env: cliEnv(endpoint, home) });
+      expect(r.code).toBe(2);
+      expect(r.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^cors-policy pull: error: malformed GetParametersByPath response for \/test\/cli-errors\/a: no Parameters list; nothing was changed/)]);
+      const { existsSync } = await import('node:fs');
+      expect(existsSync(join(policies, 'public.json'))).toBe(true);
+    } finally {
+      await new Promise((resolve) => empty.close(resolve));
+    }
+  });
+
   it('--json puts the error in a JSON document on stdout as well', async () => {
     const r = await runCli(['pull', '--path', '/test/cli-errors/a', '--dir', policies, '--json'], { env: cliEnv(throttleEndpoint(), home) });
     expect(r.code).toBe(2);
