@@ -41,6 +41,8 @@ import {
   type Route as HttpRoute,
 } from '@aws-sdk/client-apigatewayv2';
 
+import { parameterNameProblem } from '../core/parameter-name';
+
 export type Action = 'Check' | 'Deploy';
 export type ApiType = 'REST' | 'HTTP';
 
@@ -111,10 +113,9 @@ export function parseProperties(raw: Record<string, unknown> | undefined): Prope
     throw new DeployError('RestRootResourceId is required for a REST API (the id of its "/" resource).');
   }
   if (action === 'Check' && props.PolicyPath) {
-    const first = props.PolicyPath.split('/').find(Boolean)?.toLowerCase() ?? '';
-    if (first.startsWith('aws') || first.startsWith('ssm')) {
-      throw new DeployError(`PolicyPath "${props.PolicyPath}" begins with "aws" or "ssm", which Parameter Store reserves; choose another path such as /cors/my-api.`);
-    }
+    // The same naming rules the preflight function applies to CORS_POLICY_PATH.
+    const problem = parameterNameProblem(props.PolicyPath, 'path');
+    if (problem) throw new DeployError(`PolicyPath "${props.PolicyPath}" ${problem}; choose another path such as /cors/my-api.`);
   }
   return props;
 }

@@ -334,7 +334,7 @@ describe('REST Check', () => {
 
   test.each(['/aws/cors', '/SSM-policies/x', '/awsome'])('PolicyPath %s in the reserved namespace fails before the API is read', async (path) => {
     await handler(event('Create', { ...restCheck, PolicyPath: path }), context());
-    expect(only()).toMatchObject({ Status: 'FAILED', Reason: expect.stringMatching(/begins with "aws" or "ssm"/) });
+    expect(only()).toMatchObject({ Status: 'FAILED', Reason: expect.stringMatching(/must not begin with "aws" or "ssm" \(reserved by AWS\)/) });
     expect(restMock.calls()).toHaveLength(0);
   });
 
