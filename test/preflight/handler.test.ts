@@ -9,10 +9,11 @@ import { resetDefaultStore } from '../../functions/aws/default-store';
 import { handler } from '../../functions/preflight/handler';
 import { preflightHeadersV1, preflightHeadersV2, v1Event, v2Event } from '../support/apigw-events';
 import { captureStdout, parameters, type CapturedLogs } from '../support/ssm-mock';
+import { PREFLIGHT_VARY_EXPECTED, SAMPLE_PRODUCTS_ALLOWED } from '../support/policies';
 
 const ROOT = join(__dirname, '..', '..');
 const PREFIX = '/test/handler/api';
-const VARY = 'Origin, Access-Control-Request-Method, Access-Control-Request-Headers';
+const VARY = PREFLIGHT_VARY_EXPECTED;
 
 /** The sample policies shipped in policies/, as parameters under PREFIX. */
 function samplePolicies(): Record<string, unknown> {
@@ -58,14 +59,7 @@ function expectAllStrings(result: { statusCode: unknown; headers?: Record<string
   for (const value of Object.values(result.headers ?? {})) expect(typeof value).toBe('string');
 }
 
-const PRODUCTS_ALLOWED = {
-  'Access-Control-Allow-Origin': 'https://shop.example.com',
-  'Access-Control-Allow-Credentials': 'true',
-  'Access-Control-Allow-Methods': 'GET, POST, PUT, DELETE, PATCH',
-  'Access-Control-Allow-Headers': 'content-type, authorization, x-request-id',
-  'Access-Control-Max-Age': '600',
-  Vary: VARY,
-};
+const PRODUCTS_ALLOWED = SAMPLE_PRODUCTS_ALLOWED;
 
 describe('allowed preflights', () => {
   beforeEach(() => serve(samplePolicies()));

@@ -53,3 +53,16 @@ export function preflight(overrides: Partial<{ path: string; origin: string | un
     ...overrides,
   };
 }
+
+/** Every preflight answer's Vary, spelled out (not imported) so the tests check the engine's value. */
+export const PREFLIGHT_VARY_EXPECTED = 'Origin, Access-Control-Request-Method, Access-Control-Request-Headers';
+
+/** The exact allowed answer of the sample policies/products.json to https://shop.example.com. */
+export const SAMPLE_PRODUCTS_ALLOWED: Readonly<Record<string, string>> = {
+  'Access-Control-Allow-Origin': 'https://shop.example.com',
+  'Access-Control-Allow-Credentials': 'true',
+  'Access-Control-Allow-Methods': 'GET, POST, PUT, DELETE, PATCH',
+  'Access-Control-Allow-Headers': 'content-type, authorization, x-request-id',
+  'Access-Control-Max-Age': '600',
+  Vary: PREFLIGHT_VARY_EXPECTED,
+};
