@@ -123,7 +123,7 @@ async function coldStart(endpoint: string, tmp: string, options: Options) {
   progress(`cold start: ${variants.length} variants x ${rounds} interleaved rounds`);
   const results = await measureColdStarts(variants, { rounds, event, env: lambdaLikeEnv(endpoint, { CORS_POLICY_PATH: policyPath }) });
 
-  // The same with the invoking shell's CA bundle, when it sets one: the setting facts.md's "about 2.1x" was measured with.
+  // The same with the invoking shell's CA bundle, when it sets one: the setting an earlier published "about 2.1x" figure was measured with.
   let withCaBundle: ColdResult[] | undefined;
   const caBundle = process.env.NODE_EXTRA_CA_CERTS;
   if (caBundle) {

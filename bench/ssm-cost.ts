@@ -35,7 +35,7 @@ export interface FleetRow {
   shareOfQuota: number;
 }
 
-/** Parameter Store's default GetParametersByPath throughput per account and region (facts.md). */
+/** Parameter Store's default GetParametersByPath throughput per account and region (AWS Systems Manager service quotas). */
 export const DEFAULT_QUOTA_TPS = 40;
 /** Refreshes are scheduled uniformly between 90% and 100% of the TTL (ssm-policy-store.ts). */
 export const MEAN_JITTER_FACTOR = 0.95;

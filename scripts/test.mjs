@@ -47,6 +47,10 @@ function ensureChromium() {
 }
 
 ensurePythonTools();
+// A lockfile edited by hand or written by `npm install` on one platform can
+// stop satisfying `npm ci` (other platforms' optional packages go missing);
+// users and CI install with npm ci, so the suite fails first when that happens.
+run('lockfile satisfies npm ci', 'npm', ['ci', '--dry-run', '--ignore-scripts', '--no-audit', '--no-fund'], { stdio: ['ignore', 'ignore', 'inherit'] });
 run('build', process.execPath, ['scripts/build.mjs']);
 run('typecheck', process.execPath, ['node_modules/typescript/bin/tsc', '--noEmit', '-p', '.']);
 run('unit and integration tests', process.execPath, ['node_modules/jest/bin/jest.js', '--ci']);

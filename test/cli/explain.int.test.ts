@@ -104,10 +104,10 @@ describe('cors-policy explain', () => {
   });
 
   it('a simple request sends no preflight; the actual response carries the CORS headers', async () => {
-    const e = await explain('--url-path', '/public/docs/a.pdf', '--origin', 'https://anyone.example.org', '--headers', 'accept,content-type:text/plain');
+    const e = await explain('--url-path', '/public/files/a.pdf', '--origin', 'https://anyone.example.org', '--headers', 'accept,content-type:text/plain');
     expect(e.code).toBe(0);
     expect(e.json.preflight).toMatchObject({ sent: false, request: null, response: null });
-    expect(e.json.match).toEqual({ policy: `${PATH}/public`, route: '/public/{path+}', params: { path: 'docs/a.pdf' } });
+    expect(e.json.match).toEqual({ policy: `${PATH}/public`, route: '/public/{path+}', params: { path: 'files/a.pdf' } });
     expect(e.json.actual).toEqual({ allowed: true, headers: { Vary: 'Origin', 'Access-Control-Allow-Origin': '*' } });
   });
 

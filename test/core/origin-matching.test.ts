@@ -1,5 +1,5 @@
 // Matching a request's Origin against a policy's allowOrigins. Browsers send
-// origins serialized exactly (facts.md), so anything else is refused, and the
+// origins serialized exactly (the HTML standard's ASCII serialization), so anything else is refused, and the
 // classic misconfigurations (prefix, suffix, substring, null) must never pass.
 import { decidePreflight, parseRequestOrigin } from '../../functions/core';
 import { accept, basePolicy, preflight, setOf } from '../support/policies';

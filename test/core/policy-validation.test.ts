@@ -1,5 +1,5 @@
-// Validation of one policy document, rule by rule, from issue 2's "Validation"
-// section and facts.md. Every refusal must name the parameter, the field, the
+// Validation of one policy document, rule by rule, as docs/policies.md states
+// the rules (and the Fetch standard behind them). Every refusal must name the parameter, the field, the
 // bad value and a reason; every problem of a document is reported at once.
 import { DEFAULT_MAX_AGE, PolicyValidationError, formatProblem, parsePolicy } from '../../functions/core';
 import { accept, basePolicy, problemsOf } from '../support/policies';

@@ -1,6 +1,6 @@
 // Parsing Access-Control-Request-Headers: browsers send a tidy lower-case
 // list; proxies and other clients send spaces, empty elements and other
-// casing, which are tolerated; floods and non-tokens are refused (facts.md).
+// casing, which are tolerated; floods and non-tokens are refused (a flood of commas is a known DoS).
 import { REQUEST_HEADERS_LIMITS, decidePreflight, parseRequestHeaderList } from '../../functions/core';
 import { basePolicy, preflight, setOf } from '../support/policies';
 

@@ -34,7 +34,7 @@ const FACTOR = Number(process.env.FUZZ_RUNS_FACTOR ?? '1') || 1;
 /** Each property gets its own seed (SEED + a fixed offset), so no two see the same inputs and `-t` still replays one. */
 const runs = (n: number, offset: number): fc.Parameters<unknown> => ({ numRuns: Math.max(1, Math.round(n * FACTOR)), seed: (SEED + offset) | 0 });
 
-/** What ran, printed at the end so the README figures come from a real run. */
+/** What ran, printed at the end so the figures in docs/reliability.md come from a real run. */
 const counts = { properties: 0, cases: 0, requests: 0, handlerInvocations: 0, validatorInputs: 0 };
 /** How the model decided, so a generator drifting towards all-denied (a fuzz that tests nothing) shows. */
 const outcomes: Record<string, number> = {};

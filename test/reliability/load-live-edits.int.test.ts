@@ -106,7 +106,7 @@ const POLICY: Record<Version, object> = {
 };
 const STEADY = { description: 'load test, never edited', route: '/steady/{path+}', allowOrigins: [S], allowMethods: ['GET', 'POST'], allowHeaders: ['content-type'], maxAge: 120 };
 
-// The answers each version must give, written out from the README's response table.
+// The answers each version must give, written out from the response table in docs/preflight.md.
 const PREFLIGHT_VARY = 'Origin, Access-Control-Request-Method, Access-Control-Request-Headers';
 const preflightA = (origin: string): Answer => ({
   status: 204,

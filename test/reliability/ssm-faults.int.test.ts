@@ -84,7 +84,7 @@ async function timed<T>(f: () => Promise<T>): Promise<{ value: T; ms: number }> 
   return { value, ms: performance.now() - t0 };
 }
 
-/** Slowest faulty refresh seen per scenario, printed at the end for the README figures. */
+/** Slowest faulty refresh seen per scenario, printed at the end for the figures in docs/reliability.md. */
 const slowest: Record<string, number> = {};
 const record = (label: string, ms: number): void => {
   slowest[label] = Math.max(slowest[label] ?? 0, Math.round(ms));

@@ -1,4 +1,4 @@
-// API Gateway proxy events shaped like the real ones (facts.md), small enough
+// API Gateway proxy events shaped like the real ones (API Gateway payload formats 1.0 and 2.0), small enough
 // to read in a test: payload v1 (REST) and v2 (HTTP API).
 import type { APIGatewayProxyEvent, APIGatewayProxyEventV2 } from 'aws-lambda';
 

@@ -4,7 +4,7 @@
  * serving at a given moment, worked out from the times of the edits and the
  * TTL, and the check of one observed answer against that.
  *
- * The model, from the store's contract (README, "Caching"):
+ * The model, from the store's contract (docs/configuration.md, "How policies are loaded"):
  * - a version can only be served once its PutParameter has been sent
  *   (`edit.start`);
  * - a refresh that read the version before the next PutParameter finished

@@ -1,6 +1,6 @@
 /**
  * A deliberately naive model of the CORS rules the product promises, written
- * from the Fetch standard, the facts file and the policy contract, without
+ * from the Fetch standard, the API Gateway payload formats and the policy contract, without
  * importing anything from functions/. Every lookup is a linear scan and every
  * check a plain string comparison: slow, obvious, and independent of the
  * engine's tries, hash keys and precomputed strings it is compared against.
@@ -318,7 +318,7 @@ function isRecord(v: unknown): v is Record<string, unknown> {
 }
 
 /**
- * One request header from an API Gateway event, as the facts describe the payloads:
+ * One request header from an API Gateway event, as API Gateway documents the payloads:
  * names are case-insensitive; payload v1 may split a header over
  * `multiValueHeaders`, which then holds every value (and wins over `headers`);
  * several values are joined with ",". Values that are not strings are ignored.
