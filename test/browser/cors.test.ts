@@ -17,7 +17,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { startMoto, type MotoServer } from '../../scripts/lib/moto';
 import { pushPolicies, readPolicy } from '../../scripts/local/policies';
 import { startLocalStack, type LocalStack } from '../../scripts/local/stack';
