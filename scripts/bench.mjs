@@ -17,6 +17,10 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 // about the SDK's future Node 22 floor is noise here.
 const env = { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' };
 
+/**
+ * @param {string} title
+ * @param {string[]} args
+ */
 function run(title, args) {
   process.stderr.write(`=== ${title}\n`);
   const r = spawnSync(process.execPath, args, { cwd: root, env, stdio: 'inherit' });

@@ -24,7 +24,7 @@ if (!noBuild && !rest.includes('--help')) {
 }
 
 // start.ts reads its own arguments from process.argv.
-process.argv = [process.argv[0], join(root, 'scripts', 'local', 'start.ts'), ...rest];
+process.argv = [process.execPath, join(root, 'scripts', 'local', 'start.ts'), ...rest];
 const require = createRequire(import.meta.url);
 const { register } = require('tsx/cjs/api');
 register();

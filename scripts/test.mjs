@@ -16,6 +16,13 @@ const inCI = process.env.CI === 'true' || process.env.CI === '1';
 const PYTHON = process.env.PYTHON ?? 'python3';
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
+/**
+ * Runs one stage; a failing stage ends the whole run with its exit code.
+ * @param {string} title
+ * @param {string} cmd
+ * @param {string[]} cmdArgs
+ * @param {import('node:child_process').SpawnSyncOptions} [options]
+ */
 function run(title, cmd, cmdArgs, options = {}) {
   process.stdout.write(`\n=== ${title}\n`);
   const r = spawnSync(cmd, cmdArgs, { stdio: 'inherit', ...options });
@@ -25,6 +32,10 @@ function run(title, cmd, cmdArgs, options = {}) {
   }
 }
 
+/**
+ * @param {string} cmd
+ * @param {string[]} cmdArgs
+ */
 function has(cmd, cmdArgs) {
   return spawnSync(cmd, cmdArgs, { stdio: 'ignore' }).status === 0;
 }

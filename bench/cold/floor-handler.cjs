@@ -7,8 +7,9 @@ exports.handler = async () => {
   const crypto = require('node:crypto');
   const body = JSON.stringify({ Path: process.env.CORS_POLICY_PATH, Recursive: true, MaxResults: 10 });
   const signature = crypto.createHmac('sha256', process.env.AWS_SECRET_ACCESS_KEY || 'k').update(body).digest('hex');
+  /** @type {{ Parameters?: unknown }} */
   const page = await new Promise((resolve, reject) => {
-    const req = http.request(process.env.AWS_ENDPOINT_URL_SSM, {
+    const req = http.request(process.env.AWS_ENDPOINT_URL_SSM ?? 'http://127.0.0.1:1', {
       method: 'POST',
       headers: {
         'content-type': 'application/x-amz-json-1.1',

@@ -12,20 +12,27 @@
 const { createHash } = require('node:crypto');
 const { withCors } = require('apigw-cors');
 
+/** @typedef {import('aws-lambda').APIGatewayProxyEvent | import('aws-lambda').APIGatewayProxyEventV2} ApiEvent */
+
+/**
+ * @param {ApiEvent} event
+ * @param {string} lowerName
+ */
 function header(event, lowerName) {
   for (const [k, v] of Object.entries(event.headers ?? {})) if (k.toLowerCase() === lowerName) return v;
   return undefined;
 }
 
+/** @param {ApiEvent} event */
 function cookieNames(event) {
-  const raw = event.version === '2.0' ? event.cookies ?? [] : (header(event, 'cookie') ?? '').split(';');
-  return raw.map((c) => c.split('=')[0].trim()).filter(Boolean);
+  const raw = 'version' in event && event.version === '2.0' ? (event.cookies ?? []) : (header(event, 'cookie') ?? '').split(';');
+  return raw.map((c) => (c.split('=')[0] ?? '').trim()).filter(Boolean);
 }
 
 exports.handler = withCors(async (event, context) => {
-  const v2 = event.version === '2.0';
-  const method = v2 ? event.requestContext.http.method : event.httpMethod;
-  const path = v2 ? event.rawPath : event.path;
+  const v2 = 'version' in event && event.version === '2.0';
+  const method = 'rawPath' in event ? event.requestContext.http.method : event.httpMethod;
+  const path = 'rawPath' in event ? event.rawPath : event.path;
   const query = event.queryStringParameters ?? {};
   const status = /^[1-5]\d\d$/.test(query.status ?? '') ? Number(query.status) : 200;
   const cookies = cookieNames(event);

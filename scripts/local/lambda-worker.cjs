@@ -6,23 +6,31 @@
 // /opt/nodejs/node_modules in AWS.
 'use strict';
 const { parentPort, workerData } = require('node:worker_threads');
-const Module = require('node:module');
+const Module = /** @type {typeof import('node:module') & { _initPaths(): void }} */ (require('node:module'));
 
 // NODE_PATH is read once when a thread's module system starts; re-read it so
 // the value given in this worker's env (the layer directory) takes effect.
 Module._initPaths();
 
-let handler;
+/** @typedef {(event: unknown, context: unknown, callback?: (err: unknown, result?: unknown) => void) => unknown} Handler */
+/** @typedef {{ id: number, requestId: string, deadline: number, event: unknown }} Invocation */
 
+/** @type {Handler | undefined} */
+let handler;
+// Always set: this file only runs as a worker thread.
+const port = /** @type {import('node:worker_threads').MessagePort} */ (parentPort);
+
+/** @returns {Handler} */
 function load() {
   if (handler) return handler;
   const mod = require(workerData.handlerFile);
   const fn = mod[workerData.handlerName];
   if (typeof fn !== 'function') throw new Error(`${workerData.handlerFile} does not export a function named "${workerData.handlerName}"`);
   handler = fn;
-  return handler;
+  return fn;
 }
 
+/** @param {Invocation} message */
 function contextFor(message) {
   return {
     awsRequestId: message.requestId,
@@ -40,23 +48,30 @@ function contextFor(message) {
   };
 }
 
+/**
+ * @param {Handler} fn
+ * @param {unknown} event
+ * @param {unknown} context
+ * @returns {Promise<unknown>}
+ */
 function callHandler(fn, event, context) {
   // Callback-style handlers (three parameters) are still supported by the runtime.
   if (fn.length >= 3) {
     return new Promise((resolve, reject) => {
-      const maybe = fn(event, context, (err, result) => (err ? reject(err) : resolve(result)));
+      const maybe = /** @type {Promise<unknown> | undefined} */ (fn(event, context, (err, result) => (err ? reject(err) : resolve(result))));
       if (maybe && typeof maybe.then === 'function') maybe.then(resolve, reject);
     });
   }
   return Promise.resolve().then(() => fn(event, context));
 }
 
+/** @param {unknown} err */
 function describeError(err) {
   if (err instanceof Error) return { errorType: err.name, errorMessage: err.message, stack: String(err.stack ?? '').split('\n').slice(0, 8) };
   return { errorType: 'Error', errorMessage: String(err) };
 }
 
-parentPort.on('message', async (message) => {
+port.on('message', async (/** @type {Invocation} */ message) => {
   let coldStart = false;
   try {
     coldStart = handler === undefined;
@@ -64,8 +79,8 @@ parentPort.on('message', async (message) => {
     const result = await callHandler(fn, message.event, contextFor(message));
     // Lambda hands API Gateway the JSON serialization of the result.
     const payload = result === undefined ? null : JSON.parse(JSON.stringify(result));
-    parentPort.postMessage({ id: message.id, ok: true, result: payload, coldStart });
+    port.postMessage({ id: message.id, ok: true, result: payload, coldStart });
   } catch (err) {
-    parentPort.postMessage({ id: message.id, ok: false, error: describeError(err), coldStart });
+    port.postMessage({ id: message.id, ok: false, error: describeError(err), coldStart });
   }
 });

@@ -6,12 +6,13 @@
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
+/** @type {import('node:module').ResolveHook} */
 export async function resolve(specifier, context, nextResolve) {
   try {
     return await nextResolve(specifier, context);
   } catch (error) {
     const bare = !specifier.startsWith('.') && !specifier.startsWith('/') && !specifier.includes(':');
-    if (error?.code !== 'ERR_MODULE_NOT_FOUND' || !bare) throw error;
+    if (/** @type {NodeJS.ErrnoException} */ (error)?.code !== 'ERR_MODULE_NOT_FOUND' || !bare) throw error;
     for (const dir of (process.env.NODE_PATH ?? '').split(':').filter(Boolean)) {
       try {
         return await nextResolve(specifier, { ...context, parentURL: pathToFileURL(join(dirname(dir), 'layer-parent.mjs')).href });
