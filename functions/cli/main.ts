@@ -13,7 +13,7 @@ import { Output } from './output';
  * cors-policy: validate, diff, push, pull and explain the CORS policies the
  * preflight Lambda and the apigw-cors layer serve from Parameter Store.
  */
-const COMMANDS: readonly Command[] = [validate, diff, push, pull, explain];
+export const COMMANDS: readonly Command[] = [validate, diff, push, pull, explain];
 
 function topHelp(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
