@@ -1,5 +1,6 @@
 import type { PolicyProblem } from '../core/problems';
 import type { FieldChange } from './field-diff';
+import type { CliJson, ProblemJson } from './json';
 
 /**
  * Where output goes. Human text goes to stdout, warnings and errors to
@@ -24,7 +25,7 @@ export class Output {
   }
 
   /** The one JSON document of a --json run. */
-  document(value: unknown): void {
+  document(value: CliJson): void {
     if (this.json) this.out.write(`${JSON.stringify(value, null, 2)}\n`);
   }
 }
@@ -50,7 +51,7 @@ export function problemLine(p: PolicyProblem): string {
 }
 
 /** A problem in the documented JSON shape. */
-export function problemJson(p: PolicyProblem): { file: string; field: string; value: unknown; reason: string } {
+export function problemJson(p: PolicyProblem): ProblemJson {
   return { file: p.source, field: p.field, value: p.value === undefined ? null : p.value, reason: p.reason };
 }
 

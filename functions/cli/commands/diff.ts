@@ -2,6 +2,7 @@ import { AWS_OPTIONS, COMMON_OPTIONS, flag, policyPath, stringOption } from '../
 import type { Command } from '../command';
 import { EXIT } from '../errors';
 import { fieldChangeLine, type Output } from '../output';
+import type { ChangeJson } from '../json';
 import { countActions, planChanges, type ParameterChange } from '../plan';
 import { listParameters } from '../ssm';
 import { DIR_OPTION, PATH_OPTION, clientOf, dirOf, loadValidSet } from './shared';
@@ -20,7 +21,7 @@ export function printChanges(out: Output, changes: readonly ParameterChange[], p
 }
 
 /** The documented JSON shape of one change. */
-export function changeJson(c: ParameterChange): Record<string, unknown> {
+export function changeJson(c: ParameterChange): ChangeJson {
   return { action: c.action, parameter: c.parameter, file: c.file ?? null, note: c.note ?? null, fields: c.fields };
 }
 

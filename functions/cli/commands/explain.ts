@@ -6,6 +6,7 @@ import type { Command } from '../command';
 import { EXIT, FileError, UsageError } from '../errors';
 import { browserRequest, type BrowserRequest } from '../browser-request';
 import { clientAlternatives, evaluate, suggestRepair, type Evaluation, type Repair } from '../explain-model';
+import type { ExplainJson } from '../json';
 import { loadLocalPolicies } from '../local-policies';
 import { plural, problemJson, problemLine, type Output } from '../output';
 import { isDirectory, scanPolicyDir } from '../policy-files';
@@ -146,7 +147,7 @@ function printHuman(out: Output, req: BrowserRequest, ev: Evaluation, route: Rou
   for (const a of alternatives) out.line(`Or, in the script: ${a}`);
 }
 
-function toJson(source: Record<string, string>, req: BrowserRequest, ev: Evaluation, route: RouteExplanation, repair: Repair, alternatives: readonly string[], policyCount: number, problems: readonly PolicyProblem[]): Record<string, unknown> {
+function toJson(source: Record<string, string>, req: BrowserRequest, ev: Evaluation, route: RouteExplanation, repair: Repair, alternatives: readonly string[], policyCount: number, problems: readonly PolicyProblem[]): ExplainJson {
   const match = (m: RouteExplanation['others'][number]) => ({ policy: m.policy.source, route: m.route, params: m.params });
   return {
     command: 'explain',

@@ -1,6 +1,7 @@
 import { AWS_OPTIONS, COMMON_OPTIONS, flag, policyPath, stringOption } from '../args';
 import type { Command } from '../command';
 import { AwsError, EXIT } from '../errors';
+import type { JsonError, PushJson, SummaryJson } from '../json';
 import { countActions, planChanges, type ParameterChange } from '../plan';
 import { deleteParameters, listParameters, putParameter } from '../ssm';
 import { changeJson, printChanges } from './diff';
@@ -79,6 +80,6 @@ export const push: Command = {
   },
 };
 
-function result(path: string, dir: string, prune: boolean, changes: readonly ParameterChange[], done: readonly Done[], summary: Record<string, number>, error?: { code: string; message: string }): Record<string, unknown> {
+function result(path: string, dir: string, prune: boolean, changes: readonly ParameterChange[], done: readonly Done[], summary: SummaryJson, error?: JsonError): PushJson {
   return { command: 'push', ok: error === undefined, path, dir, dryRun: false, prune, changes: changes.map(changeJson), done, summary, ...(error ? { error } : {}) };
 }

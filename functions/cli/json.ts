@@ -1,0 +1,110 @@
+/**
+ * The documents `--json` prints, one per run: the stable contract that
+ * `--help` and docs/cli.md promise. Every command's `out.document(...)` call is
+ * checked against these types, so a field cannot change or go missing by
+ * accident; changing one here is a breaking change for users' scripts.
+ */
+import type { Fix } from './explain-model';
+import type { FieldChange } from './field-diff';
+import type { Action } from './plan';
+
+/** Present on every failed run. `code` is stable (`UsageError`, `InvalidPolicies`, an AWS error name, ...). */
+export interface JsonError {
+  readonly code: string;
+  readonly message: string;
+}
+
+/** One policy problem. For parameters, `file` is the parameter name; `value` is `null` when there is none. */
+export interface ProblemJson {
+  readonly file: string;
+  readonly field: string;
+  readonly value: unknown;
+  readonly reason: string;
+}
+
+interface Base<C extends string> {
+  readonly command: C;
+  readonly ok: boolean;
+  readonly error?: JsonError;
+}
+
+export interface ValidateJson extends Base<'validate'> {
+  readonly path: string | null;
+  readonly files: ReadonlyArray<{ file: string; parameter: string | null; bytes: number | null; valid: boolean }>;
+  readonly problems: readonly ProblemJson[];
+}
+
+export interface ChangeJson {
+  readonly action: Action;
+  readonly parameter: string;
+  readonly file: string | null;
+  readonly note: string | null;
+  readonly fields: readonly FieldChange[];
+}
+
+export type SummaryJson = Readonly<Record<Action, number>>;
+
+export interface DiffJson extends Base<'diff'> {
+  readonly path: string;
+  readonly dir: string;
+  readonly changes: readonly ChangeJson[];
+  readonly summary: SummaryJson;
+}
+
+export interface PushJson extends Base<'push'> {
+  readonly path: string;
+  readonly dir: string;
+  readonly dryRun: boolean;
+  readonly prune: boolean;
+  readonly changes: readonly ChangeJson[];
+  readonly done: ReadonlyArray<{ action: 'added' | 'updated' | 'deleted'; parameter: string; file: string | null; version: number | null }>;
+  readonly summary: SummaryJson;
+}
+
+export interface PullJson extends Base<'pull'> {
+  readonly path: string;
+  readonly dir: string;
+  readonly dryRun: boolean;
+  readonly prune: boolean;
+  readonly files: ReadonlyArray<{ action: 'create' | 'update' | 'unchanged' | 'delete'; file: string; parameter: string | null }>;
+  readonly problems: readonly ProblemJson[];
+  readonly warnings: readonly ProblemJson[];
+}
+
+export interface RouteMatchJson {
+  readonly policy: string;
+  readonly route: string;
+  readonly params: Readonly<Record<string, string>>;
+}
+
+export interface ExplainJson extends Base<'explain'> {
+  readonly source: Readonly<Record<string, string>>;
+  readonly policies: number;
+  readonly request: { method: string; path: string; origin: string; credentials: boolean; headers: readonly unknown[]; notes: readonly string[] };
+  readonly preflight: {
+    sent: boolean;
+    because: readonly string[];
+    request: { method: 'OPTIONS'; path: string; headers: Readonly<Record<string, string>> } | null;
+    response: { status: number; headers: Readonly<Record<string, string>> } | null;
+    decision: { kind: string; reason?: string; detail?: string } | null;
+  };
+  readonly match: RouteMatchJson | null;
+  readonly alsoMatched: readonly RouteMatchJson[];
+  readonly actual: { allowed: boolean; headers: Readonly<Record<string, string>> };
+  readonly verdict: { allowed: boolean; stage: string | null; reason: string | null; detail: string | null; policy: string | null };
+  readonly fixes: readonly Fix[];
+  readonly blocked: string | null;
+  readonly alternatives: readonly string[];
+  readonly problems: readonly ProblemJson[];
+}
+
+/** What a run that failed before its command could answer prints (usage, AWS and file errors). */
+export interface FailureJson {
+  readonly command: string | null;
+  readonly ok: false;
+  readonly error: JsonError;
+  readonly [extra: string]: unknown;
+}
+
+/** Every document `--json` can print. */
+export type CliJson = ValidateJson | DiffJson | PushJson | PullJson | ExplainJson | FailureJson;
