@@ -1,7 +1,7 @@
 import { actualResponseHeaders } from '../core/actual';
 import { parseOriginPattern, parseRequestOrigin } from '../core/origin';
 import { parsePolicy, type CompiledPolicy } from '../core/policy';
-import { compilePolicySet, type PolicyEntry, type PolicySet } from '../core/policy-set';
+import { compilePolicySet, describeClaims, isRouteConflict, type PolicyEntry, type PolicySet } from '../core/policy-set';
 import { PREFLIGHT_VARY, allowsHeader, decidePreflight, type PreflightDecision } from '../core/preflight';
 import { PolicyValidationError } from '../core/problems';
 import type { CorsRequest } from '../core/request';
@@ -71,7 +71,8 @@ export function evaluate(set: PolicySet, req: BrowserRequest): Evaluation {
     return { actual, failure: { stage: 'actual', reason: d?.reason ?? 'actual_not_allowed', detail: d?.detail ?? 'the actual response carries no Access-Control-Allow-Origin', ...(d?.policy ? { policy: d.policy } : {}) } };
   }
   const cred = req.credentials ? credentialsProblem(actual.headers) : undefined;
-  if (cred) return { actual, failure: { stage: 'actual', reason: 'credentials_not_allowed', detail: cred, ...(set.table.match(req.path) ? { policy: set.table.match(req.path)! } : {}) } };
+  const holder = set.table.match(req.path);
+  if (cred) return { actual, failure: { stage: 'actual', reason: 'credentials_not_allowed', detail: cred, ...(holder && !isRouteConflict(holder) ? { policy: holder } : {}) } };
   return { actual };
 }
 
@@ -146,6 +147,11 @@ export function suggestRepair(entries: readonly StoredEntry[], req: BrowserReque
     if (!isToken(req.method)) return { fixes, blocked: `method ${JSON.stringify(req.method)} can never be allowed: it is not a method token` };
     if (failure.reason === 'headers_malformed') return { fixes, blocked: `${failure.detail}; a browser never sends that` };
     if (failure.reason === 'no_policies_loaded') return { fixes, blocked: failure.detail };
+    if (failure.reason === 'route_conflict') {
+      const conflict = set.table.match(req.path);
+      const claims = isRouteConflict(conflict) ? describeClaims(conflict) : 'several policies';
+      return { fixes, blocked: `${failure.detail}. Decide which policy owns the route and remove it from the other (${claims}); no edit here can choose for you` };
+    }
 
     if (failure.reason === 'no_route_policy' || !failure.policy) {
       const route = parseRoutePattern(req.path).ok ? req.path : '$default';
