@@ -110,6 +110,7 @@ export class SsmPolicyStore {
   private async refresh(): Promise<void> {
     const { config, logger } = this.options;
     const started = this.now();
+    const historyBefore = this.stats.historyCalls;
     this.stats.refreshes++;
     try {
       const { entries, set } = await this.loadWithinBudget();
@@ -119,7 +120,7 @@ export class SsmPolicyStore {
       this.failures = 0;
       const ttlMs = config.ttlSeconds * 1000;
       this.nextRefreshAt = this.now() + ttlMs * (1 - TTL_JITTER * this.random());
-      logger.debug('policies loaded', { policyPath: config.policyPath, parameters: entries.length, policies: set.policies.size, routes: set.table.size, problems: set.problems.length, earlierVersions: set.versions.size, conflicts: set.conflicts.length, ms: this.now() - started });
+      logger.debug('policies loaded', { policyPath: config.policyPath, parameters: entries.length, policies: set.policies.size, routes: set.table.size, problems: set.problems.length, earlierVersions: set.versions.size, historyReads: this.stats.historyCalls - historyBefore, conflicts: set.conflicts.length, ms: this.now() - started });
     } catch (err) {
       this.stats.failedRefreshes++;
       this.failures++;
