@@ -1,7 +1,7 @@
 import { actualResponseHeaders } from '../core/actual';
 import { parseOriginPattern, parseRequestOrigin } from '../core/origin';
 import { parsePolicy, type CompiledPolicy } from '../core/policy';
-import { compilePolicySet, describeClaims, isRouteConflict, type PolicyEntry, type PolicySet } from '../core/policy-set';
+import { compilePolicySet, isRouteConflict, type PolicyEntry, type PolicySet } from '../core/policy-set';
 import { PREFLIGHT_VARY, allowsHeader, decidePreflight, type PreflightDecision } from '../core/preflight';
 import { PolicyValidationError } from '../core/problems';
 import type { CorsRequest } from '../core/request';
@@ -147,11 +147,8 @@ export function suggestRepair(entries: readonly StoredEntry[], req: BrowserReque
     if (!isToken(req.method)) return { fixes, blocked: `method ${JSON.stringify(req.method)} can never be allowed: it is not a method token` };
     if (failure.reason === 'headers_malformed') return { fixes, blocked: `${failure.detail}; a browser never sends that` };
     if (failure.reason === 'no_policies_loaded') return { fixes, blocked: failure.detail };
-    if (failure.reason === 'route_conflict') {
-      const conflict = set.table.match(req.path);
-      const claims = isRouteConflict(conflict) ? describeClaims(conflict) : 'several policies';
-      return { fixes, blocked: `${failure.detail}. Decide which policy owns the route and remove it from the other (${claims}); no edit here can choose for you` };
-    }
+    // Which claimant should own the route is a decision for people: no edit is suggested.
+    if (failure.reason === 'route_conflict') return { fixes, blocked: `${failure.detail} (route_conflict): decide which policy owns the route and remove it from the others` };
 
     if (failure.reason === 'no_route_policy' || !failure.policy) {
       const route = parseRoutePattern(req.path).ok ? req.path : '$default';
@@ -174,7 +171,9 @@ export function suggestRepair(entries: readonly StoredEntry[], req: BrowserReque
     const policy = failure.policy;
     const entry = working.find((w) => w.source === policy.source);
     if (!entry) return { fixes, blocked: `policy ${policy.source} is not editable here` };
-    const doc = parseDoc(entry.value);
+    // An invalid current value is served by an earlier version: the edit starts from that one, and replaces the invalid value.
+    const served = set.versions.get(policy.source);
+    const doc = parseDoc(served !== undefined ? (entry.history?.find((v) => v.version === served)?.value ?? entry.value) : entry.value);
     const edits: Fix[] = [];
     const add = (field: string, value: string): void => {
       doc[field] = [...list(doc, field), value];
