@@ -15,7 +15,7 @@ import { FakeParameterStore } from '../support/fake-parameter-store';
 
 const SEED = process.env.FUZZ_SEED !== undefined ? Number(process.env.FUZZ_SEED) : (Math.random() * 2 ** 31) | 0;
 const FACTOR = Number(process.env.FUZZ_RUNS_FACTOR ?? '1') || 1;
-const RUNS = Math.max(1, Math.round(400 * FACTOR));
+const RUNS = Math.max(1, Math.round(500 * FACTOR));
 
 const PATH = '/fleet/api';
 const TTL_MS = 60_000;
