@@ -7,6 +7,8 @@ export interface ListedParameter {
   /** `String`, `StringList` or `SecureString`. */
   readonly type: string;
   readonly version?: number;
+  /** LastModifiedDate of this version in ms since the epoch, when listed. */
+  readonly modified?: number;
 }
 
 /** A GetParametersByPath answer that is not one: a wrong shape, or paging that never ends. */
@@ -42,7 +44,8 @@ export async function listParametersByPath(
     if (!Array.isArray(parameters)) throw new MalformedResponseError(`malformed GetParametersByPath response for ${path}: no Parameters list`);
     for (const p of parameters) {
       if (typeof p?.Name !== 'string' || typeof p.Value !== 'string') throw new MalformedResponseError(`malformed GetParametersByPath response for ${path}: a parameter without Name or Value`);
-      out.push({ name: p.Name, value: p.Value, type: p.Type ?? 'String', ...(p.Version !== undefined ? { version: p.Version } : {}) });
+      const modified = p.LastModifiedDate instanceof Date ? p.LastModifiedDate.getTime() : undefined;
+      out.push({ name: p.Name, value: p.Value, type: p.Type ?? 'String', ...(p.Version !== undefined ? { version: p.Version } : {}), ...(modified !== undefined && !Number.isNaN(modified) ? { modified } : {}) });
     }
     if (page.NextToken !== undefined && typeof page.NextToken !== 'string') throw new MalformedResponseError(`malformed GetParametersByPath response for ${path}: NextToken is not a string`);
     nextToken = page.NextToken;

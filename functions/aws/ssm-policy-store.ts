@@ -1,9 +1,10 @@
-import { GetParametersByPathCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { GetParameterHistoryCommand, GetParametersByPathCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { formatProblem } from '../core/problems';
-import { compilePolicySet, type PolicyEntry, type PolicySet } from '../core/policy-set';
+import { assemblePolicySet, checkEntry, describeClaims, newestValidVersion, type CheckedEntry, type EarlierVersion, type PolicySet, type StoredVersion } from '../core/policy-set';
 import type { StoreConfig } from './config';
 import type { Logger } from './logger';
-import { listParametersByPath } from './parameters-by-path';
+import { readParameterHistory } from './parameter-history';
+import { listParametersByPath, type ListedParameter } from './parameters-by-path';
 
 /** Options of {@link SsmPolicyStore}; every field but the config has a production default. */
 export interface PolicyStoreOptions {
@@ -19,6 +20,8 @@ export interface PolicyStoreOptions {
 
 /** Refreshes are scheduled between 90% and 100% of the TTL so that containers started together do not refresh together. */
 const TTL_JITTER = 0.1;
+/** History reads in flight at once during a refresh: a few invalid parameters load in one round trip, many do not flood the account's quota. */
+const HISTORY_CONCURRENCY = 4;
 /** Retry after a failed refresh: 1 s doubling, capped at the TTL, with full jitter above half. */
 const RETRY_BASE_MS = 1000;
 
@@ -45,6 +48,8 @@ export function createSsmClient(loadBudgetMs: number): SSMClient {
 export interface PolicyStoreStats {
   /** GetParametersByPath calls made (pages). */
   ssmCalls: number;
+  /** GetParameterHistory calls made (pages), only ever for parameters whose current value does not validate. */
+  historyCalls: number;
   refreshes: number;
   failedRefreshes: number;
 }
@@ -58,13 +63,20 @@ export interface PolicyStoreStats {
  * store has no set and callers deny (fail closed).
  */
 export class SsmPolicyStore {
-  readonly stats: PolicyStoreStats = { ssmCalls: 0, refreshes: 0, failedRefreshes: 0 };
+  readonly stats: PolicyStoreStats = { ssmCalls: 0, historyCalls: 0, refreshes: 0, failedRefreshes: 0 };
   private set: PolicySet | undefined;
   private nextRefreshAt = 0;
   private failures = 0;
   private inflight: Promise<void> | undefined;
   private client: Pick<SSMClient, 'send'> | undefined;
   private loggedProblems = new Set<string>();
+  /**
+   * The earlier version serving for an invalid parameter, by name, keyed by
+   * the current version and its modification time. A version's history never
+   * changes, so this is a pure function of what Parameter Store holds: it only
+   * saves the calls, it never changes an answer.
+   */
+  private earlier = new Map<string, { readonly key: string; readonly result: EarlierVersion | undefined }>();
   private readonly now: () => number;
   private readonly random: () => number;
 
@@ -98,16 +110,17 @@ export class SsmPolicyStore {
   private async refresh(): Promise<void> {
     const { config, logger } = this.options;
     const started = this.now();
+    const historyBefore = this.stats.historyCalls;
     this.stats.refreshes++;
     try {
-      const entries = await this.loadWithinBudget();
-      const set = compilePolicySet(entries, this.set);
+      const { entries, set } = await this.loadWithinBudget();
       this.logProblems(set);
+      this.logConflicts(set);
       this.set = set;
       this.failures = 0;
       const ttlMs = config.ttlSeconds * 1000;
       this.nextRefreshAt = this.now() + ttlMs * (1 - TTL_JITTER * this.random());
-      logger.debug('policies loaded', { policyPath: config.policyPath, parameters: entries.length, policies: set.policies.size, routes: set.table.size, problems: set.problems.length, ms: this.now() - started });
+      logger.debug('policies loaded', { policyPath: config.policyPath, parameters: entries.length, policies: set.policies.size, routes: set.table.size, problems: set.problems.length, earlierVersions: set.versions.size, historyReads: this.stats.historyCalls - historyBefore, conflicts: set.conflicts.length, ms: this.now() - started });
     } catch (err) {
       this.stats.failedRefreshes++;
       this.failures++;
@@ -125,7 +138,7 @@ export class SsmPolicyStore {
   }
 
   /** Loads every page, aborting the whole refresh when the budget runs out. */
-  private async loadWithinBudget(): Promise<PolicyEntry[]> {
+  private async loadWithinBudget(): Promise<{ entries: readonly ListedParameter[]; set: PolicySet }> {
     const { loadBudgetMs, policyPath } = this.options.config;
     const controller = new AbortController();
     let timer: NodeJS.Timeout | undefined;
@@ -142,7 +155,7 @@ export class SsmPolicyStore {
     }
   }
 
-  private async loadAll(signal: AbortSignal): Promise<PolicyEntry[]> {
+  private async loadAll(signal: AbortSignal): Promise<{ entries: readonly ListedParameter[]; set: PolicySet }> {
     const { policyPath, loadBudgetMs } = this.options.config;
     const client = (this.client ??= createSsmClient(loadBudgetMs));
     const parameters = await listParametersByPath(policyPath, (input) => {
@@ -151,7 +164,49 @@ export class SsmPolicyStore {
     });
     // The type travels along: a SecureString's value is ciphertext here, and a
     // StringList is split on commas by other tools, so only String is a policy.
-    return parameters.map((p) => ({ source: p.name, value: p.value, type: p.type }));
+    const checked = parameters.map((p) => checkEntry({ source: p.name, value: p.value, type: p.type, ...(p.version !== undefined ? { version: p.version } : {}) }));
+    const invalid = checked.filter((c) => !('policy' in c));
+    const earlier = await this.earlierVersions(invalid, parameters, (name) =>
+      readParameterHistory(name, (input) => {
+        this.stats.historyCalls++;
+        return client.send(new GetParameterHistoryCommand(input), { abortSignal: signal });
+      }),
+    );
+    return { entries: parameters, set: assemblePolicySet(checked, (c) => earlier.get(c.entry.source)) };
+  }
+
+  /**
+   * For each parameter whose current value does not validate: its newest
+   * stored version that does, from its history (at most {@link HISTORY_CONCURRENCY}
+   * reads at a time, each at most two pages), or from the cache when the
+   * current version is one already looked at.
+   */
+  private async earlierVersions(invalid: readonly CheckedEntry[], listed: readonly ListedParameter[], history: (name: string) => Promise<StoredVersion[] | undefined>): Promise<Map<string, EarlierVersion | undefined>> {
+    const byName = new Map(listed.map((p) => [p.name, p]));
+    const out = new Map<string, EarlierVersion | undefined>();
+    const cache = new Map<string, { key: string; result: EarlierVersion | undefined }>();
+    const queue = [...invalid];
+    const worker = async (): Promise<void> => {
+      for (let c = queue.shift(); c !== undefined; c = queue.shift()) {
+        const name = c.entry.source;
+        const listedVersion = byName.get(name);
+        // Without a version and a date the current version cannot be told from a later one: no caching then.
+        const key = listedVersion?.version !== undefined && listedVersion.modified !== undefined ? `${listedVersion.version}@${listedVersion.modified}` : undefined;
+        const cached = this.earlier.get(name);
+        let result: EarlierVersion | undefined;
+        if (key !== undefined && cached?.key === key) result = cached.result;
+        else {
+          const versions = await history(name);
+          result = versions ? newestValidVersion(name, versions, c.entry.version) : undefined;
+        }
+        out.set(name, result);
+        if (key !== undefined) cache.set(name, { key, result });
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(HISTORY_CONCURRENCY, queue.length) }, worker));
+    // Only parameters still invalid stay cached: the cache never outgrows the listing.
+    this.earlier = cache;
+    return out;
   }
 
   /** Logs each problem once, when it first appears, not on every refresh. */
@@ -168,9 +223,24 @@ export class SsmPolicyStore {
         value: problem.value,
         reason: problem.reason,
         status: set.status.get(problem.source),
+        ...(set.versions.has(problem.source) ? { servingVersion: set.versions.get(problem.source) } : {}),
         problem: line,
       });
     }
     this.loggedProblems = current;
+  }
+
+  /** Logs every route conflict on every refresh, naming each claiming parameter: the route stays denied until someone resolves it. */
+  private logConflicts(set: PolicySet): void {
+    for (const conflict of set.conflicts) {
+      this.options.logger.warn('route conflict', {
+        policyPath: this.options.config.policyPath,
+        route: conflict.key,
+        parameters: conflict.claims.map((c) => c.source),
+        routes: conflict.claims.map((c) => c.route),
+        reason: 'route_conflict',
+        problem: `the route ${conflict.key} is claimed by ${describeClaims(conflict)}; it is denied (route_conflict) until one of them gives it up`,
+      });
+    }
   }
 }

@@ -1,7 +1,7 @@
 import { actualResponseHeaders } from '../core/actual';
 import { parseOriginPattern, parseRequestOrigin } from '../core/origin';
 import { parsePolicy, type CompiledPolicy } from '../core/policy';
-import { compilePolicySet, type PolicyEntry, type PolicySet } from '../core/policy-set';
+import { compilePolicySet, isRouteConflict, type PolicyEntry, type PolicySet } from '../core/policy-set';
 import { PREFLIGHT_VARY, allowsHeader, decidePreflight, type PreflightDecision } from '../core/preflight';
 import { PolicyValidationError } from '../core/problems';
 import type { CorsRequest } from '../core/request';
@@ -71,7 +71,8 @@ export function evaluate(set: PolicySet, req: BrowserRequest): Evaluation {
     return { actual, failure: { stage: 'actual', reason: d?.reason ?? 'actual_not_allowed', detail: d?.detail ?? 'the actual response carries no Access-Control-Allow-Origin', ...(d?.policy ? { policy: d.policy } : {}) } };
   }
   const cred = req.credentials ? credentialsProblem(actual.headers) : undefined;
-  if (cred) return { actual, failure: { stage: 'actual', reason: 'credentials_not_allowed', detail: cred, ...(set.table.match(req.path) ? { policy: set.table.match(req.path)! } : {}) } };
+  const holder = set.table.match(req.path);
+  if (cred) return { actual, failure: { stage: 'actual', reason: 'credentials_not_allowed', detail: cred, ...(holder && !isRouteConflict(holder) ? { policy: holder } : {}) } };
   return { actual };
 }
 
@@ -146,6 +147,8 @@ export function suggestRepair(entries: readonly StoredEntry[], req: BrowserReque
     if (!isToken(req.method)) return { fixes, blocked: `method ${JSON.stringify(req.method)} can never be allowed: it is not a method token` };
     if (failure.reason === 'headers_malformed') return { fixes, blocked: `${failure.detail}; a browser never sends that` };
     if (failure.reason === 'no_policies_loaded') return { fixes, blocked: failure.detail };
+    // Which claimant should own the route is a decision for people: no edit is suggested.
+    if (failure.reason === 'route_conflict') return { fixes, blocked: `${failure.detail} (route_conflict): decide which policy owns the route and remove it from the others` };
 
     if (failure.reason === 'no_route_policy' || !failure.policy) {
       const route = parseRoutePattern(req.path).ok ? req.path : '$default';
@@ -168,7 +171,9 @@ export function suggestRepair(entries: readonly StoredEntry[], req: BrowserReque
     const policy = failure.policy;
     const entry = working.find((w) => w.source === policy.source);
     if (!entry) return { fixes, blocked: `policy ${policy.source} is not editable here` };
-    const doc = parseDoc(entry.value);
+    // An invalid current value is served by an earlier version: the edit starts from that one, and replaces the invalid value.
+    const served = set.versions.get(policy.source);
+    const doc = parseDoc(served !== undefined ? (entry.history?.find((v) => v.version === served)?.value ?? entry.value) : entry.value);
     const edits: Fix[] = [];
     const add = (field: string, value: string): void => {
       doc[field] = [...list(doc, field), value];

@@ -44,10 +44,18 @@ export interface ChangeJson {
 
 export type SummaryJson = Readonly<Record<Action, number>>;
 
+/** A route two or more policies claim (the Lambda denies it): `new` push would create it, `kept` it exists, `resolved` push ends it. */
+export interface ConflictJson {
+  readonly state: 'new' | 'kept' | 'resolved';
+  readonly route: string;
+  readonly claims: ReadonlyArray<{ readonly source: string; readonly route: string }>;
+}
+
 export interface DiffJson extends Base<'diff'> {
   readonly path: string;
   readonly dir: string;
   readonly changes: readonly ChangeJson[];
+  readonly conflicts: readonly ConflictJson[];
   readonly summary: SummaryJson;
 }
 
@@ -57,6 +65,7 @@ export interface PushJson extends Base<'push'> {
   readonly dryRun: boolean;
   readonly prune: boolean;
   readonly changes: readonly ChangeJson[];
+  readonly conflicts: readonly ConflictJson[];
   readonly done: ReadonlyArray<{ action: 'added' | 'updated' | 'deleted'; parameter: string; file: string | null; version: number | null }>;
   readonly summary: SummaryJson;
 }
@@ -89,6 +98,8 @@ export interface ExplainJson extends Base<'explain'> {
     decision: { kind: string; reason?: string; detail?: string } | null;
   };
   readonly match: RouteMatchJson | null;
+  /** Set when the path's route is claimed by several policies (denied as `route_conflict`). */
+  readonly conflict: { route: string; claims: ReadonlyArray<{ readonly source: string; readonly route: string }> } | null;
   readonly alsoMatched: readonly RouteMatchJson[];
   readonly actual: { allowed: boolean; headers: Readonly<Record<string, string>> };
   readonly verdict: { allowed: boolean; stage: string | null; reason: string | null; detail: string | null; policy: string | null };

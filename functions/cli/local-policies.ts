@@ -1,5 +1,5 @@
 import { parameterNameProblem } from '../core/parameter-name';
-import { compilePolicySet, type PolicySet } from '../core/policy-set';
+import { compilePolicySet, conflictProblems, type PolicySet } from '../core/policy-set';
 import type { PolicyProblem } from '../core/problems';
 import { FileError } from './errors';
 import {
@@ -36,6 +36,8 @@ export interface LocalPolicies {
   readonly problems: readonly PolicyProblem[];
   /** The engine's view of the files, for explain. Sources are file paths. */
   readonly set: PolicySet;
+  /** The problems (also in `problems`) that say two files claim one route. */
+  readonly conflicts: readonly PolicyProblem[];
 }
 
 /** Placeholder used to check names when no --path is given: one level, like the shortest real path. */
@@ -58,7 +60,7 @@ export async function resolveTargets(targets: readonly string[]): Promise<Policy
 /**
  * Reads and validates policy files exactly as push would: names, collisions,
  * size, and the engine's own `parsePolicy` + `compilePolicySet` on the very
- * string that would be stored (so route conflicts between files count too).
+ * string that would be stored (so route conflicts between files are problems too).
  */
 export async function loadLocalPolicies(refs: readonly PolicyFileRef[], path: string | undefined): Promise<LocalPolicies> {
   const problems: PolicyProblem[] = [];
@@ -101,9 +103,11 @@ export async function loadLocalPolicies(refs: readonly PolicyFileRef[], path: st
   }
 
   const set = compilePolicySet(policies.map((p) => ({ source: p.file, value: p.value })));
-  problems.push(...set.problems);
+  // A route claimed by two files is denied by the Lambda: push must never create that.
+  const conflicts = conflictProblems(set);
+  problems.push(...set.problems, ...conflicts);
   // Group by file, keeping each file's problems in the order they were found.
   const order = new Map(refs.map((r, i) => [r.file, i]));
   const sorted = problems.map((p, i) => ({ p, i })).sort((a, b) => (order.get(a.p.source) ?? 0) - (order.get(b.p.source) ?? 0) || a.i - b.i).map(({ p }) => p);
-  return { policies, problems: sorted, set };
+  return { policies, problems: sorted, set, conflicts };
 }

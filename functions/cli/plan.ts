@@ -1,3 +1,4 @@
+import { compilePolicySet, describeClaims, type PolicyEntry } from '../core/policy-set';
 import { deepEqual, diffDocuments, wholeDocument, type FieldChange } from './field-diff';
 import type { LocalPolicy } from './local-policies';
 import type { RemoteParameter } from './ssm';
@@ -70,4 +71,41 @@ export function countActions(changes: readonly ParameterChange[]): Record<Action
   const counts: Record<Action, number> = { add: 0, change: 0, remove: 0, unchanged: 0 };
   for (const c of changes) counts[c.action]++;
   return counts;
+}
+
+/** A route claimed by several policies, before and after a push. */
+export interface ConflictChange {
+  /** `new`: push would create it (push refuses); `kept`: it is there now and push leaves it; `resolved`: push ends it. */
+  readonly state: 'new' | 'kept' | 'resolved';
+  /** The route's shape, e.g. `/products/{}`. */
+  readonly route: string;
+  readonly claims: readonly { readonly source: string; readonly route: string }[];
+  readonly text: string;
+}
+
+/**
+ * The route conflicts the Lambda sees now and would see after the push:
+ * `remote` are the parameters under the path (with the history of invalid
+ * ones, as `policyEntries` in ssm.ts reads them); files replace the
+ * parameters they describe, and the others stay unless `prune`.
+ */
+export function conflictChanges(local: readonly LocalPolicy[], remote: readonly PolicyEntry[], prune: boolean): ConflictChange[] {
+  const described = new Set(local.map((p) => p.parameter));
+  const after: PolicyEntry[] = [...local.map((p) => ({ source: p.parameter, value: p.value, type: 'String' })), ...(prune ? [] : remote.filter((r) => !described.has(r.source)))];
+  const before = new Map(compilePolicySet(remote).conflicts.map((c) => [c.key, c]));
+  const out: ConflictChange[] = [];
+  for (const c of compilePolicySet(after).conflicts) {
+    const now = before.get(c.key);
+    before.delete(c.key);
+    // A claimant that is not among today's makes it a new conflict, even on a route already denied.
+    const kept = now !== undefined && c.claims.every((claim) => now.claims.some((n) => n.source === claim.source));
+    out.push({
+      state: kept ? 'kept' : 'new',
+      route: c.key,
+      claims: c.claims,
+      text: kept ? `route ${c.key} stays claimed by ${describeClaims(c)}: the Lambda keeps denying it (route_conflict)` : `route ${c.key} would be claimed by ${describeClaims(c)}: the Lambda would deny it (route_conflict)`,
+    });
+  }
+  for (const c of before.values()) out.push({ state: 'resolved', route: c.key, claims: c.claims, text: `route ${c.key}, now claimed by ${describeClaims(c)} and denied, would be served again` });
+  return out;
 }

@@ -1,5 +1,5 @@
 import type { CompiledPolicy } from '../core/policy';
-import type { PolicySet } from '../core/policy-set';
+import { isRouteConflict, type PolicySet, type RouteConflict } from '../core/policy-set';
 import { RouteTable, type RoutePattern } from '../core/route';
 
 /**
@@ -16,6 +16,8 @@ export interface RouteMatch {
 
 export interface RouteExplanation {
   readonly winner?: RouteMatch;
+  /** Set when the most specific matching route is claimed by several policies: nobody serves it, the request is denied. */
+  readonly conflict?: RouteConflict;
   /** Patterns that also match the path, most specific first; they lose to the winner. */
   readonly others: readonly RouteMatch[];
 }
@@ -54,8 +56,9 @@ export function explainRoute(set: PolicySet, path: string): RouteExplanation {
   for (const policy of set.policies.values()) for (const pattern of policy.routes) if (matches(pattern, path)) candidates.push({ policy, pattern });
   candidates.sort((a, b) => compareRank(a.pattern, b.pattern));
   const chosen = set.table.match(path);
-  const winnerIndex = candidates.findIndex((c) => c.policy === chosen);
   const toMatch = (c: { policy: CompiledPolicy; pattern: RoutePattern }): RouteMatch => ({ policy: c.policy, route: c.pattern.source, params: paramsOf(c.pattern, path) });
+  if (isRouteConflict(chosen)) return { conflict: chosen, others: candidates.filter((c) => c.pattern.key !== chosen.key).map(toMatch) };
+  const winnerIndex = candidates.findIndex((c) => c.policy === chosen);
   if (winnerIndex < 0) return { others: candidates.map(toMatch) };
   return { winner: toMatch(candidates[winnerIndex]!), others: candidates.filter((_, i) => i !== winnerIndex).map(toMatch) };
 }

@@ -1,5 +1,7 @@
-import { DeleteParametersCommand, GetParametersByPathCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { DeleteParametersCommand, GetParameterHistoryCommand, GetParametersByPathCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { readParameterHistory } from '../aws/parameter-history';
 import { MalformedResponseError, listParametersByPath, type ListedParameter } from '../aws/parameters-by-path';
+import { checkEntry, type PolicyEntry } from '../core/policy-set';
 import { AwsError, oneLine } from './errors';
 
 /**
@@ -44,6 +46,31 @@ export async function listParameters(client: SSMClient, path: string): Promise<R
   return listed.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
+/**
+ * Listed parameters as the Lambda sees them: for each whose current value
+ * does not validate, its stored versions too (GetParameterHistory), so the
+ * engine picks the same earlier version the Lambda serves.
+ */
+export async function policyEntries(client: SSMClient, listed: readonly RemoteParameter[]): Promise<PolicyEntry[]> {
+  const entries: PolicyEntry[] = [];
+  for (const p of listed) {
+    const entry: PolicyEntry = { source: p.name, value: p.value, type: p.type, ...(p.version !== undefined ? { version: p.version } : {}) };
+    if ('policy' in checkEntry(entry)) {
+      entries.push(entry);
+      continue;
+    }
+    let history;
+    try {
+      history = await readParameterHistory(p.name, (input) => call('GetParameterHistory', p.name, (abortSignal) => client.send(new GetParameterHistoryCommand(input), { abortSignal })));
+    } catch (err) {
+      if (err instanceof MalformedResponseError) throw new AwsError(`${err.message}; nothing was changed`, 'MalformedResponse', { cause: err });
+      throw err;
+    }
+    entries.push(history ? { ...entry, history } : entry);
+  }
+  return entries;
+}
+
 export async function putParameter(client: SSMClient, name: string, value: string): Promise<number | undefined> {
   const result = await call('PutParameter', name, (abortSignal) => client.send(new PutParameterCommand({ Name: name, Value: value, Type: 'String', Overwrite: true }), { abortSignal }));
   return result.Version;
@@ -78,7 +105,7 @@ async function call<T>(operation: string, target: string, fn: (signal: AbortSign
 
 /** Advice for the errors people actually meet, keyed by AWS or network error code. */
 const HINTS: Record<string, string> = {
-  AccessDeniedException: 'the credentials in use are not allowed to do this; check the IAM policy for ssm:GetParametersByPath, ssm:PutParameter and ssm:DeleteParameters on this path',
+  AccessDeniedException: 'the credentials in use are not allowed to do this; check the IAM policy for ssm:GetParametersByPath, ssm:GetParameterHistory, ssm:PutParameter and ssm:DeleteParameters on this path',
   ThrottlingException: 'Parameter Store is throttling this account and region (about 40 requests a second by default); the SDK already retried, so wait and run the command again',
   ParameterNotFound: 'the parameter does not exist',
   ParameterLimitExceeded: 'the region holds the maximum number of Standard parameters (10,000)',

@@ -1,5 +1,5 @@
 import { parseRequestOrigin } from './origin';
-import type { PolicySet } from './policy-set';
+import { isRouteConflict, type PolicySet } from './policy-set';
 import { allowOrigin, allowsMethod } from './preflight';
 import type { CorsRequest } from './request';
 
@@ -25,7 +25,7 @@ export function actualResponseHeaders(set: PolicySet | undefined, request: Pick<
   const origin = request.origin;
   if (origin === undefined || !set) return { allowed: false, headers };
   const policy = set.table.match(request.path);
-  if (!policy) return { allowed: false, headers };
+  if (!policy || isRouteConflict(policy)) return { allowed: false, headers };
   const parsed = parseRequestOrigin(origin);
   if (!parsed || !policy.origins.matches(parsed) || !allowsMethod(policy, request.method)) return { allowed: false, headers };
   headers['Access-Control-Allow-Origin'] = allowOrigin(policy, origin);

@@ -1,6 +1,6 @@
 import { parseRequestOrigin } from './origin';
 import type { CompiledPolicy } from './policy';
-import type { PolicySet } from './policy-set';
+import { describeClaims, isRouteConflict, type PolicySet, type RouteConflict } from './policy-set';
 import { parseRequestHeaderList, type CorsRequest } from './request';
 import { FORBIDDEN_METHODS, isToken } from './tokens';
 
@@ -8,6 +8,7 @@ import { FORBIDDEN_METHODS, isToken } from './tokens';
 export type DenyReason =
   | 'no_policies_loaded'
   | 'no_route_policy'
+  | 'route_conflict'
   | 'origin_malformed'
   | 'origin_not_allowed'
   | 'method_malformed'
@@ -19,7 +20,7 @@ export type PreflightDecision =
   /** OPTIONS without both `Origin` and `Access-Control-Request-Method`: not a CORS preflight. */
   | { readonly kind: 'not-preflight' }
   | { readonly kind: 'allowed'; readonly policy: CompiledPolicy; readonly headers: Record<string, string> }
-  | { readonly kind: 'denied'; readonly reason: DenyReason; readonly detail: string; readonly policy?: CompiledPolicy };
+  | { readonly kind: 'denied'; readonly reason: DenyReason; readonly detail: string; readonly policy?: CompiledPolicy; readonly conflict?: RouteConflict };
 
 /** Every preflight answer depends on these request headers, allowed or not. */
 export const PREFLIGHT_VARY = 'Origin, Access-Control-Request-Method, Access-Control-Request-Headers';
@@ -63,9 +64,11 @@ export function decidePreflight(set: PolicySet | undefined, request: CorsRequest
   const { origin, requestMethod } = request;
   if (origin === undefined || requestMethod === undefined) return { kind: 'not-preflight' };
   if (!set) return { kind: 'denied', reason: 'no_policies_loaded', detail: 'no policies could be loaded from the policy store yet' };
-  const policy = set.table.match(request.path);
-  if (!policy) return { kind: 'denied', reason: 'no_route_policy', detail: `no policy has a route matching ${request.path}` };
-  return memoizedDecision(policy, origin, requestMethod, request.requestHeaders);
+  const holder = set.table.match(request.path);
+  if (!holder) return { kind: 'denied', reason: 'no_route_policy', detail: `no policy has a route matching ${request.path}` };
+  // A contested route is denied outright: falling through to a greedy or $default route would widen access.
+  if (isRouteConflict(holder)) return { kind: 'denied', reason: 'route_conflict', detail: `the route ${holder.key} is claimed by ${describeClaims(holder)}; it is denied until one of them gives it up`, conflict: holder };
+  return memoizedDecision(holder, origin, requestMethod, request.requestHeaders);
 }
 
 /*

@@ -87,15 +87,39 @@ test('invalid parameters are ignored and logged while the rest serve', async () 
   expect(rejected).toEqual(new Set([`${path}/broken-json`, `${path}/wildcard-credentials`, `${path}/secret`]));
 });
 
-test('an invalid edit keeps the last valid version in service', async () => {
+test('an invalid edit serves the newest valid version from the history, in a warm store and a fresh one alike', async () => {
   const path = `${ROOT}/invalid-edit`;
-  await putPolicies(seed, { [`${path}/orders`]: basePolicy({ route: '/orders' }) });
+  const name = `${path}/orders`;
+  await putPolicies(seed, { [name]: basePolicy({ route: '/orders', allowOrigins: ['https://v1.example.com'] }) });
   const { store, clock } = storeFor(path);
-  expect((await decide(store, '/orders')).kind).toBe('allowed');
-  await putPolicies(seed, { [`${path}/orders`]: basePolicy({ route: '/orders', allowMethods: ['TRACE'] }) });
+  expect((await decide(store, '/orders', 'https://v1.example.com')).kind).toBe('allowed');
+  // Version 2 is valid but this store never sees it: version 3, invalid, lands within the same TTL.
+  await putPolicies(seed, { [name]: basePolicy({ route: '/orders', allowOrigins: ['https://v2.example.com'] }) });
+  await putPolicies(seed, { [name]: basePolicy({ route: '/orders', allowMethods: ['TRACE'] }) });
   clock.t = TTL_S * 1000;
-  expect((await decide(store, '/orders')).kind).toBe('allowed');
-  expect((await store.current())?.status.get(`${path}/orders`)).toBe('kept-last-valid');
+  const fresh = storeFor(path).store;
+  for (const s of [store, fresh]) {
+    expect((await decide(s, '/orders', 'https://v2.example.com')).kind).toBe('allowed');
+    expect((await decide(s, '/orders', 'https://v1.example.com')).kind).toBe('denied');
+    expect((await s.current())?.status.get(name)).toBe('earlier-version');
+    expect((await s.current())?.versions.get(name)).toBe(2);
+    expect(s.stats.historyCalls).toBe(1);
+  }
+});
+
+test('a route two parameters claim is denied in every store, and served again once one gives it up', async () => {
+  const path = `${ROOT}/conflict`;
+  await putPolicies(seed, { [`${path}/products`]: basePolicy({ route: '/products/{id}', allowCredentials: true }), [`${path}/default`]: basePolicy({ route: '$default', allowOrigins: ['https://evil.example'] }) });
+  const { store, clock } = storeFor(path);
+  expect((await decide(store, '/products/1')).kind).toBe('allowed');
+  await putPolicies(seed, { [`${path}/anyone`]: basePolicy({ route: '/products/{pid}', allowOrigins: ['*'] }) });
+  clock.t = TTL_S * 1000;
+  for (const s of [store, storeFor(path).store]) {
+    for (const origin of ['https://shop.example.com', 'https://evil.example']) expect(await decide(s, '/products/1', origin)).toMatchObject({ kind: 'denied', reason: 'route_conflict' });
+  }
+  await deleteParameter(seed, `${path}/anyone`);
+  clock.t = 2 * TTL_S * 1000;
+  expect((await decide(store, '/products/1')).kind).toBe('allowed');
 });
 
 test('a path with no parameters loads as an empty set and denies with no_route_policy', async () => {

@@ -1,12 +1,13 @@
 // SsmPolicyStore with Parameter Store mocked and the clock and randomness
 // injected: caching for the TTL, paging, keeping the last good set on a
 // failed refresh, backoff, fail closed, and the load budget.
-import { GetParametersByPathCommand, SSMClient, type GetParametersByPathCommandOutput } from '@aws-sdk/client-ssm';
+import { GetParameterHistoryCommand, GetParametersByPathCommand, SSMClient, type GetParametersByPathCommandOutput } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import { SsmPolicyStore } from '../../functions/aws/ssm-policy-store';
 import { createLogger } from '../../functions/aws/logger';
 import { decidePreflight } from '../../functions/core';
 import { basePolicy, preflight } from '../support/policies';
+import { FakeParameterStore } from '../support/fake-parameter-store';
 import { parameters } from '../support/ssm-mock';
 
 const PATH = '/test/store-unit/api';
@@ -251,6 +252,7 @@ describe('failures', () => {
 describe('policy problems', () => {
   test('an invalid parameter is logged once with its name, field, value and reason, while the rest serve', async () => {
     ssm.on(GetParametersByPathCommand).resolves(page({ ...orders(), [`${PATH}/bad`]: basePolicy({ route: '/bad', allowOrigins: ['https://*.com'] }) }));
+    ssm.on(GetParameterHistoryCommand).resolves({ Parameters: parameters({ [`${PATH}/bad`]: basePolicy({ route: '/bad', allowOrigins: ['https://*.com'] }) }), $metadata: {} });
     const { store, clock, logs } = harness();
     expect(await allows(store, 'https://shop.example.com')).toBe(true);
     clock.t += TTL_MS;
@@ -264,10 +266,129 @@ describe('policy problems', () => {
 
   test('a SecureString parameter is refused even when it decrypts to a valid policy', async () => {
     ssm.on(GetParametersByPathCommand).resolves({ Parameters: [...parameters(orders()), ...parameters({ [`${PATH}/secret`]: basePolicy({ route: '/secret' }) }, 'SecureString')], $metadata: {} });
+    ssm.on(GetParameterHistoryCommand).resolves({ Parameters: parameters({ [`${PATH}/secret`]: basePolicy({ route: '/secret' }) }, 'SecureString'), $metadata: {} });
     const { store, logs } = harness();
     const set = await store.current();
     expect(set!.table.match('/secret')).toBeUndefined();
     expect(set!.table.match('/orders')).toBeDefined();
     expect(logs.filter((l) => l.level === 'WARN')).toEqual([expect.objectContaining({ parameter: `${PATH}/secret` })]);
+  });
+});
+
+describe('an invalid value serves its newest valid version, read from the history', () => {
+  const name = `${PATH}/orders`;
+  const doc = (origin: string, extra: Record<string, unknown> = {}) => JSON.stringify(basePolicy({ route: '/orders', allowOrigins: [origin], ...extra }));
+  const fakeHarness = (fake: FakeParameterStore) => harness({ client: fake.client() });
+
+  test('reads the history of the invalid parameter only, serves its newest valid version, and says which', async () => {
+    const fake = new FakeParameterStore();
+    fake.put(name, doc('https://v1.example.com'));
+    fake.put(name, doc('https://v2.example.com'));
+    fake.put(name, doc('https://v3.example.com', { allowMethods: ['TRACE'] }));
+    fake.put(`${PATH}/users`, JSON.stringify(basePolicy({ route: '/users' })));
+    const { store, logs } = fakeHarness(fake);
+    expect(await allows(store, 'https://v2.example.com')).toBe(true);
+    expect(await allows(store, 'https://v1.example.com')).toBe(false);
+    const set = store.peek()!;
+    expect(set.status.get(name)).toBe('earlier-version');
+    expect(set.versions.get(name)).toBe(2);
+    expect(fake.calls.GetParameterHistory).toBe(1);
+    expect(store.stats.historyCalls).toBe(1);
+    expect(logs.filter((l) => l.level === 'WARN')).toEqual([expect.objectContaining({ parameter: name, status: 'earlier-version', servingVersion: 2, field: 'allowMethods[0]' })]);
+  });
+
+  test('no history is read when every parameter validates', async () => {
+    const fake = new FakeParameterStore();
+    fake.put(name, doc('https://v1.example.com'));
+    fake.put(name, doc('https://v2.example.com'));
+    const { store } = fakeHarness(fake);
+    expect(await allows(store, 'https://v2.example.com')).toBe(true);
+    expect(fake.calls.GetParameterHistory).toBe(0);
+  });
+
+  test('the same invalid version is looked up once per instance; a new version is looked up again', async () => {
+    const fake = new FakeParameterStore();
+    fake.put(name, doc('https://v1.example.com'));
+    fake.put(name, '{oops');
+    const { store, clock } = fakeHarness(fake);
+    expect(await allows(store, 'https://v1.example.com')).toBe(true);
+    for (let i = 0; i < 3; i++) {
+      clock.t += TTL_MS;
+      expect(await allows(store, 'https://v1.example.com')).toBe(true);
+    }
+    expect(fake.calls.GetParametersByPath).toBe(4);
+    expect(fake.calls.GetParameterHistory).toBe(1);
+    fake.put(name, doc('https://v3.example.com'));
+    fake.put(name, '{still broken');
+    clock.t += TTL_MS;
+    expect(await allows(store, 'https://v3.example.com')).toBe(true);
+    expect(fake.calls.GetParameterHistory).toBe(2);
+  });
+
+  test('a parameter deleted and written again is looked up again, even at the same version number', async () => {
+    const fake = new FakeParameterStore();
+    fake.put(name, doc('https://v1.example.com'));
+    fake.put(name, '{oops');
+    const { store, clock } = fakeHarness(fake);
+    expect(await allows(store, 'https://v1.example.com')).toBe(true);
+    fake.delete(name);
+    fake.put(name, doc('https://again.example.com'));
+    fake.put(name, '{oops');
+    clock.t += TTL_MS;
+    expect(await allows(store, 'https://again.example.com')).toBe(true);
+    expect(await allows(store, 'https://v1.example.com')).toBe(false);
+  });
+
+  test('with no valid version the parameter is ignored; a parameter gone before its history is read is too', async () => {
+    const fake = new FakeParameterStore();
+    fake.put(name, '{oops');
+    fake.put(name, doc('https://v2.example.com', { allowMethods: ['TRACE'] }));
+    const { store } = fakeHarness(fake);
+    expect((await store.current())!.status.get(name)).toBe('rejected');
+    ssm.on(GetParametersByPathCommand).resolves(page({ [name]: '{oops' }));
+    ssm.on(GetParameterHistoryCommand).rejects(Object.assign(new Error('Parameter not found.'), { name: 'ParameterNotFound' }));
+    const gone = harness();
+    expect((await gone.store.current())!.status.get(name)).toBe('rejected');
+  });
+
+  test('reads a whole history of 100 versions in two pages', async () => {
+    const fake = new FakeParameterStore();
+    for (let i = 1; i <= 120; i++) fake.put(name, i === 3 || i === 30 ? doc(`https://v${i}.example.com`) : '{oops');
+    const { store } = fakeHarness(fake);
+    // Versions 1-20 have been dropped (Parameter Store keeps 100): version 30 is the newest valid one left.
+    expect(await allows(store, 'https://v30.example.com')).toBe(true);
+    expect(fake.calls.GetParameterHistory).toBe(2);
+  });
+
+  test('a history longer than Parameter Store keeps is refused, and the refresh with it', async () => {
+    ssm.on(GetParametersByPathCommand).resolves(page({ [name]: '{oops' }));
+    ssm.on(GetParameterHistoryCommand).callsFake((input: { NextToken?: string }) => ({ Parameters: Array.from({ length: 50 }, (_, i) => ({ Name: name, Type: 'String', Value: '{oops', Version: Number(input.NextToken ?? '0') + i + 1 })), NextToken: String(Number(input.NextToken ?? '0') + 50), $metadata: {} }));
+    const { store, logs } = harness();
+    expect(await store.current()).toBeUndefined();
+    expect(ssm.commandCalls(GetParameterHistoryCommand)).toHaveLength(3);
+    expect(logs.find((l) => l.level === 'ERROR')).toMatchObject({ error: { message: expect.stringContaining('more than 100 versions') } });
+  });
+
+  test('history reads count against the load budget', async () => {
+    ssm.on(GetParametersByPathCommand).resolves(page({ [name]: '{oops' }));
+    ssm.on(GetParameterHistoryCommand).callsFake(() => new Promise(() => undefined));
+    const { store, logs } = harness({ loadBudgetMs: 100 });
+    expect(await store.current()).toBeUndefined();
+    expect(logs.find((l) => l.level === 'ERROR')).toMatchObject({ error: { message: expect.stringContaining('100 ms budget') } });
+  });
+});
+
+describe('route conflicts', () => {
+  test('are logged on every refresh with both parameter names, and the route is denied', async () => {
+    const fake = new FakeParameterStore();
+    fake.put(`${PATH}/products`, JSON.stringify(basePolicy({ route: '/products/{id}', allowCredentials: true })));
+    fake.put(`${PATH}/anyone`, JSON.stringify(basePolicy({ route: '/products/{pid}', allowOrigins: ['*'] })));
+    const { store, clock, logs } = harness({ client: fake.client() });
+    expect(decidePreflight(await store.current(), preflight({ path: '/products/1', origin: 'https://evil.example' }))).toMatchObject({ kind: 'denied', reason: 'route_conflict' });
+    clock.t += TTL_MS;
+    await store.current();
+    const conflicts = logs.filter((l) => l.message === 'route conflict');
+    expect(conflicts).toHaveLength(2);
+    expect(conflicts[0]).toMatchObject({ level: 'WARN', route: '/products/{}', parameters: [`${PATH}/anyone`, `${PATH}/products`], reason: 'route_conflict' });
   });
 });

@@ -60,11 +60,13 @@ describe('cors-policy validate', () => {
     expect(lines[lines.length - 1]).toBe('3 files checked: 6 problems in 2 files');
   });
 
-  it('reports route conflicts between files, like the Lambda', async () => {
+  it('reports a route two files claim as a problem of both, naming the other: the Lambda would deny it (route_conflict)', async () => {
     const d = await dir({ 'a.json': POLICIES.public, 'b.json': { ...POLICIES.public, route: '/public/{rest+}' } });
     const r = await runCli(['validate', d], { env: env() });
     expect(r.code).toBe(1);
-    expect(r.stdout).toContain(`${join(d, 'b.json')}: route: "/public/{rest+}": is also claimed by policy "${join(d, 'a.json')}", which sorts first`);
+    expect(r.stdout).toContain(`${join(d, 'a.json')}: route: "/public/{path+}": is the same route as "/public/{rest+}" of ${join(d, 'b.json')}; each route belongs to one policy, and until one of them gives it up the route is denied (route_conflict)`);
+    expect(r.stdout).toContain(`${join(d, 'b.json')}: route: "/public/{rest+}": is the same route as "/public/{path+}" of ${join(d, 'a.json')};`);
+    expect(r.stdout.trim().split('\n').at(-1)).toBe('2 files checked: 2 problems in 2 files');
   });
 
   it('refuses names Parameter Store refuses, two files for one name, and values over 4096 bytes', async () => {

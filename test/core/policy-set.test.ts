@@ -1,11 +1,18 @@
-// compilePolicySet: many parameters become one route table. One bad parameter
-// never takes the others down, an invalid edit keeps the last valid version,
-// and two policies never share a route.
-import { compilePolicySet, decidePreflight } from '../../functions/core';
-import { basePolicy, preflight, setOf } from '../support/policies';
+// compilePolicySet: many parameters become one route table, as a pure function
+// of what is stored. One bad parameter never takes the others down, an invalid
+// value serves the newest stored version that validates, and a route two
+// policies claim is denied to everyone.
+import { compilePolicySet, conflictProblems, decidePreflight, type PolicyEntry, type StoredVersion } from '../../functions/core';
+import { basePolicy, holderAt, preflight, setOf } from '../support/policies';
 
 const valid = (route: unknown, origin = 'https://shop.example.com') => basePolicy({ route, allowOrigins: [origin] });
-const sourceAt = (set: ReturnType<typeof setOf>, path: string) => set.table.match(path)?.source;
+const sourceAt = holderAt;
+const json = (doc: unknown) => (typeof doc === 'string' ? doc : JSON.stringify(doc));
+/** An entry whose stored versions are `versions` in order (1, 2, ...); the last one is current. */
+const stored = (source: string, ...versions: unknown[]): PolicyEntry => {
+  const history: StoredVersion[] = versions.map((v, i) => ({ version: i + 1, value: json(v), type: 'String' }));
+  return { source, value: history[history.length - 1]!.value, type: 'String', version: history.length, history };
+};
 
 describe('one bad parameter never takes the others down', () => {
   test('the valid policies serve and the invalid one is reported by name', () => {
@@ -62,121 +69,145 @@ describe('the parameter type', () => {
   });
 });
 
-describe('an invalid edit keeps the last valid version', () => {
-  const first = setOf({ '/cors/api/orders': valid('/orders', 'https://old.example.com'), '/cors/api/users': valid('/users') });
+describe('an invalid value serves the newest stored version that validates', () => {
+  const orders = '/cors/api/orders';
+  const users = { source: '/cors/api/users', value: json(valid('/users')), type: 'String' };
 
-  test('the previous version keeps serving the route, with status kept-last-valid and the problem reported', () => {
-    const next = setOf({ '/cors/api/orders': basePolicy({ route: '/orders', allowOrigins: ['https://*.com'] }), '/cors/api/users': valid('/users') }, first);
-    expect(next.status.get('/cors/api/orders')).toBe('kept-last-valid');
-    expect(next.table.match('/orders')).toBe(first.policies.get('/cors/api/orders'));
-    expect(decidePreflight(next, preflight({ path: '/orders', origin: 'https://old.example.com' })).kind).toBe('allowed');
-    expect(next.problems).toEqual([{ source: '/cors/api/orders', field: 'allowOrigins[0]', value: 'https://*.com', reason: expect.stringMatching(/public suffix/i) }]);
+  test('the newest valid version serves, with status earlier-version, its version number, and the problem of the current value', () => {
+    const set = compilePolicySet([stored(orders, valid('/orders', 'https://v1.example.com'), valid('/orders', 'https://v2.example.com'), basePolicy({ route: '/orders', allowOrigins: ['https://*.com'] })), users]);
+    expect(set.status.get(orders)).toBe('earlier-version');
+    expect(set.versions.get(orders)).toBe(2);
+    expect(decidePreflight(set, preflight({ path: '/orders', origin: 'https://v2.example.com' })).kind).toBe('allowed');
+    expect(decidePreflight(set, preflight({ path: '/orders', origin: 'https://v1.example.com' })).kind).toBe('denied');
+    expect(set.problems).toEqual([{ source: orders, field: 'allowOrigins[0]', value: 'https://*.com', reason: expect.stringMatching(/public suffix/i) }]);
   });
 
-  test('a valid edit replaces the previous version', () => {
-    const next = setOf({ '/cors/api/orders': valid('/orders', 'https://new.example.com'), '/cors/api/users': valid('/users') }, first);
-    expect(next.status.get('/cors/api/orders')).toBe('current');
-    expect(decidePreflight(next, preflight({ path: '/orders', origin: 'https://new.example.com' })).kind).toBe('allowed');
-    expect(decidePreflight(next, preflight({ path: '/orders', origin: 'https://old.example.com' })).kind).toBe('denied');
+  test('skips invalid versions in between, however many', () => {
+    const set = compilePolicySet([stored(orders, valid('/orders', 'https://v1.example.com'), '{oops', '{"route": 1}', basePolicy({ route: '/orders', allowMethods: ['TRACE'] }))]);
+    expect(set.versions.get(orders)).toBe(1);
+    expect(decidePreflight(set, preflight({ path: '/orders', origin: 'https://v1.example.com' })).kind).toBe('allowed');
   });
 
-  test('a policy invalid from its first load has no route at all', () => {
-    const next = setOf({ '/cors/api/new': basePolicy({ route: '/new', allowMethods: ['TRACE'] }), '/cors/api/users': valid('/users') }, first);
-    expect(next.status.get('/cors/api/new')).toBe('rejected');
-    expect(sourceAt(next, '/new')).toBeUndefined();
+  test('a version of another type does not count, even when its value would validate', () => {
+    const entry = stored(orders, valid('/orders', 'https://v1.example.com'), valid('/orders', 'https://v2.example.com'), '{oops');
+    const history = entry.history!.map((v) => (v.version === 2 ? { ...v, type: 'SecureString' } : v));
+    const set = compilePolicySet([{ ...entry, history }]);
+    expect(set.versions.get(orders)).toBe(1);
+  });
+
+  test('a valid current value serves itself, whatever the history holds', () => {
+    const set = compilePolicySet([stored(orders, valid('/orders', 'https://v1.example.com'), '{oops', valid('/orders', 'https://v3.example.com'))]);
+    expect(set.status.get(orders)).toBe('current');
+    expect(set.versions.has(orders)).toBe(false);
+    expect(decidePreflight(set, preflight({ path: '/orders', origin: 'https://v3.example.com' })).kind).toBe('allowed');
+  });
+
+  test('versions newer than the current one are never used (a listing older than the history read)', () => {
+    const entry: PolicyEntry = { source: orders, value: '{oops', version: 2, history: [{ version: 1, value: json(valid('/orders', 'https://v1.example.com')) }, { version: 3, value: json(valid('/orders', 'https://v3.example.com')) }] };
+    expect(compilePolicySet([entry]).versions.get(orders)).toBe(1);
+  });
+
+  test('a parameter with no valid version never serves and is rejected', () => {
+    const set = compilePolicySet([stored(orders, '{oops', basePolicy({ route: '/orders', allowMethods: ['TRACE'] })), users]);
+    expect(set.status.get(orders)).toBe('rejected');
+    expect(sourceAt(set, '/orders')).toBeUndefined();
+    expect(set.policies.has(orders)).toBe(false);
+  });
+
+  test('without a history an invalid value is rejected, and its route falls through to $default', () => {
+    const set = setOf({ [orders]: '{oops', '/cors/api/default': valid('$default', 'https://default.example.com') });
+    expect(set.status.get(orders)).toBe('rejected');
+    expect(sourceAt(set, '/orders')).toBe('/cors/api/default');
   });
 
   test('a deleted parameter takes its routes with it', () => {
-    const next = setOf({ '/cors/api/users': valid('/users') }, first);
-    expect(sourceAt(next, '/orders')).toBeUndefined();
-    expect(next.policies.has('/cors/api/orders')).toBe(false);
-  });
-
-  test('the last valid version survives several invalid refreshes in a row', () => {
-    const bad = { '/cors/api/orders': '{oops', '/cors/api/users': valid('/users') };
-    const second = setOf(bad, first);
-    const third = setOf(bad, second);
-    expect(third.table.match('/orders')).toBe(first.policies.get('/cors/api/orders'));
-    expect(third.status.get('/cors/api/orders')).toBe('kept-last-valid');
+    const set = compilePolicySet([users]);
+    expect(sourceAt(set, '/orders')).toBeUndefined();
   });
 });
 
 describe('two policies claiming the same route', () => {
-  test('on a first load the policy whose name sorts first keeps the route; the other is rejected and names the owner', () => {
-    const set = setOf({ '/cors/api/b-second': valid('/orders', 'https://b.example.com'), '/cors/api/a-first': valid('/orders', 'https://a.example.com') });
-    expect(sourceAt(set, '/orders')).toBe('/cors/api/a-first');
-    expect(set.status.get('/cors/api/b-second')).toBe('rejected');
-    expect(set.problems).toHaveLength(1);
-    expect(set.problems[0]).toMatchObject({ source: '/cors/api/b-second', field: 'route', value: '/orders' });
-    expect(set.problems[0]!.reason).toContain('/cors/api/a-first');
+  test('the route is denied with route_conflict naming both, and each keeps its other routes', () => {
+    const set = setOf({
+      '/cors/api/b': valid(['/orders', '/b-only'], 'https://b.example.com'),
+      '/cors/api/a': valid(['/a-only', '/orders'], 'https://a.example.com'),
+    });
+    expect(sourceAt(set, '/orders')).toBe('conflict /orders');
+    expect(sourceAt(set, '/a-only')).toBe('/cors/api/a');
+    expect(sourceAt(set, '/b-only')).toBe('/cors/api/b');
+    expect(set.status.get('/cors/api/a')).toBe('current');
+    expect(set.status.get('/cors/api/b')).toBe('current');
+    expect(set.conflicts).toEqual([{ kind: 'route-conflict', key: '/orders', claims: [{ source: '/cors/api/a', route: '/orders' }, { source: '/cors/api/b', route: '/orders' }] }]);
+    expect(set.problems).toEqual([]);
+    for (const origin of ['https://a.example.com', 'https://b.example.com', 'https://evil.example']) {
+      const d = decidePreflight(set, preflight({ path: '/orders', origin }));
+      expect(d).toMatchObject({ kind: 'denied', reason: 'route_conflict' });
+      if (d.kind === 'denied') expect(d.detail).toContain('/cors/api/a');
+      if (d.kind === 'denied') expect(d.detail).toContain('/cors/api/b');
+    }
   });
 
-  test('routes differing only in parameter names are the same route', () => {
-    const set = setOf({ '/cors/api/a': valid('/products/{id}'), '/cors/api/b': valid('/products/{productId}') });
-    expect(set.status.get('/cors/api/b')).toBe('rejected');
-    expect(set.problems).toEqual([expect.objectContaining({ source: '/cors/api/b', field: 'route', value: '/products/{productId}' })]);
+  test('the issue 11 reproduction: a newcomer claiming /products/{pid} for * never widens /products/{id}', () => {
+    const products = { source: '/cors/shop/products', value: json(basePolicy({ route: '/products/{id}', allowCredentials: true })), type: 'String' };
+    const wide = { source: '/cors/shop/anyone', value: json(basePolicy({ route: '/products/{pid}', allowOrigins: ['*'] })), type: 'String' };
+    for (const entries of [[products, wide], [wide, products]]) {
+      const set = compilePolicySet(entries);
+      expect(decidePreflight(set, preflight({ path: '/products/42', origin: 'https://evil.example' }))).toMatchObject({ kind: 'denied', reason: 'route_conflict' });
+      expect(decidePreflight(set, preflight({ path: '/products/42', origin: 'https://shop.example.com' }))).toMatchObject({ kind: 'denied', reason: 'route_conflict' });
+    }
   });
 
-  test('two greedy routes at the same place are the same route', () => {
-    const set = setOf({ '/cors/api/a': valid('/{proxy+}'), '/cors/api/b': valid('/{path+}') });
-    expect(set.status.get('/cors/api/b')).toBe('rejected');
+  test('a request on the contested route never falls through to a greedy or $default policy', () => {
+    const set = setOf({
+      '/cors/api/a': valid('/products/{id}'),
+      '/cors/api/b': valid('/products/{productId}'),
+      '/cors/api/greedy': valid('/products/{rest+}', 'https://evil.example'),
+      '/cors/api/default': valid('$default', 'https://evil.example'),
+    });
+    expect(decidePreflight(set, preflight({ path: '/products/42', origin: 'https://evil.example' }))).toMatchObject({ kind: 'denied', reason: 'route_conflict' });
+    // Paths the contested route does not match still go where they always went.
+    expect(sourceAt(set, '/products/42/reviews')).toBe('/cors/api/greedy');
+    expect(sourceAt(set, '/elsewhere')).toBe('/cors/api/default');
   });
 
-  test('a route freed by a deleted policy goes to the policy that was refused it', () => {
-    const first = setOf({ '/cors/api/a': valid('/orders', 'https://a.example.com'), '/cors/api/b': valid('/orders', 'https://b.example.com') });
-    expect(first.status.get('/cors/api/b')).toBe('rejected');
-    const next = setOf({ '/cors/api/b': valid('/orders', 'https://b.example.com') }, first);
-    expect(sourceAt(next, '/orders')).toBe('/cors/api/b');
-    expect(next.status.get('/cors/api/b')).toBe('current');
-    expect(next.problems).toEqual([]);
+  test('routes differing only in parameter names, and greedy routes at one place, are the same route', () => {
+    expect(setOf({ '/cors/api/a': valid('/products/{id}'), '/cors/api/b': valid('/products/{productId}') }).conflicts.map((c) => c.key)).toEqual(['/products/{}']);
+    expect(setOf({ '/cors/api/a': valid('/{proxy+}'), '/cors/api/b': valid('/{path+}') }).conflicts.map((c) => c.key)).toEqual(['/{+}']);
+    expect(setOf({ '/cors/api/a': valid('$default'), '/cors/api/b': valid('$default'), '/cors/api/c': valid('$default') }).conflicts[0]!.claims.map((c) => c.source)).toEqual(['/cors/api/a', '/cors/api/b', '/cors/api/c']);
   });
 
-  test('a conflict on one route of a list keeps the whole newcomer out', () => {
-    const set = setOf({ '/cors/api/a': valid('/orders'), '/cors/api/b': valid(['/invoices', '/orders']) });
-    expect(sourceAt(set, '/invoices')).toBeUndefined();
-    expect(set.status.get('/cors/api/b')).toBe('rejected');
+  test('an earlier version serving for an invalid value conflicts like any other', () => {
+    const set = compilePolicySet([stored('/cors/api/a', valid('/orders'), '{oops'), { source: '/cors/api/b', value: json(valid('/orders')) }]);
+    expect(set.status.get('/cors/api/a')).toBe('earlier-version');
+    expect(sourceAt(set, '/orders')).toBe('conflict /orders');
   });
 
-  test('the incumbent keeps its route when a newcomer sorting before it claims the route', () => {
-    const first = setOf({ '/cors/api/z-incumbent': valid('/orders') });
-    const next = setOf({ '/cors/api/z-incumbent': valid('/orders'), '/cors/api/a-newcomer': valid('/orders') }, first);
-    expect(sourceAt(next, '/orders')).toBe('/cors/api/z-incumbent');
-    expect(next.status.get('/cors/api/z-incumbent')).toBe('current');
-    expect(next.status.get('/cors/api/a-newcomer')).toBe('rejected');
-    expect(next.problems).toEqual([expect.objectContaining({ source: '/cors/api/a-newcomer', field: 'route', value: '/orders' })]);
+  test('an invalid claimant with no valid version is no claimant: the other serves', () => {
+    const set = setOf({ '/cors/api/a': valid('/orders'), '/cors/api/b': '{"route": "/orders"' });
+    expect(sourceAt(set, '/orders')).toBe('/cors/api/a');
+    expect(set.conflicts).toEqual([]);
   });
 
-  test('the incumbent keeps its route when its own edit is invalid and a newcomer claims the route', () => {
-    const first = setOf({ '/cors/api/z-incumbent': valid('/orders') });
-    const next = setOf({ '/cors/api/z-incumbent': '{"route": "/orders"', '/cors/api/a-newcomer': valid('/orders') }, first);
-    expect(next.table.match('/orders')).toBe(first.policies.get('/cors/api/z-incumbent'));
-    expect(next.status.get('/cors/api/a-newcomer')).toBe('rejected');
+  test('removing one claim serves the route again', () => {
+    const set = setOf({ '/cors/api/a': valid('/orders'), '/cors/api/b': valid('/invoices') });
+    expect(sourceAt(set, '/orders')).toBe('/cors/api/a');
+    expect(sourceAt(set, '/invoices')).toBe('/cors/api/b');
   });
 
-  test('the incumbent keeps its route when it adds another route in the same refresh as a newcomer claims the first', () => {
-    // BUG: compilePolicySet counts a policy as incumbent only while its route list is unchanged, so here the
-    // newcomer (sorting first) takes /orders, and the incumbent, whose old and new versions both conflict,
-    // loses /orders and /invoices. Expected: the owner of /orders keeps it; only the newcomer is rejected.
-    const first = setOf({ '/cors/api/z-incumbent': valid('/orders') });
-    const next = setOf({ '/cors/api/z-incumbent': valid(['/orders', '/invoices']), '/cors/api/a-newcomer': valid('/orders') }, first);
-    expect(sourceAt(next, '/orders')).toBe('/cors/api/z-incumbent');
-    expect(next.status.get('/cors/api/a-newcomer')).toBe('rejected');
-    expect(sourceAt(next, '/invoices')).toBe('/cors/api/z-incumbent');
-  });
-
-  test('a policy whose edit claims a taken route keeps its previous version', () => {
-    const first = setOf({ '/cors/api/a': valid('/orders'), '/cors/api/b': valid('/invoices') });
-    const next = setOf({ '/cors/api/a': valid('/orders'), '/cors/api/b': valid(['/invoices', '/orders']) }, first);
-    expect(sourceAt(next, '/orders')).toBe('/cors/api/a');
-    expect(next.table.match('/invoices')).toBe(first.policies.get('/cors/api/b'));
-    expect(next.status.get('/cors/api/b')).toBe('kept-last-valid');
-    expect(next.problems).toEqual([expect.objectContaining({ source: '/cors/api/b', field: 'route', value: '/orders' })]);
+  test('each conflict becomes a problem of every claimant, for validate and push', () => {
+    const problems = conflictProblems(setOf({ '/cors/api/a': valid('/products/{id}'), '/cors/api/b': valid('/products/{pid}') }));
+    expect(problems).toEqual([
+      { source: '/cors/api/a', field: 'route', value: '/products/{id}', reason: expect.stringContaining('"/products/{pid}" of /cors/api/b') },
+      { source: '/cors/api/b', field: 'route', value: '/products/{pid}', reason: expect.stringContaining('"/products/{id}" of /cors/api/a') },
+    ]);
+    for (const p of problems) expect(p.reason).toContain('route_conflict');
   });
 
   test('the outcome does not depend on the order SSM returns parameters in', () => {
-    const docs = { '/cors/api/b': valid('/orders', 'https://b.example.com'), '/cors/api/a': valid('/orders', 'https://a.example.com') };
+    const docs = { '/cors/api/b': valid(['/orders', '/x'], 'https://b.example.com'), '/cors/api/a': valid(['/orders', '/y'], 'https://a.example.com') };
     const forward = compilePolicySet(Object.entries(docs).map(([source, d]) => ({ source, value: JSON.stringify(d) })));
     const backward = compilePolicySet(Object.entries(docs).reverse().map(([source, d]) => ({ source, value: JSON.stringify(d) })));
-    expect(sourceAt(forward, '/orders')).toBe(sourceAt(backward, '/orders'));
+    for (const path of ['/orders', '/x', '/y']) expect(sourceAt(forward, path)).toBe(sourceAt(backward, path));
+    expect(forward.conflicts).toEqual(backward.conflicts);
   });
 });

@@ -402,12 +402,14 @@ describePython('template.yaml', () => {
       }
     });
 
-    test('the preflight function may only GetParametersByPath on PolicyPath and below (no parameter/*, no kms)', () => {
+    test('the preflight function may only GetParametersByPath on PolicyPath and below, and GetParameterHistory of the parameters under it (no parameter/*, no kms)', () => {
       const statements = statementsOf('REST_NEW', 'PreflightRole');
       const ssm = statements.filter((s) => list(s.Action).some((a) => a.startsWith('ssm:')));
-      expect(ssm).toHaveLength(1);
+      expect(ssm).toHaveLength(2);
       expect(list(ssm[0]!.Action)).toEqual(['ssm:GetParametersByPath']);
       expect(list(ssm[0]!.Resource)).toEqual(['arn:aws:ssm:us-east-1:123456789012:parameter/cors/shop-api', 'arn:aws:ssm:us-east-1:123456789012:parameter/cors/shop-api/*']);
+      expect(list(ssm[1]!.Action)).toEqual(['ssm:GetParameterHistory']);
+      expect(list(ssm[1]!.Resource)).toEqual(['arn:aws:ssm:us-east-1:123456789012:parameter/cors/shop-api/*']);
       const all = statements.flatMap((s) => list(s.Resource));
       expect(all.filter((r) => /parameter\/\*$/.test(r))).toEqual([]);
       expect(statements.flatMap((s) => list(s.Action)).filter((a) => !a.startsWith('ssm:')).sort()).toEqual(['logs:CreateLogStream', 'logs:PutLogEvents']);

@@ -9,7 +9,7 @@
 import { GetParametersByPathCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import fc from 'fast-check';
-import { actualResponseHeaders, compilePolicySet, decidePreflight, formatProblem, parsePolicy, PolicyValidationError, type PolicyEntry } from '../../functions/core';
+import { actualResponseHeaders, compilePolicySet, decidePreflight, formatProblem, parsePolicy, parseRoutePattern, PolicyValidationError, RouteTable, type PolicyEntry } from '../../functions/core';
 import { resetDefaultStore } from '../../functions/aws/default-store';
 import { corsRequestFromEvent } from '../../functions/aws/event';
 import { corsHeaders, withCors } from '../../functions/layer/index';
@@ -24,6 +24,7 @@ import {
   modelOriginAllowed,
   modelRequestFromEvent,
   modelRouteKey,
+  modelConflictedRoutes,
   modelServingPolicies,
   type ModelPolicy,
 } from './support/reference-model';
@@ -89,10 +90,11 @@ describe('the policy engine against the reference model', () => {
       fc.property(policiesWithRequests, ([policies, requests]) => {
         counts.cases++;
         const set = compilePolicySet(entriesOf(policies));
-        // Every generated policy is valid: only route conflicts may keep one out.
+        // Every generated policy is valid and serves; a contested route is denied to all of them.
         const serving = modelServingPolicies(policies);
         expect([...set.policies.keys()].sort()).toEqual(serving.map((p) => p.source).sort());
-        for (const p of policies) expect(set.status.get(p.source)).toBe(serving.includes(p) ? 'current' : 'rejected');
+        for (const p of policies) expect(set.status.get(p.source)).toBe('current');
+        expect(set.conflicts.map((c) => c.key).sort()).toEqual([...modelConflictedRoutes(policies)].sort());
         for (const req of requests) {
           counts.requests++;
           const decision = decidePreflight(set, { method: 'OPTIONS', ...req });
@@ -152,92 +154,110 @@ describe('the policy engine against the reference model', () => {
   });
 });
 
-describe('policy updates', () => {
-  const ROUTES = ['/a', '/b', '/c/{id}', '/d/{rest+}', '$default', '/'];
+describe('conflicts and history', () => {
+  const ROUTES = ['/a', '/b', '/c/{id}', '/c/{other}', '/d/{rest+}', '/d/{more+}', '$default', '/'];
   const NAMES = ['/fuzz/p', '/fuzz/q', '/fuzz/r', '/fuzz/s'];
-  const doc = (routes: string[], n: number) => JSON.stringify({ route: routes, allowOrigins: [`https://v${n}.example.com`], allowMethods: ['GET'] });
-  const routeSubset = fc.uniqueArray(fc.constantFrom(...ROUTES), { minLength: 1, maxLength: 3 });
-  /** What happens to one parameter between two loads. */
-  const edit = fc.oneof(
-    fc.constant({ kind: 'same' as const }),
-    fc.constant({ kind: 'deleted' as const }),
-    fc.constant({ kind: 'invalid' as const }),
-    // Route edits are where ownership goes wrong: make them the common case.
-    { weight: 4, arbitrary: routeSubset.map((routes) => ({ kind: 'routes' as const, routes })) },
-  );
+  const doc = (routes: string[], n: number, wide = false) => JSON.stringify({ route: routes, allowOrigins: wide ? ['*'] : [`https://v${n}.example.com`], allowMethods: ['GET'] });
+  const routeSubset = fc.uniqueArray(fc.constantFrom(...ROUTES), { minLength: 1, maxLength: 3, selector: modelRouteKey });
+  const PATHS = ['/a', '/b', '/c/1', '/d/1', '/d/1/2', '/', '/elsewhere', '/c/1/x'];
+  const ORIGINS = ['https://v1.example.com', 'https://v2.example.com', 'https://v3.example.com', 'https://evil.example'];
 
-  // Found by this property: a serving policy edited to also claim a route another policy served
-  // stayed an incumbent, sorted first, took the route, and the other policy was rejected whole, so
-  // its other routes lost their policy (fixed in ac68824). README: "the one already serving it keeps it".
-  // BUG: functions/core/policy-set.ts compilePolicySet() (after ac68824): new-route contention is
-  // settled in the final table pass, after the fix-point loop. When q (serving $default) is edited to
-  // claim /a, which r gives up in the same load, and both q and r newly claim /d, q wins /d by name,
-  // r's new version falls back to r's last version, which still claims /a, already taken by q, so r is
-  // rejected whole and /b (served by r, still claimed by r) has no policy. Expected: settle the /d
-  // contention inside the fix-point loop, so r's fallback re-claims /a as its previous owner, q's edit
-  // is refused for /a (q keeps $default), and r keeps /b and /a. See the second example below.
-  it('keeps every route with the policy that served it, as long as that policy still claims it or is broken', () => {
+  /** The route (its key) by which one policy answers for a path, routed by the engine's own table. */
+  const answeringKey = (routes: readonly string[], path: string): string | undefined => {
+    const table = new RouteTable<string>();
+    for (const r of routes) {
+      const parsed = parseRoutePattern(r);
+      if (parsed.ok) table.add(parsed.pattern, parsed.pattern.key);
+    }
+    return table.match(path);
+  };
+
+  // The fleet rule: a policy added to a set never widens access on a route the set already held.
+  // Whatever its name sorts as, a request is then answered exactly as before or denied.
+  it('adding a policy never widens a route already claimed, whatever the names sort as', () => {
     counts.properties++;
     fc.assert(
-      fc.property(fc.uniqueArray(fc.constantFrom(...NAMES), { minLength: 1, maxLength: 4 }).chain((names) => fc.tuple(fc.constant(names), fc.array(routeSubset, { minLength: names.length, maxLength: names.length }), fc.array(edit, { minLength: names.length, maxLength: names.length }))), ([names, routes, edits]) => {
-        counts.cases++;
-        const before = compilePolicySet(names.map((source, i) => ({ source, value: doc(routes[i]!, 1), type: 'String' })));
-        const entries: PolicyEntry[] = [];
-        names.forEach((source, i) => {
-          const e = edits[i]!;
-          if (e.kind === 'same') entries.push({ source, value: doc(routes[i]!, 1), type: 'String' });
-          else if (e.kind === 'invalid') entries.push({ source, value: '{"route": ', type: 'String' });
-          else if (e.kind === 'routes') entries.push({ source, value: doc(e.routes, 2), type: 'String' });
-        });
-        const after = compilePolicySet(entries, before);
-        names.forEach((source, i) => {
-          const owner = before.policies.get(source);
-          if (!owner) return;
-          const e = edits[i]!;
-          for (const route of owner.routes) {
-            if (e.kind === 'deleted') continue;
-            if (e.kind === 'routes' && !e.routes.some((r) => modelRouteKey(r) === route.key)) continue; // gave it up on purpose
-            expect({ route: route.source, servedBy: after.table.ownerOf(route)?.source }).toEqual({ route: route.source, servedBy: source });
+      fc.property(
+        fc.uniqueArray(fc.constantFrom(...NAMES), { minLength: 2, maxLength: 4 }).chain((names) => fc.tuple(fc.constant(names), fc.array(routeSubset, { minLength: names.length, maxLength: names.length }), fc.array(fc.boolean(), { minLength: names.length, maxLength: names.length }))),
+        ([names, routes, wide]) => {
+          counts.cases++;
+          const entries = names.map((source, i) => ({ source, value: doc(routes[i]!, i + 1, wide[i]), type: 'String' }));
+          const before = compilePolicySet(entries.slice(1));
+          const after = compilePolicySet(entries);
+          const added = names[0]!;
+          const heldBefore = new Set(entries.slice(1).flatMap((e) => (JSON.parse(e.value).route as string[]).map(modelRouteKey)));
+          const model = entries.map((e) => ({ source: e.source, doc: JSON.parse(e.value) }));
+          for (const path of PATHS) {
+            for (const origin of ORIGINS) {
+              counts.requests++;
+              const req = { method: 'OPTIONS', path, origin, requestMethod: 'GET', requestHeaders: undefined };
+              const now = decidePreflight(after, req);
+              const was = decidePreflight(before, req);
+              expect(now.kind === 'denied' ? now.reason : now.kind).toBe((() => {
+                const d = modelDecide(model, req);
+                return d.kind === 'denied' ? d.reason : d.kind;
+              })());
+              if (now.kind !== 'allowed') continue;
+              if (now.policy.source === added) {
+                // The newcomer answers only on a route nobody held before.
+                expect(heldBefore.has(answeringKey(model[0]!.doc.route as string[], path) ?? '')).toBe(false);
+              } else {
+                expect(was).toMatchObject({ kind: 'allowed', policy: { source: now.policy.source }, headers: now.headers });
+              }
+            }
           }
+        },
+      ),
+      runs(1000, 4),
+    );
+  });
+
+  it('serves the newest valid version of each invalid parameter, whatever came before or after it', () => {
+    counts.properties++;
+    const version = fc.oneof({ weight: 3, arbitrary: routeSubset.map((r) => ({ valid: true as const, routes: r })) }, { weight: 2, arbitrary: fc.constant({ valid: false as const }) });
+    fc.assert(
+      fc.property(fc.uniqueArray(fc.constantFrom(...NAMES), { minLength: 1, maxLength: 4 }).chain((names) => fc.tuple(fc.constant(names), fc.array(fc.array(version, { minLength: 1, maxLength: 6 }), { minLength: names.length, maxLength: names.length }))), ([names, histories]) => {
+        counts.cases++;
+        const entries: PolicyEntry[] = names.map((source, i) => {
+          const history = histories[i]!.map((v, n) => ({ version: n + 1, value: v.valid ? doc(v.routes, n + 1) : '{"route": ', type: 'String' }));
+          return { source, value: history[history.length - 1]!.value, type: 'String', version: history.length, history };
         });
+        const set = compilePolicySet(entries);
+        // The model: each parameter's newest valid version, or nothing.
+        const model: ModelPolicy[] = [];
+        names.forEach((source, i) => {
+          const h = histories[i]!;
+          for (let n = h.length - 1; n >= 0; n--) {
+            const v = h[n]!;
+            if (!v.valid) continue;
+            model.push({ source, doc: JSON.parse(doc(v.routes, n + 1)) });
+            expect(set.status.get(source)).toBe(n === h.length - 1 ? 'current' : 'earlier-version');
+            if (n < h.length - 1) expect(set.versions.get(source)).toBe(n + 1);
+            return;
+          }
+          expect(set.status.get(source)).toBe('rejected');
+        });
+        for (const path of PATHS) {
+          for (let n = 1; n <= 6; n++) {
+            counts.requests++;
+            const req = { method: 'OPTIONS', path, origin: `https://v${n}.example.com`, requestMethod: 'GET', requestHeaders: undefined };
+            const d = decidePreflight(set, req);
+            const expected = modelDecide(model, req);
+            expect(d.kind === 'denied' ? d.reason : d.kind).toBe(expected.kind === 'denied' ? expected.reason : expected.kind);
+            if (d.kind === 'allowed' && expected.kind === 'allowed') expect(d.headers).toEqual(expected.headers);
+          }
+        }
       }),
-      runs(8000, 4),
+      runs(1000, 11),
     );
   });
 
-  it('example: editing one policy to claim a route another serves takes nothing away from the other', () => {
-    const before = compilePolicySet([
-      { source: '/fuzz/a', value: doc(['/x'], 1), type: 'String' },
-      { source: '/fuzz/b', value: doc(['/y', '/z'], 1), type: 'String' },
-    ]);
-    const after = compilePolicySet(
-      [
-        { source: '/fuzz/a', value: doc(['/x', '/y'], 2), type: 'String' },
-        { source: '/fuzz/b', value: doc(['/y', '/z'], 1), type: 'String' },
-      ],
-      before,
-    );
-    // Before the fix, /y went to /fuzz/a and /z had no policy at all.
-    expect(['/x', '/y', '/z'].map((p) => after.table.match(p)?.source)).toEqual(['/fuzz/a', '/fuzz/b', '/fuzz/b']);
-    expect(after.status.get('/fuzz/b')).toBe('current');
-    expect(after.status.get('/fuzz/a')).toBe('kept-last-valid');
-  });
-
-  it('example: two edits in one load, one taking a route the other gives up while both reach for a new route', () => {
-    const before = compilePolicySet([
-      { source: '/fuzz/q', value: doc(['$default'], 1), type: 'String' },
-      { source: '/fuzz/r', value: doc(['/b', '/a'], 1), type: 'String' },
-    ]);
-    const after = compilePolicySet(
-      [
-        { source: '/fuzz/q', value: doc(['$default', '/d/{rest+}', '/a'], 2), type: 'String' },
-        { source: '/fuzz/r', value: doc(['/b', '/d/{rest+}'], 2), type: 'String' },
-      ],
-      before,
-    );
-    // BUG: see above; today /b has no policy (r is rejected whole).
-    expect(after.table.match('/b')?.source).toBe('/fuzz/r');
-    expect(after.policies.has('/fuzz/r')).toBe(true);
+  it('example: issue 11, a wide newcomer on /products/{pid} against a credentialed /products/{id}', () => {
+    const products = { source: '/fuzz/products', value: JSON.stringify({ route: '/products/{id}', allowOrigins: ['https://shop.example.com'], allowMethods: ['GET'], allowCredentials: true }), type: 'String' };
+    const newcomer = { source: '/fuzz/a-newcomer', value: JSON.stringify({ route: '/products/{pid}', allowOrigins: ['*'], allowMethods: ['GET'] }), type: 'String' };
+    const set = compilePolicySet([products, newcomer]);
+    const d = decidePreflight(set, { method: 'OPTIONS', path: '/products/1', origin: 'https://evil.example', requestMethod: 'GET', requestHeaders: undefined });
+    expect(d).toMatchObject({ kind: 'denied', reason: 'route_conflict' });
   });
 });
 
@@ -443,17 +463,23 @@ describe('the policy validator', () => {
     fc.assert(
       fc.property(fc.uniqueArray(entry, { maxLength: 4, selector: (e) => e.source }), fc.uniqueArray(entry, { maxLength: 4, selector: (e) => e.source }), (first, second) => {
         counts.validatorInputs += first.length + second.length;
-        const before = compilePolicySet(first);
-        const after = compilePolicySet(second, before);
-        for (const set of [before, after]) {
+        // The second list's values as the history of the first's: an invalid current value may fall back to them.
+        const withHistory = second.map((e) => {
+          const old = first.find((f) => f.source === e.source);
+          return old ? { ...e, version: 2, history: [{ version: 1, value: old.value, ...(old.type !== undefined ? { type: old.type } : {}) }] } : e;
+        });
+        for (const set of [compilePolicySet(first), compilePolicySet(withHistory)]) {
           for (const [source, policy] of set.policies) {
             expect(set.status.get(source)).not.toBe('rejected');
             expect(policy.source).toBe(source);
           }
         }
-        // A policy served now was either valid now or served before (kept-last-valid).
+        // A policy served in place of its current value is exactly its earlier version.
+        const after = compilePolicySet(withHistory);
         for (const [source, policy] of after.policies) {
-          if (after.status.get(source) === 'kept-last-valid') expect(before.policies.get(source)).toBe(policy);
+          if (after.status.get(source) !== 'earlier-version') continue;
+          expect(after.versions.get(source)).toBe(1);
+          expect(policy.document).toEqual(parsePolicy(source, first.find((f) => f.source === source)!.value).document);
         }
       }),
       runs(1000, 10),

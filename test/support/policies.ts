@@ -1,7 +1,7 @@
 // Builders shared by the core, store and handler tests: a valid baseline
 // policy that each test bends in one place, and a way to collect the
 // problems a parse reports.
-import { PolicyValidationError, compilePolicySet, parsePolicy, type CompiledPolicy, type PolicyProblem, type PolicySet } from '../../functions/core';
+import { PolicyValidationError, compilePolicySet, isRouteConflict, parsePolicy, type CompiledPolicy, type PolicyProblem, type PolicySet } from '../../functions/core';
 
 /** A policy that passes every rule; tests override one field to break one rule. */
 export function basePolicy(overrides: Record<string, unknown> = {}): Record<string, unknown> {
@@ -35,11 +35,8 @@ export function accept(doc: unknown, source = '/cors/test/policy'): CompiledPoli
 }
 
 /** A compiled set from `{source: document}`; documents may be raw strings. */
-export function setOf(docs: Record<string, unknown>, previous?: PolicySet): PolicySet {
-  return compilePolicySet(
-    Object.entries(docs).map(([source, doc]) => ({ source, value: typeof doc === 'string' ? doc : JSON.stringify(doc) })),
-    previous,
-  );
+export function setOf(docs: Record<string, unknown>): PolicySet {
+  return compilePolicySet(Object.entries(docs).map(([source, doc]) => ({ source, value: typeof doc === 'string' ? doc : JSON.stringify(doc) })));
 }
 
 /** A preflight request with browser-like defaults. */
@@ -66,3 +63,9 @@ export const SAMPLE_PRODUCTS_ALLOWED: Readonly<Record<string, string>> = {
   'Access-Control-Max-Age': '600',
   Vary: PREFLIGHT_VARY_EXPECTED,
 };
+
+/** Who answers for a path: the serving policy's source, `conflict <key>` for a contested route, or undefined. */
+export function holderAt(set: PolicySet, path: string): string | undefined {
+  const holder = set.table.match(path);
+  return isRouteConflict(holder) ? `conflict ${holder.key}` : holder?.source;
+}

@@ -2,9 +2,9 @@ import { AWS_OPTIONS, COMMON_OPTIONS, flag, policyPath, stringOption } from '../
 import type { Command } from '../command';
 import { EXIT } from '../errors';
 import { fieldChangeLine, type Output } from '../output';
-import type { ChangeJson } from '../json';
-import { countActions, planChanges, type ParameterChange } from '../plan';
-import { listParameters } from '../ssm';
+import type { ChangeJson, ConflictJson } from '../json';
+import { conflictChanges, countActions, planChanges, type ConflictChange, type ParameterChange } from '../plan';
+import { listParameters, policyEntries } from '../ssm';
 import { DIR_OPTION, PATH_OPTION, clientOf, dirOf, loadValidSet } from './shared';
 
 const SIGN = { add: '+', change: '~', remove: '-', unchanged: '=' } as const;
@@ -18,6 +18,16 @@ export function printChanges(out: Output, changes: readonly ParameterChange[], p
     if (c.note) out.line(`    ! ${c.note}`);
     for (const f of c.fields) out.line(`    ${fieldChangeLine(f)}`);
   }
+}
+
+/** Route conflicts push would create, leave or end: the Lambda denies a route two policies claim. */
+export function printConflicts(out: Output, conflicts: readonly ConflictChange[]): void {
+  for (const c of conflicts) (c.state === 'resolved' ? out.line.bind(out) : out.warn.bind(out))(`${c.state === 'new' ? '! ' : c.state === 'kept' ? 'warning: ' : ''}${c.text}`);
+}
+
+/** The documented JSON shape of one conflict. */
+export function conflictJson(c: ConflictChange): ConflictJson {
+  return { state: c.state, route: c.route, claims: c.claims };
 }
 
 /** The documented JSON shape of one change. */
@@ -44,13 +54,16 @@ export const diff: Command = {
     const dir = dirOf(parsed);
     const local = await loadValidSet('diff', dir, path, out, {});
     if (typeof local === 'number') return local;
-    const remote = await listParameters(clientOf(parsed), path);
+    const client = clientOf(parsed);
+    const remote = await listParameters(client, path);
     const changes = planChanges(local.policies, remote);
+    const conflicts = conflictChanges(local.policies, await policyEntries(client, remote), false);
     const counts = countActions(changes);
     const differs = counts.add + counts.change + counts.remove > 0;
-    out.document({ command: 'diff', ok: true, path, dir, changes: changes.map(changeJson), summary: counts });
+    out.document({ command: 'diff', ok: true, path, dir, changes: changes.map(changeJson), conflicts: conflicts.map(conflictJson), summary: counts });
     out.line(`diff ${dir} -> ${path}`);
     printChanges(out, changes, false);
+    printConflicts(out, conflicts);
     out.line(`${counts.add} to add, ${counts.change} to change, ${counts.remove} not described by any file, ${counts.unchanged} unchanged`);
     return differs && flag(parsed, 'exit-code') ? EXIT.negative : EXIT.ok;
   },

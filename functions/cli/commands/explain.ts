@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { compilePolicySet, type PolicyEntry } from '../../core/policy-set';
+import { compilePolicySet, describeClaims, type PolicyEntry } from '../../core/policy-set';
 import type { PolicyProblem } from '../../core/problems';
 import { AWS_OPTIONS, COMMON_OPTIONS, flag, policyPath, stringOption, type Parsed } from '../args';
 import type { Command } from '../command';
@@ -11,7 +11,7 @@ import { loadLocalPolicies } from '../local-policies';
 import { plural, problemJson, problemLine, type Output } from '../output';
 import { isDirectory, scanPolicyDir } from '../policy-files';
 import { PRECEDENCE_RULE, explainRoute, type RouteExplanation } from '../route-explain';
-import { listParameters } from '../ssm';
+import { listParameters, policyEntries } from '../ssm';
 import { clientOf } from './shared';
 
 export const explain: Command = {
@@ -48,10 +48,13 @@ export const explain: Command = {
     const repair: Repair = evaluation.failure ? suggestRepair(source.entries, req, source.newSource) : { fixes: [] };
     const alternatives = evaluation.failure ? clientAlternatives(set, req) : [];
     const problems = [...source.fileProblems, ...set.problems];
+    const earlier = [...set.versions].map(([name, version]) => `warning: ${name}: its current value is invalid; the Lambda serves its version ${version}, the newest that validates`);
 
     out.document(toJson(source.describe, req, evaluation, route, repair, alternatives, set.policies.size, problems));
     for (const p of problems) out.warn(`warning: ${problemLine(p)}`);
-    if (set.problems.length > 0) out.warn(`warning: the policies above are not served${source.kind === 'ssm' ? ' (the Lambda may still serve an earlier valid version of them)' : ''}`);
+    if (set.problems.length > 0) out.warn(`warning: the current versions of the policies above are not served${source.kind === 'ssm' ? '; a policy without an earlier valid version is not served at all' : ''}`);
+    for (const line of earlier) out.warn(line);
+    for (const c of set.conflicts) out.warn(`warning: route ${c.key} is claimed by ${describeClaims(c)}: it is denied (route_conflict) until one of them gives it up`);
     printHuman(out, req, evaluation, route, repair, alternatives, set.policies.size);
     return evaluation.failure ? EXIT.negative : EXIT.ok;
   },
@@ -78,8 +81,8 @@ async function loadEntries(parsed: Parsed): Promise<Source> {
   if (dir !== undefined) {
     if (!(await isDirectory(dir))) throw new FileError(`${dir} is not a directory`);
     const local = await loadLocalPolicies(await scanPolicyDir(dir), undefined);
-    // Engine problems come back from compilePolicySet below; keep only the file-level ones here.
-    const engine = new Set(local.set.problems);
+    // Engine problems and conflicts come back from compilePolicySet below; keep only the file-level ones here.
+    const engine = new Set([...local.set.problems, ...local.conflicts]);
     return {
       kind: 'dir',
       describe: { dir },
@@ -89,11 +92,11 @@ async function loadEntries(parsed: Parsed): Promise<Source> {
     };
   }
   const path = policyPath(rawPath, true);
-  const remote = await listParameters(clientOf(parsed), path);
+  const client = clientOf(parsed);
   return {
     kind: 'ssm',
     describe: { path },
-    entries: remote.map((p) => ({ source: p.name, value: p.value, type: p.type })),
+    entries: await policyEntries(client, await listParameters(client, path)),
     fileProblems: [],
     newSource: (name) => (path === '/' ? `/${name}` : `${path}/${name}`),
   };
@@ -110,7 +113,11 @@ function printHuman(out: Output, req: BrowserRequest, ev: Evaluation, route: Rou
   for (const n of req.notes) out.line(`    note: ${n}`);
 
   out.line();
-  if (route.winner) {
+  if (route.conflict) {
+    out.line(`Policy: none - the route ${route.conflict.key} is claimed by ${describeClaims(route.conflict)}`);
+    out.line('    why: each route belongs to one policy; a route two policies claim is denied (route_conflict) until one gives it up, and never falls through to a less specific route');
+    for (const o of route.others) out.line(`    also matches, not used: ${JSON.stringify(o.route)} of ${o.policy.source}`);
+  } else if (route.winner) {
     const params = Object.entries(route.winner.params).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(', ');
     out.line(`Policy: ${route.winner.policy.source}, route ${JSON.stringify(route.winner.route)}${params ? ` (${params})` : ''}`);
     out.line(`    why: ${route.others.length > 0 ? `the most specific of ${route.others.length + 1} matching routes` : 'the only route that matches'}; ${PRECEDENCE_RULE}`);
@@ -163,6 +170,7 @@ function toJson(source: Record<string, string>, req: BrowserRequest, ev: Evaluat
       decision: ev.preflight ? (ev.preflight.decision.kind === 'denied' ? { kind: 'denied', reason: ev.preflight.decision.reason, detail: ev.preflight.decision.detail } : { kind: ev.preflight.decision.kind }) : null,
     },
     match: route.winner ? match(route.winner) : null,
+    conflict: route.conflict ? { route: route.conflict.key, claims: route.conflict.claims } : null,
     alsoMatched: route.others.map(match),
     actual: { allowed: ev.actual.allowed, headers: ev.actual.headers },
     verdict: ev.failure ? { allowed: false, stage: ev.failure.stage, reason: ev.failure.reason, detail: ev.failure.detail, policy: ev.failure.policy?.source ?? null } : { allowed: true, stage: null, reason: null, detail: null, policy: route.winner?.policy.source ?? null },

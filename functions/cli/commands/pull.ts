@@ -113,7 +113,7 @@ export const pull: Command = {
       if (plan.action !== 'unchanged') out.line(`${(dryRun ? `would ${plan.action}` : PAST[plan.action]).padEnd(15)} ${plan.file}${plan.parameter ? ` <- ${plan.parameter}` : ''}`);
     }
     for (const w of warnings) out.warn(`warning: ${problemLine(w)}`);
-    if (warnings.length > 0) out.warn(`warning: the Lambda rejects ${new Set(warnings.map((w) => w.source)).size === 1 ? 'this policy' : 'these policies'} (or keeps serving an earlier valid version); fix the files and push`);
+    if (warnings.length > 0) out.warn(`warning: the Lambda rejects ${new Set(warnings.map((w) => w.source)).size === 1 ? 'this policy' : 'these policies'} (it serves the newest stored version that validates, if there is one); fix the files and push`);
     const count = (a: FileAction): number => plans.filter((p) => p.action === a).length;
     out.line(
       dryRun

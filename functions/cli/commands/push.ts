@@ -2,9 +2,9 @@ import { AWS_OPTIONS, COMMON_OPTIONS, flag, policyPath, stringOption } from '../
 import type { Command } from '../command';
 import { AwsError, EXIT } from '../errors';
 import type { JsonError, PushJson, SummaryJson } from '../json';
-import { countActions, planChanges, type ParameterChange } from '../plan';
-import { deleteParameters, listParameters, putParameter } from '../ssm';
-import { changeJson, printChanges } from './diff';
+import { conflictChanges, countActions, planChanges, type ConflictChange, type ParameterChange } from '../plan';
+import { deleteParameters, listParameters, policyEntries, putParameter } from '../ssm';
+import { changeJson, conflictJson, printChanges, printConflicts } from './diff';
 import { DIR_OPTION, PATH_OPTION, clientOf, dirOf, loadValidSet } from './shared';
 
 type Done = { action: 'added' | 'updated' | 'deleted'; parameter: string; file: string | null; version: number | null };
@@ -23,7 +23,7 @@ export const push: Command = {
     ...COMMON_OPTIONS,
   },
   positionals: false,
-  details: 'exit codes: 0 done, 1 invalid policy files (nothing written), 2 AWS or file error (what was already written is printed)',
+  details: 'A push that would leave a route claimed by two policies (a file and a parameter no file describes) is refused: the Lambda would deny that route.\nexit codes: 0 done, 1 invalid policy files or a route conflict the push would create (nothing written), 2 AWS or file error (what was already written is printed)',
   async run(parsed, out) {
     const path = policyPath(stringOption(parsed, 'path'), true);
     const dir = dirOf(parsed);
@@ -32,16 +32,28 @@ export const push: Command = {
     const local = await loadValidSet('push', dir, path, out, { dryRun, prune });
     if (typeof local === 'number') return local;
     const client = clientOf(parsed);
-    const changes = planChanges(local.policies, await listParameters(client, path));
+    const remote = await listParameters(client, path);
+    const changes = planChanges(local.policies, remote);
+    const conflicts = conflictChanges(local.policies, await policyEntries(client, remote), prune);
     const counts = countActions(changes);
+    const created = conflicts.filter((c) => c.state === 'new');
+    if (created.length > 0) {
+      // Files cannot conflict among themselves (validated above): a parameter no file describes claims the route too.
+      const message = `the push would leave ${created.length === 1 ? 'a route' : `${created.length} routes`} claimed by two policies, which the Lambda denies (route_conflict); remove the route from one of them, or delete the other parameter with --prune; nothing was written`;
+      printConflicts(out, conflicts);
+      out.warn(`cors-policy push: ${message}`);
+      out.document({ command: 'push', ok: false, path, dir, dryRun, prune, changes: changes.map(changeJson), conflicts: conflicts.map(conflictJson), done: [], summary: counts, error: { code: 'RouteConflict', message } });
+      return EXIT.problems;
+    }
     const toPut = changes.filter((c) => c.action === 'add' || c.action === 'change');
     const toDelete = prune ? changes.filter((c) => c.action === 'remove') : [];
     const kept = prune ? [] : changes.filter((c) => c.action === 'remove');
 
     if (dryRun) {
-      out.document({ command: 'push', ok: true, path, dir, dryRun, prune, changes: changes.map(changeJson), done: [], summary: counts });
+      out.document({ command: 'push', ok: true, path, dir, dryRun, prune, changes: changes.map(changeJson), conflicts: conflicts.map(conflictJson), done: [], summary: counts });
       out.line(`push ${dir} -> ${path} (dry run: nothing is written)`);
       printChanges(out, prune ? changes : changes.filter((c) => c.action !== 'remove'), prune);
+      printConflicts(out, conflicts);
       for (const c of kept) out.line(`  kept ${c.parameter} (no file describes it; --prune would delete it)`);
       out.line(`would add ${counts.add}, update ${counts.change}, delete ${toDelete.length}; ${counts.unchanged} unchanged`);
       return EXIT.ok;
@@ -70,16 +82,17 @@ export const push: Command = {
       if (!(err instanceof AwsError)) throw err;
       out.warn(`cors-policy push: error: ${err.message}`);
       out.warn(`cors-policy push: stopped after ${done.length} of ${toPut.length + toDelete.length} writes; run push again to finish`);
-      out.document(result(path, dir, prune, changes, done, counts, { code: err.code, message: err.message }));
+      out.document(result(path, dir, prune, changes, conflicts, done, counts, { code: err.code, message: err.message }));
       return EXIT.error;
     }
     for (const c of kept) out.line(`kept      ${c.parameter} (no file describes it; --prune deletes it)`);
+    printConflicts(out, conflicts);
     out.line(`${done.filter((d) => d.action === 'added').length} added, ${done.filter((d) => d.action === 'updated').length} updated, ${done.filter((d) => d.action === 'deleted').length} deleted, ${counts.unchanged} unchanged`);
-    out.document(result(path, dir, prune, changes, done, counts));
+    out.document(result(path, dir, prune, changes, conflicts, done, counts));
     return EXIT.ok;
   },
 };
 
-function result(path: string, dir: string, prune: boolean, changes: readonly ParameterChange[], done: readonly Done[], summary: SummaryJson, error?: JsonError): PushJson {
-  return { command: 'push', ok: error === undefined, path, dir, dryRun: false, prune, changes: changes.map(changeJson), done, summary, ...(error ? { error } : {}) };
+function result(path: string, dir: string, prune: boolean, changes: readonly ParameterChange[], conflicts: readonly ConflictChange[], done: readonly Done[], summary: SummaryJson, error?: JsonError): PushJson {
+  return { command: 'push', ok: error === undefined, path, dir, dryRun: false, prune, changes: changes.map(changeJson), conflicts: conflicts.map(conflictJson), done, summary, ...(error ? { error } : {}) };
 }

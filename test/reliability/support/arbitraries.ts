@@ -124,7 +124,7 @@ export const validPolicyDocument: fc.Arbitrary<ModelPolicyDocument> = fc
     return doc;
   });
 
-/** A few policies under one path, named so that sort order (which decides route conflicts) varies. */
+/** A few policies under one path, named in varied sort order (which must never decide anything). */
 export const policySet: fc.Arbitrary<ModelPolicy[]> = fc
   .uniqueArray(fc.constantFrom('a', 'b', 'c', 'products', 'public', 'zz', 'nested/one', 'nested/two', 'A', '0'), { minLength: 0, maxLength: 5 })
   .chain((names) => fc.tuple(...names.map(() => validPolicyDocument)).map((docs) => names.map((n, i) => ({ source: `/fuzz/${n}`, doc: docs[i]! }))));

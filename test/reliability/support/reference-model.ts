@@ -105,27 +105,30 @@ function compareSpecificity(a: Seg[], b: Seg[]): number {
 }
 
 /**
- * The policies that serve: each route belongs to one policy; when two policies
- * claim the same route, the one whose name sorts first keeps it and the other
- * is left out entirely (nothing was served before, so there is no incumbent).
+ * The policies that serve: every valid one (only valid documents reach the
+ * model). Who holds a route depends on nothing but the stored policies: a
+ * route claimed by two or more of them is held by none (see {@link modelRoute}).
  */
 export function modelServingPolicies(policies: readonly ModelPolicy[]): ModelPolicy[] {
-  const sorted = [...policies].sort((a, b) => (a.source < b.source ? -1 : a.source > b.source ? 1 : 0));
-  const claimed = new Set<string>();
-  const serving: ModelPolicy[] = [];
-  for (const p of sorted) {
-    const keys = asList(p.doc.route).map(modelRouteKey);
-    if (keys.some((k) => claimed.has(k))) continue;
-    keys.forEach((k) => claimed.add(k));
-    serving.push(p);
-  }
-  return serving;
+  return [...policies];
 }
 
-/** The most specific route matching the path; `$default` when none does. */
-export function modelFindPolicy(serving: readonly ModelPolicy[], path: string): ModelPolicy | undefined {
+/** The route keys claimed by more than one policy. */
+export function modelConflictedRoutes(policies: readonly ModelPolicy[]): Set<string> {
+  const claimants = new Map<string, number>();
+  for (const p of policies) for (const k of asList(p.doc.route).map(modelRouteKey)) claimants.set(k, (claimants.get(k) ?? 0) + 1);
+  return new Set([...claimants].filter(([, n]) => n > 1).map(([k]) => k));
+}
+
+/**
+ * The most specific route matching the path (`$default` when none does), and
+ * who holds it: its policy, or `conflict` when several policies claim it
+ * (then the request is denied; nothing less specific is tried).
+ */
+export function modelRoute(serving: readonly ModelPolicy[], path: string): { kind: 'policy'; policy: ModelPolicy } | { kind: 'conflict' } | undefined {
   const segs = pathSegments(path);
-  let best: { policy: ModelPolicy; segs: Seg[] } | undefined;
+  const conflicted = modelConflictedRoutes(serving);
+  let best: { policy: ModelPolicy; segs: Seg[]; key: string } | undefined;
   let fallback: ModelPolicy | undefined;
   for (const policy of serving) {
     for (const route of asList(policy.doc.route)) {
@@ -135,10 +138,18 @@ export function modelFindPolicy(serving: readonly ModelPolicy[], path: string): 
       }
       const rs = routeSegments(route);
       if (!routeMatches(rs, segs)) continue;
-      if (!best || compareSpecificity(rs, best.segs) > 0) best = { policy, segs: rs };
+      if (!best || compareSpecificity(rs, best.segs) > 0) best = { policy, segs: rs, key: modelRouteKey(route) };
     }
   }
-  return best?.policy ?? fallback;
+  if (best) return conflicted.has(best.key) ? { kind: 'conflict' } : { kind: 'policy', policy: best.policy };
+  if (fallback) return conflicted.has('$default') ? { kind: 'conflict' } : { kind: 'policy', policy: fallback };
+  return undefined;
+}
+
+/** The policy that answers for the path; undefined when none does (no route, or a contested one). */
+export function modelFindPolicy(serving: readonly ModelPolicy[], path: string): ModelPolicy | undefined {
+  const held = modelRoute(serving, path);
+  return held?.kind === 'policy' ? held.policy : undefined;
 }
 
 // ---------------------------------------------------------------- origins
@@ -264,8 +275,10 @@ export function modelParseRequestHeaders(value: string | undefined): string[] | 
 export function modelDecide(policies: readonly ModelPolicy[] | undefined, req: ModelRequest): ModelDecision {
   if (req.origin === undefined || req.requestMethod === undefined) return { kind: 'not-preflight' };
   if (!policies) return { kind: 'denied', reason: 'no_policies_loaded' };
-  const policy = modelFindPolicy(modelServingPolicies(policies), req.path);
-  if (!policy) return { kind: 'denied', reason: 'no_route_policy' };
+  const held = modelRoute(modelServingPolicies(policies), req.path);
+  if (!held) return { kind: 'denied', reason: 'no_route_policy' };
+  if (held.kind === 'conflict') return { kind: 'denied', reason: 'route_conflict' };
+  const policy = held.policy;
   const doc = policy.doc;
   const origin = req.origin;
   const parsed = modelParseOrigin(origin);
