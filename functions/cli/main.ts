@@ -2,7 +2,9 @@ import pkg from '../../package.json';
 import { flag, helpText, parseCommandArgs } from './args';
 import type { Command } from './command';
 import { diff } from './commands/diff';
+import { discover } from './commands/discover';
 import { explain } from './commands/explain';
+import { importCommand } from './commands/import';
 import { pull } from './commands/pull';
 import { push } from './commands/push';
 import { validate } from './commands/validate';
@@ -13,7 +15,7 @@ import { Output } from './output';
  * cors-policy: validate, diff, push, pull and explain the CORS policies the
  * preflight Lambda and the apigw-cors layer serve from Parameter Store.
  */
-const COMMANDS: readonly Command[] = [validate, diff, push, pull, explain];
+const COMMANDS: readonly Command[] = [validate, diff, push, pull, explain, discover, importCommand];
 
 function topHelp(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
