@@ -151,7 +151,7 @@ export function fromRestOptions(apiId: string, path: string, method: RestOptions
   const source = `OPTIONS ${path}`;
   const integration = method.methodIntegration;
   if (integration?.type !== 'MOCK') {
-    return { source, dropped: [], notes: [], refused: `is answered by ${integration?.type ? `a ${integration.type}` : 'no'} integration, whose CORS headers are not static values; not imported` };
+    return { source, dropped: [], notes: [], refused: `is answered by ${integration?.type ? `an integration of type ${integration.type}` : 'no integration'}, whose CORS headers are not static values; not imported` };
   }
   const responses = Object.values(integration.integrationResponses ?? {});
   const response = responses.find((r) => !r.selectionPattern) ?? (responses.length === 1 ? responses[0] : undefined);

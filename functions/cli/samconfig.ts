@@ -21,7 +21,7 @@ export function parseOverrides(text: string): Overrides {
     if (/^\s*$/.test(text.slice(index))) break;
     pattern.lastIndex = index;
     const m = pattern.exec(text);
-    if (!m) throw new SamconfigError(`cannot read parameter_overrides at "${text.slice(index, index + 40)}"`);
+    if (!m) throw new SamconfigError(`cannot read parameter_overrides at "${text.slice(index, index + 40).trim()}"`);
     out.push([m[1]!, (m[2] ?? m[3] ?? '').replace(/\\(.)/g, '$1')]);
     index = pattern.lastIndex;
   }
