@@ -28,7 +28,8 @@ function topHelp(): string {
     ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.usage.replace(/^cors-policy \S+ ?/, '')}`),
     '',
     'Run cors-policy <command> --help for details. AWS settings come from the usual places:',
-    'AWS_PROFILE, AWS_REGION, ~/.aws, and AWS_ENDPOINT_URL_SSM (e.g. a local moto server).',
+    'AWS_PROFILE, AWS_REGION, ~/.aws, and AWS_ENDPOINT_URL_SSM (e.g. a local moto server);',
+    'discover and import read the API through AWS_ENDPOINT_URL_API_GATEWAY / AWS_ENDPOINT_URL_APIGATEWAYV2.',
     'exit codes: 0 ok, 1 policy problems, 2 usage, AWS or file errors, 3 a negative answer (diff --exit-code, explain)',
     '',
   ].join('\n');
