@@ -194,3 +194,21 @@ test('an API that does not exist: exit 2 with the reason, also as JSON', async (
     error: { code: 'NotFound', message: 'no REST or HTTP API with id "nosuchapi0" in this account and region (us-east-1); check --api-id and --region' },
   });
 });
+
+describe('usage', () => {
+  test.each([
+    ['discover', ['--api-id', '--stage', '--policy-path', '--write-samconfig', '--samconfig', '--region', '--profile', '--json']],
+    ['import', ['--api-id', '--dir', '--dry-run', '--region', '--profile', '--json']],
+  ])('%s --help describes every flag and the endpoint variables', async (command, flags) => {
+    const r = await cli(command, '--help');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(new RegExp(`^usage: cors-policy ${command} --api-id ID`));
+    for (const f of flags) expect(r.stdout).toContain(`  ${f}`);
+    expect(r.stdout).toContain('AWS_ENDPOINT_URL_API_GATEWAY (REST), AWS_ENDPOINT_URL_APIGATEWAYV2 (HTTP)');
+  });
+
+  test('--api-id is required and must look like an id: exit 2', async () => {
+    expect(await cli('discover')).toMatchObject({ code: 2, stderr: expect.stringContaining('--api-id is required') });
+    expect(await cli('import', '--api-id', 'Not An Id')).toMatchObject({ code: 2, stderr: 'cors-policy import: error: --api-id "Not An Id" is not an API Gateway id (lower-case letters and digits)\n' });
+  });
+});
