@@ -1,5 +1,6 @@
 import {
   APIGatewayClient,
+  GetMethodCommand,
   GetResourcesCommand,
   GetRestApiCommand,
   GetStagesCommand as GetRestStagesCommand,
@@ -100,8 +101,20 @@ export async function findApi(clients: ApiGatewayClients, apiId: string): Promis
   throw isNotFound(rest.reason) ? http.reason : rest.reason;
 }
 
-export function restResources(clients: ApiGatewayClients, apiId: string): Promise<RestResource[]> {
-  return listRestResources(apiId, (input) => call('GetResources', apiId, (abortSignal) => clients.rest.send(new GetResourcesCommand(input), { abortSignal })));
+/**
+ * Every resource with its methods embedded. An OPTIONS method listed without its
+ * integration is read with GetMethod, so that discover and import always see
+ * whether it is a MOCK and what it answers.
+ */
+export async function restResources(clients: ApiGatewayClients, apiId: string): Promise<RestResource[]> {
+  const resources = await listRestResources(apiId, (input) => call('GetResources', apiId, (abortSignal) => clients.rest.send(new GetResourcesCommand(input), { abortSignal })));
+  for (const r of resources) {
+    const options = r.resourceMethods?.OPTIONS;
+    if (!options || options.methodIntegration || !r.id) continue;
+    const target = `OPTIONS ${r.path ?? r.id}`;
+    r.resourceMethods!.OPTIONS = await call('GetMethod', target, (abortSignal) => clients.rest.send(new GetMethodCommand({ restApiId: apiId, resourceId: r.id!, httpMethod: 'OPTIONS' }), { abortSignal }));
+  }
+  return resources;
 }
 
 export function httpRoutes(clients: ApiGatewayClients, apiId: string): Promise<HttpRoute[]> {

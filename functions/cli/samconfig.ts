@@ -65,8 +65,7 @@ export function setParameterOverrides(text: string, values: Readonly<Record<stri
   const lineAt = (i: number): string => parts[i * 2]!;
   const count = Math.ceil(parts.length / 2);
   const fresh = (pairs: Overrides) => `parameter_overrides = ${tomlBasicString(renderOverrides(pairs))}`;
-  let start = -1;
-  for (let i = 0; i < count; i++) if (header.test(lineAt(i))) (start = i), (i = count);
+  const start = Array.from({ length: count }, (_, i) => lineAt(i)).findIndex((line) => header.test(line));
   if (start < 0) {
     const table = `[${env}.deploy.parameters]${eol}${fresh(mergeOverrides([], values))}${eol}`;
     if (text === '') return `version = 0.1${eol}${eol}${table}`;
