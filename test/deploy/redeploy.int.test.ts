@@ -151,6 +151,12 @@ describe('REST Check', () => {
     });
   });
 
+  test('an ExistingProxyResourceId of another path, with no /{proxy+} on the API, says to leave it empty', async () => {
+    const api = await createRestApi(rest, 'check-proxy-none', { resources: { '/users': { GET: {} } }, stages: ['prod'] });
+    const body = await invoke('Create', restCheck(api.id, api.rootId, { ExistingProxyResourceId: api.ids['/users']! }));
+    expect(body).toMatchObject({ Status: 'FAILED', Reason: expect.stringContaining('is the resource "/users", not "/{proxy+}" directly under the root; leave ExistingProxyResourceId empty to create it.') });
+  });
+
   test('an OPTIONS method already on "/" fails a new install', async () => {
     const api = await createRestApi(rest, 'check-root-options', { resources: { '/': { OPTIONS: mockOptions } }, stages: ['prod'] });
     const body = await invoke('Create', restCheck(api.id, api.rootId));
@@ -298,9 +304,16 @@ describe('HTTP Deploy', () => {
 });
 
 describe('the response protocol', () => {
-  test('invalid properties answer FAILED with the reason', async () => {
-    const body = await invoke('Create', { Action: 'Deploy', ApiType: 'WEBSOCKET', ApiId: 'x', StageName: 'prod' });
-    expect(body).toMatchObject({ Status: 'FAILED', Reason: expect.stringMatching(/^Property ApiType must be "REST" or "HTTP", not "WEBSOCKET"\./), PhysicalResourceId: 'RestStageDeployment-request-Create' });
+  test.each([
+    [{ ApiType: 'WEBSOCKET' }, 'Property ApiType must be "REST" or "HTTP", not "WEBSOCKET".'],
+    [{ Action: 'Remove' }, 'Property Action must be "Check" or "Deploy", not "Remove".'],
+    [{ ApiId: '' }, 'Property ApiId is required.'],
+    [{ StageName: '' }, 'Property StageName is required.'],
+    [{ RestRootResourceId: '' }, 'RestRootResourceId is required for a REST API (the id of its "/" resource).'],
+    [{ StageName: { name: 'prod' } }, 'Property StageName must be a string.'],
+  ] as [Props, string][])('invalid properties %j answer FAILED with the reason', async (change, reason) => {
+    const body = await invoke('Create', restCheck('anyapi0001', 'r00t', change));
+    expect(body).toMatchObject({ Status: 'FAILED', Reason: `${reason} (log stream ${LOG_STREAM})`, PhysicalResourceId: 'RestStageDeployment-request-Create' });
   });
 
   test('Delete answers SUCCESS even with unusable properties', async () => {
