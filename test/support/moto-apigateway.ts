@@ -1,6 +1,6 @@
 // Building API Gateway APIs in moto with the real SDK, for the integration tests of
 // the check/deploy custom resource and of `cors-policy discover` / `import`.
-// moto 5.2.1 differs from AWS where noted in docs/testing.md (8-letter HTTP API ids,
+// moto 5.2.1 differs from AWS where noted in docs/deploy.md (8-letter HTTP API ids,
 // no HTTP CreateDeployment, no paging, no conflict errors).
 import {
   APIGatewayClient,
