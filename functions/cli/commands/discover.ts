@@ -1,4 +1,4 @@
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import type { Resource as RestResource } from '@aws-sdk/client-api-gateway';
 import type { Cors } from '@aws-sdk/client-apigatewayv2';
 import { OWN_HTTP_ROUTE_KEYS, httpShadowing, methodsOf, restShadowing } from '../../aws/api-gateway';
@@ -7,6 +7,7 @@ import type { Command } from '../command';
 import { destroyClients, findApi, httpRoutes, restResources, stagesOf, type ApiGatewayClients, type FoundApi, type StageInfo } from '../api-gateway';
 import { AwsError, EXIT, FileError, UsageError } from '../errors';
 import { API_ENDPOINT_DETAILS, API_ID_OPTION, apiClientsOf, apiIdOf } from './api-options';
+import { writePolicyFile } from '../policy-files';
 import { SamconfigError, renderOverrides, setParameterOverrides } from '../samconfig';
 
 /** What the stack needs to know about an existing API, and what stands in the way. */
@@ -152,11 +153,8 @@ async function writeSamconfig(file: string, parameters: Record<string, string>):
     if (err instanceof SamconfigError) throw new FileError(`${file}: ${err.message}`, { cause: err });
     throw err;
   }
-  try {
-    await writeFile(file, updated, 'utf8');
-  } catch (err) {
-    throw new FileError(`cannot write ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { cause: err });
-  }
+  // Through a temporary file and a rename: an interrupted run never leaves half a samconfig.toml.
+  await writePolicyFile(file, updated);
 }
 
 export const discover: Command = {
