@@ -4,6 +4,8 @@
  * checked against these types, so a field cannot change or go missing by
  * accident; changing one here is a breaking change for users' scripts.
  */
+import type { Discovery } from './commands/discover';
+import type { PolicyDocument } from '../core';
 import type { Fix } from './explain-model';
 import type { FieldChange } from './field-diff';
 import type { Action } from './plan';
@@ -109,6 +111,27 @@ export interface ExplainJson extends Base<'explain'> {
   readonly problems: readonly ProblemJson[];
 }
 
+/** `discover`: everything the stack needs and what stands in its way (see {@link Discovery}). */
+export interface DiscoverJson extends Base<'discover'>, Readonly<Discovery> {
+  /** The samconfig.toml written with --write-samconfig, else null. */
+  readonly samconfig: string | null;
+}
+
+export interface ImportJson extends Base<'import'> {
+  readonly apiId: string;
+  readonly apiType: 'REST' | 'HTTP';
+  readonly dir: string;
+  readonly dryRun: boolean;
+  readonly files: ReadonlyArray<{ file: string; name: string; source: string; written: boolean; document: PolicyDocument | undefined }>;
+  readonly leftOut: ReadonlyArray<{ source: string; reason: string | undefined }>;
+  /** Values left out of a policy because the engine refuses them (never widened). */
+  readonly dropped: readonly ProblemJson[];
+  readonly notes: ReadonlyArray<{ source: string; note: string }>;
+  readonly problems: readonly ProblemJson[];
+  /** Files already describing a policy of the same name: nothing was written. */
+  readonly existing: readonly string[];
+}
+
 /** What a run that failed before its command could answer prints (usage, AWS and file errors). */
 export interface FailureJson {
   readonly command: string | null;
@@ -118,4 +141,4 @@ export interface FailureJson {
 }
 
 /** Every document `--json` can print. */
-export type CliJson = ValidateJson | DiffJson | PushJson | PullJson | ExplainJson | FailureJson;
+export type CliJson = ValidateJson | DiffJson | PushJson | PullJson | ExplainJson | DiscoverJson | ImportJson | FailureJson;

@@ -2,7 +2,9 @@ import pkg from '../../package.json';
 import { flag, helpText, parseCommandArgs } from './args';
 import type { Command } from './command';
 import { diff } from './commands/diff';
+import { discover } from './commands/discover';
 import { explain } from './commands/explain';
+import { importCommand } from './commands/import';
 import { pull } from './commands/pull';
 import { push } from './commands/push';
 import { validate } from './commands/validate';
@@ -13,7 +15,7 @@ import { Output } from './output';
  * cors-policy: validate, diff, push, pull and explain the CORS policies the
  * preflight Lambda and the apigw-cors layer serve from Parameter Store.
  */
-export const COMMANDS: readonly Command[] = [validate, diff, push, pull, explain];
+export const COMMANDS: readonly Command[] = [validate, diff, push, pull, explain, discover, importCommand];
 
 function topHelp(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
@@ -26,7 +28,8 @@ function topHelp(): string {
     ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.usage.replace(/^cors-policy \S+ ?/, '')}`),
     '',
     'Run cors-policy <command> --help for details. AWS settings come from the usual places:',
-    'AWS_PROFILE, AWS_REGION, ~/.aws, and AWS_ENDPOINT_URL_SSM (e.g. a local moto server).',
+    'AWS_PROFILE, AWS_REGION, ~/.aws, and AWS_ENDPOINT_URL_SSM (e.g. a local moto server);',
+    'discover and import read the API through AWS_ENDPOINT_URL_API_GATEWAY / AWS_ENDPOINT_URL_APIGATEWAYV2.',
     'exit codes: 0 ok, 1 policy problems, 2 usage, AWS or file errors, 3 a negative answer (diff --exit-code, explain)',
     '',
   ].join('\n');

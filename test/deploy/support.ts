@@ -4,6 +4,7 @@
  * and a small evaluator resolves conditions and intrinsics for given parameter values.
  */
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { join, resolve } from 'node:path';
 
 export const ROOT = resolve(__dirname, '../..');
@@ -247,4 +248,36 @@ export function parameterProblem(t: Template, name: string, value: string): stri
     if (p.MaxValue !== undefined && n > p.MaxValue) return 'above MaxValue';
   }
   return undefined;
+}
+
+// ------------------------------------------------------------- route revision
+
+/**
+ * Resource types a stage deployment publishes: a change to any of them is live only
+ * after the stage is deployed again, which the StageDeployment custom resources do
+ * when their Triggers change (Mappings.Build.Revision.Routes is one of them).
+ */
+export const ROUTE_RESOURCE_TYPES: readonly string[] = [
+  'AWS::ApiGateway::Resource',
+  'AWS::ApiGateway::Method',
+  'AWS::ApiGateway::GatewayResponse',
+  'AWS::ApiGatewayV2::Integration',
+  'AWS::ApiGatewayV2::Route',
+];
+
+function canonical(value: Json): Json {
+  if (Array.isArray(value)) return value.map(canonical);
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(Object.keys(value).sort().map((k) => [k, canonical(value[k]!)]));
+  }
+  return value;
+}
+
+/** A short hash of the route resources as written (type, condition, properties): layout and comments do not count. */
+export function routesHash(t: Template): string {
+  const routes = Object.entries(t.Resources)
+    .filter(([, r]) => ROUTE_RESOURCE_TYPES.includes(r.Type))
+    .sort(([a], [b]) => (a < b ? -1 : 1))
+    .map(([id, r]) => [id, canonical({ Type: r.Type, Condition: r.Condition ?? null, Properties: r.Properties } as Json)]);
+  return createHash('sha256').update(JSON.stringify(routes)).digest('hex').slice(0, 16);
 }

@@ -17,6 +17,7 @@ import {
   rawTemplate,
   resolveValue,
   ROOT,
+  routesHash,
   TEMPLATE,
   transformTemplate,
   type JsonObject,
@@ -257,6 +258,33 @@ describePython('template.yaml', () => {
         expect(headers['gatewayresponse.header.Access-Control-Allow-Credentials']).toBe(credentials ? "'true'" : undefined);
         for (const v of Object.values(headers)) expect(v).toMatch(/^'[^']*'$/); // static values only, no method.request.* mapping
       }
+    });
+  });
+
+  describe('route revision', () => {
+    test('Mappings.Build.Revision changes whenever the OPTIONS methods, routes or their integration change', () => {
+      const revision = raw.Mappings!.Build!.Revision! as { Routes: string; RoutesHash: string };
+      const actual = routesHash(raw);
+      if (revision.RoutesHash !== actual) {
+        throw new Error(
+          `The API-side resources (OPTIONS methods/routes, integration, proxy resource, Gateway Responses) changed, but Mappings.Build.Revision ` +
+            `still records them as revision ${revision.Routes}. Without a new revision an in-place change does not redeploy the stage and does not go live: ` +
+            `in template.yaml set Routes to '${Number(revision.Routes) + 1}' and RoutesHash to '${actual}'.`,
+        );
+      }
+      expect(revision.RoutesHash).toBe(actual);
+    });
+
+    test('the hash sees a change to a method and ignores resources outside the API', () => {
+      const edited = (id: string, change: (p: JsonObject) => void): Template => {
+        const copy = JSON.parse(JSON.stringify(raw)) as Template;
+        change(copy.Resources[id]!.Properties);
+        return copy;
+      };
+      const base = routesHash(raw);
+      expect(routesHash(edited('RestRootOptionsMethod', (p) => (p.AuthorizationType = 'AWS_IAM')))).not.toBe(base);
+      expect(routesHash(edited('HttpProxyOptionsRoute', (p) => (p.RouteKey = 'OPTIONS /api/{proxy+}')))).not.toBe(base);
+      expect(routesHash(edited('PreflightFunction', (p) => (p.MemorySize = 256)))).toBe(base);
     });
   });
 

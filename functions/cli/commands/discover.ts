@@ -1,0 +1,214 @@
+import { readFile } from 'node:fs/promises';
+import type { Resource as RestResource } from '@aws-sdk/client-api-gateway';
+import type { Cors } from '@aws-sdk/client-apigatewayv2';
+import { OWN_HTTP_ROUTE_KEYS, httpShadowing, methodsOf, restShadowing } from '../../aws/api-gateway';
+import { AWS_OPTIONS, COMMON_OPTIONS, flag, policyPath, stringOption } from '../args';
+import type { Command } from '../command';
+import { destroyClients, findApi, httpRoutes, restResources, stagesOf, type ApiGatewayClients, type FoundApi, type StageInfo } from '../api-gateway';
+import { AwsError, EXIT, FileError, UsageError } from '../errors';
+import { API_ENDPOINT_DETAILS, API_ID_OPTION, apiClientsOf, apiIdOf } from './api-options';
+import { writePolicyFile } from '../policy-files';
+import { SamconfigError, renderOverrides, setParameterOverrides } from '../samconfig';
+
+/** What the stack needs to know about an existing API, and what stands in the way. */
+export interface Discovery {
+  apiId: string;
+  apiType: 'REST' | 'HTTP';
+  name: string;
+  /** REST: the id of `/`. */
+  rootResourceId: string | null;
+  /** REST: the id of `/{proxy+}` directly under the root, if there is one. */
+  proxyResourceId: string | null;
+  stages: StageInfo[];
+  /** The stage the parameters name: --stage, or the only stage; null when there are several. */
+  stage: string | null;
+  /** HTTP: the API's CorsConfiguration (the deploy refuses an API with one). */
+  corsConfiguration: Cors | null;
+  /** REST paths whose OPTIONS method is a MOCK integration (console "Enable CORS", SAM `Cors`): `cors-policy import` reads them. */
+  mockOptions: string[];
+  /** OPTIONS or ANY methods/routes on more specific paths: they answer preflights instead of the function. */
+  shadowing: string[];
+  /** OPTIONS/ANY methods or routes with an authorizer: preflights to them fail before any function runs. */
+  authorizedPreflights: Array<{ route: string; authorization: string }>;
+  /** Why the stack's check would fail today; empty when the deploy can go ahead. */
+  blockers: string[];
+  /** Facts worth knowing that do not stop the deploy. */
+  notes: string[];
+  /** The template parameters, in template order. */
+  parameters: Record<string, string>;
+  /** The `sam deploy` command line with those parameters. */
+  samDeploy: string;
+}
+
+/** The template's ApiId pattern (template.yaml): AWS ids have 10 characters. */
+const TEMPLATE_API_ID = /^[a-z0-9]{10}$/;
+
+function routeOf(method: string, path: string | undefined): string {
+  return `${method} ${path ?? '?'}`;
+}
+
+function analyseRest(resources: RestResource[], add: (to: 'blockers' | 'notes', text: string) => void) {
+  const root = resources.find((r) => r.path === '/');
+  const proxy = resources.find((r) => r.path === '/{proxy+}');
+  for (const r of [root, proxy]) {
+    if (r && methodsOf(r).includes('OPTIONS')) {
+      add('blockers', `${r.path} already has an OPTIONS method (id ${r.id}); the stack adds its own there: remove it first (cors-policy import can turn a MOCK one into a policy before)`);
+    }
+  }
+  const mockOptions = resources.filter((r) => r.resourceMethods?.OPTIONS?.methodIntegration?.type === 'MOCK').map((r) => r.path ?? '');
+  const authorizedPreflights = resources.flatMap((r) =>
+    (['OPTIONS', 'ANY'] as const)
+      .map((m) => [m, r.resourceMethods?.[m]] as const)
+      .filter(([, method]) => method && method.authorizationType && method.authorizationType !== 'NONE')
+      .map(([m, method]) => ({ route: routeOf(m, r.path), authorization: method!.authorizationType! })),
+  );
+  return { rootResourceId: root?.id ?? null, proxyResourceId: proxy?.id ?? null, mockOptions: mockOptions.sort(), shadowing: restShadowing(resources).sort(), authorizedPreflights };
+}
+
+async function discoverApi(clients: ApiGatewayClients, found: FoundApi, wantedStage: string | undefined, policyPathValue: string | undefined): Promise<Discovery> {
+  const blockers: string[] = [];
+  const notes: string[] = [];
+  const add = (to: 'blockers' | 'notes', text: string) => (to === 'blockers' ? blockers : notes).push(text);
+  const stages = await stagesOf(clients, found);
+  if (wantedStage !== undefined && !stages.some((s) => s.name === wantedStage)) {
+    throw new AwsError(
+      `${found.type} API ${found.id} has no stage "${wantedStage}" (stages: ${stages.map((s) => s.name).join(', ') || 'none'}); the stack never creates stages`,
+      'NotFound',
+    );
+  }
+  const stage = wantedStage ?? (stages.length === 1 ? stages[0]!.name : null);
+  if (stages.length === 0) add('blockers', `the API has no stage; create and deploy one first (the stack deploys an existing stage, it never creates one)`);
+  else if (stage === null) add('notes', `the API has several stages (${stages.map((s) => s.name).join(', ')}); pass --stage NAME to choose the one to serve`);
+
+  let rest: ReturnType<typeof analyseRest> | undefined;
+  let corsConfiguration: Cors | null = null;
+  let shadowing: string[];
+  let authorizedPreflights: Discovery['authorizedPreflights'];
+  if (found.type === 'REST') {
+    rest = analyseRest(await restResources(clients, found.id), add);
+    shadowing = rest.shadowing;
+    authorizedPreflights = rest.authorizedPreflights;
+    if (rest.mockOptions.length > 0) add('notes', `OPTIONS methods with MOCK integrations on ${rest.mockOptions.join(', ')}: cors-policy import --api-id ${found.id} turns them into policies`);
+  } else {
+    corsConfiguration = found.api.CorsConfiguration ?? null;
+    if (corsConfiguration) {
+      add('blockers', `the API has a CorsConfiguration: API Gateway then answers every preflight itself and drops the function's headers. Import it (cors-policy import --api-id ${found.id}), push the policies, then remove it`);
+    }
+    const routes = await httpRoutes(clients, found.id);
+    for (const r of routes) {
+      if (r.RouteKey && OWN_HTTP_ROUTE_KEYS.includes(r.RouteKey)) add('blockers', `the route "${r.RouteKey}" exists already; the stack adds its own: remove it first`);
+    }
+    shadowing = httpShadowing(routes).sort();
+    authorizedPreflights = routes
+      .filter((r) => /^(OPTIONS|ANY) \//.test(r.RouteKey ?? '') && r.AuthorizationType && r.AuthorizationType !== 'NONE')
+      .map((r) => ({ route: r.RouteKey!, authorization: r.AuthorizationType! }));
+    const chosen = stages.find((s) => s.name === stage);
+    if (chosen && !chosen.autoDeploy) add('notes', `stage ${chosen.name} has no AutoDeploy: the stack deploys it after adding the routes`);
+  }
+  if (shadowing.length > 0) add('notes', `${shadowing.join(', ')} answer preflights for their paths instead of the function (more specific routes win)`);
+  for (const a of authorizedPreflights) add('notes', `${a.route} has an authorizer (${a.authorization}): preflights there fail before any function runs, since browsers send no credentials on a preflight`);
+  if (!TEMPLATE_API_ID.test(found.id)) add('notes', `the id "${found.id}" does not have the 10 characters of an AWS API id; the template's ApiId parameter will refuse it`);
+
+  const parameters: Record<string, string> = {
+    ApiType: found.type,
+    ApiId: found.id,
+    RestRootResourceId: rest?.rootResourceId ?? '',
+    ExistingProxyResourceId: rest?.proxyResourceId ?? '',
+    StageName: stage ?? '<STAGE>',
+    ...(policyPathValue ? { PolicyPath: policyPathValue } : {}),
+  };
+  if (!policyPathValue) add('notes', 'no --policy-path: the sam deploy line leaves PolicyPath to samconfig.toml or the template default (/cors/default)');
+  // One single-quoted argument in SAM's own syntax: the values never contain a single quote.
+  const samDeploy = `sam deploy --parameter-overrides '${renderOverrides(Object.entries(parameters))}'`;
+  return {
+    apiId: found.id,
+    apiType: found.type,
+    name: found.name,
+    rootResourceId: rest?.rootResourceId ?? null,
+    proxyResourceId: rest?.proxyResourceId ?? null,
+    stages,
+    stage,
+    corsConfiguration,
+    mockOptions: rest?.mockOptions ?? [],
+    shadowing,
+    authorizedPreflights,
+    blockers,
+    notes,
+    parameters,
+    samDeploy,
+  };
+}
+
+async function writeSamconfig(file: string, parameters: Record<string, string>): Promise<void> {
+  let text = '';
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new FileError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { cause: err });
+  }
+  let updated: string;
+  try {
+    updated = setParameterOverrides(text, parameters);
+  } catch (err) {
+    if (err instanceof SamconfigError) throw new FileError(`${file}: ${err.message}`, { cause: err });
+    throw err;
+  }
+  // Through a temporary file and a rename: an interrupted run never leaves half a samconfig.toml.
+  await writePolicyFile(file, updated);
+}
+
+export const discover: Command = {
+  name: 'discover',
+  usage: 'cors-policy discover --api-id ID [--stage NAME] [--policy-path PATH] [--write-samconfig] [--json]',
+  summary:
+    'Reads an existing REST or HTTP API and prints what the stack needs and what stands in the way: the API type, the root and /{proxy+} resource ids, the stages (AutoDeploy for HTTP), OPTIONS or ANY methods/routes that would answer preflights instead of the function, a CorsConfiguration, MOCK OPTIONS integrations and authorizers on OPTIONS. Ends with the sam deploy line for these values.',
+  options: {
+    ...API_ID_OPTION,
+    stage: { type: 'string', value: 'NAME', help: 'the stage to serve (default: the only stage)' },
+    'policy-path': { type: 'string', value: 'PATH', help: 'the PolicyPath to put in the sam deploy line, e.g. /cors/my-api' },
+    'write-samconfig': { type: 'boolean', help: 'write the values into parameter_overrides of [default.deploy.parameters] in samconfig.toml, changing nothing else' },
+    samconfig: { type: 'string', value: 'FILE', help: 'the file --write-samconfig edits (default: ./samconfig.toml)' },
+    ...AWS_OPTIONS,
+    ...COMMON_OPTIONS,
+  },
+  positionals: false,
+  details:
+    `${API_ENDPOINT_DETAILS}\nexit codes: 0 the deploy can go ahead, 3 something blocks it (listed), 2 the API or the stage does not exist, or an AWS, file or usage error`,
+  async run(parsed, out) {
+    const apiId = apiIdOf(parsed);
+    const stage = stringOption(parsed, 'stage');
+    const path = policyPath(stringOption(parsed, 'policy-path'), false);
+    const write = flag(parsed, 'write-samconfig');
+    const samconfig = stringOption(parsed, 'samconfig') ?? 'samconfig.toml';
+    const clients = apiClientsOf(parsed);
+    let d: Discovery;
+    try {
+      d = await discoverApi(clients, await findApi(clients, apiId), stage, path);
+    } finally {
+      destroyClients(clients);
+    }
+    if (write && d.stage === null) throw new UsageError(`--write-samconfig needs one stage: pass --stage (stages: ${d.stages.map((s) => s.name).join(', ') || 'none'})`);
+    if (write) await writeSamconfig(samconfig, d.parameters);
+
+    const stageText = (s: StageInfo) => (s.autoDeploy === null ? s.name : `${s.name} (${s.autoDeploy ? 'AutoDeploy' : 'no AutoDeploy'})`);
+    out.line(`${d.apiType} API ${d.apiId}${d.name ? ` "${d.name}"` : ''}`);
+    if (d.apiType === 'REST') {
+      out.line(`  root resource "/":     ${d.rootResourceId ?? 'none'}`);
+      out.line(`  "/{proxy+}" resource:  ${d.proxyResourceId ?? 'none (the stack creates it)'}`);
+    } else {
+      out.line(`  CorsConfiguration:     ${d.corsConfiguration ? JSON.stringify(d.corsConfiguration) : 'none'}`);
+    }
+    out.line(`  stages:                ${d.stages.map(stageText).join(', ') || 'none'}`);
+    if (d.apiType === 'REST') out.line(`  MOCK OPTIONS:          ${d.mockOptions.join(', ') || 'none'}`);
+    out.line(`  shadowing OPTIONS/ANY: ${d.shadowing.join(', ') || 'none'}`);
+    out.line(`  authorizers:           ${d.authorizedPreflights.map((a) => `${a.route} (${a.authorization})`).join(', ') || 'none on OPTIONS or ANY'}`);
+    for (const n of d.notes) out.line(`note: ${n}`);
+    for (const b of d.blockers) out.line(`blocks the deploy: ${b}`);
+    out.line('');
+    out.line(d.samDeploy);
+    if (write) out.line(`wrote ${Object.keys(d.parameters).join(', ')} into ${samconfig} ([default.deploy.parameters] parameter_overrides)`);
+    const ok = d.blockers.length === 0;
+    out.document({ command: 'discover', ok, ...d, samconfig: write ? samconfig : null });
+    return ok ? EXIT.ok : EXIT.negative;
+  },
+};

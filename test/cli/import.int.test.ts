@@ -1,0 +1,193 @@
+// `cors-policy import` through the built binary against moto's API Gateway: REST
+// OPTIONS methods with MOCK integrations and HTTP CorsConfiguration become policy
+// files that validate, and nothing is ever widened.
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { APIGatewayClient } from '@aws-sdk/client-api-gateway';
+import type { ApiGatewayV2Client } from '@aws-sdk/client-apigatewayv2';
+import { apiGatewayEnv, createHttpApi, createRestApi, httpClient, restClient, type MockCors } from '../support/moto-apigateway';
+import { assertBuilt, cliEnv, motoEndpoint, releaseBuilt, removeDir, runCli, tempDir } from './support/cli';
+
+let rest: APIGatewayClient;
+let http: ApiGatewayV2Client;
+let home: string;
+let env: Record<string, string>;
+const dirs: string[] = [];
+
+const cli = (...args: string[]) => runCli(args, { env });
+
+async function emptyDir(files: Record<string, string | object> = {}): Promise<string> {
+  const d = await tempDir('import', files);
+  dirs.push(d);
+  return d;
+}
+
+const files = async (d: string) => (await readdir(d)).sort();
+const json = async (file: string) => JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>;
+
+beforeAll(async () => {
+  assertBuilt();
+  const endpoint = motoEndpoint();
+  rest = restClient(endpoint);
+  http = httpClient(endpoint);
+  home = await tempDir('import-home');
+  env = cliEnv(endpoint, home, apiGatewayEnv(endpoint));
+});
+
+afterAll(async () => {
+  rest?.destroy();
+  http?.destroy();
+  await Promise.all([home, ...dirs].map(removeDir));
+  await releaseBuilt();
+});
+
+/** What the console's "Enable CORS" writes. */
+const consoleCors = (origin: string, extra: Record<string, string> = {}): { mock: MockCors } => ({
+  mock: {
+    headers: {
+      'Access-Control-Allow-Origin': `'${origin}'`,
+      'Access-Control-Allow-Methods': "'GET,OPTIONS,POST'",
+      'Access-Control-Allow-Headers': "'Content-Type,X-Amz-Date,Authorization,X-Api-Key,X-Amz-Security-Token'",
+      ...extra,
+    },
+  },
+});
+
+describe('REST OPTIONS methods with MOCK integrations', () => {
+  test('become one policy per resource path, from the static values, and the files pass validate', async () => {
+    const api = await createRestApi(rest, 'import-rest', {
+      resources: {
+        '/': { OPTIONS: consoleCors('https://shop.example.com') },
+        '/items/{id}': { GET: {}, OPTIONS: consoleCors('https://shop.example.com', { 'Access-Control-Allow-Credentials': "'true'", 'Access-Control-Max-Age': "'600'", 'Access-Control-Expose-Headers': "'ETag'" }) },
+        '/orders': { POST: {} },
+      },
+    });
+    const dir = await emptyDir();
+    const r = await cli('import', '--api-id', api.id, '--dir', dir);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(await files(dir)).toEqual(['items-id.json', 'root.json']);
+    expect(await json(join(dir, 'items-id.json'))).toEqual({
+      description: `Imported from the MOCK OPTIONS method of /items/{id} in REST API ${api.id}.`,
+      route: '/items/{id}',
+      allowOrigins: ['https://shop.example.com'],
+      allowMethods: ['GET', 'OPTIONS', 'POST'],
+      allowHeaders: ['Content-Type', 'X-Amz-Date', 'Authorization', 'X-Api-Key', 'X-Amz-Security-Token'],
+      exposeHeaders: ['ETag'],
+      allowCredentials: true,
+      maxAge: 600,
+    });
+    // Without Access-Control-Max-Age browsers cache 5 s: kept, not lengthened.
+    expect(await json(join(dir, 'root.json'))).toMatchObject({ route: '/', maxAge: 5 });
+    expect(r.stdout).toContain(`wrote  ${join(dir, 'items-id.json')} <- OPTIONS /items/{id}`);
+    expect(r.stdout).toContain('note     OPTIONS /: no Access-Control-Max-Age: browsers cache the answer 5 s');
+    const validate = await cli('validate', dir);
+    expect([validate.code, validate.stdout.trimEnd().split('\n').at(-1)]).toEqual([0, '2 files checked: all valid']);
+  });
+
+  test('a "*" origin with credentials is left out whole, never widened', async () => {
+    const api = await createRestApi(rest, 'import-star-credentials', { resources: { '/public': { OPTIONS: consoleCors('*', { 'Access-Control-Allow-Credentials': "'true'" }) } } });
+    const dir = await emptyDir();
+    const r = await cli('import', '--api-id', api.id, '--dir', dir);
+    expect(r.code).toBe(0);
+    expect(await files(dir)).toEqual([]);
+    expect(r.stdout).toContain('left out   OPTIONS /public: no origin is left that the engine accepts');
+    expect(r.stdout).toContain('dropped  OPTIONS /public: allowOrigins[0]: "*": "*" cannot be combined with allowCredentials');
+  });
+
+  test('a bad method token is dropped from the list; the rest of the policy is kept', async () => {
+    const api = await createRestApi(rest, 'import-bad-token', { resources: { '/x': { OPTIONS: consoleCors('https://shop.example.com', { 'Access-Control-Allow-Methods': "'GET,PUT DELETE,POST'" }) } } });
+    const dir = await emptyDir();
+    const r = await cli('import', '--api-id', api.id, '--dir', dir);
+    expect(r.code).toBe(0);
+    expect(await json(join(dir, 'x.json'))).toMatchObject({ allowMethods: ['GET', 'POST'] });
+    expect(r.stdout).toContain('dropped  OPTIONS /x: allowMethods[1]: "PUT DELETE": is not a valid method token (left out, never widened)');
+  });
+
+  test('an origin with a path is left out (browsers never match it either)', async () => {
+    const api = await createRestApi(rest, 'import-origin-path', { resources: { '/x': { OPTIONS: consoleCors('https://shop.example.com/app') } } });
+    const dir = await emptyDir();
+    const r = await cli('import', '--api-id', api.id, '--dir', dir, '--json');
+    expect(r.code).toBe(0);
+    const doc = JSON.parse(r.stdout) as { files: unknown[]; leftOut: unknown[]; dropped: Array<{ field: string; value: unknown }> };
+    expect(doc.files).toEqual([]);
+    expect(doc.leftOut).toEqual([{ source: 'OPTIONS /x', reason: expect.stringContaining('no origin is left') }]);
+    expect(doc.dropped).toEqual([expect.objectContaining({ field: 'allowOrigins[0]', value: 'https://shop.example.com/app' })]);
+  });
+
+  test('an origin mapped from the request (reflecting every origin) is left out', async () => {
+    const api = await createRestApi(rest, 'import-reflect', { resources: { '/x': { OPTIONS: { mock: { headers: { 'Access-Control-Allow-Origin': 'method.request.header.Origin' } } } } } });
+    const dir = await emptyDir();
+    const r = await cli('import', '--api-id', api.id, '--dir', dir);
+    expect(r.code).toBe(0);
+    expect(await files(dir)).toEqual([]);
+    expect(r.stdout).toContain('left out   OPTIONS /x: Access-Control-Allow-Origin is not a static value (reflecting the request Origin allows every origin); left out rather than widened');
+  });
+
+  test('an OPTIONS method with a Lambda integration is reported, not imported', async () => {
+    const api = await createRestApi(rest, 'import-proxy', { resources: { '/x': { OPTIONS: { integrationType: 'AWS_PROXY' } } } });
+    const dir = await emptyDir();
+    const r = await cli('import', '--api-id', api.id, '--dir', dir);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('left out   OPTIONS /x: is answered by an integration of type AWS_PROXY, whose CORS headers are not static values; not imported');
+  });
+
+  test('--dry-run shows the policies and writes nothing', async () => {
+    const api = await createRestApi(rest, 'import-dry-run', { resources: { '/x': { OPTIONS: consoleCors('https://shop.example.com') } } });
+    const dir = await emptyDir();
+    const r = await cli('import', '--api-id', api.id, '--dir', dir, '--dry-run');
+    expect(r.code).toBe(0);
+    expect(await files(dir)).toEqual([]);
+    expect(r.stdout).toContain(`would write  ${join(dir, 'x.json')} <- OPTIONS /x\n    {\n      "description"`);
+    expect(r.stdout).toContain('      "allowOrigins": ["https://shop.example.com"],\n');
+  });
+
+  test('an existing file of the same name: exit 1, nothing written', async () => {
+    const api = await createRestApi(rest, 'import-clash', { resources: { '/x': { OPTIONS: consoleCors('https://shop.example.com') }, '/y': { OPTIONS: consoleCors('https://shop.example.com') } } });
+    const dir = await emptyDir({ 'x.yaml': 'route: /other\nallowOrigins: [https://a.example.com]\nallowMethods: [GET]\n' });
+    const r = await cli('import', '--api-id', api.id, '--dir', dir);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`${join(dir, 'x.json')} describes a policy of the same name already; nothing was written`);
+    expect(await files(dir)).toEqual(['x.yaml']);
+  });
+});
+
+describe('HTTP CorsConfiguration', () => {
+  test('becomes one policy for $default and /, entries the engine refuses left out', async () => {
+    const apiId = await createHttpApi(http, 'import-http', {
+      cors: { AllowOrigins: ['https://app.example.com', 'https://b.example.com/'], AllowMethods: ['GET', 'PUT'], AllowHeaders: ['content-type'], ExposeHeaders: ['x-total'], AllowCredentials: true, MaxAge: 600 },
+      stages: { $default: true },
+    });
+    const dir = await emptyDir();
+    const r = await cli('import', '--api-id', apiId, '--dir', dir);
+    expect(r.code).toBe(0);
+    expect(await files(dir)).toEqual(['default.json']);
+    expect(await json(join(dir, 'default.json'))).toEqual({
+      description: `Imported from the CorsConfiguration of HTTP API ${apiId}.`,
+      route: ['$default', '/'],
+      allowOrigins: ['https://app.example.com'],
+      allowMethods: ['GET', 'PUT'],
+      allowHeaders: ['content-type'],
+      exposeHeaders: ['x-total'],
+      allowCredentials: true,
+      maxAge: 600,
+    });
+    expect(r.stdout).toContain('dropped  CorsConfiguration: allowOrigins[1]: "https://b.example.com/": invalid origin pattern');
+    expect((await cli('validate', dir)).code).toBe(0);
+  });
+
+  test('an HTTP API without CorsConfiguration has nothing to import', async () => {
+    const apiId = await createHttpApi(http, 'import-http-none', { stages: { $default: true } });
+    const dir = await emptyDir();
+    const r = await cli('import', '--api-id', apiId, '--dir', dir);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('the API has no CorsConfiguration: nothing to import');
+    expect(await files(dir)).toEqual([]);
+  });
+});
+
+test('an API that does not exist: exit 2 with the reason', async () => {
+  const r = await cli('import', '--api-id', 'nosuchapi0', '--dir', await emptyDir());
+  expect(r.code).toBe(2);
+  expect(r.stderr).toBe('cors-policy import: error: no REST or HTTP API with id "nosuchapi0" in this account and region (us-east-1); check --api-id and --region\n');
+});
