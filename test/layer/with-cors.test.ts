@@ -264,7 +264,7 @@ describe('withCors answering preflights that reach the API’s own function', ()
         { Origin: 'https://shop.example.com.evil.test', 'Access-Control-Request-Method': 'PUT' },
         { Origin: 'https://shop.example.com', 'Access-Control-Request-Method': 'DELETE' },
         { Origin: 'https://shop.example.com', 'Access-Control-Request-Method': 'PUT', 'Access-Control-Request-Headers': 'x-unlisted' },
-      ]) {
+      ] as Record<string, string>[]) {
         expect(await handler(preflight(headers) as never, context)).toEqual({ statusCode: 403, headers: { Vary: PREFLIGHT_VARY }, body: '' });
       }
       expect(inner).not.toHaveBeenCalled();
