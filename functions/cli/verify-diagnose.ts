@@ -83,7 +83,7 @@ function messageOf(body: string): string | undefined {
   return undefined;
 }
 
-const clipBody = (body: string) => (body.length > 120 ? `${body.slice(0, 117)}...` : body);
+const clipBody = (body: string) => (body.length > 80 ? `${body.slice(0, 77)}...` : body);
 
 export const FIXES: Record<Diagnosis | 'layer-missing' | 'gateway-cors', string> = {
   'answered-by-something-else':
@@ -159,7 +159,7 @@ export function compare(probe: Probe, observed: Observed): Comparison {
     return { ...base, diagnosis: 'answered-by-something-else', detail: `${seen} with CORS headers but not this product's Vary: answered by API Gateway itself (an HTTP API CorsConfiguration or a MOCK integration)`, fix: FIXES['gateway-cors'] };
   }
   if (status >= 200 && status < 300 && observed.body === '' && !hasCorsHeaders(headers)) {
-    return { ...base, diagnosis: 'answered-by-something-else', detail: `${seen} without CORS headers or this product's Vary: answered by something else (an HTTP API CorsConfiguration refusing the origin, a MOCK integration, or another function)`, fix: `${FIXES['gateway-cors']} Or: ${FIXES['answered-by-something-else']}` };
+    return { ...base, diagnosis: 'answered-by-something-else', detail: `${seen} without CORS headers or this product's Vary: answered by something else (an HTTP API CorsConfiguration refusing the origin, a MOCK integration, or another function)`, fix: FIXES['gateway-cors'] };
   }
   return { ...base, diagnosis: 'answered-by-something-else', detail: `${seen}: not this product's preflight answer (no Vary: ${PREFLIGHT_VARY}); the API's own function or another integration answered`, fix: FIXES['answered-by-something-else'] };
 }
