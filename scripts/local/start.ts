@@ -128,19 +128,20 @@ async function pickPort(explicit: number | undefined, preferred: number): Promis
   return (await isFree(preferred)) ? preferred : 0;
 }
 
-function misconfigurationLines(s: LocalStack): string[] {
+function misconfigurationLines(s: LocalStack, layerPreflights: boolean): string[] {
   const m = s.misconfiguration;
   const items = [
     ...(m.shadowRoutes ?? []).map((r) => `ANY ${r} → example API (OPTIONS included)`),
     ...(m.corsConfiguration ? [`HTTP API CorsConfiguration ${JSON.stringify(m.corsConfiguration)}`] : []),
     ...(m.optionsAuthorizer ? ['authorizer on OPTIONS (401 without Authorization)'] : []),
     ...(m.missingOptionsRoutes ? ['OPTIONS routes missing (not deployed)'] : []),
+    ...(layerPreflights ? [] : ["the example API's withCors leaves preflights to its handler"]),
   ];
   if (items.length === 0) return [];
   return [`  ${red('Misconfigured')}     ${items.join('; ')}`, `  ${dim('Check it:')}         node dist/cli/index.js verify --url ${s.urls.api} --dir policies`];
 }
 
-function banner(s: LocalStack): string {
+function banner(s: LocalStack, layerPreflights: boolean): string {
   const examplePolicy = `${s.policyPath}/products`;
   // Both region variables: the SDK reads AWS_REGION, the aws CLI AWS_DEFAULT_REGION.
   const envLine = Object.entries(s.env)
@@ -155,7 +156,7 @@ function banner(s: LocalStack): string {
     `  API               ${cyan(s.urls.api)}   ${dim(`OPTIONS → dist/preflight, other methods → example API with the dist/layer package`)}`,
     `  Gateway counters  ${s.urls.stats}`,
     `  Parameter Store   ${cyan(s.motoEndpoint)}   ${dim(`(moto) policies under ${s.policyPath}, re-read every ${s.ttlSeconds} s`)}`,
-    ...misconfigurationLines(s),
+    ...misconfigurationLines(s, layerPreflights),
     `  Seeded            ${s.seeded ? `${s.seeded.parameters.length} policies from policies/ via ${s.seeded.via === 'cli' ? 'cors-policy push' : 'the SDK (CLI not built)'}` : 'nothing'}`,
     '',
     bold('Try a preflight:'),
@@ -216,7 +217,7 @@ async function main(): Promise<void> {
 
   stack = await startLocalStack({ ...common, apiPort: await pickPort(args.apiPort, 3000), pagePort: await pickPort(args.pagePort, 3001) });
   if (stopping) return void finish(stack);
-  process.stdout.write(banner(stack) + '\n');
+  process.stdout.write(banner(stack, args.layerPreflights) + '\n');
 }
 
 main().catch((err) => {
