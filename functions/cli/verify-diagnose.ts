@@ -132,8 +132,10 @@ export function compare(probe: Probe, observed: Observed): Comparison {
   const seen = `HTTP ${status}${errorType ? ` x-amzn-ErrorType: ${errorType}` : ''}${observed.body ? ` body ${JSON.stringify(clipBody(observed.body))}` : ''}`;
 
   if (status === 429) return { ...base, diagnosis: 'network-error', detail: `still throttled after ${observed.attempts} attempts: ${seen}`, fix: FIXES['network-error'] };
-  if ((status === 403 && (message === 'Missing Authentication Token' || errorType?.startsWith('MissingAuthenticationToken'))) || (status === 404 && message === 'Not Found')) {
-    return { ...base, diagnosis: 'not-deployed', detail: `${seen}: API Gateway has no ${probe.method} ${probe.method === 'OPTIONS' ? 'method or route' : 'route'} for ${probe.path}`, fix: FIXES['not-deployed'] };
+  // REST answers an unknown stage with 403 Forbidden and ForbiddenException; an HTTP API authorizer's Forbidden has no error type.
+  const wrongStage = status === 403 && errorType?.startsWith('ForbiddenException') === true;
+  if ((status === 403 && (message === 'Missing Authentication Token' || errorType?.startsWith('MissingAuthenticationToken'))) || (status === 404 && message === 'Not Found') || wrongStage) {
+    return { ...base, diagnosis: 'not-deployed', detail: `${seen}: ${wrongStage ? 'no such stage at this URL (or a private API)' : `API Gateway has no ${probe.method} ${probe.method === 'OPTIONS' ? 'method or route' : 'route'} for ${probe.path}`}`, fix: FIXES['not-deployed'] };
   }
   if (probe.method === 'OPTIONS' && isProductPreflightAnswer(status, headers, observed.body)) {
     const reason = headers['x-cors-deny-reason'];

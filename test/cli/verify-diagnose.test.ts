@@ -42,6 +42,7 @@ describe('compare', () => {
     ['REST', 401, { 'x-amzn-errortype': 'UnauthorizedException' }, '{"message":"Unauthorized"}'],
     ['REST, IAM', 403, { 'x-amzn-errortype': 'AccessDeniedException' }, '{"message":"User is not authorized to access this resource"}'],
     ['HTTP API', 401, {}, '{"message":"Unauthorized"}'],
+    ['HTTP API, a Lambda authorizer denying', 403, {}, '{"message":"Forbidden"}'],
   ])('diagnoses an authorizer (%s)', (_label, status, headers, body) => {
     expect(compare(allowed, answer(status, { 'content-type': 'application/json', ...headers }, body))).toMatchObject({ diagnosis: 'authorizer', fix: expect.stringContaining('AuthorizationType NONE') });
   });
@@ -49,6 +50,7 @@ describe('compare', () => {
   it.each([
     ['REST', 403, { 'x-amzn-errortype': 'MissingAuthenticationTokenException' }, '{"message":"Missing Authentication Token"}'],
     ['HTTP API', 404, {}, '{"message":"Not Found"}'],
+    ['REST, a stage that does not exist', 403, { 'x-amzn-errortype': 'ForbiddenException' }, '{"message":"Forbidden"}'],
   ])('diagnoses a missing route as not deployed (%s)', (_label, status, headers, body) => {
     expect(compare(allowed, answer(status, headers, body))).toMatchObject({ diagnosis: 'not-deployed', fix: expect.stringContaining('create-deployment') });
   });
