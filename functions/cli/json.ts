@@ -5,6 +5,7 @@
  * accident; changing one here is a breaking change for users' scripts.
  */
 import type { Discovery } from './commands/discover';
+import type { VerifyReport } from './commands/verify';
 import type { PolicyDocument } from '../core';
 import type { Fix } from './explain-model';
 import type { FieldChange } from './field-diff';
@@ -141,4 +142,7 @@ export interface FailureJson {
 }
 
 /** Every document `--json` can print. */
-export type CliJson = ValidateJson | DiffJson | PushJson | PullJson | ExplainJson | DiscoverJson | ImportJson | FailureJson;
+/** `verify`: the probes, what each got and the diagnoses (see {@link VerifyReport}). */
+export type VerifyJson = VerifyReport;
+
+export type CliJson = ValidateJson | DiffJson | PushJson | PullJson | ExplainJson | VerifyJson | DiscoverJson | ImportJson | FailureJson;

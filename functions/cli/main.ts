@@ -8,6 +8,7 @@ import { importCommand } from './commands/import';
 import { pull } from './commands/pull';
 import { push } from './commands/push';
 import { validate } from './commands/validate';
+import { verify } from './commands/verify';
 import { AwsError, EXIT, FileError, UsageError, oneLine } from './errors';
 import { Output } from './output';
 
@@ -15,7 +16,7 @@ import { Output } from './output';
  * cors-policy: validate, diff, push, pull and explain the CORS policies the
  * preflight Lambda and the apigw-cors layer serve from Parameter Store.
  */
-export const COMMANDS: readonly Command[] = [validate, diff, push, pull, explain, discover, importCommand];
+export const COMMANDS: readonly Command[] = [validate, diff, push, pull, explain, verify, discover, importCommand];
 
 function topHelp(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
@@ -30,7 +31,7 @@ function topHelp(): string {
     'Run cors-policy <command> --help for details. AWS settings come from the usual places:',
     'AWS_PROFILE, AWS_REGION, ~/.aws, and AWS_ENDPOINT_URL_SSM (e.g. a local moto server);',
     'discover and import read the API through AWS_ENDPOINT_URL_API_GATEWAY / AWS_ENDPOINT_URL_APIGATEWAYV2.',
-    'exit codes: 0 ok, 1 policy problems, 2 usage, AWS or file errors, 3 a negative answer (diff --exit-code, explain)',
+    'exit codes: 0 ok, 1 policy problems, 2 usage, AWS, file or network errors, 3 a negative answer (diff --exit-code, explain, verify, discover)',
     '',
   ].join('\n');
 }

@@ -2,8 +2,9 @@ import type { APIGatewayProxyEvent, APIGatewayProxyEventV2, APIGatewayProxyResul
 import { actualResponseHeaders } from '../core/actual';
 import type { PolicySet } from '../core/policy-set';
 import { defaultStore } from '../aws/default-store';
-import { isV2, readHeader, requestMethod, routePath, type ApiGatewayEvent } from '../aws/event';
+import { corsRequestFromEvent, isV2, readHeader, requestMethod, routePath, type ApiGatewayEvent } from '../aws/event';
 import type { Logger } from '../aws/logger';
+import { answerPreflight, isPreflight } from '../aws/preflight-response';
 
 /** Where the policies come from: anything with the store's `current()`. */
 export interface PolicySource {
@@ -20,7 +21,20 @@ export interface CorsOptions {
    * `CORS_POLICY_LOAD_BUDGET_MS`, created on first use and shared by every call.
    */
   readonly source?: PolicySource;
+  /**
+   * Whether {@link withCors} answers CORS preflights (`OPTIONS` with `Origin`
+   * and `Access-Control-Request-Method`) itself, with exactly the preflight
+   * function's decision and headers (204 or 403), without calling the wrapped
+   * handler. Such preflights reach an API's own function when a more specific
+   * route (`ANY /products/{id}`, or an `OPTIONS` method) shadows the
+   * preflight function's `/{proxy+}` route. Set `false` for a function that
+   * answers `OPTIONS` itself. Default: true.
+   */
+  readonly answerPreflights?: boolean;
 }
+
+/** `CORS_DEBUG=true` adds the deny reason to preflights the layer denies, as the preflight function does. */
+const debug = process.env.CORS_DEBUG === 'true';
 
 type AnyResult = APIGatewayProxyResult | APIGatewayProxyResultV2 | undefined | null;
 /** An async API Gateway handler (payload v1 or v2). Callback-style handlers are not supported (nodejs24.x dropped them too). */
@@ -147,6 +161,9 @@ function applyHeaders<T extends { headers?: Record<string, unknown>; multiValueH
  * - Policies are looked up while the handler runs, from the cached store: no
  *   Parameter Store call per request, nothing parsed per request.
  * - Errors thrown by the handler propagate unchanged.
+ * - A CORS preflight is answered here, exactly as the preflight function
+ *   answers it, and never reaches the handler (see
+ *   {@link CorsOptions.answerPreflights}).
  *
  * @example
  * import { withCors } from 'apigw-cors';
@@ -156,8 +173,16 @@ export function withCors<TEvent extends APIGatewayProxyEvent | APIGatewayProxyEv
   handler: ApiHandler<TEvent, TResult>,
   options?: CorsOptions,
 ): (event: TEvent, context: Context) => Promise<CorsResult<TEvent, TResult>> {
+  const answerPreflights = options?.answerPreflights !== false;
   return async (event, context) => {
     const { source, logger } = resolveSource(options);
+    if (answerPreflights && event && typeof event === 'object' && requestMethod(event) === 'OPTIONS') {
+      const request = corsRequestFromEvent(event);
+      if (isPreflight(request)) {
+        const set = source?.fresh?.() ?? (await loadSet(source, logger));
+        return answerPreflight(set, request, { logger, requestId: context?.awsRequestId, debug }) as unknown as CorsResult<TEvent, TResult>;
+      }
+    }
     // Fresh policies are at hand; otherwise start the refresh alongside the handler.
     const fresh = source?.fresh?.();
     const pending = fresh ? undefined : loadSet(source, logger);

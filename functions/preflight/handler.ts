@@ -1,47 +1,14 @@
-import type { APIGatewayProxyResult, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
-import { PREFLIGHT_VARY, decidePreflight, type PreflightDecision } from '../core/preflight';
+import type { Context } from 'aws-lambda';
 import type { PolicySet } from '../core/policy-set';
 import type { CorsRequest } from '../core/request';
 import { defaultStore } from '../aws/default-store';
 import { corsRequestFromEvent, type ApiGatewayEvent } from '../aws/event';
-import type { Logger } from '../aws/logger';
+import { answerPreflight, clip, deniedResponse, notPreflightResponse, type PreflightResult } from '../aws/preflight-response';
 
-/** What the preflight function returns: valid for payload v1 and v2, every header value a string. */
-export type PreflightResult = APIGatewayProxyResult & APIGatewayProxyStructuredResultV2 & { statusCode: number; headers: Record<string, string>; body: string };
+export type { PreflightResult } from '../aws/preflight-response';
 
 /** `CORS_DEBUG=true` adds the deny reason to denied responses (visible in the browser's network panel). */
 const debug = process.env.CORS_DEBUG === 'true';
-
-function respond(statusCode: number, headers: Record<string, string>): PreflightResult {
-  return { statusCode, headers, body: '' };
-}
-
-function denied(reason: string, detail: string): PreflightResult {
-  const headers: Record<string, string> = { Vary: PREFLIGHT_VARY };
-  // The detail quotes request values: keep only printable ASCII, clipped, so it can never split or forge headers.
-  if (debug) headers['X-Cors-Deny-Reason'] = `${reason}: ${detail}`.replace(/[^\x20-\x7e]/g, '?').slice(0, 200);
-  return respond(403, headers);
-}
-
-/** Request values are attacker-controlled: log enough to diagnose, never kilobytes. */
-const LOGGED_VALUE_LIMIT = 256;
-function clip(value: string | undefined): string | undefined {
-  return value !== undefined && value.length > LOGGED_VALUE_LIMIT ? `${value.slice(0, LOGGED_VALUE_LIMIT)}...(${value.length} chars)` : value;
-}
-
-function logDenial(logger: Logger, request: CorsRequest, decision: Extract<PreflightDecision, { kind: 'denied' }>, requestId: string | undefined): void {
-  logger.info('preflight denied', {
-    reason: decision.reason,
-    detail: clip(decision.detail),
-    path: clip(request.path),
-    route: decision.policy?.document.route,
-    policy: decision.policy?.source,
-    origin: clip(request.origin),
-    method: clip(request.requestMethod),
-    requestHeaders: clip(request.requestHeaders),
-    requestId,
-  });
-}
 
 /**
  * Answers CORS preflights for `OPTIONS /{proxy+}` and `OPTIONS /`.
@@ -51,6 +18,9 @@ function logDenial(logger: Logger, request: CorsRequest, decision: Extract<Prefl
  * - OPTIONS that is not a preflight (no `Origin` or no `Access-Control-Request-Method`):
  *   204 with `Vary` only; no policy is consulted.
  * - Never throws: an unexpected error is logged and answered as a denial (fail closed).
+ *
+ * The layer's `withCors` answers preflights that reach the API's own functions
+ * with the same code (functions/aws/preflight-response.ts).
  */
 export async function handler(event: ApiGatewayEvent, context?: Pick<Context, 'awsRequestId'>): Promise<PreflightResult> {
   const runtime = defaultStore('cors-preflight');
@@ -60,21 +30,14 @@ export async function handler(event: ApiGatewayEvent, context?: Pick<Context, 'a
     request = corsRequestFromEvent(event ?? ({} as ApiGatewayEvent));
     if (request.origin === undefined || request.requestMethod === undefined) {
       runtime.logger.debug('not a preflight', { path: request.path, origin: request.origin, requestId });
-      return respond(204, { Vary: PREFLIGHT_VARY });
+      return notPreflightResponse();
     }
     let set: PolicySet | undefined;
     if (runtime.ok) set = runtime.store.fresh() ?? (await runtime.store.current());
     else runtime.logger.error('configuration error; denying every preflight', { error: runtime.error, requestId });
-    const decision = decidePreflight(set, request);
-    if (decision.kind === 'allowed') {
-      runtime.logger.debug('preflight allowed', { path: request.path, policy: decision.policy.source, origin: request.origin, method: request.requestMethod, requestId });
-      return respond(204, decision.headers);
-    }
-    if (decision.kind === 'not-preflight') return respond(204, { Vary: PREFLIGHT_VARY });
-    logDenial(runtime.logger, request, decision, requestId);
-    return denied(decision.reason, decision.detail);
+    return answerPreflight(set, request, { logger: runtime.logger, requestId, debug });
   } catch (error) {
     runtime.logger.error('unexpected error; denying', { error, path: clip(request?.path), origin: clip(request?.origin), requestId });
-    return denied('internal_error', 'unexpected error, see the function logs');
+    return deniedResponse('internal_error', 'unexpected error, see the function logs', debug);
   }
 }

@@ -29,6 +29,21 @@ export interface EventOptions {
   /** REST stage name in `requestContext` (v1). Default `local`. */
   stage?: string;
   now?: Date;
+  /** The route the gateway matched; default {@link matchRoute}'s `/` or `/{proxy+}`. */
+  route?: MatchedRoute;
+}
+
+/** A route of the emulated API and the path parameters it took from the path. */
+export interface MatchedRoute {
+  template: string;
+  pathParameters?: Record<string, string>;
+  /** A route of the API's own (`ANY <template>`): every method, OPTIONS included, goes to the API function. */
+  own?: boolean;
+}
+
+/** The route's path parameters as API Gateway passes them (decoded), or undefined for `/`. */
+function proxyParameters(route: { template: string; proxy?: string }): MatchedRoute {
+  return route.proxy !== undefined ? { template: route.template, pathParameters: { proxy: route.proxy } } : { template: route.template };
 }
 
 export const ACCOUNT_ID = '123456789012';
@@ -40,7 +55,7 @@ export function matchRoute(path: string): { template: '/' | '/{proxy+}'; proxy?:
   return { template: '/{proxy+}', proxy: safeDecode(path.slice(1)) };
 }
 
-function safeDecode(s: string): string {
+export function safeDecode(s: string): string {
   try {
     return decodeURIComponent(s);
   } catch {
@@ -106,7 +121,7 @@ export function restEvent(req: HttpRequestInfo, options: EventOptions = {}): Rec
   const stage = options.stage ?? 'local';
   const now = options.now ?? new Date();
   const { path, rawQuery } = splitUrl(req.url);
-  const route = matchRoute(path);
+  const route = options.route ?? proxyParameters(matchRoute(path));
   const clientPairs = headerPairs(req.rawHeaders);
   const host = findHeader(clientPairs, 'host') ?? 'localhost';
   const port = host.includes(':') ? host.slice(host.lastIndexOf(':') + 1) : '80';
@@ -143,7 +158,7 @@ export function restEvent(req: HttpRequestInfo, options: EventOptions = {}): Rec
     multiValueHeaders,
     queryStringParameters: qs,
     multiValueQueryStringParameters: mqs,
-    pathParameters: route.proxy !== undefined ? { proxy: route.proxy } : null,
+    pathParameters: route.pathParameters ?? null,
     stageVariables: null,
     requestContext: {
       accountId: ACCOUNT_ID,
@@ -172,7 +187,7 @@ export function restEvent(req: HttpRequestInfo, options: EventOptions = {}): Rec
       requestId,
       requestTime: clfTime(now),
       requestTimeEpoch: now.getTime(),
-      resourceId: route.template === '/' ? 'root00' : 'proxy0',
+      resourceId: route.template === '/' ? 'root00' : route.own ? 'own000' : 'proxy0',
       resourcePath: route.template,
       stage,
     },
@@ -190,8 +205,8 @@ export function httpApiEvent(req: HttpRequestInfo, options: EventOptions = {}): 
   const requestId = options.requestId ?? randomUUID();
   const now = options.now ?? new Date();
   const { path, rawQuery } = splitUrl(req.url);
-  const route = matchRoute(path);
-  const routeKey = `${req.method === 'OPTIONS' ? 'OPTIONS' : 'ANY'} ${route.template}`;
+  const route = options.route ?? proxyParameters(matchRoute(path));
+  const routeKey = `${req.method === 'OPTIONS' && !route.own ? 'OPTIONS' : 'ANY'} ${route.template}`;
   const clientPairs = headerPairs(req.rawHeaders);
   const host = findHeader(clientPairs, 'host') ?? 'localhost';
   const port = host.includes(':') ? host.slice(host.lastIndexOf(':') + 1) : '80';
@@ -239,7 +254,7 @@ export function httpApiEvent(req: HttpRequestInfo, options: EventOptions = {}): 
     time: clfTime(now),
     timeEpoch: now.getTime(),
   };
-  if (route.proxy !== undefined) event.pathParameters = { proxy: route.proxy };
+  if (route.pathParameters !== undefined) event.pathParameters = route.pathParameters;
   if (req.body.length > 0) {
     const textual = isTextual(findHeader(clientPairs, 'content-type'));
     event.body = textual ? req.body.toString('utf8') : req.body.toString('base64');

@@ -8,6 +8,9 @@
 // may or may not read: `ETag`, `X-Request-Id`. Paths whose first segment is
 // `cacheable` are `Cache-Control: public, max-age=60` (a shared-cache test
 // for `Vary: Origin`); all others are `no-store`. `?status=NNN` picks the status.
+// Preflights that reach it (through a more specific route) are answered by
+// withCors itself, unless ANSWER_PREFLIGHTS=false (then the handler answers
+// them like any other request, as a function without that layer feature would).
 'use strict';
 const { createHash } = require('node:crypto');
 const { withCors } = require('apigw-cors');
@@ -28,6 +31,8 @@ function cookieNames(event) {
   const raw = 'version' in event && event.version === '2.0' ? (event.cookies ?? []) : (header(event, 'cookie') ?? '').split(';');
   return raw.map((c) => (c.split('=')[0] ?? '').trim()).filter(Boolean);
 }
+
+const answerPreflights = process.env.ANSWER_PREFLIGHTS !== 'false';
 
 exports.handler = withCors(async (event, context) => {
   const v2 = 'version' in event && event.version === '2.0';
@@ -61,4 +66,4 @@ exports.handler = withCors(async (event, context) => {
     },
     body,
   };
-});
+}, { answerPreflights });

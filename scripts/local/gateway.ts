@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { eventFor, gatewayFailure, responseFor, splitUrl, type HttpResponseOut, type PayloadVersion } from './events';
 import type { LambdaFunction } from './lambda';
+import { corsConfigurationPreflight, missingRouteResponse, unauthorizedResponse, withCorsConfiguration, type ActiveMisconfiguration } from './misconfig';
 import type { Recorder, RequestKind } from './recorder';
 
 /** API Gateway's payload limit. */
@@ -20,6 +21,8 @@ export interface GatewayOptions {
   recorder: Recorder;
   /** Extra fields for `GET /__local/stats` (the stack adds its configuration). */
   describe?: () => Record<string, unknown>;
+  /** What the emulated API gets wrong (scripts/local/misconfig.ts); read per request, so it can change while running. Default: nothing. */
+  misconfiguration?: { readonly current: ActiveMisconfiguration };
 }
 
 function headerValue(req: IncomingMessage, lowerName: string): string | undefined {
@@ -92,6 +95,14 @@ export function createGateway(options: GatewayOptions): Server {
     }
   }
 
+  /** What API Gateway answers itself, before any integration, under a misconfiguration. */
+  function gatewayAnswer(mis: ActiveMisconfiguration, kind: RequestKind, toPreflight: boolean, authorization: string | undefined, origin: string | undefined): HttpResponseOut | undefined {
+    if (kind === 'preflight' && mis.corsConfiguration) return corsConfigurationPreflight(mis.corsConfiguration, origin as string);
+    if (toPreflight && mis.missingOptionsRoutes) return missingRouteResponse(payload);
+    if (kind !== 'actual' && mis.optionsAuthorizer && authorization === undefined) return unauthorizedResponse();
+    return undefined;
+  }
+
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = req.url ?? '/';
     const { path, rawQuery } = splitUrl(url);
@@ -100,16 +111,23 @@ export function createGateway(options: GatewayOptions): Server {
     const requestId = randomUUID();
     const body = await readBody(req);
     if (body === undefined) return sendJson(res, 413, { message: 'Request Too Long' });
-    const event = eventFor(payload, { method, url, rawHeaders: req.rawHeaders, body, sourceIp: req.socket.remoteAddress ?? '127.0.0.1', httpVersion: req.httpVersion }, { requestId });
     const origin = headerValue(req, 'origin');
     const requestMethod = headerValue(req, 'access-control-request-method');
     const kind: RequestKind = method === 'OPTIONS' ? (origin !== undefined && requestMethod !== undefined ? 'preflight' : 'options') : 'actual';
-    const fn = method === 'OPTIONS' ? preflight : api;
-    const outcome = await fn.invoke(event, requestId);
+    const mis = options.misconfiguration?.current;
+    // An own, more specific route takes every method; otherwise OPTIONS goes to the preflight function.
+    const ownRoute = mis?.shadow.match(path);
+    const event = eventFor(payload, { method, url, rawHeaders: req.rawHeaders, body, sourceIp: req.socket.remoteAddress ?? '127.0.0.1', httpVersion: req.httpVersion }, { requestId, ...(ownRoute ? { route: ownRoute } : {}) });
+    const toPreflight = method === 'OPTIONS' && !ownRoute;
+    const early = mis ? gatewayAnswer(mis, kind, toPreflight, headerValue(req, 'authorization'), origin) : undefined;
+    const fn = toPreflight ? preflight : api;
+    const outcome = early ? { ok: true as const, ms: 0, coldStart: false } : await fn.invoke(event, requestId);
     let out: HttpResponseOut;
-    if (outcome.ok) out = responseFor(payload, outcome.result);
+    if (early) out = early;
+    else if (outcome.ok) out = responseFor(payload, (outcome as { result: unknown }).result);
     else if ('timedOut' in outcome && outcome.timedOut) out = { statusCode: 504, headers: [['Content-Type', 'application/json']], body: Buffer.from('{"message": "Endpoint request timed out"}'), gatewayError: 'integration timeout' };
     else out = gatewayFailure(payload, `Lambda function failed: ${outcome.error.errorType}: ${outcome.error.errorMessage}`);
+    if (!early && mis?.corsConfiguration) out = withCorsConfiguration(out, mis.corsConfiguration, origin);
     // Headers API Gateway adds to every response.
     const extra: Array<[string, string]> =
       payload === 'v1'
@@ -137,7 +155,7 @@ export function createGateway(options: GatewayOptions): Server {
       responseHeaders,
       ...(denyReason !== undefined ? { denyReason } : {}),
       ...(out.gatewayError !== undefined ? { gatewayError: out.gatewayError } : {}),
-      function: method === 'OPTIONS' ? 'preflight' : 'api',
+      function: early ? 'gateway' : toPreflight ? 'preflight' : 'api',
       requestId,
       ms: outcome.ms,
       coldStart: outcome.coldStart,

@@ -10,6 +10,7 @@ import { motoEnv, startMoto, type MotoServer } from '../lib/moto';
 import type { PayloadVersion } from './events';
 import { close, createGateway, listen } from './gateway';
 import { LambdaFunction } from './lambda';
+import { activate, type ActiveMisconfiguration, type Misconfiguration } from './misconfig';
 import { createPageServer, type ExplainFn } from './page-server';
 import { REPO_ROOT, putPolicy, runCli, seedPolicies, type SeedResult } from './policies';
 import { Recorder, type RequestRecord } from './recorder';
@@ -48,6 +49,15 @@ export interface LocalStackOptions {
   logLevel?: string;
   /** CORS_DEBUG of the preflight function (adds X-Cors-Deny-Reason to denials). Default true. */
   debug?: boolean;
+  /**
+   * What the emulated API gets wrong, like real APIs users install into
+   * (scripts/local/misconfig.ts): a more specific own route, an HTTP API
+   * CorsConfiguration, an authorizer on OPTIONS, missing OPTIONS routes.
+   * Default: none. Changeable while running with {@link LocalStack.misconfigure}.
+   */
+  misconfiguration?: Misconfiguration;
+  /** `answerPreflights` of the example API's `withCors`. Default true (the layer's default). */
+  layerAnswersPreflights?: boolean;
   /** Receives every line the functions log. */
   onLog?: (log: FunctionLog) => void;
   /** Receives every request the gateway passed to a function, once answered. */
@@ -84,6 +94,10 @@ export interface LocalStack {
   pushPolicies(dir: string): Promise<SeedResult>;
   /** Writes one policy parameter (`name` relative to the policy path) with the SDK. */
   putPolicy(name: string, document: unknown): Promise<void>;
+  /** What the emulated API currently gets wrong. */
+  readonly misconfiguration: Misconfiguration;
+  /** Replaces the misconfiguration (`{}` heals the API); throws on an invalid one, leaving the current in place. */
+  misconfigure(m: Misconfiguration): void;
   /** Closes both servers, ends the function environments, stops moto if this stack started it. */
   stop(): Promise<void>;
 }
@@ -159,7 +173,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const api = new LambdaFunction({
       name: 'example-api',
       handlerFile: EXAMPLE_API,
-      env: { ...functionEnv('example-api'), NODE_PATH: LAYER_MODULES },
+      env: { ...functionEnv('example-api'), NODE_PATH: LAYER_MODULES, ANSWER_PREFLIGHTS: options.layerAnswersPreflights === false ? 'false' : 'true' },
       onLog: onLog('api'),
     });
     cleanups.push(() => preflight.stop(), () => api.stop());
@@ -169,12 +183,19 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     if (policiesDir !== null) seeded = await seedPolicies(resolve(policiesDir), policyPath, env);
 
     let apiUrl = '';
+    const misconfiguration: { current: ActiveMisconfiguration } = { current: activate(payload, options.misconfiguration ?? {}) };
+    const publicMisconfiguration = (): Misconfiguration => {
+      const m: Misconfiguration & { shadow?: unknown } = { ...misconfiguration.current };
+      delete m.shadow;
+      return m;
+    };
     const gateway = createGateway({
       payload,
       preflight,
       api,
       recorder,
-      describe: () => ({ payload, policyPath, ttlSeconds, api: apiUrl, motoEndpoint, parameterStoreCalls: proxy.snapshot() }),
+      describe: () => ({ payload, policyPath, ttlSeconds, api: apiUrl, motoEndpoint, parameterStoreCalls: proxy.snapshot(), misconfiguration: publicMisconfiguration() }),
+      misconfiguration,
     });
     const apiPort = await listen(gateway, options.apiPort ?? 0);
     cleanups.push(() => close(gateway));
@@ -221,6 +242,12 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       ...(seeded ? { seeded } : {}),
       pushPolicies: (dir) => seedPolicies(resolve(dir), policyPath, env),
       putPolicy: (name, document) => putPolicy(`${policyPath}/${name.replace(/^\/+/, '')}`, document, env),
+      get misconfiguration() {
+        return publicMisconfiguration();
+      },
+      misconfigure: (m) => {
+        misconfiguration.current = activate(payload, m);
+      },
       stop: cleanup,
     };
     return stack;

@@ -4,6 +4,7 @@
 import { createServer } from 'node:net';
 import { parseArgs } from 'node:util';
 import type { PayloadVersion } from './events';
+import { SAMPLE_CORS_CONFIGURATION, type Misconfiguration } from './misconfig';
 import type { RequestRecord } from './recorder';
 import { startLocalStack, type FunctionLog, type LocalStack } from './stack';
 
@@ -17,6 +18,21 @@ const USAGE = `usage: npm start -- [options]
   --policies DIR    policy files to push at start (default policies/)
   --log-level L     LOG_LEVEL of the functions: DEBUG, INFO (default), WARN, ERROR
   --quiet           do not print one line per request
+
+  Misconfigure the emulated API like real ones (each alone or together; docs/local.md):
+  --shadow-route P  a more specific own route ANY P (repeatable; e.g. /products/{id}) sent to the
+                    example API function, OPTIONS included
+  --cors-configuration
+                    an HTTP API CorsConfiguration answering preflights before any route (needs
+                    --payload v2; origin https://shop.example.com, GET and POST, content-type)
+  --options-authorizer
+                    an authorizer on OPTIONS: 401 without Authorization, no CORS headers
+  --no-options-routes
+                    the OPTIONS routes are missing (not deployed): REST 403 Missing
+                    Authentication Token, HTTP 404 Not Found
+  --no-layer-preflights
+                    the example API's withCors leaves preflights to the handler
+                    (answerPreflights: false)
   --no-build        use the existing dist/ instead of building first
   --help            this text
 `;
@@ -29,7 +45,7 @@ const green = paint('32');
 const red = paint('31');
 const cyan = paint('36');
 
-function parse(): { payload: PayloadVersion; apiPort?: number; pagePort?: number; ttl: number; path?: string; policies?: string; logLevel?: string; quiet: boolean } {
+function parse(): { payload: PayloadVersion; apiPort?: number; pagePort?: number; ttl: number; path?: string; policies?: string; logLevel?: string; quiet: boolean; misconfiguration: Misconfiguration; layerPreflights: boolean } {
   const { values } = parseArgs({
     options: {
       payload: { type: 'string' },
@@ -40,6 +56,11 @@ function parse(): { payload: PayloadVersion; apiPort?: number; pagePort?: number
       policies: { type: 'string' },
       'log-level': { type: 'string' },
       quiet: { type: 'boolean' },
+      'shadow-route': { type: 'string', multiple: true },
+      'cors-configuration': { type: 'boolean' },
+      'options-authorizer': { type: 'boolean' },
+      'no-options-routes': { type: 'boolean' },
+      'no-layer-preflights': { type: 'boolean' },
       help: { type: 'boolean' },
     },
     strict: true,
@@ -67,6 +88,13 @@ function parse(): { payload: PayloadVersion; apiPort?: number; pagePort?: number
     ...(values.policies !== undefined ? { policies: values.policies } : {}),
     ...(values['log-level'] !== undefined ? { logLevel: values['log-level'] } : {}),
     quiet: values.quiet === true,
+    misconfiguration: {
+      ...(values['shadow-route'] ? { shadowRoutes: values['shadow-route'] } : {}),
+      ...(values['cors-configuration'] ? { corsConfiguration: SAMPLE_CORS_CONFIGURATION } : {}),
+      ...(values['options-authorizer'] ? { optionsAuthorizer: true } : {}),
+      ...(values['no-options-routes'] ? { missingOptionsRoutes: true } : {}),
+    },
+    layerPreflights: values['no-layer-preflights'] !== true,
   };
 }
 
@@ -100,7 +128,20 @@ async function pickPort(explicit: number | undefined, preferred: number): Promis
   return (await isFree(preferred)) ? preferred : 0;
 }
 
-function banner(s: LocalStack): string {
+function misconfigurationLines(s: LocalStack, layerPreflights: boolean): string[] {
+  const m = s.misconfiguration;
+  const items = [
+    ...(m.shadowRoutes ?? []).map((r) => `ANY ${r} → example API (OPTIONS included)`),
+    ...(m.corsConfiguration ? [`HTTP API CorsConfiguration ${JSON.stringify(m.corsConfiguration)}`] : []),
+    ...(m.optionsAuthorizer ? ['authorizer on OPTIONS (401 without Authorization)'] : []),
+    ...(m.missingOptionsRoutes ? ['OPTIONS routes missing (not deployed)'] : []),
+    ...(layerPreflights ? [] : ["the example API's withCors leaves preflights to its handler"]),
+  ];
+  if (items.length === 0) return [];
+  return [`  ${red('Misconfigured')}     ${items.join('; ')}`, `  ${dim('Check it:')}         node dist/cli/index.js verify --url ${s.urls.api} --dir policies`];
+}
+
+function banner(s: LocalStack, layerPreflights: boolean): string {
   const examplePolicy = `${s.policyPath}/products`;
   // Both region variables: the SDK reads AWS_REGION, the aws CLI AWS_DEFAULT_REGION.
   const envLine = Object.entries(s.env)
@@ -115,6 +156,7 @@ function banner(s: LocalStack): string {
     `  API               ${cyan(s.urls.api)}   ${dim(`OPTIONS → dist/preflight, other methods → example API with the dist/layer package`)}`,
     `  Gateway counters  ${s.urls.stats}`,
     `  Parameter Store   ${cyan(s.motoEndpoint)}   ${dim(`(moto) policies under ${s.policyPath}, re-read every ${s.ttlSeconds} s`)}`,
+    ...misconfigurationLines(s, layerPreflights),
     `  Seeded            ${s.seeded ? `${s.seeded.parameters.length} policies from policies/ via ${s.seeded.via === 'cli' ? 'cors-policy push' : 'the SDK (CLI not built)'}` : 'nothing'}`,
     '',
     bold('Try a preflight:'),
@@ -142,6 +184,8 @@ async function main(): Promise<void> {
     ...(args.path ? { policyPath: args.path } : {}),
     ...(args.policies ? { policiesDir: args.policies } : {}),
     ...(args.logLevel ? { logLevel: args.logLevel } : {}),
+    misconfiguration: args.misconfiguration,
+    layerAnswersPreflights: args.layerPreflights,
     onLog: printLog,
     ...(args.quiet ? {} : { onRequest: printRequest }),
   };
@@ -173,7 +217,7 @@ async function main(): Promise<void> {
 
   stack = await startLocalStack({ ...common, apiPort: await pickPort(args.apiPort, 3000), pagePort: await pickPort(args.pagePort, 3001) });
   if (stopping) return void finish(stack);
-  process.stdout.write(banner(stack) + '\n');
+  process.stdout.write(banner(stack, args.layerPreflights) + '\n');
 }
 
 main().catch((err) => {

@@ -476,6 +476,9 @@ describePython('template.yaml', () => {
       expect(restSteps).toMatch(/CorsLayerVersionArn/);
       const httpSteps = String(resolveValue(transformed.HTTP.Outputs.NextSteps!.Value, stack('HTTP').scope));
       expect(httpSteps).toMatch(/CorsConfiguration/);
+      // Both end with the verify command for this API's stage URL and policy path.
+      expect(restSteps).toMatch(/ cors-policy verify --url https:\/\/\S+\.execute-api\.us-east-1\.amazonaws\.com\/prod --path \/cors\/shop-api$/);
+      expect(httpSteps).toMatch(/ cors-policy verify --url https:\/\/h1t2t3p4a5\.execute-api\.us-east-1\.amazonaws\.com --path \S+$/);
       expect(restSteps.length).toBeLessThan(1_500);
       for (const [id, out] of Object.entries(o)) expect([id, typeof out.Description]).toEqual([id, 'string']);
     });

@@ -230,3 +230,68 @@ describe('corsHeaders', () => {
     expect(await corsHeaders(restGet('https://shop.example.com.evil.test'), { source })).toEqual({ Vary: 'Origin' });
   });
 });
+
+describe('withCors answering preflights that reach the API’s own function', () => {
+  const PREFLIGHT_VARY = 'Origin, Access-Control-Request-Method, Access-Control-Request-Headers';
+  // A more specific route (`ANY /products/{id}`) sends OPTIONS to the API's function, not to the preflight function.
+  const restPreflight = (headers: Record<string, string>) => restEvent({ method: 'OPTIONS', resource: '/products/{id}', pathParameters: { id: '42' }, headers });
+  const httpPreflight = (headers: Record<string, string>) =>
+    httpEvent({ routeKey: 'ANY /products/{id}', method: 'OPTIONS', rawPath: '/products/42', pathParameters: { id: '42' }, headers: Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), v])) });
+  const allowedHeaders = {
+    'Access-Control-Allow-Origin': 'https://shop.example.com',
+    'Access-Control-Allow-Methods': 'GET, PUT',
+    'Access-Control-Max-Age': '7200',
+    'Access-Control-Allow-Credentials': 'true',
+    Vary: PREFLIGHT_VARY,
+  };
+
+  describe.each([
+    ['REST (payload v1)', restPreflight],
+    ['HTTP API (payload v2)', httpPreflight],
+  ] as const)('%s', (_label, preflight) => {
+    it('answers an allowed preflight with 204 and the preflight function’s headers, never calling the handler', async () => {
+      const inner = jest.fn(async () => ({ statusCode: 200, body: 'from the handler' }));
+      const handler = withCors(inner, { source });
+      const result = await handler(preflight({ Origin: 'https://shop.example.com', 'Access-Control-Request-Method': 'PUT' }) as never, context);
+      expect(result).toEqual({ statusCode: 204, headers: allowedHeaders, body: '' });
+      expect(inner).not.toHaveBeenCalled();
+    });
+
+    it('denies a preflight the policy refuses with 403 and no Access-Control-* header', async () => {
+      const inner = jest.fn(async () => ({ statusCode: 200, body: 'from the handler' }));
+      const handler = withCors(inner, { source });
+      for (const headers of [
+        { Origin: 'https://shop.example.com.evil.test', 'Access-Control-Request-Method': 'PUT' },
+        { Origin: 'https://shop.example.com', 'Access-Control-Request-Method': 'DELETE' },
+        { Origin: 'https://shop.example.com', 'Access-Control-Request-Method': 'PUT', 'Access-Control-Request-Headers': 'x-unlisted' },
+      ] as Record<string, string>[]) {
+        expect(await handler(preflight(headers) as never, context)).toEqual({ statusCode: 403, headers: { Vary: PREFLIGHT_VARY }, body: '' });
+      }
+      expect(inner).not.toHaveBeenCalled();
+    });
+
+    it('denies every preflight when the policies cannot be loaded (fail closed, like the preflight function)', async () => {
+      const failing: PolicySource = { current: async () => Promise.reject(new Error('ssm down')) };
+      const inner = jest.fn(async () => ({ statusCode: 200, body: '' }));
+      const result = await withCors(inner, { source: failing })(preflight({ Origin: 'https://shop.example.com', 'Access-Control-Request-Method': 'PUT' }) as never, context);
+      expect(result).toEqual({ statusCode: 403, headers: { Vary: PREFLIGHT_VARY }, body: '' });
+      expect(inner).not.toHaveBeenCalled();
+    });
+
+    it('passes an OPTIONS request that is not a preflight to the handler', async () => {
+      const inner = jest.fn(async () => ({ statusCode: 200, headers: { Allow: 'GET, PUT' }, body: '' }));
+      const result = await withCors(inner, { source })(preflight({ Origin: 'https://shop.example.com' }) as never, context);
+      expect(inner).toHaveBeenCalledTimes(1);
+      expect(result?.statusCode).toBe(200);
+      expect(result?.headers).toMatchObject({ Allow: 'GET, PUT', Vary: 'Origin' });
+    });
+
+    it('leaves preflights to the handler with answerPreflights: false', async () => {
+      const inner = jest.fn(async () => ({ statusCode: 200, headers: { Allow: 'GET, PUT' }, body: 'own answer' }));
+      const result = await withCors(inner, { source, answerPreflights: false })(preflight({ Origin: 'https://shop.example.com', 'Access-Control-Request-Method': 'PUT' }) as never, context);
+      expect(inner).toHaveBeenCalledTimes(1);
+      // The actual-response rules apply: OPTIONS is not in allowMethods, so only Vary is added.
+      expect(result).toEqual({ statusCode: 200, headers: { Allow: 'GET, PUT', Vary: 'Origin' }, body: 'own answer' });
+    });
+  });
+});

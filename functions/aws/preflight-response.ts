@@ -1,0 +1,84 @@
+import type { APIGatewayProxyResult, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { PREFLIGHT_VARY, decidePreflight, type PreflightDecision } from '../core/preflight';
+import type { PolicySet } from '../core/policy-set';
+import type { CorsRequest } from '../core/request';
+import type { Logger } from './logger';
+
+/**
+ * The preflight answer, built from the engine's decision. Shared by the
+ * preflight function and the layer's `withCors`, so that a preflight answered
+ * by the API's own function (a more specific route) is byte for byte the
+ * preflight function's answer.
+ */
+
+/** A preflight answer: valid for payload v1 and v2, every header value a string. */
+export type PreflightResult = APIGatewayProxyResult & APIGatewayProxyStructuredResultV2 & { statusCode: number; headers: Record<string, string>; body: string };
+
+/** Options of {@link answerPreflight}. */
+export interface AnswerOptions {
+  /** Where the denial line goes; none: not logged. */
+  readonly logger?: Logger | undefined;
+  readonly requestId?: string | undefined;
+  /** Adds `X-Cors-Deny-Reason` to denials (`CORS_DEBUG=true`). Default false. */
+  readonly debug?: boolean;
+}
+
+/** True for a CORS preflight: `OPTIONS` with both `Origin` and `Access-Control-Request-Method`. */
+export function isPreflight(request: CorsRequest): boolean {
+  return request.method === 'OPTIONS' && request.origin !== undefined && request.requestMethod !== undefined;
+}
+
+function respond(statusCode: number, headers: Record<string, string>): PreflightResult {
+  return { statusCode, headers, body: '' };
+}
+
+/** The answer to an OPTIONS request that is not a preflight: no policy is consulted. */
+export function notPreflightResponse(): PreflightResult {
+  return respond(204, { Vary: PREFLIGHT_VARY });
+}
+
+/** A 403 without any `Access-Control-*` header; with `debug`, the reason in `X-Cors-Deny-Reason`. */
+export function deniedResponse(reason: string, detail: string, debug: boolean | undefined): PreflightResult {
+  const headers: Record<string, string> = { Vary: PREFLIGHT_VARY };
+  // The detail quotes request values: keep only printable ASCII, clipped, so it can never split or forge headers.
+  if (debug) headers['X-Cors-Deny-Reason'] = `${reason}: ${detail}`.replace(/[^\x20-\x7e]/g, '?').slice(0, 200);
+  return respond(403, headers);
+}
+
+/** Request values are attacker-controlled: log enough to diagnose, never kilobytes. */
+const LOGGED_VALUE_LIMIT = 256;
+export function clip(value: string | undefined): string | undefined {
+  return value !== undefined && value.length > LOGGED_VALUE_LIMIT ? `${value.slice(0, LOGGED_VALUE_LIMIT)}...(${value.length} chars)` : value;
+}
+
+function logDenial(logger: Logger, request: CorsRequest, decision: Extract<PreflightDecision, { kind: 'denied' }>, requestId: string | undefined): void {
+  logger.info('preflight denied', {
+    reason: decision.reason,
+    detail: clip(decision.detail),
+    path: clip(request.path),
+    route: decision.policy?.document.route,
+    policy: decision.policy?.source,
+    origin: clip(request.origin),
+    method: clip(request.requestMethod),
+    requestHeaders: clip(request.requestHeaders),
+    requestId,
+  });
+}
+
+/**
+ * Decides `request` against `set` and builds the answer: 204 with the route's
+ * full allowed methods and headers, or 403 with no `Access-Control-*` header
+ * and one log line with the reason. `set` undefined (no policies could be
+ * loaded) denies: fail closed.
+ */
+export function answerPreflight(set: PolicySet | undefined, request: CorsRequest, options: AnswerOptions): PreflightResult {
+  const { logger, requestId } = options;
+  const decision = decidePreflight(set, request);
+  if (decision.kind === 'allowed') {
+    logger?.debug('preflight allowed', { path: request.path, policy: decision.policy.source, origin: request.origin, method: request.requestMethod, requestId });
+    return respond(204, decision.headers);
+  }
+  if (decision.kind === 'not-preflight') return notPreflightResponse();
+  if (logger) logDenial(logger, request, decision, requestId);
+  return deniedResponse(decision.reason, decision.detail, options.debug);
+}

@@ -1,0 +1,253 @@
+import { compilePolicySet } from '../../core/policy-set';
+import { AWS_OPTIONS, COMMON_OPTIONS, flag, stringOption, type Parsed } from '../args';
+import type { Command } from '../command';
+import { EXIT, UsageError } from '../errors';
+import { plural, problemJson, problemLine, type Output } from '../output';
+import { DIAGNOSES, compare, type Comparison, type Diagnosis, type HeaderDifference } from '../verify-diagnose';
+import { DEFAULT_POLITE, sendAll, type Observed, type PoliteOptions } from '../verify-http';
+import { buildProbes, type Probe, type ProbeKind } from '../verify-probes';
+import { loadEntries } from './explain';
+
+/** One probe in `verify --json`. */
+export interface ProbeReport {
+  readonly id: number;
+  readonly kind: ProbeKind;
+  readonly policy: string;
+  readonly route: string;
+  readonly request: { readonly method: string; readonly path: string; readonly url: string; readonly headers: Readonly<Record<string, string>> };
+  readonly credentials: boolean;
+  readonly expected: { readonly status: number | null; readonly headers: Readonly<Record<string, string>>; readonly browserAllows: boolean; readonly reason: string | null };
+  readonly observed:
+    | { readonly status: number; readonly headers: Readonly<Record<string, string>>; readonly body: string; readonly attempts: number }
+    | { readonly error: string; readonly code: string; readonly attempts: number };
+  readonly match: boolean;
+  readonly diagnosis: Diagnosis | null;
+  readonly detail: string | null;
+  readonly differences: readonly HeaderDifference[];
+}
+
+/** The document `verify --json` prints. */
+export interface VerifyReport {
+  readonly command: 'verify';
+  /** True when every probe matched. */
+  readonly ok: boolean;
+  readonly url: string;
+  readonly source: Readonly<Record<string, string>>;
+  readonly settings: PoliteOptions & { readonly actual: boolean };
+  readonly summary: { readonly probes: number; readonly matched: number; readonly mismatched: number; readonly byDiagnosis: Readonly<Partial<Record<Diagnosis, number>>> };
+  /** One entry per diagnosis found, with its fix and the probes it covers. */
+  readonly diagnoses: ReadonlyArray<{ readonly diagnosis: Diagnosis; readonly probes: readonly number[]; readonly fixes: readonly string[] }>;
+  /** Routes no probe could be made for. */
+  readonly skipped: ReadonlyArray<{ readonly policy: string; readonly route: string; readonly reason: string }>;
+  readonly probes: readonly ProbeReport[];
+  readonly problems: ReadonlyArray<ReturnType<typeof problemJson>>;
+}
+
+function numberOption(parsed: Parsed, name: string, fallback: number, min: number, max: number, integer: boolean): number {
+  const raw = stringOption(parsed, name);
+  if (raw === undefined) return fallback;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n < min || n > max || (integer && !Number.isInteger(n))) throw new UsageError(`--${name} must be ${integer ? 'a whole number' : 'a number'} from ${min} to ${max}, not "${raw}"`);
+  return n;
+}
+
+/** The base URL: http(s), no query or fragment; a trailing slash is dropped so paths join cleanly. */
+function baseUrl(raw: string | undefined): URL {
+  if (raw === undefined) throw new UsageError('--url is required: the stage or custom-domain base URL, e.g. --url https://abc123.execute-api.eu-west-1.amazonaws.com/prod');
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new UsageError(`--url "${raw}" is not a URL; write e.g. https://abc123.execute-api.eu-west-1.amazonaws.com/prod`);
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new UsageError(`--url "${raw}" must be http:// or https://`);
+  if (url.search || url.hash) throw new UsageError(`--url "${raw}" must not have a query or fragment: give the base URL only`);
+  if (url.username || url.password) throw new UsageError(`--url "${raw}" must not carry credentials: verify sends requests as a browser's preflight does, without any`);
+  url.pathname = url.pathname.replace(/\/+$/, '');
+  return url;
+}
+
+function probeUrl(base: URL, path: string): URL {
+  const url = new URL(base.href);
+  // A URL's pathname is never empty ("/" at least): join without doubling the slash.
+  url.pathname = `${base.pathname.replace(/\/+$/, '')}${path}`;
+  return url;
+}
+
+export const verify: Command = {
+  name: 'verify',
+  usage: 'cors-policy verify --url https://API/STAGE (--path /cors/my-api | --dir policies) [--actual] [--rate N] [--concurrency N] [--timeout MS] [--retries N] [--json]',
+  summary:
+    "Proves the deployed API answers as the policies say: builds probes from the policies (a concrete path per route, a concrete origin per allowed origin, each allowed method with the allowed headers; and a look-alike origin, an unlisted method and an unlisted header that must be denied), sends real OPTIONS preflights as a browser would (no cookies, no Authorization), compares every answer with the engine's (the code explain uses) and diagnoses each mismatch with its fix: answered by something else, an authorizer in the way, not deployed, a different policy, or a network error.",
+  options: {
+    url: { type: 'string', value: 'URL', help: 'the stage or custom-domain base URL, e.g. https://abc123.execute-api.eu-west-1.amazonaws.com/prod (required)' },
+    path: { type: 'string', value: 'PATH', help: 'compare with the policies at this Parameter Store path' },
+    dir: { type: 'string', value: 'DIR', help: 'compare with the policy files in this directory instead' },
+    actual: { type: 'boolean', help: 'also send GET/HEAD requests with an Origin and check the actual responses\' CORS headers (never another method)' },
+    rate: { type: 'string', value: 'N', help: `at most N requests per second, retries included (default ${DEFAULT_POLITE.rate})` },
+    concurrency: { type: 'string', value: 'N', help: `at most N requests at a time (default ${DEFAULT_POLITE.concurrency})` },
+    timeout: { type: 'string', value: 'MS', help: `milliseconds per attempt (default ${DEFAULT_POLITE.timeoutMs})` },
+    retries: { type: 'string', value: 'N', help: `further attempts on 429, 5xx, timeouts and reset connections (default ${DEFAULT_POLITE.retries})` },
+    ...AWS_OPTIONS,
+    ...COMMON_OPTIONS,
+  },
+  positionals: false,
+  details:
+    'Probe paths use "cors-verify" for path parameters and origins such as https://cors-verify.preview.example.com for wildcards, so they are easy to find in access logs. Invalid policies are warnings: like the function, verify leaves them out and checks the rest.\nexit codes: 0 every answer matches, 3 some do not (each with a diagnosis and a fix), 2 usage, AWS, file or network errors',
+  async run(parsed, out) {
+    const base = baseUrl(stringOption(parsed, 'url'));
+    const settings = {
+      rate: numberOption(parsed, 'rate', DEFAULT_POLITE.rate, 0.1, 100, false),
+      concurrency: numberOption(parsed, 'concurrency', DEFAULT_POLITE.concurrency, 1, 16, true),
+      timeoutMs: numberOption(parsed, 'timeout', DEFAULT_POLITE.timeoutMs, 100, 120_000, true),
+      retries: numberOption(parsed, 'retries', DEFAULT_POLITE.retries, 0, 10, true),
+      actual: flag(parsed, 'actual'),
+    };
+    const source = await loadEntries(parsed);
+    const set = compilePolicySet(source.entries);
+    const problems = [...source.fileProblems, ...set.problems];
+    for (const p of problems) out.warn(`warning: ${problemLine(p)}`);
+    if (set.policies.size === 0) throw new UsageError(`no valid policy ${source.kind === 'ssm' ? `under ${source.describe.path}` : `in ${source.describe.dir}`}: nothing to verify`);
+
+    const { probes, skipped } = buildProbes(set, { actual: settings.actual });
+    const progress = !out.json && process.stderr.isTTY;
+    const observed = await sendAll(
+      probes.map((p) => ({ method: p.method, url: probeUrl(base, p.path), headers: p.headers })),
+      settings,
+      progress ? (done, total) => process.stderr.write(`\rverify: ${done}/${total} requests answered`) : undefined,
+    );
+    if (progress) process.stderr.write('\r\u001b[2K');
+
+    const comparisons = probes.map((p, i) => compare(p, observed[i] as Observed));
+    const report = toReport(base, source.describe, settings, probes, observed, comparisons, skipped, problems.map(problemJson));
+    out.document(report);
+    printHuman(out, report);
+    if (report.summary.byDiagnosis['network-error']) return EXIT.error;
+    return report.ok ? EXIT.ok : EXIT.negative;
+  },
+};
+
+function toReport(
+  base: URL,
+  source: Record<string, string>,
+  settings: VerifyReport['settings'],
+  probes: readonly Probe[],
+  observed: readonly Observed[],
+  comparisons: readonly Comparison[],
+  skipped: VerifyReport['skipped'],
+  problems: VerifyReport['problems'],
+): VerifyReport {
+  const reports: ProbeReport[] = probes.map((p, i) => {
+    const o = observed[i] as Observed;
+    const c = comparisons[i] as Comparison;
+    return {
+      id: p.id,
+      kind: p.kind,
+      policy: p.policy,
+      route: p.route,
+      request: { method: p.method, path: p.path, url: probeUrl(base, p.path).href, headers: p.headers },
+      credentials: p.credentials,
+      expected: { status: p.expected.status, headers: p.expected.headers, browserAllows: p.expected.browserAllows, reason: p.expected.reason ?? null },
+      observed: o.ok ? { status: o.status, headers: o.headers, body: o.body, attempts: o.attempts } : { error: o.error, code: o.code, attempts: o.attempts },
+      match: c.match,
+      diagnosis: c.diagnosis ?? null,
+      detail: c.detail ?? null,
+      differences: c.differences,
+    };
+  });
+  const byDiagnosis: Partial<Record<Diagnosis, number>> = {};
+  const diagnoses: Array<{ diagnosis: Diagnosis; probes: number[]; fixes: string[] }> = [];
+  for (const d of DIAGNOSES) {
+    const ids = reports.filter((r) => r.diagnosis === d).map((r) => r.id);
+    if (ids.length === 0) continue;
+    byDiagnosis[d] = ids.length;
+    const fixes = [...new Set(comparisons.filter((c) => c.diagnosis === d).map((c) => c.fix as string))];
+    diagnoses.push({ diagnosis: d, probes: ids, fixes });
+  }
+  const matched = reports.filter((r) => r.match).length;
+  return {
+    command: 'verify',
+    ok: matched === reports.length,
+    url: base.href,
+    source,
+    settings,
+    summary: { probes: reports.length, matched, mismatched: reports.length - matched, byDiagnosis },
+    diagnoses,
+    skipped,
+    probes: reports,
+    problems,
+  };
+}
+
+/** Rows padded into columns. */
+function table(rows: readonly (readonly string[])[]): string[] {
+  const widths = (rows[0] ?? []).map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
+  return rows.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i] as number))).join('  ').trimEnd());
+}
+
+const KIND_LABEL: Record<ProbeKind, string> = {
+  allowed: 'allowed',
+  'look-alike-origin': 'look-alike origin',
+  'unlisted-method': 'unlisted method',
+  'unlisted-header': 'unlisted header',
+  actual: 'actual',
+};
+
+function requestText(r: ProbeReport): string {
+  const h = r.request.headers;
+  const acrm = h['Access-Control-Request-Method'];
+  const acrh = h['Access-Control-Request-Headers'];
+  return `${r.request.method} ${r.request.path} from ${h.Origin}${acrm ? ` for ${acrm}` : ''}${acrh ? ` [${acrh}]` : ''}`;
+}
+
+function observedStatus(r: ProbeReport): string {
+  return 'status' in r.observed ? String(r.observed.status) : r.observed.code;
+}
+
+/** Mismatches listed one by one; the route table and --json cover the rest. */
+const MAX_LISTED = 12;
+
+function printHuman(out: Output, report: VerifyReport): void {
+  const source = report.source.path !== undefined ? `policies at ${report.source.path}` : `policy files in ${report.source.dir}`;
+  out.line(`Verified ${report.url} against the ${source}: ${plural(report.summary.probes, 'request')} (${report.settings.actual ? 'preflights and actual GET/HEAD' : 'preflights'}).`);
+  for (const s of report.skipped) out.line(`    skipped route ${JSON.stringify(s.route)} of ${s.policy}: ${s.reason}`);
+
+  // One row per route: how many of its probes matched, and why the others did not.
+  out.line();
+  const routes = new Map<string, ProbeReport[]>();
+  for (const r of report.probes) {
+    const key = `${r.policy}\u0000${r.route}`;
+    routes.set(key, [...(routes.get(key) ?? []), r]);
+  }
+  const rows: string[][] = [['ROUTE', 'PATH', 'POLICY', 'MATCH', 'DIAGNOSIS']];
+  for (const list of routes.values()) {
+    const first = list[0] as ProbeReport;
+    const matched = list.filter((r) => r.match).length;
+    const counts = new Map<string, number>();
+    for (const r of list) if (r.diagnosis) counts.set(r.diagnosis, (counts.get(r.diagnosis) ?? 0) + 1);
+    rows.push([first.route, first.request.path, first.policy, `${matched}/${list.length}`, counts.size === 0 ? 'ok' : [...counts].map(([d, n]) => `${d} (${n})`).join(', ')]);
+  }
+  for (const line of table(rows)) out.line(line);
+
+  const mismatched = report.probes.filter((r) => !r.match);
+  if (mismatched.length > 0) {
+    out.line();
+    out.line('Mismatches:');
+    const mrows: string[][] = [['#', 'PROBE', 'REQUEST', 'EXPECTED', 'GOT', 'DIAGNOSIS']];
+    for (const r of mismatched.slice(0, MAX_LISTED)) {
+      mrows.push([String(r.id), KIND_LABEL[r.kind], requestText(r), r.expected.status === null ? (r.expected.headers['Access-Control-Allow-Origin'] ? 'ACAO' : 'no ACAO') : String(r.expected.status), observedStatus(r), r.diagnosis ?? '']);
+    }
+    for (const line of table(mrows)) out.line(`  ${line}`);
+    if (mismatched.length > MAX_LISTED) out.line(`  ... and ${mismatched.length - MAX_LISTED} more (--json lists every probe)`);
+    out.line();
+    for (const d of report.diagnoses) {
+      const example = report.probes.find((r) => r.diagnosis === d.diagnosis) as ProbeReport;
+      out.line(`${d.diagnosis} (${plural(d.probes.length, 'probe')}, e.g. #${example.id}): ${example.detail ?? ''}`);
+      for (const diff of example.differences.slice(0, 6)) out.line(`    ${diff.header}: expected ${diff.expected === null ? '(absent)' : JSON.stringify(diff.expected)}, got ${diff.observed === null ? '(absent)' : JSON.stringify(diff.observed)}`);
+      for (const fix of d.fixes) out.line(`    fix: ${fix}`);
+    }
+  }
+  out.line();
+  const parts = Object.entries(report.summary.byDiagnosis).map(([d, n]) => `${d} ${n}`);
+  out.line(`Result: ${report.summary.matched}/${report.summary.probes} match${parts.length > 0 ? `; ${parts.join(', ')}` : ' - the deployed API answers as the policies say'}.`);
+}
