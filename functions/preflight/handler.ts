@@ -5,6 +5,7 @@ import type { CorsRequest } from '../core/request';
 import { defaultStore } from '../aws/default-store';
 import { corsRequestFromEvent, type ApiGatewayEvent } from '../aws/event';
 import type { Logger } from '../aws/logger';
+import { defaultMetrics } from '../aws/metrics';
 
 /** What the preflight function returns: valid for payload v1 and v2, every header value a string. */
 export type PreflightResult = APIGatewayProxyResult & APIGatewayProxyStructuredResultV2 & { statusCode: number; headers: Record<string, string>; body: string };
@@ -29,7 +30,7 @@ function clip(value: string | undefined): string | undefined {
   return value !== undefined && value.length > LOGGED_VALUE_LIMIT ? `${value.slice(0, LOGGED_VALUE_LIMIT)}...(${value.length} chars)` : value;
 }
 
-function logDenial(logger: Logger, request: CorsRequest, decision: Extract<PreflightDecision, { kind: 'denied' }>, requestId: string | undefined): void {
+function logDenial(logger: Logger, request: CorsRequest, decision: Extract<PreflightDecision, { kind: 'denied' }>, requestId: string | undefined, metrics: Record<string, unknown> | undefined): void {
   logger.info('preflight denied', {
     reason: decision.reason,
     detail: clip(decision.detail),
@@ -40,6 +41,7 @@ function logDenial(logger: Logger, request: CorsRequest, decision: Extract<Prefl
     method: clip(request.requestMethod),
     requestHeaders: clip(request.requestHeaders),
     requestId,
+    ...metrics,
   });
 }
 
@@ -54,6 +56,8 @@ function logDenial(logger: Logger, request: CorsRequest, decision: Extract<Prefl
  */
 export async function handler(event: ApiGatewayEvent, context?: Pick<Context, 'awsRequestId'>): Promise<PreflightResult> {
   const runtime = defaultStore('cors-preflight');
+  const metrics = defaultMetrics('cors-preflight', runtime.logger);
+  const store = runtime.ok ? runtime.store : undefined;
   const requestId = context?.awsRequestId;
   let request: CorsRequest | undefined;
   try {
@@ -68,13 +72,15 @@ export async function handler(event: ApiGatewayEvent, context?: Pick<Context, 'a
     const decision = decidePreflight(set, request);
     if (decision.kind === 'allowed') {
       runtime.logger.debug('preflight allowed', { path: request.path, policy: decision.policy.source, origin: request.origin, method: request.requestMethod, requestId });
+      metrics.count('PreflightsAllowed');
+      metrics.settle(store);
       return respond(204, decision.headers);
     }
     if (decision.kind === 'not-preflight') return respond(204, { Vary: PREFLIGHT_VARY });
-    logDenial(runtime.logger, request, decision, requestId);
+    logDenial(runtime.logger, request, decision, requestId, metrics.denied(decision.reason, store));
     return denied(decision.reason, decision.detail);
   } catch (error) {
-    runtime.logger.error('unexpected error; denying', { error, path: clip(request?.path), origin: clip(request?.origin), requestId });
+    runtime.logger.error('unexpected error; denying', { error, path: clip(request?.path), origin: clip(request?.origin), requestId, ...metrics.denied('internal_error', store) });
     return denied('internal_error', 'unexpected error, see the function logs');
   }
 }
