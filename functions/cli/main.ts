@@ -1,6 +1,7 @@
 import pkg from '../../package.json';
 import { flag, helpText, parseCommandArgs } from './args';
 import type { Command } from './command';
+import { denials } from './commands/denials';
 import { diff } from './commands/diff';
 import { explain } from './commands/explain';
 import { pull } from './commands/pull';
@@ -13,7 +14,7 @@ import { Output } from './output';
  * cors-policy: validate, diff, push, pull and explain the CORS policies the
  * preflight Lambda and the apigw-cors layer serve from Parameter Store.
  */
-const COMMANDS: readonly Command[] = [validate, diff, push, pull, explain];
+const COMMANDS: readonly Command[] = [validate, diff, push, pull, explain, denials];
 
 function topHelp(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

@@ -62,7 +62,7 @@ function required(parsed: Parsed, name: string): string {
   return v;
 }
 
-interface Source {
+export interface Source {
   readonly kind: 'ssm' | 'dir';
   readonly describe: Record<string, string>;
   readonly entries: PolicyEntry[];
@@ -70,7 +70,7 @@ interface Source {
   readonly newSource: (name: string) => string;
 }
 
-async function loadEntries(parsed: Parsed): Promise<Source> {
+export async function loadEntries(parsed: Parsed): Promise<Source> {
   const rawPath = stringOption(parsed, 'path');
   const dir = stringOption(parsed, 'dir');
   if ((rawPath === undefined) === (dir === undefined)) throw new UsageError('give exactly one of --path (policies in Parameter Store) or --dir (policy files)');
