@@ -9,12 +9,16 @@ import { levelFrom, type LogLevel, type Logger } from './logger';
  *
  * - A denied preflight's log line carries its own `PreflightsDenied` (with
  *   the deny reason as a dimension), so there is still one line per denial.
+ *   With LOG_LEVEL WARN or ERROR (no denial lines) denials are counted by
+ *   reason and flushed with the rest, one line per reason.
  * - Everything else is counted in memory and written at most once per flush
  *   interval (`CORS_METRICS_FLUSH_SECONDS`, default 60), at the end of an
  *   invocation, synchronously: Lambda freezes the container after the
  *   response, so nothing is left pending in a timer. A denial line flushes the
  *   pending counts too. A failed refresh flushes at once. An allowed preflight
  *   therefore usually writes nothing.
+ * - Metrics-only lines carry the configured log level, so that Lambda's
+ *   log-level filter (which reads the same setting) never drops them.
  * - Dimensions are `service` (cors-preflight or cors-layer), `function_name`
  *   and, for denials, `reason`: bounded sets. Origins, paths and header values
  *   stay in the log line, never in a dimension.
@@ -98,6 +102,7 @@ export interface MetricsOptions {
 }
 
 type Doc = Record<string, unknown>;
+const BASE_DIMENSIONS: readonly string[] = ['service', 'function_name'];
 
 /**
  * The metrics of one container. Methods never throw and never wait; the only
@@ -106,6 +111,8 @@ type Doc = Record<string, unknown>;
 export class Metrics {
   private readonly counters: Record<Counter, number> = { PreflightsAllowed: 0, ActualAllowed: 0, ActualDenied: 0 };
   private readonly counterNames: readonly Counter[];
+  /** Denials by reason, when the denial lines themselves are not written. */
+  private readonly deniedByReason = new Map<string, number>();
   private refreshes = 0;
   private failures = 0;
   private failedSinceFlush = false;
@@ -138,24 +145,37 @@ export class Metrics {
 
   /**
    * Records a denied preflight. Returns the fields to add to the denial's log
-   * line (the EMF block, this denial and any pending counts); when INFO lines
-   * are not written, writes a metrics-only line itself and returns undefined.
+   * line (the EMF block, this denial and any pending counts). When INFO lines
+   * are not written (LOG_LEVEL WARN or ERROR), denials are counted by reason
+   * and flushed with the rest instead, and this returns undefined.
    */
   denied(reason: string, store: ObservedStore | undefined): Doc | undefined {
     const now = this.now();
     this.observe(store, now);
-    const withAggregate = this.pending || this.due(now);
-    const doc = this.document(now, store, withAggregate, reason);
-    if (this.options.infoEnabled) return doc;
-    this.writeLine(doc, now);
-    return undefined;
+    if (!this.options.infoEnabled) {
+      this.deniedByReason.set(reason, (this.deniedByReason.get(reason) ?? 0) + 1);
+      this.flushIfDue(now, store);
+      return undefined;
+    }
+    const doc = this.denialDocument(now, reason, 1);
+    if (this.pending || this.due(now)) this.addAggregate(doc, now, store);
+    return doc;
   }
 
   /** At the end of an invocation: writes the pending counts when the interval has passed or a refresh failed. */
   settle(store: ObservedStore | undefined): void {
     const now = this.now();
     this.observe(store, now);
-    if (this.due(now)) this.writeLine(this.document(now, store, true, undefined), now);
+    this.flushIfDue(now, store);
+  }
+
+  private flushIfDue(now: number, store: ObservedStore | undefined): void {
+    if (!this.due(now)) return;
+    const { service, functionName } = this.options;
+    this.writeLine(this.addAggregate({ service, function_name: functionName }, now, store), now);
+    // One value per dimension per document: one line per deny reason seen.
+    for (const [reason, n] of this.deniedByReason) this.writeLine(this.denialDocument(now, reason, n), now);
+    this.deniedByReason.clear();
   }
 
   private due(now: number): boolean {
@@ -192,39 +212,43 @@ export class Metrics {
     return this.invalidCount;
   }
 
-  private document(now: number, store: ObservedStore | undefined, aggregate: boolean, reason: string | undefined): Doc {
+  /** A document with `n` denials of one reason, counted with and without the reason dimension. */
+  private denialDocument(now: number, reason: string, n: number): Doc {
     const { namespace, service, functionName } = this.options;
-    const base = ['service', 'function_name'];
-    const directives: Doc[] = [];
-    const doc: Doc = { service, function_name: functionName };
-    if (reason !== undefined) {
-      directives.push({ Namespace: namespace, Dimensions: [[...base, 'reason'], base], Metrics: [{ Name: METRIC.preflightsDenied, Unit: 'Count' }] });
-      doc.reason = reason;
-      doc[METRIC.preflightsDenied] = 1;
+    return {
+      service,
+      function_name: functionName,
+      reason,
+      [METRIC.preflightsDenied]: n,
+      _aws: { Timestamp: now, CloudWatchMetrics: [{ Namespace: namespace, Dimensions: [[...BASE_DIMENSIONS, 'reason'], BASE_DIMENSIONS], Metrics: [{ Name: METRIC.preflightsDenied, Unit: 'Count' }] }] },
+    };
+  }
+
+  /** Adds the pending counts and the gauges to `doc` and starts counting again. */
+  private addAggregate(doc: Doc, now: number, store: ObservedStore | undefined): Doc {
+    const metrics: Doc[] = [];
+    for (const name of this.counterNames) {
+      metrics.push({ Name: name, Unit: 'Count' });
+      doc[name] = this.counters[name];
+      this.counters[name] = 0;
     }
-    if (aggregate) {
-      const metrics: Doc[] = [];
-      for (const name of this.counterNames) {
-        metrics.push({ Name: name, Unit: 'Count' });
-        doc[name] = this.counters[name];
-        this.counters[name] = 0;
-      }
-      if (store || this.observed) {
-        metrics.push({ Name: METRIC.refreshes, Unit: 'Count' }, { Name: METRIC.refreshFailures, Unit: 'Count' }, { Name: METRIC.invalidParameters, Unit: 'Count' }, { Name: METRIC.policyAge, Unit: 'Seconds' });
-        doc[METRIC.refreshes] = this.refreshes;
-        doc[METRIC.refreshFailures] = this.failures;
-        doc[METRIC.invalidParameters] = this.invalidParameters(store?.peek());
-        // Never loaded: the policies served (none) are as old as the container.
-        doc[METRIC.policyAge] = Math.floor((now - (this.loadedAt ?? this.startedAt)) / 1000);
-      }
-      directives.push({ Namespace: namespace, Dimensions: [base], Metrics: metrics });
-      this.refreshes = 0;
-      this.failures = 0;
-      this.failedSinceFlush = false;
-      this.pending = false;
-      this.lastFlush = now;
+    if (store || this.observed) {
+      metrics.push({ Name: METRIC.refreshes, Unit: 'Count' }, { Name: METRIC.refreshFailures, Unit: 'Count' }, { Name: METRIC.invalidParameters, Unit: 'Count' }, { Name: METRIC.policyAge, Unit: 'Seconds' });
+      doc[METRIC.refreshes] = this.refreshes;
+      doc[METRIC.refreshFailures] = this.failures;
+      doc[METRIC.invalidParameters] = this.invalidParameters(store?.peek());
+      // Never loaded: the policies served (none) are as old as the container.
+      doc[METRIC.policyAge] = Math.floor((now - (this.loadedAt ?? this.startedAt)) / 1000);
     }
-    doc._aws = { Timestamp: now, CloudWatchMetrics: directives };
+    const directive = { Namespace: this.options.namespace, Dimensions: [BASE_DIMENSIONS], Metrics: metrics };
+    const aws = doc._aws as { CloudWatchMetrics: Doc[] } | undefined;
+    if (aws) aws.CloudWatchMetrics.push(directive);
+    else doc._aws = { Timestamp: now, CloudWatchMetrics: [directive] };
+    this.refreshes = 0;
+    this.failures = 0;
+    this.failedSinceFlush = false;
+    this.pending = false;
+    this.lastFlush = now;
     return doc;
   }
 

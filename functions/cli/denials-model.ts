@@ -50,13 +50,18 @@ function timeOf(v: unknown): number | undefined {
 export function parseLogLine(text: string, eventTime?: number): ParsedLine {
   const trimmed = text.trim();
   if (trimmed === '') return { kind: 'blank' };
-  const start = trimmed.indexOf('{');
-  if (start < 0) return { kind: 'malformed' };
   let value: unknown;
   try {
-    value = JSON.parse(trimmed.slice(start));
+    value = JSON.parse(trimmed);
   } catch {
-    return { kind: 'malformed' };
+    // A text prefix before the JSON (Lambda's text log format)?
+    const start = trimmed.indexOf('{');
+    if (start <= 0) return { kind: 'malformed' };
+    try {
+      value = JSON.parse(trimmed.slice(start));
+    } catch {
+      return { kind: 'malformed' };
+    }
   }
   if (!isObject(value)) return { kind: 'other' };
   let line = value;

@@ -129,13 +129,23 @@ describe('denied preflights', () => {
     expect(emfValues(t.lines[0]!)[`PreflightsAllowed|${DIMS}`]).toBe(0);
   });
 
-  test('when INFO lines are not written, the denial is still measured, on a line at the configured level', () => {
+  test('when INFO lines are not written, denials are counted by reason and flushed at the configured level, one line per reason', () => {
     const t = setup({ infoEnabled: false, level: 'WARN' });
     expect(t.metrics.denied('method_not_allowed', t.store)).toBeUndefined();
-    expect(t.lines).toHaveLength(1);
-    expect(t.lines[0]).toMatchObject({ level: 'WARN', message: 'metrics', reason: 'method_not_allowed', PreflightsDenied: 1 });
+    expect(t.metrics.denied('method_not_allowed', t.store)).toBeUndefined();
+    expect(t.metrics.denied('origin_not_allowed', t.store)).toBeUndefined();
+    expect(t.lines).toEqual([]);
+    t.advance(60_000);
+    t.metrics.settle(t.store);
+    expect(t.lines).toHaveLength(3);
+    for (const l of t.lines) expect(l).toMatchObject({ level: 'WARN', message: 'metrics' });
+    expect(emfValues(t.lines[1]!)).toEqual({ [`PreflightsDenied|${DIMS},reason=method_not_allowed`]: 2, [`PreflightsDenied|${DIMS}`]: 2 });
+    expect(emfValues(t.lines[2]!)).toEqual({ [`PreflightsDenied|${DIMS},reason=origin_not_allowed`]: 1, [`PreflightsDenied|${DIMS}`]: 1 });
     // Request values are never part of a metrics line.
-    expect(Object.keys(t.lines[0]!).sort()).toEqual(['PreflightsDenied', '_aws', 'function_name', 'level', 'message', 'reason', 'service', 'timestamp']);
+    expect(Object.keys(t.lines[1]!).sort()).toEqual(['PreflightsDenied', '_aws', 'function_name', 'level', 'message', 'reason', 'service', 'timestamp']);
+    t.advance(60_000);
+    t.metrics.settle(t.store);
+    expect(t.lines).toHaveLength(4);
   });
 });
 

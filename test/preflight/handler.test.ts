@@ -399,13 +399,17 @@ describe('metrics (Embedded Metric Format)', () => {
     ]);
   });
 
-  test('LOG_LEVEL=WARN drops the denial line but not its metrics', async () => {
+  test('LOG_LEVEL=WARN drops the denial line but not its metrics: counted by reason, flushed at WARN', async () => {
     process.env.LOG_LEVEL = 'WARN';
+    process.env.CORS_METRICS_FLUSH_SECONDS = '0';
     resetDefaultStore();
     serve(samplePolicies());
     await handler(deniedEvent());
     const lines = logs.lines();
-    expect(lines).toEqual([expect.objectContaining({ level: 'WARN', message: 'metrics', reason: 'origin_not_allowed', PreflightsDenied: 1 })]);
-    expect(lines[0]).not.toHaveProperty('origin');
+    expect(lines).toEqual([
+      expect.objectContaining({ level: 'WARN', message: 'metrics', PreflightsAllowed: 0, PolicyRefreshes: 1 }),
+      expect.objectContaining({ level: 'WARN', message: 'metrics', reason: 'origin_not_allowed', PreflightsDenied: 1 }),
+    ]);
+    expect(lines[1]).not.toHaveProperty('origin');
   });
 });
