@@ -36,6 +36,8 @@ export function createLogger(options: { service: string; write?: (line: string) 
 function hasError(fields: Record<string, unknown> | undefined): boolean {
   if (!fields) return false;
   for (const key in fields) {
+    // The metrics block (functions/aws/metrics.ts) is plain data.
+    if (key === '_aws') continue;
     const v = fields[key];
     if (v instanceof Error || (typeof v === 'object' && v !== null && !Array.isArray(v))) return true;
   }
