@@ -104,6 +104,8 @@ async function send(event) {
     else $('explain-box').hidden = true;
     addHistory(req, verdict, records);
     await renderMetrics();
+    // The functions' log lines reach the gateway a moment after their answers: look again.
+    setTimeout(() => renderMetrics().catch(() => undefined), 700);
   } catch (err) {
     $('verdict').className = 'verdict bad';
     $('verdict').textContent = `The demo could not reach the local stack: ${err.message}`;
