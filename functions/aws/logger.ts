@@ -10,9 +10,12 @@ export interface Logger {
   info(message: string, fields?: Record<string, unknown>): void;
   warn(message: string, fields?: Record<string, unknown>): void;
   error(message: string, fields?: Record<string, unknown>): void;
+  /** True when lines of this level are written (and pass Lambda's level filter, which reads the same setting). */
+  enabled(level: LogLevel): boolean;
 }
 
-function levelFrom(env: NodeJS.ProcessEnv): LogLevel {
+/** The configured minimum level: `AWS_LAMBDA_LOG_LEVEL` (set by Lambda from ApplicationLogLevel), then `LOG_LEVEL`, default INFO. */
+export function levelFrom(env: NodeJS.ProcessEnv): LogLevel {
   const v = (env.AWS_LAMBDA_LOG_LEVEL ?? env.LOG_LEVEL ?? 'INFO').toUpperCase();
   return v in ORDER ? (v as LogLevel) : v === 'TRACE' ? 'DEBUG' : v === 'FATAL' ? 'ERROR' : 'INFO';
 }
@@ -26,13 +29,15 @@ export function createLogger(options: { service: string; write?: (line: string) 
     const entry = { timestamp: new Date().toISOString(), level, service: options.service, message, ...fields };
     write(`${JSON.stringify(entry, hasError(fields) ? errorReplacer : undefined)}\n`);
   };
-  return { debug: emit('DEBUG'), info: emit('INFO'), warn: emit('WARN'), error: emit('ERROR') };
+  return { debug: emit('DEBUG'), info: emit('INFO'), warn: emit('WARN'), error: emit('ERROR'), enabled: (level) => ORDER[level] >= min };
 }
 
 /** Errors need the replacer (JSON.stringify drops their fields); most lines have none and skip its cost. */
 function hasError(fields: Record<string, unknown> | undefined): boolean {
   if (!fields) return false;
   for (const key in fields) {
+    // The metrics block (functions/aws/metrics.ts) is plain data.
+    if (key === '_aws') continue;
     const v = fields[key];
     if (v instanceof Error || (typeof v === 'object' && v !== null && !Array.isArray(v))) return true;
   }

@@ -3,6 +3,7 @@ import { PREFLIGHT_VARY, decidePreflight, type PreflightDecision } from '../core
 import type { PolicySet } from '../core/policy-set';
 import type { CorsRequest } from '../core/request';
 import type { Logger } from './logger';
+import type { ContainerMetrics, ObservedStore } from './metrics';
 
 /**
  * The preflight answer, built from the engine's decision. Shared by the
@@ -21,6 +22,10 @@ export interface AnswerOptions {
   readonly requestId?: string | undefined;
   /** Adds `X-Cors-Deny-Reason` to denials (`CORS_DEBUG=true`). Default false. */
   readonly debug?: boolean;
+  /** Counts allowed preflights and carries each denial's metrics on its log line; none: no metrics. */
+  readonly metrics?: ContainerMetrics | undefined;
+  /** The store whose refreshes and policy age the metrics report. */
+  readonly store?: ObservedStore | undefined;
 }
 
 /** True for a CORS preflight: `OPTIONS` with both `Origin` and `Access-Control-Request-Method`. */
@@ -51,7 +56,7 @@ export function clip(value: string | undefined): string | undefined {
   return value !== undefined && value.length > LOGGED_VALUE_LIMIT ? `${value.slice(0, LOGGED_VALUE_LIMIT)}...(${value.length} chars)` : value;
 }
 
-function logDenial(logger: Logger, request: CorsRequest, decision: Extract<PreflightDecision, { kind: 'denied' }>, requestId: string | undefined): void {
+function logDenial(logger: Logger, request: CorsRequest, decision: Extract<PreflightDecision, { kind: 'denied' }>, requestId: string | undefined, metrics: Record<string, unknown> | undefined): void {
   logger.info('preflight denied', {
     reason: decision.reason,
     detail: clip(decision.detail),
@@ -62,6 +67,7 @@ function logDenial(logger: Logger, request: CorsRequest, decision: Extract<Prefl
     method: clip(request.requestMethod),
     requestHeaders: clip(request.requestHeaders),
     requestId,
+    ...metrics,
   });
 }
 
@@ -72,13 +78,16 @@ function logDenial(logger: Logger, request: CorsRequest, decision: Extract<Prefl
  * loaded) denies: fail closed.
  */
 export function answerPreflight(set: PolicySet | undefined, request: CorsRequest, options: AnswerOptions): PreflightResult {
-  const { logger, requestId } = options;
+  const { logger, requestId, metrics, store } = options;
   const decision = decidePreflight(set, request);
   if (decision.kind === 'allowed') {
     logger?.debug('preflight allowed', { path: request.path, policy: decision.policy.source, origin: request.origin, method: request.requestMethod, requestId });
+    metrics?.count('PreflightsAllowed');
+    metrics?.settle(store);
     return respond(204, decision.headers);
   }
   if (decision.kind === 'not-preflight') return notPreflightResponse();
-  if (logger) logDenial(logger, request, decision, requestId);
+  const metricFields = metrics?.denied(decision.reason, store);
+  if (logger) logDenial(logger, request, decision, requestId, metricFields);
   return deniedResponse(decision.reason, decision.detail, options.debug);
 }

@@ -6,6 +6,7 @@
  */
 import type { Discovery } from './commands/discover';
 import type { VerifyReport } from './commands/verify';
+import type { LineCounts } from './denials-model';
 import type { PolicyDocument } from '../core';
 import type { Fix } from './explain-model';
 import type { FieldChange } from './field-diff';
@@ -133,6 +134,34 @@ export interface ImportJson extends Base<'import'> {
   readonly existing: readonly string[];
 }
 
+/** One (origin, route, reason) group of `denials`, with today's verdict and the suggested fix. */
+export interface DenialGroupJson {
+  readonly origin: string;
+  /** The denied route's patterns, as logged; null when no policy matched. */
+  readonly route: unknown;
+  readonly reason: string;
+  readonly count: number;
+  readonly firstSeen: string | null;
+  readonly lastSeen: string | null;
+  readonly policy: string | null;
+  readonly typical: { method: string; path: string; requestHeaders: string | null };
+  readonly variants: number;
+  /** Against the current policies (with --path or --dir), else null. */
+  readonly now: { denied: false } | { denied: true; stage: string | undefined; reason: string | undefined; detail: string | undefined } | null;
+  readonly suggestion: { fixes: readonly Fix[]; blocked: string | null } | null;
+}
+
+export interface DenialsJson extends Base<'denials'> {
+  readonly source: Readonly<Record<string, unknown>>;
+  /** CloudWatch Logs only. */
+  readonly pages?: number;
+  readonly truncated?: boolean;
+  readonly policies: Readonly<Record<string, unknown>> | null;
+  readonly lines: Readonly<LineCounts>;
+  readonly groups: number;
+  readonly top: readonly DenialGroupJson[];
+}
+
 /** What a run that failed before its command could answer prints (usage, AWS and file errors). */
 export interface FailureJson {
   readonly command: string | null;
@@ -145,4 +174,4 @@ export interface FailureJson {
 /** `verify`: the probes, what each got and the diagnoses (see {@link VerifyReport}). */
 export type VerifyJson = VerifyReport;
 
-export type CliJson = ValidateJson | DiffJson | PushJson | PullJson | ExplainJson | VerifyJson | DiscoverJson | ImportJson | FailureJson;
+export type CliJson = ValidateJson | DiffJson | PushJson | PullJson | ExplainJson | VerifyJson | DenialsJson | DiscoverJson | ImportJson | FailureJson;

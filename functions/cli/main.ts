@@ -1,6 +1,7 @@
 import pkg from '../../package.json';
 import { flag, helpText, parseCommandArgs } from './args';
 import type { Command } from './command';
+import { denials } from './commands/denials';
 import { diff } from './commands/diff';
 import { discover } from './commands/discover';
 import { explain } from './commands/explain';
@@ -16,7 +17,7 @@ import { Output } from './output';
  * cors-policy: validate, diff, push, pull and explain the CORS policies the
  * preflight Lambda and the apigw-cors layer serve from Parameter Store.
  */
-export const COMMANDS: readonly Command[] = [validate, diff, push, pull, explain, verify, discover, importCommand];
+export const COMMANDS: readonly Command[] = [validate, diff, push, pull, explain, verify, denials, discover, importCommand];
 
 function topHelp(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

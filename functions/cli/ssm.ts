@@ -126,8 +126,8 @@ function endpointDescription(): string {
   return process.env.AWS_ENDPOINT_URL_SSM ?? process.env.AWS_ENDPOINT_URL ?? 'the regional SSM endpoint';
 }
 
-/** One line that says what was attempted, what failed and what to do. */
-export function describeAwsError(err: unknown, operation: string, target: string): AwsError {
+/** One line that says what was attempted, what failed and what to do; another service passes its own hints and endpoint. */
+export function describeAwsError(err: unknown, operation: string, target: string, service: { hints: Record<string, string>; endpoint: string } = { hints: HINTS, endpoint: endpointDescription() }): AwsError {
   const e = err as { name?: string; code?: string; message?: string; errors?: unknown[]; $metadata?: { httpStatusCode?: number } };
   // Node reports a refused dual-stack connection as an AggregateError of per-address errors.
   const inner = Array.isArray(e?.errors) && e.errors.length > 0 ? (e.errors[0] as { code?: string; message?: string }) : undefined;
@@ -135,8 +135,8 @@ export function describeAwsError(err: unknown, operation: string, target: string
   let message = e?.message || inner?.message || String(err);
   if (/region is missing/i.test(message)) code = 'RegionMissing';
   if (code === 'Error' || code === 'TypeError') code = /timed? ?out/i.test(message) ? 'TimeoutError' : code;
-  if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'TimeoutError' || code === 'ECONNRESET') message = `${message} (endpoint: ${endpointDescription()})`;
-  const hint = HINTS[code];
+  if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'TimeoutError' || code === 'ECONNRESET') message = `${message} (endpoint: ${service.endpoint})`;
+  const hint = service.hints[code];
   const status = e?.$metadata?.httpStatusCode ? ` [HTTP ${e.$metadata.httpStatusCode}]` : '';
   const text = oneLine(`${operation} ${target} failed: ${code}: ${message}${status}${hint ? ` - ${hint}` : ''}`);
   return new AwsError(text, code, { cause: err });

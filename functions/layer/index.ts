@@ -4,6 +4,7 @@ import type { PolicySet } from '../core/policy-set';
 import { defaultStore } from '../aws/default-store';
 import { corsRequestFromEvent, isV2, readHeader, requestMethod, routePath, type ApiGatewayEvent } from '../aws/event';
 import type { Logger } from '../aws/logger';
+import { defaultMetrics, type ContainerMetrics, type ObservedStore } from '../aws/metrics';
 import { answerPreflight, isPreflight } from '../aws/preflight-response';
 
 /** Where the policies come from: anything with the store's `current()`. */
@@ -57,12 +58,30 @@ type CorsResultHeaders = { [header: string]: string | number | boolean };
 
 const SERVICE = 'cors-layer';
 
-function resolveSource(options: CorsOptions | undefined): { source?: PolicySource; logger?: Logger } {
+interface Resolved {
+  source?: PolicySource;
+  logger?: Logger;
+  /** The container's metrics, when the policies come from the container's store. */
+  metrics?: ContainerMetrics;
+  store?: ObservedStore;
+}
+
+function resolveSource(options: CorsOptions | undefined): Resolved {
   if (options?.source) return { source: options.source };
   const runtime = defaultStore(SERVICE);
-  if (runtime.ok) return { source: runtime.store, logger: runtime.logger };
+  const metrics = defaultMetrics(SERVICE, runtime.logger);
+  if (runtime.ok) return { source: runtime.store, logger: runtime.logger, metrics, store: runtime.store };
   runtime.logger.error('configuration error; responses get no CORS headers', { error: runtime.error });
-  return { logger: runtime.logger };
+  return { logger: runtime.logger, metrics };
+}
+
+/** Counts a request that carried an Origin by whether its response allows it, then flushes if due. */
+function measure(resolved: Resolved, event: ApiGatewayEvent, allowed: boolean): void {
+  const { metrics } = resolved;
+  if (!metrics) return;
+  if (allowed) metrics.count('ActualAllowed');
+  else if (event && typeof event === 'object' && readHeader(event, 'origin') !== undefined) metrics.count('ActualDenied');
+  metrics.settle(resolved.store);
 }
 
 /** Never rejects: a Parameter Store outage must not turn a working response into an error. */
@@ -76,8 +95,10 @@ async function loadSet(source: PolicySource | undefined, logger: Logger | undefi
   }
 }
 
-function headersFor(event: ApiGatewayEvent, set: PolicySet | undefined): Record<string, string> {
-  return actualResponseHeaders(set, { method: requestMethod(event), path: routePath(event), origin: readHeader(event, 'origin') }).headers;
+function headersFor(event: ApiGatewayEvent, set: PolicySet | undefined, resolved?: Resolved): Record<string, string> {
+  const answer = actualResponseHeaders(set, { method: requestMethod(event), path: routePath(event), origin: readHeader(event, 'origin') });
+  if (resolved) measure(resolved, event, answer.allowed);
+  return answer.headers;
 }
 
 /**
@@ -91,8 +112,9 @@ function headersFor(event: ApiGatewayEvent, set: PolicySet | undefined): Record<
  * return { statusCode: 200, headers: { ...headers, 'content-type': 'application/json' }, body };
  */
 export async function corsHeaders(event: APIGatewayProxyEvent | APIGatewayProxyEventV2, options?: CorsOptions): Promise<Record<string, string>> {
-  const { source, logger } = resolveSource(options);
-  return headersFor(event, source?.fresh?.() ?? (await loadSet(source, logger)));
+  const resolved = resolveSource(options);
+  const { source, logger } = resolved;
+  return headersFor(event, source?.fresh?.() ?? (await loadSet(source, logger)), resolved);
 }
 
 const isCorsHeader = (lower: string): boolean => lower.startsWith('access-control-');
@@ -175,26 +197,30 @@ export function withCors<TEvent extends APIGatewayProxyEvent | APIGatewayProxyEv
 ): (event: TEvent, context: Context) => Promise<CorsResult<TEvent, TResult>> {
   const answerPreflights = options?.answerPreflights !== false;
   return async (event, context) => {
-    const { source, logger } = resolveSource(options);
+    const resolved = resolveSource(options);
+    const { source, logger } = resolved;
     if (answerPreflights && event && typeof event === 'object' && requestMethod(event) === 'OPTIONS') {
       const request = corsRequestFromEvent(event);
       if (isPreflight(request)) {
         const set = source?.fresh?.() ?? (await loadSet(source, logger));
-        return answerPreflight(set, request, { logger, requestId: context?.awsRequestId, debug }) as unknown as CorsResult<TEvent, TResult>;
+        return answerPreflight(set, request, { logger, requestId: context?.awsRequestId, debug, metrics: resolved.metrics, store: resolved.store }) as unknown as CorsResult<TEvent, TResult>;
       }
     }
     // Fresh policies are at hand; otherwise start the refresh alongside the handler.
     const fresh = source?.fresh?.();
     const pending = fresh ? undefined : loadSet(source, logger);
     const result = await handler(event, context);
-    return withHeaders(event, result, fresh ?? (await pending), logger) as CorsResult<TEvent, TResult>;
+    return withHeaders(event, result, fresh ?? (await pending), logger, resolved) as CorsResult<TEvent, TResult>;
   };
 }
 
 /** The handler's result with the CORS headers for `event` applied. */
-function withHeaders(event: ApiGatewayEvent, result: AnyResult, set: PolicySet | undefined, logger: Logger | undefined): unknown {
-  if (!event || typeof event !== 'object' || result === undefined || result === null) return result;
-  const cors = headersFor(event, set);
+function withHeaders(event: ApiGatewayEvent, result: AnyResult, set: PolicySet | undefined, logger: Logger | undefined, resolved: Resolved): unknown {
+  if (!event || typeof event !== 'object' || result === undefined || result === null) {
+    resolved.metrics?.settle(resolved.store);
+    return result;
+  }
+  const cors = headersFor(event, set, resolved);
   if (typeof result === 'string' || typeof result !== 'object' || !('statusCode' in result)) {
     // Only payload v2 has simplified results; under v1 API Gateway would reject them, so leave them be.
     if (!isV2(event)) return result;

@@ -3,6 +3,7 @@ import type { PolicySet } from '../core/policy-set';
 import type { CorsRequest } from '../core/request';
 import { defaultStore } from '../aws/default-store';
 import { corsRequestFromEvent, type ApiGatewayEvent } from '../aws/event';
+import { defaultMetrics } from '../aws/metrics';
 import { answerPreflight, clip, deniedResponse, notPreflightResponse, type PreflightResult } from '../aws/preflight-response';
 
 export type { PreflightResult } from '../aws/preflight-response';
@@ -24,6 +25,8 @@ const debug = process.env.CORS_DEBUG === 'true';
  */
 export async function handler(event: ApiGatewayEvent, context?: Pick<Context, 'awsRequestId'>): Promise<PreflightResult> {
   const runtime = defaultStore('cors-preflight');
+  const metrics = defaultMetrics('cors-preflight', runtime.logger);
+  const store = runtime.ok ? runtime.store : undefined;
   const requestId = context?.awsRequestId;
   let request: CorsRequest | undefined;
   try {
@@ -35,9 +38,9 @@ export async function handler(event: ApiGatewayEvent, context?: Pick<Context, 'a
     let set: PolicySet | undefined;
     if (runtime.ok) set = runtime.store.fresh() ?? (await runtime.store.current());
     else runtime.logger.error('configuration error; denying every preflight', { error: runtime.error, requestId });
-    return answerPreflight(set, request, { logger: runtime.logger, requestId, debug });
+    return answerPreflight(set, request, { logger: runtime.logger, requestId, debug, metrics, store });
   } catch (error) {
-    runtime.logger.error('unexpected error; denying', { error, path: clip(request?.path), origin: clip(request?.origin), requestId });
+    runtime.logger.error('unexpected error; denying', { error, path: clip(request?.path), origin: clip(request?.origin), requestId, ...metrics.denied('internal_error', store) });
     return deniedResponse('internal_error', 'unexpected error, see the function logs', debug);
   }
 }

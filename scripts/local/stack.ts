@@ -11,6 +11,7 @@ import type { PayloadVersion } from './events';
 import { close, createGateway, listen } from './gateway';
 import { LambdaFunction } from './lambda';
 import { activate, type ActiveMisconfiguration, type Misconfiguration } from './misconfig';
+import { MetricCounters } from './metrics';
 import { createPageServer, type ExplainFn } from './page-server';
 import { REPO_ROOT, putPolicy, runCli, seedPolicies, type SeedResult } from './policies';
 import { Recorder, type RequestRecord } from './recorder';
@@ -58,6 +59,8 @@ export interface LocalStackOptions {
   misconfiguration?: Misconfiguration;
   /** `answerPreflights` of the example API's `withCors`. Default true (the layer's default). */
   layerAnswersPreflights?: boolean;
+  /** CORS_METRICS_FLUSH_SECONDS of both functions. Default 0 (a metrics line after every invocation), so /__local/stats follows each request; deployed functions default to 60. */
+  metricsFlushSeconds?: number;
   /** Receives every line the functions log. */
   onLog?: (log: FunctionLog) => void;
   /** Receives every request the gateway passed to a function, once answered. */
@@ -86,6 +89,8 @@ export interface LocalStack {
   env: Record<string, string>;
   /** Preflights and actual requests the gateway passed to the functions, per origin and path. */
   counters: Recorder;
+  /** The metrics the functions emitted in their log lines (Embedded Metric Format), summed as CloudWatch would. */
+  metrics: MetricCounters;
   /** Parameter Store calls made by the functions (`app`: cors-preflight or example-api). */
   parameterStore: Pick<SsmProxy, 'calls' | 'snapshot'>;
   functions: { preflight: LambdaFunction; api: LambdaFunction };
@@ -145,8 +150,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 
     const recorder = new Recorder();
     recorder.onAdd = options.onRequest;
+    const metrics = new MetricCounters();
     const onLog = (fn: FunctionLog['function']) => (line: string, stream: FunctionLog['stream']) => {
       const log = parseLog(fn, line, stream);
+      metrics.ingest(log.json);
       const requestId = log.json?.requestId;
       if (typeof requestId === 'string') recorder.attachLog(requestId, log.json);
       options.onLog?.(log);
@@ -161,6 +168,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
       CORS_POLICY_PATH: policyPath,
       CORS_POLICY_TTL_SECONDS: String(ttlSeconds),
+      CORS_METRICS_FLUSH_SECONDS: String(options.metricsFlushSeconds ?? 0),
       LOG_LEVEL: options.logLevel ?? 'INFO',
       TZ: 'UTC',
     });
@@ -194,7 +202,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       preflight,
       api,
       recorder,
-      describe: () => ({ payload, policyPath, ttlSeconds, api: apiUrl, motoEndpoint, parameterStoreCalls: proxy.snapshot(), misconfiguration: publicMisconfiguration() }),
+      describe: () => ({ payload, policyPath, ttlSeconds, api: apiUrl, motoEndpoint, parameterStoreCalls: proxy.snapshot(), misconfiguration: publicMisconfiguration(), metrics: metrics.snapshot() }),
       misconfiguration,
     });
     const apiPort = await listen(gateway, options.apiPort ?? 0);
@@ -237,6 +245,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       motoEndpoint,
       env,
       counters: recorder,
+      metrics,
       parameterStore: { calls: (f) => proxy.calls(f), snapshot: () => proxy.snapshot() },
       functions: { preflight, api },
       ...(seeded ? { seeded } : {}),

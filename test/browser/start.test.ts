@@ -123,6 +123,8 @@ describe('npm start', () => {
       expect(explain).toContain('cors-policy explain --path /cors/demo-api --url-path /products/42');
       expect(explain).toMatch(/Verdict: BLOCKED/);
       expect(explain).toContain('header_not_allowed');
+      // The metrics table: the denial, by reason, as the function's EMF block counted it.
+      await page.waitForFunction("/PreflightsDenied\\s+cors-preflight \\(cors-preflight\\)\\s+header_not_allowed\\s+[1-9]/.test(document.getElementById('metrics').innerText)");
       await page.context().close();
     });
 

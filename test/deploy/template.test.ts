@@ -32,8 +32,10 @@ const REST_EXISTING = { ...REST_NEW, ExistingProxyResourceId: 'pr0xy00001' };
 const REST_GATEWAY = { ...REST_NEW, EnableGatewayResponses: 'true', GatewayResponseAllowOrigin: 'https://app.example.com' };
 const REST_GATEWAY_STAR = { ...REST_NEW, EnableGatewayResponses: 'true', GatewayResponseAllowOrigin: '*' };
 const HTTP = { ApiType: 'HTTP', ApiId: 'h1t2t3p4a5', StageName: '$default', PolicyPath: '/cors/shop-api' };
+const TOPIC = 'arn:aws:sns:us-east-1:123456789012:ops-alerts';
+const HTTP_ALARMS = { ...HTTP, AlarmTopicArn: TOPIC, MetricsNamespace: 'Shop/Cors', AlarmRefreshFailureMinutes: '3', AlarmPolicyAgeSeconds: '900', AlarmDenialRatePercent: '25' };
 
-const SETS = { REST_NEW, REST_EXISTING, REST_GATEWAY, REST_GATEWAY_STAR, HTTP } as const;
+const SETS = { REST_NEW, REST_EXISTING, REST_GATEWAY, REST_GATEWAY_STAR, HTTP, HTTP_ALARMS } as const;
 type SetName = keyof typeof SETS;
 
 const FORBIDDEN_TYPES = [
@@ -81,6 +83,11 @@ describePython('template.yaml', () => {
       }
       expect(Object.keys(raw.Parameters).sort()).toEqual(
         [
+          'AlarmDenialRatePercent',
+          'AlarmPolicyAgeSeconds',
+          'AlarmRefreshFailureMinutes',
+          'AlarmTopicArn',
+          'MetricsNamespace',
           'ApiId',
           'ApiType',
           'EnableGatewayResponses',
@@ -134,6 +141,18 @@ describePython('template.yaml', () => {
       ['GatewayResponseAllowOrigin', 'https://a.example.com,https://b.example.com', false],
       ['GatewayResponseAllowOrigin', 'https://App.Example.com', false],
       ['GatewayResponseAllowOrigin', "https://a.example.com'", false],
+      ['AlarmTopicArn', '', true],
+      ['AlarmTopicArn', TOPIC, true],
+      ['AlarmTopicArn', 'arn:aws-us-gov:sns:us-gov-west-1:123456789012:ops', true],
+      ['AlarmTopicArn', 'ops-alerts', false],
+      ['AlarmTopicArn', 'arn:aws:sqs:us-east-1:123456789012:queue', false],
+      ['MetricsNamespace', 'ApigwCors', true],
+      ['MetricsNamespace', 'Shop/Cors-prod', true],
+      ['MetricsNamespace', 'AWS/Lambda', false],
+      ['MetricsNamespace', '', false],
+      ['AlarmRefreshFailureMinutes', '0', false],
+      ['AlarmPolicyAgeSeconds', '30', false],
+      ['AlarmDenialRatePercent', '101', false],
     ])('%s=%j valid: %s', (name, value, ok) => {
       expect(parameterProblem(raw, name, value)).toEqual(ok ? undefined : expect.any(String));
     });
@@ -351,6 +370,7 @@ describePython('template.yaml', () => {
         CORS_POLICY_TTL_SECONDS: '60',
         CORS_POLICY_LOAD_BUDGET_MS: '2000',
         CORS_DEBUG: 'false',
+        CORS_METRICS_NAMESPACE: 'ApigwCors',
         LOG_LEVEL: 'INFO',
         AWS_ENDPOINT_URL_SSM: '',
       });
@@ -460,6 +480,65 @@ describePython('template.yaml', () => {
       expect(byAction('apigateway:GET')).toEqual(reads.map((r) => `${base}${r}`));
       const actions = statements.flatMap((s) => list(s.Action)).sort();
       expect(actions).toEqual(['apigateway:GET', 'apigateway:POST', 'logs:CreateLogStream', 'logs:PutLogEvents']);
+    });
+  });
+
+  describe('alarms (opt-in)', () => {
+    const ALARMS = ['DenialRateAlarm', 'InvalidPolicyParametersAlarm', 'PolicyAgeAlarm', 'PolicyRefreshFailingAlarm'];
+    const DIMENSIONS = [
+      { Name: 'service', Value: 'cors-preflight' },
+      { Name: 'function_name', Value: '<PreflightFunction>' },
+    ];
+
+    test.each(['REST_NEW', 'REST_GATEWAY', 'HTTP'] as SetName[])('%s without AlarmTopicArn: no alarm and nothing else for them', (name) => {
+      expect(stack(name).conditions.CreateAlarms).toBe(false);
+      expect(ofType(name, 'AWS::CloudWatch::Alarm')).toEqual([]);
+      expect(ofType(name, 'AWS::SNS::Topic')).toEqual([]);
+    });
+
+    test('with AlarmTopicArn: the four alarms, each notifying the topic when it fires and when it recovers', () => {
+      const alarms = ofType('HTTP_ALARMS', 'AWS::CloudWatch::Alarm');
+      expect(alarms.map(([id]) => id).sort()).toEqual(ALARMS);
+      for (const [id, a] of alarms) {
+        expect([id, a.Condition]).toEqual([id, 'CreateAlarms']);
+        expect(a.Properties).toMatchObject({ AlarmActions: [TOPIC], OKActions: [TOPIC], TreatMissingData: 'notBreaching', ComparisonOperator: 'GreaterThanThreshold' });
+        expect(String(a.Properties.AlarmDescription)).toContain('docs/operate.md');
+      }
+      // The topic is referenced, never created or subscribed by this stack.
+      expect(ofType('HTTP_ALARMS', 'AWS::SNS::Topic')).toEqual([]);
+    });
+
+    test('each alarm watches the preflight function\'s metrics in the configured namespace, with the configured bounds', () => {
+      const { resources } = stack('HTTP_ALARMS');
+      expect(resources.PolicyRefreshFailingAlarm!.Properties).toMatchObject({
+        Namespace: 'Shop/Cors',
+        MetricName: 'PolicyRefreshFailures',
+        Dimensions: DIMENSIONS,
+        Statistic: 'Sum',
+        Period: 60,
+        EvaluationPeriods: '3',
+        DatapointsToAlarm: '3',
+        Threshold: 0,
+      });
+      expect(resources.PolicyAgeAlarm!.Properties).toMatchObject({ Namespace: 'Shop/Cors', MetricName: 'PolicyAgeSeconds', Dimensions: DIMENSIONS, Statistic: 'Maximum', Threshold: '900' });
+      expect(resources.InvalidPolicyParametersAlarm!.Properties).toMatchObject({ Namespace: 'Shop/Cors', MetricName: 'InvalidPolicyParameters', Dimensions: DIMENSIONS, Statistic: 'Maximum', Threshold: 0 });
+      const rate = resources.DenialRateAlarm!.Properties;
+      expect(rate).toMatchObject({ Threshold: '25', EvaluationPeriods: 2, DatapointsToAlarm: 2 });
+      const queries = rate.Metrics as Array<{ Id: string; ReturnData: boolean; Expression?: string; MetricStat?: { Metric: { Namespace: string; MetricName: string; Dimensions: unknown }; Stat: string } }>;
+      expect(queries.filter((q) => q.ReturnData).map((q) => q.Id)).toEqual(['rate']);
+      for (const [id, name] of [
+        ['allowed', 'PreflightsAllowed'],
+        ['denied', 'PreflightsDenied'],
+      ]) {
+        expect(queries.find((q) => q.Id === id)!.MetricStat).toMatchObject({ Metric: { Namespace: 'Shop/Cors', MetricName: name, Dimensions: DIMENSIONS }, Stat: 'Sum' });
+      }
+      const expression = queries.find((q) => q.Id === 'rate')!.Expression!;
+      expect(expression).toMatch(/^IF\(.*>= 10, 100 \* FILL\(denied, 0\) \/ \(FILL\(allowed, 0\) \+ FILL\(denied, 0\)\), 0\)$/);
+    });
+
+    test('the function writes its metrics to the namespace the alarms watch', () => {
+      const vars = (stack('HTTP_ALARMS').resources.PreflightFunction!.Properties.Environment as { Variables: Record<string, string> }).Variables;
+      expect(vars.CORS_METRICS_NAMESPACE).toBe('Shop/Cors');
     });
   });
 

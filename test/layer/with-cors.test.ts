@@ -1,7 +1,11 @@
+import { GetParametersByPathCommand, SSMClient } from '@aws-sdk/client-ssm';
 import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
+import { resetDefaultStore } from '../../functions/aws/default-store';
 import { compilePolicySet, type PolicySet } from '../../functions/core/policy-set';
 import { corsHeaders, withCors, type PolicySource } from '../../functions/layer/index';
 import { httpEvent, restEvent } from '../support/events';
+import { captureStdout, parameters } from '../support/ssm-mock';
 
 const context = {} as Context;
 
@@ -293,5 +297,59 @@ describe('withCors answering preflights that reach the API’s own function', ()
       // The actual-response rules apply: OPTIONS is not in allowMethods, so only Vary is added.
       expect(result).toEqual({ statusCode: 200, headers: { Allow: 'GET, PUT', Vary: 'Origin' }, body: 'own answer' });
     });
+  });
+});
+
+describe('metrics (with the container store)', () => {
+  const saved = { ...process.env };
+
+  afterEach(() => {
+    process.env = { ...saved };
+    resetDefaultStore();
+  });
+
+  it('counts responses to requests with an Origin by whether they got Access-Control-Allow-Origin, under service cors-layer', async () => {
+    const ssm = mockClient(SSMClient);
+    ssm.on(GetParametersByPathCommand).resolves({ Parameters: parameters({ '/test/layer-metrics/products': JSON.stringify(products) }) });
+    Object.assign(process.env, { CORS_POLICY_PATH: '/test/layer-metrics', CORS_METRICS_FLUSH_SECONDS: '0', AWS_LAMBDA_FUNCTION_NAME: 'orders-api' });
+    resetDefaultStore();
+    const logs = captureStdout();
+    try {
+      const handler = withCors(async () => ({ statusCode: 200, body: '{}' }));
+      await handler(restGet('https://shop.example.com'), context);
+      await handler(restGet('https://evil.example.net'), context);
+      await handler(restGet(), context);
+      expect(logs.withMessage('metrics').map((l) => [l.service, l.function_name, l.ActualAllowed, l.ActualDenied])).toEqual([
+        ['cors-layer', 'orders-api', 1, 0],
+        ['cors-layer', 'orders-api', 0, 1],
+        ['cors-layer', 'orders-api', 0, 0],
+      ]);
+      expect(logs.withMessage('metrics')[0]).toMatchObject({ PolicyRefreshes: 1, PolicyRefreshFailures: 0 });
+    } finally {
+      logs.restore();
+      ssm.restore();
+    }
+  });
+
+  it('counts the preflights it answers for a shadowing route: allowed aggregated, each denial on its own line with its reason', async () => {
+    const ssm = mockClient(SSMClient);
+    ssm.on(GetParametersByPathCommand).resolves({ Parameters: parameters({ '/test/layer-metrics/products': JSON.stringify(products) }) });
+    Object.assign(process.env, { CORS_POLICY_PATH: '/test/layer-metrics', CORS_METRICS_FLUSH_SECONDS: '0', AWS_LAMBDA_FUNCTION_NAME: 'orders-api' });
+    resetDefaultStore();
+    const logs = captureStdout();
+    const inner = jest.fn(async () => ({ statusCode: 200, body: '{}' }));
+    const preflight = (origin: string) =>
+      restEvent({ method: 'OPTIONS', resource: '/products/{id}', pathParameters: { id: '42' }, headers: { Origin: origin, 'Access-Control-Request-Method': 'PUT' } });
+    try {
+      const handler = withCors(inner);
+      expect((await handler(preflight('https://shop.example.com'), context))?.statusCode).toBe(204);
+      expect((await handler(preflight('https://evil.example.net'), context))?.statusCode).toBe(403);
+      expect(inner).not.toHaveBeenCalled();
+      expect(logs.withMessage('metrics').map((l) => [l.service, l.PreflightsAllowed])).toEqual([['cors-layer', 1]]);
+      expect(logs.withMessage('preflight denied')).toEqual([expect.objectContaining({ service: 'cors-layer', reason: 'origin_not_allowed', PreflightsDenied: 1 })]);
+    } finally {
+      logs.restore();
+      ssm.restore();
+    }
   });
 });

@@ -344,3 +344,72 @@ describe('CORS_DEBUG', () => {
     expect(await deniedWith(undefined)).toEqual({ Vary: VARY });
   });
 });
+
+describe('metrics (Embedded Metric Format)', () => {
+  const allowedEvent = () => v2Event({ rawPath: '/products/1', pathParameters: { proxy: 'products/1' }, headers: preflightHeadersV2('https://shop.example.com', 'GET') });
+  const deniedEvent = () => v2Event({ rawPath: '/products/1', pathParameters: { proxy: 'products/1' }, headers: preflightHeadersV2('https://evil.example.net', 'GET') });
+  afterEach(() => {
+    delete process.env.AWS_LAMBDA_FUNCTION_NAME;
+    delete process.env.CORS_METRICS_FLUSH_SECONDS;
+    delete process.env.CORS_METRICS_NAMESPACE;
+  });
+
+  test('the denial line carries the EMF block: denied by reason, and the allowed preflights counted before it', async () => {
+    process.env.AWS_LAMBDA_FUNCTION_NAME = 'shop-preflight';
+    process.env.CORS_METRICS_NAMESPACE = 'Shop/Cors';
+    serve(samplePolicies());
+    await handler(allowedEvent());
+    await handler(allowedEvent());
+    expect(logs.lines()).toEqual([]);
+    await handler(deniedEvent(), { awsRequestId: 'req-1' });
+    const lines = logs.lines();
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatchObject({
+      message: 'preflight denied',
+      reason: 'origin_not_allowed',
+      origin: 'https://evil.example.net',
+      service: 'cors-preflight',
+      function_name: 'shop-preflight',
+      PreflightsDenied: 1,
+      PreflightsAllowed: 2,
+      PolicyRefreshes: 1,
+      PolicyRefreshFailures: 0,
+      InvalidPolicyParameters: 0,
+      PolicyAgeSeconds: 0,
+      _aws: {
+        CloudWatchMetrics: [
+          { Namespace: 'Shop/Cors', Dimensions: [['service', 'function_name', 'reason'], ['service', 'function_name']], Metrics: [{ Name: 'PreflightsDenied', Unit: 'Count' }] },
+          { Namespace: 'Shop/Cors', Dimensions: [['service', 'function_name']], Metrics: expect.arrayContaining([{ Name: 'PreflightsAllowed', Unit: 'Count' }, { Name: 'PolicyAgeSeconds', Unit: 'Seconds' }]) },
+        ],
+      },
+    });
+    // Origins, paths and header values are never dimensions.
+    const dimensions = (lines[0]!._aws as { CloudWatchMetrics: Array<{ Dimensions: string[][] }> }).CloudWatchMetrics.flatMap((d) => d.Dimensions.flat());
+    expect(new Set(dimensions)).toEqual(new Set(['service', 'function_name', 'reason']));
+  });
+
+  test('with CORS_METRICS_FLUSH_SECONDS=0 every allowed preflight writes one metrics line', async () => {
+    process.env.CORS_METRICS_FLUSH_SECONDS = '0';
+    serve(samplePolicies());
+    await handler(allowedEvent());
+    await handler(allowedEvent());
+    expect(logs.lines().map((l) => [l.message, l.PreflightsAllowed])).toEqual([
+      ['metrics', 1],
+      ['metrics', 1],
+    ]);
+  });
+
+  test('LOG_LEVEL=WARN drops the denial line but not its metrics: counted by reason, flushed at WARN', async () => {
+    process.env.LOG_LEVEL = 'WARN';
+    process.env.CORS_METRICS_FLUSH_SECONDS = '0';
+    resetDefaultStore();
+    serve(samplePolicies());
+    await handler(deniedEvent());
+    const lines = logs.lines();
+    expect(lines).toEqual([
+      expect.objectContaining({ level: 'WARN', message: 'metrics', PreflightsAllowed: 0, PolicyRefreshes: 1 }),
+      expect.objectContaining({ level: 'WARN', message: 'metrics', reason: 'origin_not_allowed', PreflightsDenied: 1 }),
+    ]);
+    expect(lines[1]).not.toHaveProperty('origin');
+  });
+});

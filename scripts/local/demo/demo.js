@@ -103,6 +103,9 @@ async function send(event) {
     if (refused) await renderExplain(req);
     else $('explain-box').hidden = true;
     addHistory(req, verdict, records);
+    await renderMetrics();
+    // The functions' log lines reach the gateway a moment after their answers: look again.
+    setTimeout(() => renderMetrics().catch(() => undefined), 700);
   } catch (err) {
     $('verdict').className = 'verdict bad';
     $('verdict').textContent = `The demo could not reach the local stack: ${err.message}`;
@@ -215,6 +218,29 @@ function addHistory(req, v, records) {
   $('history').tBodies[0].prepend(row);
 }
 
+/** The metric series from /__local/stats: counts by function (and deny reason), with the latest gauge values. */
+async function renderMetrics() {
+  const stats = await getJson(`${config.api}/__local/stats`);
+  const series = (stats.metrics?.series ?? []).filter((s) => !(s.name === 'PreflightsDenied' && s.dimensions.reason === undefined));
+  const body = $('metrics').tBodies[0];
+  body.replaceChildren();
+  if (series.length === 0) body.append(el('tr', {}, el('td', { colspan: '5', class: 'muted' }, 'No metrics yet.')));
+  for (const s of series) {
+    const gauge = s.name === 'PolicyAgeSeconds' || s.name === 'InvalidPolicyParameters';
+    body.append(
+      el(
+        'tr',
+        {},
+        el('td', {}, el('code', {}, s.name)),
+        el('td', {}, `${s.dimensions.function_name} (${s.dimensions.service})`),
+        el('td', {}, s.dimensions.reason ?? ''),
+        el('td', {}, gauge ? '' : String(s.sum)),
+        el('td', {}, gauge ? `${s.last}${s.unit === 'Seconds' ? ' s' : ''}` : ''),
+      ),
+    );
+  }
+}
+
 function applyPreset(p) {
   $('method').value = p.method;
   $('path').value = p.path;
@@ -260,6 +286,7 @@ async function init() {
   });
   cookieState();
   updateForm();
+  renderMetrics().catch(() => undefined);
 }
 
 init().catch((err) => {
