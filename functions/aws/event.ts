@@ -9,6 +9,22 @@ export function isV2(event: ApiGatewayEvent): event is APIGatewayProxyEventV2 {
 }
 
 /**
+ * True when `key` is `lowerName` in any ASCII case. Compares in place and stops
+ * at the first difference: a request may carry hundreds of header names, and
+ * lower-casing each one would allocate a string per name.
+ */
+function isHeaderName(key: string, lowerName: string): boolean {
+  const n = lowerName.length;
+  if (key.length !== n) return false;
+  for (let i = 0; i < n; i++) {
+    const c = key.charCodeAt(i);
+    const l = lowerName.charCodeAt(i);
+    if (c !== l && !(l >= 97 && l <= 122 && c === l - 32)) return false;
+  }
+  return true;
+}
+
+/**
  * Reads one header case-insensitively. Payload v1 keeps the client's casing and
  * may split a header over `multiValueHeaders` (which then holds every value);
  * payload v2 lower-cases names and joins duplicates with commas. Several values
@@ -19,7 +35,7 @@ export function readHeader(event: ApiGatewayEvent, lowerName: string): string | 
   if (multi && typeof multi === 'object') {
     let joined: string | undefined;
     for (const key in multi) {
-      if (key.length !== lowerName.length || key.toLowerCase() !== lowerName) continue;
+      if (!isHeaderName(key, lowerName)) continue;
       const values = multi[key];
       if (!Array.isArray(values)) continue;
       for (const v of values) if (typeof v === 'string') joined = joined === undefined ? v : `${joined},${v}`;
@@ -30,7 +46,7 @@ export function readHeader(event: ApiGatewayEvent, lowerName: string): string | 
   if (!headers || typeof headers !== 'object') return undefined;
   let found: string | undefined;
   for (const key in headers) {
-    if (key.length !== lowerName.length || key.toLowerCase() !== lowerName) continue;
+    if (!isHeaderName(key, lowerName)) continue;
     const v = headers[key];
     if (typeof v === 'string') found = found === undefined ? v : `${found},${v}`;
   }
@@ -106,12 +122,12 @@ const ORIGIN = 'origin';
 const ACRM = 'access-control-request-method';
 const ACRH = 'access-control-request-headers';
 
-/** Which of the three preflight headers a header name is, by length first so most names cost no lower-casing. */
+/** Which of the three preflight headers a header name is: by length, then compared in place. */
 function preflightHeaderIndex(key: string): 0 | 1 | 2 | -1 {
   const n = key.length;
-  if (n === 6) return key.toLowerCase() === ORIGIN ? 0 : -1;
-  if (n === 29) return key.toLowerCase() === ACRM ? 1 : -1;
-  if (n === 30) return key.toLowerCase() === ACRH ? 2 : -1;
+  if (n === 6) return isHeaderName(key, ORIGIN) ? 0 : -1;
+  if (n === 29) return isHeaderName(key, ACRM) ? 1 : -1;
+  if (n === 30) return isHeaderName(key, ACRH) ? 2 : -1;
   return -1;
 }
 

@@ -1,4 +1,4 @@
-import type { PolicyProblem } from '../core/problems';
+import type { PolicyProblem, PolicyProblemCode } from '../core/problems';
 import type { FieldChange } from './field-diff';
 
 /**
@@ -49,9 +49,18 @@ export function problemLine(p: PolicyProblem): string {
   return parts.join(': ');
 }
 
+/** A problem as `--json` prints it (docs/cli.md); `code` is stable (docs/policies.md), `reason` is prose. */
+export interface ProblemJson {
+  readonly file: string;
+  readonly field: string;
+  readonly value: unknown;
+  readonly code: PolicyProblemCode;
+  readonly reason: string;
+}
+
 /** A problem in the documented JSON shape. */
-export function problemJson(p: PolicyProblem): { file: string; field: string; value: unknown; reason: string } {
-  return { file: p.source, field: p.field, value: p.value === undefined ? null : p.value, reason: p.reason };
+export function problemJson(p: PolicyProblem): ProblemJson {
+  return { file: p.source, field: p.field, value: p.value === undefined ? null : p.value, code: p.code, reason: p.reason };
 }
 
 /** One line per changed field, e.g. `allowOrigins: + "https://x", - "https://y"`. */

@@ -54,7 +54,7 @@ export function compilePolicySet(entries: readonly PolicyEntry[], previous?: Pol
     const last = previous?.policies.get(entry.source);
     try {
       if (entry.type !== undefined && entry.type !== 'String') {
-        throw new PolicyValidationError([{ source: entry.source, field: '', value: entry.type, reason: `is a ${entry.type} parameter; policies must be String parameters` }]);
+        throw new PolicyValidationError([{ source: entry.source, field: '', value: entry.type, code: 'parameter_type', reason: `is a ${entry.type} parameter; policies must be String parameters` }]);
       }
       candidates.push({ policy: parsePolicy(entry.source, entry.value), fallback: last });
       status.set(entry.source, 'current');
@@ -85,6 +85,7 @@ export function compilePolicySet(entries: readonly PolicyEntry[], previous?: Pol
       source: loser.policy.source,
       field: 'route',
       value: route.source,
+      code: 'route_taken',
       reason: served ? `is already served by policy "${holder}"; each route belongs to one policy` : `is also claimed by policy "${holder}", which sorts first; each route belongs to one policy`,
     });
     if (loser.fallback && loser.fallback !== loser.policy) {

@@ -23,7 +23,7 @@ describe('one bad parameter never takes the others down', () => {
     expect(set.status.get('/cors/api/not-json')).toBe('rejected');
     expect(set.status.get('/cors/api/orders')).toBe('current');
     expect(new Set(set.problems.map((p) => p.source))).toEqual(new Set(['/cors/api/broken', '/cors/api/not-json']));
-    expect(set.problems).toContainEqual({ source: '/cors/api/broken', field: 'allowOrigins[0]', value: 'null', reason: expect.any(String) });
+    expect(set.problems).toContainEqual({ source: '/cors/api/broken', field: 'allowOrigins[0]', value: 'null', code: 'origin_null', reason: expect.any(String) });
   });
 
   test('a route without a valid policy falls through to $default, never to the rejected policy', () => {
@@ -70,7 +70,7 @@ describe('an invalid edit keeps the last valid version', () => {
     expect(next.status.get('/cors/api/orders')).toBe('kept-last-valid');
     expect(next.table.match('/orders')).toBe(first.policies.get('/cors/api/orders'));
     expect(decidePreflight(next, preflight({ path: '/orders', origin: 'https://old.example.com' })).kind).toBe('allowed');
-    expect(next.problems).toEqual([{ source: '/cors/api/orders', field: 'allowOrigins[0]', value: 'https://*.com', reason: expect.stringMatching(/public suffix/i) }]);
+    expect(next.problems).toEqual([{ source: '/cors/api/orders', field: 'allowOrigins[0]', value: 'https://*.com', code: 'origin_wildcard_public_suffix', reason: expect.stringContaining('"com"') }]);
   });
 
   test('a valid edit replaces the previous version', () => {

@@ -97,3 +97,60 @@ describe('request headers in decidePreflight', () => {
     expect(decidePreflight(set, preflight({ path: '/any', requestHeaders }))).toMatchObject({ kind: 'denied', reason: 'headers_malformed' });
   });
 });
+
+/**
+ * Linear work, shown by counting reads rather than by timing: the value is
+ * handed over as an object with only the string methods the parser may use,
+ * each counting the characters it touches. A regex trim (quadratic in a run of
+ * spaces before a non-space) would need methods this object lacks, and a
+ * rescanning loop would read far more than a few times the length.
+ */
+describe('parseRequestHeaderList reads each character a bounded number of times', () => {
+  class CountingString {
+    reads = 0;
+    constructor(private readonly text: string) {}
+    get length(): number {
+      return this.text.length;
+    }
+    charCodeAt(i: number): number {
+      this.reads++;
+      return this.text.charCodeAt(i);
+    }
+    indexOf(search: string, from: number): number {
+      const found = this.text.indexOf(search, from);
+      this.reads += (found < 0 ? this.text.length : found + 1) - from;
+      return found;
+    }
+    slice(from: number, to: number): string {
+      this.reads += to - from;
+      return this.text.slice(from, to);
+    }
+  }
+  const readsFor = (value: string): { reads: number; result: unknown } => {
+    const counting = new CountingString(value);
+    const result = parseRequestHeaderList(counting as unknown as string);
+    return { reads: counting.reads, result };
+  };
+  const max = REQUEST_HEADERS_LIMITS.maxLength;
+  const ws = (n: number) => ' \t'.repeat(n).slice(0, n);
+
+  test.each([
+    ['a whitespace run inside an element', (n: number) => `x-a${ws(n - 4)}b`, false],
+    ['a whitespace run before a name', (n: number) => `${ws(n - 12)}content-type`, true],
+    ['a whitespace run after a name', (n: number) => `content-type${ws(n - 12)}`, true],
+    ['whitespace runs around every element', (n: number) => Array.from({ length: 32 }, () => `${ws(n / 64 - 2)}x${ws(n / 64 - 1)}`).join(','), true],
+    ['only whitespace', (n: number) => ws(n), true],
+  ])('%s: at most 4 reads per character, at every size', (_what, make, ok) => {
+    for (const n of [256, 1024, max]) {
+      const value = make(n);
+      const { reads, result } = readsFor(value);
+      expect(result).toMatchObject({ ok });
+      expect(reads).toBeLessThanOrEqual(4 * value.length + 64);
+    }
+  });
+
+  test('the reads double when the value doubles (linear, not quadratic)', () => {
+    const at = (n: number) => readsFor(`x-a${ws(n - 4)}b`).reads;
+    expect(at(max) / at(max / 2)).toBeLessThan(2.1);
+  });
+});
