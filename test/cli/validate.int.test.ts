@@ -96,7 +96,7 @@ describe('cors-policy validate', () => {
       ok: false,
       path: null,
       files: [{ file: join(d, 'bad.json'), parameter: null, bytes: expect.any(Number), valid: false }],
-      problems: [{ file: join(d, 'bad.json'), field: 'allowOrigins[0]', value: 'null', reason: expect.stringContaining('can never be allowed') }],
+      problems: [{ file: join(d, 'bad.json'), field: 'allowOrigins[0]', value: 'null', code: 'origin_null', reason: expect.stringContaining('can never be allowed') }],
     });
   });
 
