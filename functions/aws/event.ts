@@ -54,19 +54,33 @@ export function readHeader(event: ApiGatewayEvent, lowerName: string): string | 
 }
 
 // Route templates are few and fixed per API: parse each once.
-const templateCache = new Map<string, Array<string | { param: string }>>();
+type TemplatePart = string | { param: string; greedy: boolean };
+const templateCache = new Map<string, TemplatePart[]>();
 const TEMPLATE_CACHE_LIMIT = 1000;
 
-function templateParts(template: string): Array<string | { param: string }> {
+function templateParts(template: string): TemplatePart[] {
   let parts = templateCache.get(template);
   if (!parts) {
     parts = template.split('/').map((seg) => {
-      const m = /^\{([^{}+]+)\+?\}$/.exec(seg);
-      return m ? { param: m[1] as string } : seg;
+      const m = /^\{([^{}+]+)(\+?)\}$/.exec(seg);
+      return m ? { param: m[1] as string, greedy: m[2] === '+' } : seg;
     });
     if (templateCache.size < TEMPLATE_CACHE_LIMIT) templateCache.set(template, parts);
   }
   return parts;
+}
+
+/**
+ * A greedy parameter's value without leading slashes. API Gateway never
+ * starts one with "/" (the template has the separator), but the SAM CLI's
+ * `sam local generate-event apigateway aws-proxy` does (`"proxy": "/path/to/resource"`):
+ * such an event is routed as API Gateway would route its request path.
+ */
+function greedyValue(value: unknown): string {
+  if (typeof value !== 'string') return '';
+  let i = 0;
+  while (value.charCodeAt(i) === 47 /* / */) i++;
+  return i === 0 ? value : value.slice(i);
 }
 
 /**
@@ -94,16 +108,17 @@ export function routePath(event: ApiGatewayEvent): string {
     template = typeof event.resource === 'string' ? event.resource : undefined;
   }
   const params = (event.pathParameters ?? {}) as Record<string, unknown>;
-  if (template === undefined || template === '' ) {
-    const proxy = params.proxy;
-    return typeof proxy === 'string' && proxy !== '' ? `/${proxy}` : '/';
+  if (template === undefined || template === '') {
+    const proxy = greedyValue(params.proxy);
+    return proxy !== '' ? `/${proxy}` : '/';
   }
   if (template === '/') return '/';
   const parts = templateParts(template);
   let path = '';
   for (let i = 1; i < parts.length; i++) {
-    const part = parts[i] as string | { param: string };
+    const part = parts[i] as TemplatePart;
     if (typeof part === 'string') path += `/${part}`;
+    else if (part.greedy) path += `/${greedyValue(params[part.param])}`;
     else {
       const value = params[part.param];
       path += `/${typeof value === 'string' ? value : ''}`;

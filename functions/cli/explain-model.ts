@@ -146,6 +146,7 @@ export function suggestRepair(entries: readonly StoredEntry[], req: BrowserReque
     if (!isToken(req.method)) return { fixes, blocked: `method ${JSON.stringify(req.method)} can never be allowed: it is not a method token` };
     if (failure.reason === 'headers_malformed') return { fixes, blocked: `${failure.detail}; a browser never sends that` };
     if (failure.reason === 'no_policies_loaded') return { fixes, blocked: failure.detail };
+    if (failure.reason === 'path_not_normalized') return { fixes, blocked: `${failure.detail}; no policy change can allow it` };
 
     if (failure.reason === 'no_route_policy' || !failure.policy) {
       const route = parseRoutePattern(req.path).ok ? req.path : '$default';

@@ -2,12 +2,14 @@ import { parseRequestOrigin } from './origin';
 import type { CompiledPolicy } from './policy';
 import type { PolicySet } from './policy-set';
 import { parseRequestHeaderList, type CorsRequest } from './request';
+import { hasDotSegment } from './route';
 import { FORBIDDEN_METHODS, MAX_METHOD_LENGTH, isToken } from './tokens';
 
 /** Why a preflight was denied. Stable codes: operators search logs for them. */
 export type DenyReason =
   | 'no_policies_loaded'
   | 'no_route_policy'
+  | 'path_not_normalized'
   | 'origin_malformed'
   | 'origin_not_allowed'
   | 'method_malformed'
@@ -63,6 +65,7 @@ export function decidePreflight(set: PolicySet | undefined, request: CorsRequest
   const { origin, requestMethod } = request;
   if (origin === undefined || requestMethod === undefined) return { kind: 'not-preflight' };
   if (!set) return { kind: 'denied', reason: 'no_policies_loaded', detail: 'no policies could be loaded from the policy store yet' };
+  if (hasDotSegment(request.path)) return { kind: 'denied', reason: 'path_not_normalized', detail: 'the path has a "." or ".." segment, which browsers never send and API Gateway may have resolved before routing' };
   const policy = set.table.match(request.path);
   if (!policy) return { kind: 'denied', reason: 'no_route_policy', detail: `no policy has a route matching ${request.path}` };
   return memoizedDecision(policy, origin, requestMethod, request.requestHeaders);

@@ -51,10 +51,33 @@ export function parseRoutePattern(raw: string): RoutePatternResult {
     }
     if (part.includes('{') || part.includes('}')) return fail(`segment "${part}" mixes text and a parameter; API Gateway only accepts a parameter as a whole segment`);
     if (!LITERAL.test(part)) return fail(`segment "${part}" has characters API Gateway does not accept in a path`);
+    if (part === '.' || part === '..') return fail(`segment "${part}" is a dot segment: browsers remove it before sending, so it can never match`);
     segments.push({ kind: 'literal', text: part });
   }
   const key = '/' + segments.map((s) => (s.kind === 'literal' ? s.text : s.kind === 'param' ? '{}' : '{+}')).join('/');
   return { ok: true, pattern: { source: raw, key, segments, isDefault: false } };
+}
+
+/**
+ * True when `path` has a `.` or `..` segment, also percent-encoded (`%2e`,
+ * `.%2E`, ...: the WHATWG URL standard's single- and double-dot segments).
+ * Browsers remove them before sending a request, and API Gateway and other
+ * HTTP servers may resolve them before routing, so what the function sees
+ * may not be what API Gateway routed on: such paths are never matched.
+ * One pass over the segments; only segments of 1 to 6 characters are looked at.
+ */
+export function hasDotSegment(path: string): boolean {
+  for (let start = 0; start <= path.length; ) {
+    let end = path.indexOf('/', start);
+    if (end < 0) end = path.length;
+    const n = end - start;
+    if (n === 1 || n === 2 || n === 3 || n === 4 || n === 6) {
+      const seg = path.slice(start, end).toLowerCase();
+      if (seg === '.' || seg === '..' || seg === '%2e' || seg === '.%2e' || seg === '%2e.' || seg === '%2e%2e') return true;
+    }
+    start = end + 1;
+  }
+  return false;
 }
 
 class RouteNode<T> {

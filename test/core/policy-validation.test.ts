@@ -308,6 +308,8 @@ describe('route patterns', () => {
     ['a nameless greedy parameter', '/{+}'],
     ['an empty string', ''],
     ['a mis-cased $default', '$DEFAULT'],
+    ['a dot segment', '/a/./b'],
+    ['a double-dot segment', '/a/../b'],
   ])('refuses %s (%j)', (_what, route) => {
     expectOneProblem(basePolicy({ route }), 'route', route, 'route_invalid');
   });
