@@ -8,52 +8,56 @@ import { EXCEPTIONS, SUFFIXES } from './public-suffixes';
  * blocks of 16 (the first entry in full, then per entry one letter "A"+n for
  * the n characters it shares with the previous entry, and the rest).
  *
- * Nothing is parsed at load: the first look-up finds the block starts (one
- * scan for "\n"), each look-up binary-searches the blocks' first entries and
+ * Nothing is parsed at load: the first look-up splits the blocks apart (one
+ * native split), each look-up binary-searches the blocks' first entries and
  * decodes (once) the block it lands in.
  */
 
 const isCount = (c: number): boolean => c >= 65 && c <= 90; // "A".."Z"
+const COUNT = /[A-Z]/;
 
 interface Index {
-  /** Offset of each block in SUFFIXES. */
-  readonly starts: number[];
-  /** Each block's first entry (written in full), for the binary search. */
-  readonly firsts: string[];
+  /** The encoded blocks (one native split of SUFFIXES). */
+  readonly blocks: string[];
+  /** Each block's first entry, taken when a search first needs it. */
+  readonly firsts: Array<string | undefined>;
   /** Blocks decoded so far: wildcard bases share a few top-level domains, so few are ever decoded. */
   readonly decoded: Array<string[] | undefined>;
 }
 let index: Index | undefined;
 
 function load(): Index {
-  if (!index) {
-    const starts = [0];
-    for (let i = SUFFIXES.indexOf('\n'); i >= 0; i = SUFFIXES.indexOf('\n', i + 1)) starts.push(i + 1);
-    const firsts = starts.map((start) => {
-      let j = start;
-      while (j < SUFFIXES.length && !isCount(SUFFIXES.charCodeAt(j)) && SUFFIXES.charCodeAt(j) !== 10) j++;
-      return SUFFIXES.slice(start, j);
-    });
-    index = { starts, firsts, decoded: [] };
-  }
+  index ??= { blocks: SUFFIXES.split('\n'), firsts: [], decoded: [] };
   return index;
+}
+
+/** The first entry of block `b`: written in full, up to the first count letter. */
+function firstOf(b: number): string {
+  const { blocks, firsts } = load();
+  let first = firsts[b];
+  if (first === undefined) {
+    const block = blocks[b] as string;
+    const end = block.search(COUNT);
+    firsts[b] = first = end < 0 ? block : block.slice(0, end);
+  }
+  return first;
 }
 
 /** The entries of block `b`, decoded once. */
 function block(b: number): string[] {
-  const { starts, decoded } = load();
+  const { blocks, decoded } = load();
   let entries = decoded[b];
   if (entries) return entries;
-  const end = b + 1 < starts.length ? (starts[b + 1] as number) - 1 : SUFFIXES.length;
+  const text = blocks[b] as string;
   entries = [];
   let previous = '';
   let shared = 0;
-  for (let i = starts[b] as number; i < end; ) {
+  for (let i = 0; i < text.length; ) {
     let j = i;
-    while (j < end && !isCount(SUFFIXES.charCodeAt(j))) j++;
-    previous = previous.slice(0, shared) + SUFFIXES.slice(i, j);
+    while (j < text.length && !isCount(text.charCodeAt(j))) j++;
+    previous = previous.slice(0, shared) + text.slice(i, j);
     entries.push(previous);
-    if (j < end) shared = SUFFIXES.charCodeAt(j) - 65;
+    if (j < text.length) shared = text.charCodeAt(j) - 65;
     i = j + 1;
   }
   decoded[b] = entries;
@@ -62,14 +66,13 @@ function block(b: number): string[] {
 
 /** Position of the first entry >= key: [block, index in block], or undefined past the end. */
 function lowerBound(key: string): [number, number] | undefined {
-  const { firsts } = load();
-  const n = firsts.length;
+  const n = load().blocks.length;
   // The last block whose first entry is <= key.
   let lo = 0;
   let hi = n - 1;
   while (lo < hi) {
     const mid = (lo + hi + 1) >> 1;
-    if ((firsts[mid] as string) <= key) lo = mid;
+    if (firstOf(mid) <= key) lo = mid;
     else hi = mid - 1;
   }
   for (let b = lo; b < n; b++) {
@@ -109,7 +112,7 @@ export function publicSuffixAtOrBelow(domain: string): string | undefined {
   if (!first || !(entryAt(first) as string).startsWith(prefix)) return undefined;
   // Rules below are rare to refuse on: read the whole run and name the shallowest.
   let best: string | undefined;
-  for (let b = first[0], i = first[1]; b < load().starts.length; b++, i = 0) {
+  for (let b = first[0], i = first[1]; b < load().blocks.length; b++, i = 0) {
     const entries = block(b);
     for (; i < entries.length; i++) {
       const e = entries[i] as string;
