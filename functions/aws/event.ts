@@ -130,7 +130,7 @@ const ORIGIN = 'origin';
 const ACRM = 'access-control-request-method';
 const ACRH = 'access-control-request-headers';
 
-/** Which of the three preflight headers a header name is: by length, then compared in place. */
+/** Which of the three preflight headers a header name is: by length, then as {@link isHeaderName}. */
 function preflightHeaderIndex(key: string): 0 | 1 | 2 | -1 {
   const n = key.length;
   if (n === 6) return isHeaderName(key, ORIGIN) ? 0 : -1;

@@ -109,7 +109,7 @@ function mergeVary(existing: string[], ours: string): string {
   return out.join(', ');
 }
 
-/** Space, tab and other ASCII controls, which String#trim removes too. */
+/** Space, tab or another ASCII control character: worth a trim() (which removes the whitespace among them). */
 const isSpace = (c: number): boolean => c <= 32;
 
 /**
