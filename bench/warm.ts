@@ -23,6 +23,7 @@ import type { APIGatewayProxyEvent, APIGatewayProxyEventV2, Context } from 'aws-
 import { startCountingProxy } from './lib/counting-proxy';
 import { corsPackagePreflight, middyPreflight } from './lib/competitors';
 import { actualEvents, lambdaContext, preflightEvents } from './lib/events';
+import { hostileActuals, hostilePreflights, type HostileCase } from './lib/hostile';
 import { ROOT } from './lib/root';
 import { median } from './lib/stats';
 
@@ -34,7 +35,9 @@ const BATCH = 64;
 
 export interface WarmTask {
   name: string;
-  group: 'preflight' | 'layer';
+  group: 'preflight' | 'layer' | 'hostile-preflight' | 'hostile-layer';
+  /** Hostile rows: what the product answered (checked before timing). */
+  outcome?: 'allowed' | 'denied';
   /** Median over rounds of tinybench's median iteration time, divided by the batch: µs per call. */
   usPerCall: number;
   /** The same per round, for the spread. */
@@ -137,6 +140,31 @@ async function main(): Promise<void> {
       { name: 'withCors(trivial) v2', group: 'layer', fn: batch(wrapped, actual.v2) },
     ];
 
+    // Worst requests inside the bounds: checked to get the expected answer, then timed like the rest.
+    const cycle = (h: AnyHandler, events: readonly Event[]) => {
+      let next = 0;
+      return async () => {
+        for (let i = 0; i < BATCH; i++) {
+          await h(events[next] as never, ctx);
+          next = next + 1 === events.length ? 0 : next + 1;
+        }
+      };
+    };
+    const hostile: Array<[HostileCase, WarmTask['group'], AnyHandler]> = [
+      ...hostilePreflights().map((c): [HostileCase, WarmTask['group'], AnyHandler] => [c, 'hostile-preflight', preflight.p1]),
+      ...hostileActuals().map((c): [HostileCase, WarmTask['group'], AnyHandler] => [c, 'hostile-layer', wrapped]),
+    ];
+    const outcomes = new Map<string, 'allowed' | 'denied'>();
+    for (const [c, group, h] of hostile) {
+      for (const e of [c.events[0], c.events[c.events.length - 1]]) {
+        const r = (await h(e as never, ctx)) as { statusCode: number; headers: Record<string, string> };
+        const allowed = group === 'hostile-preflight' ? r.statusCode === 204 : r.headers['Access-Control-Allow-Origin'] !== undefined;
+        if (allowed !== (c.expect === 'allowed')) throw new Error(`hostile case "${c.name}" was ${allowed ? 'allowed' : 'denied'}, expected ${c.expect}`);
+      }
+      outcomes.set(c.name, c.expect);
+      tasks.push({ name: c.name, group, fn: cycle(h, c.events) });
+    }
+
     proxy.reset();
     const perRound = new Map<string, number[]>(tasks.map((t) => [t.name, []]));
     for (let round = 0; round < rounds; round++) {
@@ -154,7 +182,13 @@ async function main(): Promise<void> {
     const ssmCallsDuringMeasurement = proxy.total();
     if (ssmCallsDuringMeasurement !== 0) throw new Error(`${ssmCallsDuringMeasurement} SSM calls during the warm measurement: the stores were not warm`);
 
-    const results: WarmTask[] = tasks.map((t) => ({ name: t.name, group: t.group, usPerCall: median(perRound.get(t.name)!), roundsUs: perRound.get(t.name)! }));
+    const results: WarmTask[] = tasks.map((t) => ({
+      name: t.name,
+      group: t.group,
+      ...(outcomes.has(t.name) ? { outcome: outcomes.get(t.name) } : {}),
+      usPerCall: median(perRound.get(t.name)!),
+      roundsUs: perRound.get(t.name)!,
+    }));
     writeFileSync(resultsFile, JSON.stringify({ batch: BATCH, rounds, timeMs, ssmCallsDuringMeasurement, tasks: results }, null, 2));
   } finally {
     await proxy.close();

@@ -9,6 +9,14 @@ export function isV2(event: ApiGatewayEvent): event is APIGatewayProxyEventV2 {
 }
 
 /**
+ * True when `key` is `lowerName` in any case: by length and first letter
+ * first, so most of a request's header names cost no lower-casing.
+ */
+function isHeaderName(key: string, lowerName: string): boolean {
+  return key.length === lowerName.length && (key.charCodeAt(0) | 32) === lowerName.charCodeAt(0) && key.toLowerCase() === lowerName;
+}
+
+/**
  * Reads one header case-insensitively. Payload v1 keeps the client's casing and
  * may split a header over `multiValueHeaders` (which then holds every value);
  * payload v2 lower-cases names and joins duplicates with commas. Several values
@@ -18,8 +26,9 @@ export function readHeader(event: ApiGatewayEvent, lowerName: string): string | 
   const multi = (event as APIGatewayProxyEvent).multiValueHeaders;
   if (multi && typeof multi === 'object') {
     let joined: string | undefined;
-    for (const key in multi) {
-      if (key.length !== lowerName.length || key.toLowerCase() !== lowerName) continue;
+    // Object.keys, not for...in: a request may carry hundreds of headers, and for...in over such an object costs more.
+    for (const key of Object.keys(multi)) {
+      if (!isHeaderName(key, lowerName)) continue;
       const values = multi[key];
       if (!Array.isArray(values)) continue;
       for (const v of values) if (typeof v === 'string') joined = joined === undefined ? v : `${joined},${v}`;
@@ -29,8 +38,8 @@ export function readHeader(event: ApiGatewayEvent, lowerName: string): string | 
   const headers = event.headers as Record<string, unknown> | null | undefined;
   if (!headers || typeof headers !== 'object') return undefined;
   let found: string | undefined;
-  for (const key in headers) {
-    if (key.length !== lowerName.length || key.toLowerCase() !== lowerName) continue;
+  for (const key of Object.keys(headers)) {
+    if (!isHeaderName(key, lowerName)) continue;
     const v = headers[key];
     if (typeof v === 'string') found = found === undefined ? v : `${found},${v}`;
   }
@@ -38,19 +47,33 @@ export function readHeader(event: ApiGatewayEvent, lowerName: string): string | 
 }
 
 // Route templates are few and fixed per API: parse each once.
-const templateCache = new Map<string, Array<string | { param: string }>>();
+type TemplatePart = string | { param: string; greedy: boolean };
+const templateCache = new Map<string, TemplatePart[]>();
 const TEMPLATE_CACHE_LIMIT = 1000;
 
-function templateParts(template: string): Array<string | { param: string }> {
+function templateParts(template: string): TemplatePart[] {
   let parts = templateCache.get(template);
   if (!parts) {
     parts = template.split('/').map((seg) => {
-      const m = /^\{([^{}+]+)\+?\}$/.exec(seg);
-      return m ? { param: m[1] as string } : seg;
+      const m = /^\{([^{}+]+)(\+?)\}$/.exec(seg);
+      return m ? { param: m[1] as string, greedy: m[2] === '+' } : seg;
     });
     if (templateCache.size < TEMPLATE_CACHE_LIMIT) templateCache.set(template, parts);
   }
   return parts;
+}
+
+/**
+ * A greedy parameter's value without leading slashes. API Gateway never
+ * starts one with "/" (the template has the separator), but the SAM CLI's
+ * `sam local generate-event apigateway aws-proxy` does (`"proxy": "/path/to/resource"`):
+ * such an event is routed as API Gateway would route its request path.
+ */
+function greedyValue(value: unknown): string {
+  if (typeof value !== 'string') return '';
+  let i = 0;
+  while (value.charCodeAt(i) === 47 /* / */) i++;
+  return i === 0 ? value : value.slice(i);
 }
 
 /**
@@ -78,16 +101,17 @@ export function routePath(event: ApiGatewayEvent): string {
     template = typeof event.resource === 'string' ? event.resource : undefined;
   }
   const params = (event.pathParameters ?? {}) as Record<string, unknown>;
-  if (template === undefined || template === '' ) {
-    const proxy = params.proxy;
-    return typeof proxy === 'string' && proxy !== '' ? `/${proxy}` : '/';
+  if (template === undefined || template === '') {
+    const proxy = greedyValue(params.proxy);
+    return proxy !== '' ? `/${proxy}` : '/';
   }
   if (template === '/') return '/';
   const parts = templateParts(template);
   let path = '';
   for (let i = 1; i < parts.length; i++) {
-    const part = parts[i] as string | { param: string };
+    const part = parts[i] as TemplatePart;
     if (typeof part === 'string') path += `/${part}`;
+    else if (part.greedy) path += `/${greedyValue(params[part.param])}`;
     else {
       const value = params[part.param];
       path += `/${typeof value === 'string' ? value : ''}`;
@@ -106,12 +130,12 @@ const ORIGIN = 'origin';
 const ACRM = 'access-control-request-method';
 const ACRH = 'access-control-request-headers';
 
-/** Which of the three preflight headers a header name is, by length first so most names cost no lower-casing. */
+/** Which of the three preflight headers a header name is: by length, then as {@link isHeaderName}. */
 function preflightHeaderIndex(key: string): 0 | 1 | 2 | -1 {
   const n = key.length;
-  if (n === 6) return key.toLowerCase() === ORIGIN ? 0 : -1;
-  if (n === 29) return key.toLowerCase() === ACRM ? 1 : -1;
-  if (n === 30) return key.toLowerCase() === ACRH ? 2 : -1;
+  if (n === 6) return isHeaderName(key, ORIGIN) ? 0 : -1;
+  if (n === 29) return isHeaderName(key, ACRM) ? 1 : -1;
+  if (n === 30) return isHeaderName(key, ACRH) ? 2 : -1;
   return -1;
 }
 
@@ -123,7 +147,9 @@ function readPreflightHeaders(event: ApiGatewayEvent): [string | undefined, stri
   const out: [string | undefined, string | undefined, string | undefined] = [undefined, undefined, undefined];
   const multi = (event as APIGatewayProxyEvent).multiValueHeaders;
   if (multi && typeof multi === 'object') {
-    for (const key in multi) {
+    const keys = Object.keys(multi);
+    for (let k = 0; k < keys.length; k++) {
+      const key = keys[k] as string;
       const i = preflightHeaderIndex(key);
       if (i === -1) continue;
       const values = multi[key];
@@ -134,7 +160,9 @@ function readPreflightHeaders(event: ApiGatewayEvent): [string | undefined, stri
   const headers = event.headers as Record<string, unknown> | null | undefined;
   if (headers && typeof headers === 'object' && (out[0] === undefined || out[1] === undefined || out[2] === undefined)) {
     const fromHeaders: [string | undefined, string | undefined, string | undefined] = [undefined, undefined, undefined];
-    for (const key in headers) {
+    const keys = Object.keys(headers);
+    for (let k = 0; k < keys.length; k++) {
+      const key = keys[k] as string;
       const i = preflightHeaderIndex(key);
       if (i === -1) continue;
       const v = headers[key];

@@ -168,7 +168,7 @@ export function fromRestOptions(apiId: string, path: string, method: RestOptions
     if (!name.startsWith('access-control-')) continue;
     const literal = /^'(.*)'$/s.exec(value);
     if (!literal) {
-      dynamic.push({ source, field: name, value, reason: 'is mapped from the request or context, not a static value; a policy cannot reproduce it' });
+      dynamic.push({ source, field: name, value, code: 'import_not_static', reason: 'is mapped from the request or context, not a static value; a policy cannot reproduce it' });
       continue;
     }
     values.set(name, literal[1]!);

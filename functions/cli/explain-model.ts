@@ -149,6 +149,7 @@ export function suggestRepair(entries: readonly StoredEntry[], req: BrowserReque
     if (failure.reason === 'no_policies_loaded') return { fixes, blocked: failure.detail };
     // Which claimant should own the route is a decision for people: no edit is suggested.
     if (failure.reason === 'route_conflict') return { fixes, blocked: `${failure.detail} (route_conflict): decide which policy owns the route and remove it from the others` };
+    if (failure.reason === 'path_not_normalized') return { fixes, blocked: `${failure.detail}; no policy change can allow it` };
 
     if (failure.reason === 'no_route_policy' || !failure.policy) {
       const route = parseRoutePattern(req.path).ok ? req.path : '$default';

@@ -8,6 +8,7 @@ import type { Discovery } from './commands/discover';
 import type { VerifyReport } from './commands/verify';
 import type { LineCounts } from './denials-model';
 import type { PolicyDocument } from '../core';
+import type { PolicyProblemCode } from '../core/problems';
 import type { Fix } from './explain-model';
 import type { FieldChange } from './field-diff';
 import type { Action } from './plan';
@@ -18,11 +19,15 @@ export interface JsonError {
   readonly message: string;
 }
 
-/** One policy problem. For parameters, `file` is the parameter name; `value` is `null` when there is none. */
+/**
+ * One policy problem. For parameters, `file` is the parameter name; `value` is
+ * `null` when there is none; `code` is stable (docs/policies.md), `reason` is prose.
+ */
 export interface ProblemJson {
   readonly file: string;
   readonly field: string;
   readonly value: unknown;
+  readonly code: PolicyProblemCode;
   readonly reason: string;
 }
 

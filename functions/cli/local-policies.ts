@@ -1,6 +1,6 @@
 import { parameterNameProblem } from '../core/parameter-name';
 import { compilePolicySet, conflictProblems, type PolicySet } from '../core/policy-set';
-import type { PolicyProblem } from '../core/problems';
+import type { PolicyProblem, PolicyProblemCode } from '../core/problems';
 import { FileError } from './errors';
 import {
   STANDARD_TIER_MAX_BYTES,
@@ -64,8 +64,8 @@ export async function resolveTargets(targets: readonly string[]): Promise<Policy
  */
 export async function loadLocalPolicies(refs: readonly PolicyFileRef[], path: string | undefined): Promise<LocalPolicies> {
   const problems: PolicyProblem[] = [];
-  const problem = (source: string, value: unknown, reason: string, field = ''): void => {
-    problems.push({ source, field, value, reason });
+  const problem = (source: string, value: unknown, code: PolicyProblemCode, reason: string, field = ''): void => {
+    problems.push({ source, field, value, code, reason });
   };
   const base = path ?? PLACEHOLDER_PATH;
   const parameterOf = (name: string): string => (base === '/' ? `/${name}` : `${base}/${name}`);
@@ -82,22 +82,22 @@ export async function loadLocalPolicies(refs: readonly PolicyFileRef[], path: st
   for (const ref of refs) {
     const parameter = parameterOf(ref.name);
     const nameProblem = relativeNameProblem(ref.name) ?? parameterNameProblem(parameter, 'name');
-    if (nameProblem) problem(ref.file, parameter, `is not a valid parameter name: ${nameProblem}`);
+    if (nameProblem) problem(ref.file, parameter, 'parameter_name_invalid', `is not a valid parameter name: ${nameProblem}`);
     const others = (byFolded.get(ref.name.toLowerCase()) ?? []).filter((o) => o !== ref);
     for (const other of others) {
-      if (other.name === ref.name) problem(ref.file, parameter, `maps to the same parameter as ${other.file}; keep one of them`);
-      else problem(ref.file, parameter, `differs from ${other.file} only in letter case; the two would overwrite each other on a case-insensitive file system`);
+      if (other.name === ref.name) problem(ref.file, parameter, 'same_parameter', `maps to the same parameter as ${other.file}; keep one of them`);
+      else problem(ref.file, parameter, 'case_collision', `differs from ${other.file} only in letter case; the two would overwrite each other on a case-insensitive file system`);
     }
 
     const parsed = await readPolicyFile(ref);
     if (!parsed.ok) {
-      problem(ref.file, undefined, parsed.reason);
+      problem(ref.file, undefined, parsed.code, parsed.reason);
       continue;
     }
     const value = compactJson(parsed.value);
     const bytes = utf8Bytes(value);
     if (bytes > STANDARD_TIER_MAX_BYTES) {
-      problem(ref.file, undefined, `is ${bytes} bytes as compact JSON; a Standard tier parameter holds at most ${STANDARD_TIER_MAX_BYTES} bytes: shorten it or split its routes over several policy files`);
+      problem(ref.file, undefined, 'too_large', `is ${bytes} bytes as compact JSON; a Standard tier parameter holds at most ${STANDARD_TIER_MAX_BYTES} bytes: shorten it or split its routes over several policy files`);
     }
     policies.push({ file: ref.file, name: ref.name, parameter, format: ref.format, document: parsed.value, value, bytes });
   }

@@ -50,9 +50,8 @@ export function problemLine(p: PolicyProblem): string {
   return parts.join(': ');
 }
 
-/** A problem in the documented JSON shape. */
 export function problemJson(p: PolicyProblem): ProblemJson {
-  return { file: p.source, field: p.field, value: p.value === undefined ? null : p.value, reason: p.reason };
+  return { file: p.source, field: p.field, value: p.value === undefined ? null : p.value, code: p.code, reason: p.reason };
 }
 
 /** One line per changed field, e.g. `allowOrigins: + "https://x", - "https://y"`. */

@@ -85,7 +85,7 @@ export function refForFile(file: string): PolicyFileRef | undefined {
   return format ? { file, name: nameForRelativeFile(basename(file)), format } : undefined;
 }
 
-export type ParsedFile = { ok: true; value: unknown } | { ok: false; reason: string };
+export type ParsedFile = { ok: true; value: unknown } | { ok: false; code: 'invalid_json' | 'invalid_yaml'; reason: string };
 
 /** Parses file text; YAML uses the YAML 1.2 core schema, where duplicate keys are errors. */
 export function parsePolicyText(text: string, format: PolicyFormat): ParsedFile {
@@ -96,7 +96,7 @@ export function parsePolicyText(text: string, format: PolicyFormat): ParsedFile 
     const message = (err as Error).message.split('\n')[0] ?? String(err);
     // In a YAML flow list, [/a/{id}], the brace opens a mapping: the usual cause of a broken policy file.
     const hint = format === 'yaml' && text.includes('{') ? '; quote route patterns with braces, e.g. "/orders/{id}"' : '';
-    return { ok: false, reason: `is not valid ${format === 'json' ? 'JSON' : 'YAML'} (${message})${hint}` };
+    return { ok: false, code: format === 'json' ? 'invalid_json' : 'invalid_yaml', reason: `is not valid ${format === 'json' ? 'JSON' : 'YAML'} (${message})${hint}` };
   }
 }
 

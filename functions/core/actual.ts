@@ -2,6 +2,7 @@ import { parseRequestOrigin } from './origin';
 import { isRouteConflict, type PolicySet } from './policy-set';
 import { allowOrigin, allowsMethod } from './preflight';
 import type { CorsRequest } from './request';
+import { hasDotSegment } from './route';
 
 /**
  * CORS headers for an actual (non-preflight) response.
@@ -23,7 +24,8 @@ export interface ActualCorsHeaders {
 export function actualResponseHeaders(set: PolicySet | undefined, request: Pick<CorsRequest, 'method' | 'path' | 'origin'>): ActualCorsHeaders {
   const headers: Record<string, string> = { Vary: 'Origin' };
   const origin = request.origin;
-  if (origin === undefined || !set) return { allowed: false, headers };
+  // A path with dot segments never comes from a browser (see hasDotSegment): no CORS headers, as the preflight denies it.
+  if (origin === undefined || !set || hasDotSegment(request.path)) return { allowed: false, headers };
   const policy = set.table.match(request.path);
   if (!policy || isRouteConflict(policy)) return { allowed: false, headers };
   const parsed = parseRequestOrigin(origin);

@@ -1,15 +1,5 @@
-import type * as Tldts from 'tldts';
-
-/**
- * The Public Suffix List is only needed to validate wildcard origins, and its
- * data costs ~8 ms to load: load it on first use, not at cold start.
- */
-let tldts: typeof Tldts | undefined;
-function publicSuffixOf(host: string): string | null {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  tldts ??= require('tldts') as typeof Tldts;
-  return tldts.getPublicSuffix(host, { allowPrivateDomains: true });
-}
+import type { OriginProblemCode } from './problems';
+import { publicSuffixAtOrBelow } from './public-suffix';
 
 /**
  * Origin patterns (policy side) and serialized origins (request side).
@@ -31,12 +21,13 @@ export type Scheme = 'http' | 'https';
 const DEFAULT_PORT: Record<Scheme, string> = { http: '80', https: '443' };
 
 /** Result of parsing a pattern: the pattern, or the reason it is refused. */
-export type OriginPatternResult = { ok: true; pattern: OriginPattern } | { ok: false; reason: string };
+export type OriginPatternResult = { ok: true; pattern: OriginPattern } | { ok: false; code: OriginProblemCode; reason: string };
 
 const DNS_LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 const IPV4 = /^(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?:\.(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
 const IPV6 = /^\[[0-9a-f:.]+\]$/;
 
+/** Why a host is not valid in an origin, or undefined (problem code `origin_host`). */
 function hostProblem(host: string): string | undefined {
   if (host === '') return 'has no host';
   if (IPV6.test(host)) return host.includes(':') ? undefined : 'is not a valid IPv6 address';
@@ -60,27 +51,27 @@ export function isLoopbackHost(host: string): boolean {
  * exactly as a browser serializes it, so that matching can be byte equality.
  */
 export function parseOriginPattern(raw: string): OriginPatternResult {
-  const fail = (reason: string): OriginPatternResult => ({ ok: false, reason });
+  const fail = (code: OriginProblemCode, reason: string): OriginPatternResult => ({ ok: false, code, reason });
   if (raw === '*') return { ok: true, pattern: { kind: 'any' } };
-  if (raw === '') return fail('is empty');
-  if (/\s/.test(raw)) return fail('contains whitespace; browsers never send it');
-  if (raw === 'null') return fail('the "null" origin is sent by sandboxed iframes, file: pages and redirects, so any site can produce it; it can never be allowed');
+  if (raw === '') return fail('origin_empty', 'is empty');
+  if (/\s/.test(raw)) return fail('origin_whitespace', 'contains whitespace; browsers never send it');
+  if (raw === 'null') return fail('origin_null', 'the "null" origin is sent by sandboxed iframes, file: pages and redirects, so any site can produce it; it can never be allowed');
   const schemeEnd = raw.indexOf('://');
   if (schemeEnd < 0) {
-    if (raw.toLowerCase().startsWith('file:')) return fail('file: origins are serialized as "null" by browsers and cannot be allowed');
-    return fail('must be scheme://host[:port], for example https://app.example.com');
+    if (raw.toLowerCase().startsWith('file:')) return fail('origin_file', 'file: origins are serialized as "null" by browsers and cannot be allowed');
+    return fail('origin_no_scheme', 'must be scheme://host[:port], for example https://app.example.com');
   }
   const scheme = raw.slice(0, schemeEnd);
-  if (scheme !== scheme.toLowerCase()) return fail('contains upper case; browsers serialize origins in lower case');
-  if (scheme === 'file') return fail('file: origins are serialized as "null" by browsers and cannot be allowed');
-  if (scheme !== 'http' && scheme !== 'https') return fail(`unsupported scheme "${scheme}"; only http and https origins can be allowed`);
-  let rest = raw.slice(schemeEnd + 3);
-  if (rest !== rest.toLowerCase()) return fail('contains upper case; browsers serialize origins in lower case');
-  if (rest.includes('@')) return fail('contains userinfo (user@); an origin has none');
+  if (scheme !== scheme.toLowerCase()) return fail('origin_upper_case', 'contains upper case; browsers serialize origins in lower case');
+  if (scheme === 'file') return fail('origin_file', 'file: origins are serialized as "null" by browsers and cannot be allowed');
+  if (scheme !== 'http' && scheme !== 'https') return fail('origin_scheme', `unsupported scheme "${scheme}"; only http and https origins can be allowed`);
+  const rest = raw.slice(schemeEnd + 3);
+  if (rest !== rest.toLowerCase()) return fail('origin_upper_case', 'contains upper case; browsers serialize origins in lower case');
+  if (rest.includes('@')) return fail('origin_userinfo', 'contains userinfo (user@); an origin has none');
   const cut = rest.search(/[/?#]/);
   if (cut >= 0) {
     const what = rest[cut] === '/' ? (rest.slice(cut) === '/' ? 'a trailing slash' : 'a path') : rest[cut] === '?' ? 'a query' : 'a fragment';
-    return fail(`has ${what}; an origin is only scheme://host[:port]`);
+    return fail('origin_path', `has ${what}; an origin is only scheme://host[:port]`);
   }
   // Split host and port; IPv6 hosts are bracketed and contain colons.
   let host = rest;
@@ -91,23 +82,27 @@ export function parseOriginPattern(raw: string): OriginPatternResult {
     port = rest.slice(portSep + 1);
   }
   if (port !== undefined && port !== '*') {
-    if (!/^[0-9]+$/.test(port) || port.startsWith('0') || Number(port) < 1 || Number(port) > 65535) return fail(`has an invalid port "${port}" (1-65535, no leading zeros, or * for any port)`);
-    if (port === DEFAULT_PORT[scheme]) return fail(`has the default port :${port}, which browsers never send; write ${scheme}://${host}`);
+    if (!/^[0-9]+$/.test(port) || port.startsWith('0') || Number(port) < 1 || Number(port) > 65535) return fail('origin_port', `has an invalid port "${port}" (1-65535, no leading zeros, or * for any port)`);
+    if (port === DEFAULT_PORT[scheme]) return fail('origin_default_port', `has the default port :${port}, which browsers never send; write ${scheme}://${host}`);
   }
   if (host.startsWith('*.')) {
     const base = host.slice(2);
-    if (base.includes('*')) return fail('has a wildcard that is not the single leading "*." label');
+    if (base.includes('*')) return fail('origin_wildcard_position', 'has a wildcard that is not the single leading "*." label');
     const problem = hostProblem(base);
-    if (problem) return fail(problem);
-    if (IPV4.test(base) || IPV6.test(base)) return fail('has a wildcard over an IP address');
-    if (base !== 'localhost' && publicSuffixOf(base) === base) {
-      return fail(`has a wildcard over the public suffix "${base}", which would allow sites anyone can register`);
+    if (problem) return fail('origin_host', problem);
+    if (IPV4.test(base) || IPV6.test(base)) return fail('origin_wildcard_ip', 'has a wildcard over an IP address');
+    // Anyone can publish a site under a public suffix (s3.amazonaws.com, github.io, com):
+    // a wildcard at or above one lets strangers' pages match.
+    const suffix = base === 'localhost' ? undefined : publicSuffixAtOrBelow(base);
+    if (suffix === base) return fail('origin_wildcard_public_suffix', `has a wildcard over the public suffix "${base}", which would allow sites anyone can register`);
+    if (suffix !== undefined) {
+      return fail('origin_wildcard_public_suffix', `has a wildcard over "${base}", which contains the public suffix "${suffix}" (Public Suffix List): anyone can publish a site there; list your own subdomain instead`);
     }
     return { ok: true, pattern: { kind: 'subdomains', scheme, base, port: port ?? '' } };
   }
-  if (host.includes('*')) return fail('has a wildcard that is not the single leading "*." label (for example https://*.example.com)');
+  if (host.includes('*')) return fail('origin_wildcard_position', 'has a wildcard that is not the single leading "*." label (for example https://*.example.com)');
   const problem = hostProblem(host);
-  if (problem) return fail(problem);
+  if (problem) return fail('origin_host', problem);
   if (port === '*') return { ok: true, pattern: { kind: 'anyPort', scheme, host } };
   return { ok: true, pattern: { kind: 'exact', scheme, host, port: port ?? '' } };
 }
@@ -151,7 +146,8 @@ export class OriginMatcher {
   private readonly anyPort = new Set<string>();
   // keys "scheme://.base:port" and "scheme://.base:*"
   private readonly subdomains = new Set<string>();
-  private readonly hasSubdomains: boolean;
+  /** Distinct label counts of the subdomain bases, ascending: the only parent domains worth looking up. */
+  private readonly baseLabels: readonly number[];
 
   constructor(patterns: readonly OriginPattern[]) {
     let any = false;
@@ -172,7 +168,9 @@ export class OriginMatcher {
       }
     }
     this.allowsAny = any;
-    this.hasSubdomains = this.subdomains.size > 0;
+    const counts = new Set<number>();
+    for (const p of patterns) if (p.kind === 'subdomains') counts.add(p.base.split('.').length);
+    this.baseLabels = [...counts].sort((a, b) => a - b);
   }
 
   /** True when the exact, already-parsed request origin is allowed. */
@@ -180,11 +178,21 @@ export class OriginMatcher {
     if (this.allowsAny || this.exact.has(o.origin)) return true;
     const schemeHost = `${o.scheme}://${o.host}`;
     if (this.anyPort.has(schemeHost)) return true;
-    if (!this.hasSubdomains || o.host.startsWith('[')) return false;
-    // Try each proper parent domain: a.b.example.com -> .b.example.com, .example.com, .com
+    if (this.baseLabels.length === 0 || o.host.startsWith('[')) return false;
+    // Look up only the parent domains with as many labels as some base has,
+    // found by walking the dots from the right once: linear in the host, with
+    // a number of lookups fixed by the policy (a.b.example.com, base example.com -> .example.com).
+    const host = o.host;
     const prefix = `${o.scheme}://`;
-    for (let dot = o.host.indexOf('.'); dot > 0; dot = o.host.indexOf('.', dot + 1)) {
-      const suffix = o.host.slice(dot);
+    let dot = host.length;
+    let labels = 0;
+    for (const want of this.baseLabels) {
+      for (; labels < want; labels++) {
+        dot = dot > 0 ? host.lastIndexOf('.', dot - 1) : -1;
+        // No label left in front of the base: the host is not a proper subdomain.
+        if (dot <= 0) return false;
+      }
+      const suffix = host.slice(dot);
       if (this.subdomains.has(`${prefix}${suffix}:${o.port}`) || this.subdomains.has(`${prefix}${suffix}:*`)) return true;
     }
     return false;

@@ -82,7 +82,7 @@ export type CheckedEntry = { readonly entry: PolicyEntry; readonly policy: Compi
 export function checkEntry(entry: PolicyEntry): CheckedEntry {
   try {
     if (entry.type !== undefined && entry.type !== 'String') {
-      return { entry, problems: [{ source: entry.source, field: '', value: entry.type, reason: `is a ${entry.type} parameter; policies must be String parameters` }] };
+      return { entry, problems: [{ source: entry.source, field: '', value: entry.type, code: 'parameter_type', reason: `is a ${entry.type} parameter; policies must be String parameters` }] };
     }
     return { entry, policy: parsePolicy(entry.source, entry.value) };
   } catch (err) {
@@ -198,6 +198,7 @@ export function conflictProblems(set: PolicySet): PolicyProblem[] {
         source: claim.source,
         field: 'route',
         value: claim.route,
+        code: 'route_conflict',
         reason: `is the same route as ${others.join(', ')}; each route belongs to one policy, and until one of them gives it up the route is denied (route_conflict)`,
       });
     }

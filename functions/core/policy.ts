@@ -1,7 +1,7 @@
 import { OriginMatcher, isLoopbackHost, parseOriginPattern, patternHost, type OriginPattern } from './origin';
-import { PolicyValidationError, type PolicyProblem } from './problems';
+import { PolicyValidationError, type PolicyProblem, type PolicyProblemCode } from './problems';
 import { parseRoutePattern, type RoutePattern } from './route';
-import { FORBIDDEN_METHODS, FORBIDDEN_RESPONSE_HEADERS, NORMALIZED_METHODS, isForbiddenRequestHeader, isToken } from './tokens';
+import { FORBIDDEN_METHODS, FORBIDDEN_RESPONSE_HEADERS, MAX_METHOD_LENGTH, NORMALIZED_METHODS, isForbiddenRequestHeader, isToken } from './tokens';
 
 /**
  * The policy document as stored in one SSM parameter (the public contract).
@@ -63,22 +63,22 @@ export interface CompiledPolicy {
   };
 }
 
-type Collect = (field: string, value: unknown, reason: string) => void;
+type Collect = (field: string, value: unknown, code: PolicyProblemCode, reason: string) => void;
 
 function stringList(doc: Record<string, unknown>, field: string, required: boolean, problem: Collect): string[] {
   const value = doc[field];
   if (value === undefined) {
-    if (required) problem(field, undefined, 'is required');
+    if (required) problem(field, undefined, 'required', 'is required');
     return [];
   }
   if (!Array.isArray(value)) {
-    problem(field, value, 'must be an array of strings');
+    problem(field, value, 'wrong_type', 'must be an array of strings');
     return [];
   }
-  if (required && value.length === 0) problem(field, value, 'must list at least one entry');
+  if (required && value.length === 0) problem(field, value, 'empty_list', 'must list at least one entry');
   const out: string[] = [];
   value.forEach((v, i) => {
-    if (typeof v !== 'string') problem(`${field}[${i}]`, v, 'must be a string');
+    if (typeof v !== 'string') problem(`${field}[${i}]`, v, 'wrong_type', 'must be a string');
     else out.push(v);
   });
   return out;
@@ -88,7 +88,7 @@ function checkDuplicates(field: string, values: readonly string[], fold: (v: str
   const seen = new Set<string>();
   values.forEach((v, i) => {
     const k = fold(v);
-    if (seen.has(k)) problem(`${field}[${i}]`, v, 'is listed twice');
+    if (seen.has(k)) problem(`${field}[${i}]`, v, 'duplicate', 'is listed twice');
     seen.add(k);
   });
 }
@@ -102,50 +102,50 @@ function checkDuplicates(field: string, values: readonly string[], fold: (v: str
  */
 export function parsePolicy(source: string, input: string | unknown): CompiledPolicy {
   const problems: PolicyProblem[] = [];
-  const problem: Collect = (field, value, reason) => problems.push({ source, field, value, reason });
+  const problem: Collect = (field, value, code, reason) => problems.push({ source, field, value, code, reason });
   let raw: unknown = input;
   if (typeof input === 'string') {
     try {
       raw = JSON.parse(input);
     } catch (err) {
-      throw new PolicyValidationError([{ source, field: '', value: input, reason: `is not valid JSON (${(err as Error).message})` }], { cause: err });
+      throw new PolicyValidationError([{ source, field: '', value: input, code: 'invalid_json', reason: `is not valid JSON (${(err as Error).message})` }], { cause: err });
     }
   }
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
-    throw new PolicyValidationError([{ source, field: '', value: raw, reason: 'must be a JSON object' }]);
+    throw new PolicyValidationError([{ source, field: '', value: raw, code: 'not_an_object', reason: 'must be a JSON object' }]);
   }
   const doc = raw as Record<string, unknown>;
   for (const key of Object.keys(doc)) {
-    if (!KNOWN_FIELDS.has(key)) problem(key, doc[key], `is not a policy field (known fields: ${[...KNOWN_FIELDS].join(', ')})`);
+    if (!KNOWN_FIELDS.has(key)) problem(key, doc[key], 'unknown_field', `is not a policy field (known fields: ${[...KNOWN_FIELDS].join(', ')})`);
   }
 
   const bool = (field: string): boolean => {
     const v = doc[field];
     if (v === undefined) return false;
-    if (typeof v !== 'boolean') problem(field, v, 'must be true or false');
+    if (typeof v !== 'boolean') problem(field, v, 'wrong_type', 'must be true or false');
     return v === true;
   };
   const credentials = bool('allowCredentials');
   const insecureOptIn = bool('dangerouslyAllowInsecureOriginsWithCredentials');
-  if (doc.description !== undefined && typeof doc.description !== 'string') problem('description', doc.description, 'must be a string');
+  if (doc.description !== undefined && typeof doc.description !== 'string') problem('description', doc.description, 'wrong_type', 'must be a string');
 
   // route
   const routes: RoutePattern[] = [];
   const routeValue = doc.route;
   const routeList: Array<[string, unknown]> =
     typeof routeValue === 'string' ? [['route', routeValue]] : Array.isArray(routeValue) ? routeValue.map((r, i) => [`route[${i}]`, r]) : [];
-  if (routeValue === undefined) problem('route', undefined, 'is required');
-  else if (typeof routeValue !== 'string' && !Array.isArray(routeValue)) problem('route', routeValue, 'must be a path pattern or an array of them');
-  else if (Array.isArray(routeValue) && routeValue.length === 0) problem('route', routeValue, 'must list at least one path pattern');
+  if (routeValue === undefined) problem('route', undefined, 'required', 'is required');
+  else if (typeof routeValue !== 'string' && !Array.isArray(routeValue)) problem('route', routeValue, 'wrong_type', 'must be a path pattern or an array of them');
+  else if (Array.isArray(routeValue) && routeValue.length === 0) problem('route', routeValue, 'empty_list', 'must list at least one path pattern');
   const routeKeys = new Set<string>();
   for (const [field, r] of routeList) {
     if (typeof r !== 'string') {
-      problem(field, r, 'must be a string');
+      problem(field, r, 'wrong_type', 'must be a string');
       continue;
     }
     const parsed = parseRoutePattern(r);
-    if (!parsed.ok) problem(field, r, `invalid route pattern: ${parsed.reason}`);
-    else if (routeKeys.has(parsed.pattern.key)) problem(field, r, 'is the same route as another entry of this policy');
+    if (!parsed.ok) problem(field, r, 'route_invalid', `invalid route pattern: ${parsed.reason}`);
+    else if (routeKeys.has(parsed.pattern.key)) problem(field, r, 'route_repeated', 'is the same route as another entry of this policy');
     else {
       routeKeys.add(parsed.pattern.key);
       routes.push(parsed.pattern);
@@ -158,12 +158,12 @@ export function parsePolicy(source: string, input: string | unknown): CompiledPo
   origins.forEach((o, i) => {
     const field = `allowOrigins[${i}]`;
     const parsed = parseOriginPattern(o);
-    if (!parsed.ok) return problem(field, o, `invalid origin pattern: ${parsed.reason}`);
+    if (!parsed.ok) return problem(field, o, parsed.code, `invalid origin pattern: ${parsed.reason}`);
     const p = parsed.pattern;
-    if (p.kind === 'any' && credentials) return problem(field, o, '"*" cannot be combined with allowCredentials: browsers refuse it; list the origins');
+    if (p.kind === 'any' && credentials) return problem(field, o, 'wildcard_with_credentials', '"*" cannot be combined with allowCredentials: browsers refuse it; list the origins');
     const host = patternHost(p);
     if (credentials && !insecureOptIn && p.kind !== 'any' && p.scheme === 'http' && host !== undefined && !isLoopbackHost(host)) {
-      return problem(field, o, 'an http:// origin with allowCredentials lets anyone on the network path act as that origin; use https, or set dangerouslyAllowInsecureOriginsWithCredentials: true');
+      return problem(field, o, 'insecure_origin_with_credentials', 'an http:// origin with allowCredentials lets anyone on the network path act as that origin; use https, or set dangerouslyAllowInsecureOriginsWithCredentials: true');
     }
     patterns.push(p);
   });
@@ -174,10 +174,11 @@ export function parsePolicy(source: string, input: string | unknown): CompiledPo
   methods.forEach((m, i) => {
     const field = `allowMethods[${i}]`;
     if (m === '*') {
-      if (credentials) problem(field, m, '"*" is not a wildcard for credentialed requests; list the methods');
-    } else if (!isToken(m)) problem(field, m, 'is not a valid method token');
-    else if (FORBIDDEN_METHODS.has(m.toUpperCase())) problem(field, m, 'is a forbidden method that browsers never send');
-    else if (m !== m.toUpperCase() && NORMALIZED_METHODS.has(m.toUpperCase())) problem(field, m, `browsers upper-case this method before sending it; write "${m.toUpperCase()}"`);
+      if (credentials) problem(field, m, 'wildcard_with_credentials', '"*" is not a wildcard for credentialed requests; list the methods');
+    } else if (!isToken(m)) problem(field, m, 'method_invalid', 'is not a valid method token');
+    else if (m.length > MAX_METHOD_LENGTH) problem(field, m, 'method_invalid', `is longer than ${MAX_METHOD_LENGTH} characters`);
+    else if (FORBIDDEN_METHODS.has(m.toUpperCase())) problem(field, m, 'method_forbidden', 'is a forbidden method that browsers never send');
+    else if (m !== m.toUpperCase() && NORMALIZED_METHODS.has(m.toUpperCase())) problem(field, m, 'method_not_upper_case', `browsers upper-case this method before sending it; write "${m.toUpperCase()}"`);
   });
   checkDuplicates('allowMethods', methods, (v) => v, problem);
 
@@ -188,10 +189,10 @@ export function parsePolicy(source: string, input: string | unknown): CompiledPo
       const f = `${field}[${i}]`;
       const lower = h.toLowerCase();
       if (h === '*') {
-        if (credentials) problem(f, h, '"*" is not a wildcard for credentialed requests; list the header names');
-      } else if (!isToken(h)) problem(f, h, 'is not a valid header name');
-      else if (field === 'allowHeaders' && isForbiddenRequestHeader(lower)) problem(f, h, 'is a forbidden request header that scripts cannot set; allowing it has no effect');
-      else if (field === 'exposeHeaders' && FORBIDDEN_RESPONSE_HEADERS.has(lower)) problem(f, h, 'is never exposed to scripts by browsers');
+        if (credentials) problem(f, h, 'wildcard_with_credentials', '"*" is not a wildcard for credentialed requests; list the header names');
+      } else if (!isToken(h)) problem(f, h, 'header_invalid', 'is not a valid header name');
+      else if (field === 'allowHeaders' && isForbiddenRequestHeader(lower)) problem(f, h, 'header_forbidden', 'is a forbidden request header that scripts cannot set; allowing it has no effect');
+      else if (field === 'exposeHeaders' && FORBIDDEN_RESPONSE_HEADERS.has(lower)) problem(f, h, 'header_never_exposed', 'is never exposed to scripts by browsers');
     });
     checkDuplicates(field, list, (v) => v.toLowerCase(), problem);
     return list.map((h) => h.toLowerCase());
@@ -203,8 +204,8 @@ export function parsePolicy(source: string, input: string | unknown): CompiledPo
   let maxAge = DEFAULT_MAX_AGE;
   if (doc.maxAge !== undefined) {
     const v = doc.maxAge;
-    if (typeof v !== 'number' || !Number.isInteger(v)) problem('maxAge', v, 'must be a whole number of seconds');
-    else if (v < 0 || v > MAX_MAX_AGE) problem('maxAge', v, `must be between 0 and ${MAX_MAX_AGE} seconds`);
+    if (typeof v !== 'number' || !Number.isInteger(v)) problem('maxAge', v, 'max_age_invalid', 'must be a whole number of seconds');
+    else if (v < 0 || v > MAX_MAX_AGE) problem('maxAge', v, 'max_age_out_of_range', `must be between 0 and ${MAX_MAX_AGE} seconds`);
     else maxAge = v;
   }
 

@@ -2,13 +2,15 @@ import { parseRequestOrigin } from './origin';
 import type { CompiledPolicy } from './policy';
 import { describeClaims, isRouteConflict, type PolicySet, type RouteConflict } from './policy-set';
 import { parseRequestHeaderList, type CorsRequest } from './request';
-import { FORBIDDEN_METHODS, isToken } from './tokens';
+import { hasDotSegment } from './route';
+import { FORBIDDEN_METHODS, MAX_METHOD_LENGTH, isToken } from './tokens';
 
 /** Why a preflight was denied. Stable codes: operators search logs for them. */
 export type DenyReason =
   | 'no_policies_loaded'
   | 'no_route_policy'
   | 'route_conflict'
+  | 'path_not_normalized'
   | 'origin_malformed'
   | 'origin_not_allowed'
   | 'method_malformed'
@@ -53,7 +55,7 @@ export function allowsHeader(policy: CompiledPolicy, name: string): boolean {
 /** True when the policy allows this method, byte-exact. `*` never covers the forbidden methods. */
 export function allowsMethod(policy: CompiledPolicy, method: string): boolean {
   if (policy.methods.has(method)) return true;
-  return policy.anyMethod && isToken(method) && !FORBIDDEN_METHODS.has(method.toUpperCase());
+  return policy.anyMethod && method.length <= MAX_METHOD_LENGTH && isToken(method) && !FORBIDDEN_METHODS.has(method.toUpperCase());
 }
 
 /**
@@ -64,6 +66,7 @@ export function decidePreflight(set: PolicySet | undefined, request: CorsRequest
   const { origin, requestMethod } = request;
   if (origin === undefined || requestMethod === undefined) return { kind: 'not-preflight' };
   if (!set) return { kind: 'denied', reason: 'no_policies_loaded', detail: 'no policies could be loaded from the policy store yet' };
+  if (hasDotSegment(request.path)) return { kind: 'denied', reason: 'path_not_normalized', detail: 'the path has a "." or ".." segment, which browsers never send and API Gateway may have resolved before routing' };
   const holder = set.table.match(request.path);
   if (!holder) return { kind: 'denied', reason: 'no_route_policy', detail: `no policy has a route matching ${request.path}` };
   // A contested route is denied outright: falling through to a greedy or $default route would widen access.
@@ -110,7 +113,7 @@ function decideForPolicy(policy: CompiledPolicy, origin: string, requestMethod: 
   const parsedOrigin = parseRequestOrigin(origin);
   if (!parsedOrigin) return { kind: 'denied', reason: 'origin_malformed', detail: 'Origin is not a single serialized http(s) origin', policy };
   if (!policy.origins.matches(parsedOrigin)) return { kind: 'denied', reason: 'origin_not_allowed', detail: `origin is not in allowOrigins`, policy };
-  if (!isToken(requestMethod)) return { kind: 'denied', reason: 'method_malformed', detail: 'Access-Control-Request-Method is not a method token', policy };
+  if (requestMethod.length > MAX_METHOD_LENGTH || !isToken(requestMethod)) return { kind: 'denied', reason: 'method_malformed', detail: `Access-Control-Request-Method is not a method token of at most ${MAX_METHOD_LENGTH} characters`, policy };
   if (!allowsMethod(policy, requestMethod)) return { kind: 'denied', reason: 'method_not_allowed', detail: `method ${requestMethod} is not in allowMethods (matching is case-sensitive)`, policy };
   const list = parseRequestHeaderList(requestHeaders);
   if (!list.ok) return { kind: 'denied', reason: 'headers_malformed', detail: `Access-Control-Request-Headers is ${list.reason}`, policy };

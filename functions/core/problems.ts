@@ -1,3 +1,70 @@
+/** Why an `allowOrigins` entry is refused (see {@link parseOriginPattern}). */
+export const ORIGIN_PROBLEM_CODES = [
+  'origin_empty',
+  'origin_whitespace',
+  'origin_null',
+  'origin_file',
+  'origin_no_scheme',
+  'origin_scheme',
+  'origin_upper_case',
+  'origin_userinfo',
+  'origin_path',
+  'origin_port',
+  'origin_default_port',
+  'origin_host',
+  'origin_wildcard_position',
+  'origin_wildcard_ip',
+  'origin_wildcard_public_suffix',
+] as const;
+export type OriginProblemCode = (typeof ORIGIN_PROBLEM_CODES)[number];
+
+/**
+ * Stable codes of policy problems, next to the prose: scripts and tests match
+ * these, never the message (docs/policies.md lists them). Like the deny
+ * reasons, a code is never renamed; new ones may be added.
+ */
+export const POLICY_PROBLEM_CODES = [
+  // the document
+  'invalid_json',
+  'not_an_object',
+  'unknown_field',
+  'required',
+  'wrong_type',
+  'empty_list',
+  'duplicate',
+  // route
+  'route_invalid',
+  'route_repeated',
+  'route_conflict',
+  // allowOrigins
+  ...ORIGIN_PROBLEM_CODES,
+  'insecure_origin_with_credentials',
+  // "*" where credentials make it literal
+  'wildcard_with_credentials',
+  // allowMethods
+  'method_invalid',
+  'method_forbidden',
+  'method_not_upper_case',
+  // allowHeaders, exposeHeaders
+  'header_invalid',
+  'header_forbidden',
+  'header_never_exposed',
+  // maxAge
+  'max_age_invalid',
+  'max_age_out_of_range',
+  // the parameter or file holding the policy
+  'parameter_type',
+  'parameter_name_invalid',
+  'same_parameter',
+  'case_collision',
+  'invalid_yaml',
+  'too_large',
+  'not_writable',
+  // cors-policy import: what an API's current CORS setup has that a policy cannot reproduce
+  'import_not_static',
+] as const;
+export type PolicyProblemCode = (typeof POLICY_PROBLEM_CODES)[number];
+
 /**
  * One thing wrong with a policy, as precise as an operator needs to fix it:
  * which parameter, which field, the offending value and why it is refused.
@@ -9,6 +76,8 @@ export interface PolicyProblem {
   readonly field: string;
   /** The offending value, as found. */
   readonly value: unknown;
+  /** What kind of problem it is: stable, for scripts and tests. */
+  readonly code: PolicyProblemCode;
   /** Why it is refused, written for the person who must fix it. */
   readonly reason: string;
 }

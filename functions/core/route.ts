@@ -51,10 +51,31 @@ export function parseRoutePattern(raw: string): RoutePatternResult {
     }
     if (part.includes('{') || part.includes('}')) return fail(`segment "${part}" mixes text and a parameter; API Gateway only accepts a parameter as a whole segment`);
     if (!LITERAL.test(part)) return fail(`segment "${part}" has characters API Gateway does not accept in a path`);
+    if (part === '.' || part === '..') return fail(`segment "${part}" is a dot segment: browsers remove it before sending, so it can never match`);
     segments.push({ kind: 'literal', text: part });
   }
   const key = '/' + segments.map((s) => (s.kind === 'literal' ? s.text : s.kind === 'param' ? '{}' : '{+}')).join('/');
   return { ok: true, pattern: { source: raw, key, segments, isDefault: false } };
+}
+
+/**
+ * A `.` or `..` segment, also percent-encoded (`%2e`, `.%2E`, `%2e%2e`, ...).
+ * Linear: at each position it reads at most a slash, two dot forms and a
+ * slash, and nothing in it can backtrack further.
+ */
+const DOT_SEGMENT = /(?:^|\/)(?:\.|%2e){1,2}(?:\/|$)/i;
+
+/**
+ * True when `path` has a `.` or `..` segment, also percent-encoded (the
+ * WHATWG URL standard's single- and double-dot segments). Browsers remove
+ * them before sending a request, and API Gateway and other HTTP servers may
+ * resolve them before routing, so what the function sees may not be what API
+ * Gateway routed on: such paths are never matched.
+ */
+export function hasDotSegment(path: string): boolean {
+  // Nearly every path has neither "." nor "%": two native scans settle it.
+  if (path.indexOf('.') < 0 && path.indexOf('%') < 0) return false;
+  return DOT_SEGMENT.test(path);
 }
 
 class RouteNode<T> {

@@ -112,6 +112,8 @@ function headersFor(event: ApiGatewayEvent, set: PolicySet | undefined, resolved
  * return { statusCode: 200, headers: { ...headers, 'content-type': 'application/json' }, body };
  */
 export async function corsHeaders(event: APIGatewayProxyEvent | APIGatewayProxyEventV2, options?: CorsOptions): Promise<Record<string, string>> {
+  // Like withCors: an event that is not an object (null from a test harness) gets no CORS headers, and no error.
+  if (!event || typeof event !== 'object') return { Vary: 'Origin' };
   const resolved = resolveSource(options);
   const { source, logger } = resolved;
   return headersFor(event, source?.fresh?.() ?? (await loadSet(source, logger)), resolved);
@@ -143,13 +145,22 @@ function mergeVary(existing: string[], ours: string): string {
   return out.join(', ');
 }
 
-/** Copies `map` without `Vary` and `Access-Control-*` keys, collecting the former's tokens and the latter's names. */
+/** Space, tab or another ASCII control character: worth a trim() (which removes the whitespace among them). */
+const isSpace = (c: number): boolean => c <= 32;
+
+/**
+ * Copies `map` without `Vary` and `Access-Control-*` keys, collecting the
+ * former's tokens and the latter's names. A name with surrounding spaces or
+ * tabs (` Access-Control-Allow-Origin`) counts as the name without them:
+ * a server or proxy that trims it would otherwise send the handler's value.
+ */
 function copyWithout<V>(map: Record<string, V>, vary: string[], overridden: string[]): Record<string, V> {
   const out: Record<string, V> = {};
   for (const key in map) {
+    const name = isSpace(key.charCodeAt(0)) || isSpace(key.charCodeAt(key.length - 1)) ? key.trim() : key;
     // Most names are neither: compare case-insensitively only when the length could match.
-    if (key.length === 4 && key.toLowerCase() === 'vary') vary.push(...varyTokens(map[key]));
-    else if (key.length >= 15 && isCorsHeader(key.toLowerCase())) overridden.push(key);
+    if (name.length === 4 && name.toLowerCase() === 'vary') vary.push(...varyTokens(map[key]));
+    else if (name.length >= 15 && isCorsHeader(name.toLowerCase())) overridden.push(key);
     else out[key] = map[key] as V;
   }
   return out;

@@ -63,6 +63,15 @@ describe('payload v1 paths', () => {
     expect(corsRequestFromEvent(event).path).toBe(expected);
   });
 
+  test.each([
+    ['the SAM CLI aws-proxy form', '/products/42'],
+    ['several leading slashes', '//products/42'],
+  ])('a greedy parameter with a leading slash (%s) routes as API Gateway routes the request path', (_what, proxy) => {
+    // `sam local generate-event apigateway aws-proxy` writes "proxy": "/path/to/resource"; API Gateway never does.
+    expect(routePath(v1Event({ resource: '/{proxy+}', path: '/products/42', pathParameters: { proxy } }))).toBe('/products/42');
+    expect(routePath(v1Event({ resource: '/files/{path+}', path: '/files/a', pathParameters: { path: proxy.replace('products/42', 'a') } }))).toBe('/files/a');
+  });
+
   test('the stage never appears in the path', () => {
     const event = v1Event({ resource: '/{proxy+}', path: '/products/42', pathParameters: { proxy: 'products/42' }, stage: 'prod' });
     expect(event.requestContext.path).toBe('/prod/products/42');

@@ -130,6 +130,12 @@ describe('suggestRepair: the smallest verified change', () => {
     expect(r.blocked).toContain(reason);
   });
 
+  it('says a path with dot segments can never be allowed, and suggests no policy', () => {
+    const r = repairedAllows({ urlPath: '/public/../products/1', method: 'PUT' });
+    expect(r.texts).toEqual([]);
+    expect(r.blocked).toContain('no policy change can allow it');
+  });
+
   it('says a forbidden method can never be allowed', () => {
     const r = repairedAllows({ method: 'TRACE' });
     expect(r.blocked).toContain('is a forbidden method');

@@ -142,6 +142,11 @@ describe('diff, push and pull', () => {
     expect(r.stderr).toContain(`${join(d, 'broken.json')}: allowCredentials: "yes": must be true or false`);
     expect(r.stderr).toContain('nothing was written');
     expect(await readParameters(client, path)).toEqual(before);
+    // --json: each problem with its stable code next to the prose.
+    const json = await cli('push', '--path', path, '--dir', d, '--prune', '--json');
+    expect(json.code).toBe(1);
+    expect(JSON.parse(json.stdout).problems).toEqual([{ file: join(d, 'broken.json'), field: 'allowCredentials', value: 'yes', code: 'wrong_type', reason: 'must be true or false' }]);
+    expect(await readParameters(client, path)).toEqual(before);
   });
 
   it('refuses a file name Parameter Store would refuse, and writes nothing', async () => {

@@ -98,8 +98,21 @@ describe('cors-policy validate', () => {
       ok: false,
       path: null,
       files: [{ file: join(d, 'bad.json'), parameter: null, bytes: expect.any(Number), valid: false }],
-      problems: [{ file: join(d, 'bad.json'), field: 'allowOrigins[0]', value: 'null', reason: expect.stringContaining('can never be allowed') }],
+      problems: [{ file: join(d, 'bad.json'), field: 'allowOrigins[0]', value: 'null', code: 'origin_null', reason: expect.stringContaining('can never be allowed') }],
     });
+  });
+
+  it('refuses a wildcard over a hosting domain, naming the public suffix below it, in validate and explain alike', async () => {
+    const d = await dir({ 'assets.json': { route: '/assets/{path+}', allowOrigins: ['https://*.amazonaws.com'], allowMethods: ['GET'], allowCredentials: true } });
+    const r = await runCli(['validate', d, '--json'], { env: env() });
+    expect(r.code).toBe(1);
+    const [problem] = JSON.parse(r.stdout).problems;
+    expect(problem).toEqual({ file: join(d, 'assets.json'), field: 'allowOrigins[0]', value: 'https://*.amazonaws.com', code: 'origin_wildcard_public_suffix', reason: expect.stringMatching(/public suffix "[a-z0-9.*-]+\.amazonaws\.com"/) });
+    // explain compiles the same files with the same engine: the policy is not served, and the problem is reported with its code.
+    const e = await runCli(['explain', '--dir', d, '--url-path', '/assets/app.js', '--origin', 'https://evil.s3.amazonaws.com', '--json'], { env: env() });
+    const explained = JSON.parse(e.stdout);
+    expect(explained.problems).toEqual([problem]);
+    expect(explained.verdict.allowed).toBe(false);
   });
 
   it('exits 1 when there is nothing to validate and 2 when the directory does not exist', async () => {

@@ -108,6 +108,43 @@ describe('subdomain patterns', () => {
   });
 });
 
+describe('subdomain matching does a fixed number of lookups, whatever the host', () => {
+  // Counted, not timed: every lookup is a Set#has on a key built from the host.
+  // Trying every parent domain would make the work grow with the number of labels.
+  const lookupsFor = (allowOrigins: string[], origin: string): { allowed: boolean; lookups: number } => {
+    const allows = matcher(allowOrigins);
+    const has = jest.spyOn(Set.prototype, 'has');
+    try {
+      const allowed = allows(origin);
+      return { allowed, lookups: has.mock.calls.length };
+    } finally {
+      has.mockRestore();
+    }
+  };
+  const many = (labels: number, base: string) => `https://${'a.'.repeat(labels)}${base}`;
+
+  test.each([
+    ['allowed', 'preview.example.com', true],
+    ['denied', 'example.org', false],
+  ])('%s: 130 labels cost what 2 labels cost', (_what, base, allowed) => {
+    const policy = ['https://shop.example.com', 'https://*.preview.example.com', 'https://*.example.net:*'];
+    const short = lookupsFor(policy, many(2, base));
+    const long = lookupsFor(policy, many(130, base)); // near the 300-character origin bound
+    expect(long).toEqual({ allowed, lookups: short.lookups });
+    // exact + any-port + at most two keys per distinct base label count (2 and 3 here).
+    expect(long.lookups).toBeLessThanOrEqual(2 + 2 * 2);
+  });
+
+  test('bases of different depths are all found', () => {
+    const allows = matcher(['https://*.com.example', 'https://*.a.b.c.example.net', 'https://*.preview.example.com']);
+    expect(allows('https://x.com.example')).toBe(true);
+    expect(allows('https://x.y.a.b.c.example.net')).toBe(true);
+    expect(allows('https://b.c.example.net')).toBe(false);
+    expect(allows('https://q.preview.example.com')).toBe(true);
+    expect(allows('https://preview.example.com')).toBe(false);
+  });
+});
+
 describe('any-port patterns', () => {
   test('http://localhost:* matches any port of that host and scheme only', () => {
     const allows = matcher(['http://localhost:*']);

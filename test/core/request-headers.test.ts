@@ -97,3 +97,62 @@ describe('request headers in decidePreflight', () => {
     expect(decidePreflight(set, preflight({ path: '/any', requestHeaders }))).toMatchObject({ kind: 'denied', reason: 'headers_malformed' });
   });
 });
+
+/**
+ * Linear work, shown by structure rather than by timing: every regex the
+ * parser runs is recorded with the span it read. The parser may only use
+ * sticky scanners (they match at one position, one character class, no
+ * backtracking), each starting where the previous one stopped, so together
+ * they read each character once. A regex trim (`/^[ \t]+|[ \t]+$/g`, quadratic
+ * in a run of spaces before a non-space) or a split-and-rescan fails these checks.
+ */
+describe('parseRequestHeaderList reads each character once', () => {
+  // Every regex use (test, replace, split, match) goes through RegExp.prototype.exec once it is replaced.
+  const exec_ = RegExp.prototype.exec;
+  interface Span {
+    sticky: boolean;
+    from: number;
+    to: number;
+  }
+  const scan = (value: string): { spans: Span[]; result: unknown } => {
+    const spans: Span[] = [];
+    RegExp.prototype.exec = function (this: RegExp, s: string) {
+      const from = this.lastIndex;
+      const out = exec_.call(this, s);
+      spans.push({ sticky: this.sticky, from, to: this.lastIndex });
+      return out;
+    };
+    try {
+      return { result: parseRequestHeaderList(value), spans };
+    } finally {
+      RegExp.prototype.exec = exec_;
+    }
+  };
+  const max = REQUEST_HEADERS_LIMITS.maxLength;
+  const ws = (n: number) => ' \t'.repeat(n).slice(0, n);
+
+  test.each([
+    ['a whitespace run before a name', `${ws(max - 12)}content-type`, true],
+    ['a whitespace run after a name', `content-type${ws(max - 12)}`, true],
+    ['whitespace runs around every element', Array.from({ length: 32 }, () => `${ws(60)}x${ws(63)}`).join(','), true],
+    ['only whitespace', ws(max), true],
+    ['the browser form', 'authorization,content-type,x-request-id', true],
+    ['a whitespace run inside an element', `x-a${ws(max - 4)}b`, false],
+  ])('%s: only sticky scans, each from where the last stopped, reading the value once', (_what, value, ok) => {
+    const { spans, result } = scan(value);
+    expect(result).toMatchObject({ ok });
+    expect(spans.length).toBeGreaterThan(0);
+    expect(spans.every((s) => s.sticky)).toBe(true);
+    // Contiguous: a scan starts where the previous stopped, or one past a comma.
+    let read = 0;
+    let last = 0;
+    for (const span of spans) {
+      expect([span, span.from === last || (span.from === last + 1 && value[last] === ',')]).toEqual([span, true]);
+      read += span.to - span.from;
+      last = span.to;
+    }
+    expect(read).toBeLessThanOrEqual(value.length);
+    // Three scans per element (whitespace, token, whitespace) and no more.
+    expect(spans.length).toBeLessThanOrEqual(3 * (value.split(',').length));
+  });
+});

@@ -1,6 +1,7 @@
 // Route matching follows API Gateway: a literal segment beats {param}, which
 // beats a greedy {param+}; $default comes last; /{proxy+} never matches /.
-import { RouteTable, parseRoutePattern } from '../../functions/core';
+import fc from 'fast-check';
+import { RouteTable, hasDotSegment, parseRoutePattern } from '../../functions/core';
 import { basePolicy, holderAt, setOf } from '../support/policies';
 
 function table(routes: string[]): RouteTable<string> {
@@ -121,5 +122,21 @@ describe('large tables', () => {
   test('a path much deeper than any route is not matched by a literal route', () => {
     const t = table(['/a']);
     expect(t.match('/a' + '/a'.repeat(10_000))).toBeUndefined();
+  });
+});
+
+describe('hasDotSegment', () => {
+  // A plain model of the WHATWG single- and double-dot segments, checked against the scanner.
+  const DOTS = ['.', '..', '%2e', '.%2e', '%2e.', '%2e%2e'];
+  const model = (path: string) => path.split('/').some((s) => DOTS.includes(s.toLowerCase()));
+
+  test('agrees with a split-and-compare model on random paths', () => {
+    fc.assert(
+      fc.property(fc.array(fc.constantFrom('a', '.', '..', '...', '%2e', '%2E', '.%2e', '%2e.', '%2e%2e', '%2E%2e', '%2', '%2ex', 'x.', '.x', '%', ''), { maxLength: 8 }), fc.boolean(), (segments, leading) => {
+        const path = `${leading ? '/' : ''}${segments.join('/')}`;
+        expect([path, hasDotSegment(path)]).toEqual([path, model(path)]);
+      }),
+      { numRuns: 2000 },
+    );
   });
 });

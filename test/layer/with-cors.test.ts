@@ -121,6 +121,37 @@ describe('withCors on REST (payload v1) results', () => {
     expect(denied?.headers).toEqual({ Vary: 'Origin' });
   });
 
+  it.each([' Access-Control-Allow-Origin', 'Access-Control-Allow-Origin ', '\tAccess-Control-Allow-Credentials', ' access-control-expose-headers\t'])(
+    'removes a CORS header the handler set under a name with surrounding whitespace (%j)',
+    async (name) => {
+      const handler = withCors(async (_event: APIGatewayProxyEvent) => ({ statusCode: 200, headers: { [name]: '*', ' Vary ': 'Accept' }, body: '' }), { source });
+      expect((await handler(restGet('https://evil.example.org'), context))?.headers).toEqual({ Vary: 'Accept, Origin' });
+      const allowed = await handler(restGet('https://shop.example.com'), context);
+      expect(Object.keys(allowed?.headers ?? {}).filter((k) => k.trim().toLowerCase().startsWith('access-control-')).sort()).toEqual([
+        'Access-Control-Allow-Credentials',
+        'Access-Control-Allow-Origin',
+        'Access-Control-Expose-Headers',
+      ]);
+      expect(allowed?.headers?.['Access-Control-Allow-Origin']).toBe('https://shop.example.com');
+    },
+  );
+
+  it('gives no CORS headers to a path with dot segments, as the preflight denies it', async () => {
+    const handler = withCors(async (_event: APIGatewayProxyEvent) => ({ statusCode: 200, body: '' }), { source });
+    for (const proxy of ['public/../products/42', 'public/./x', 'public/%2e%2e/products/42']) {
+      const event = restEvent({ method: 'GET', resource: '/{proxy+}', pathParameters: { proxy }, headers: { Origin: 'https://anyone.example' } });
+      expect([proxy, (await handler(event, context))?.headers]).toEqual([proxy, { Vary: 'Origin' }]);
+    }
+    const clean = restEvent({ method: 'GET', resource: '/{proxy+}', pathParameters: { proxy: 'public/x' }, headers: { Origin: 'https://anyone.example' } });
+    expect((await handler(clean, context))?.headers?.['Access-Control-Allow-Origin']).toBe('*');
+  });
+
+  it('routes a SAM CLI generated event (greedy parameter with a leading slash) as API Gateway routes its path', async () => {
+    const handler = withCors(async (_event: APIGatewayProxyEvent) => ({ statusCode: 200, body: '' }), { source });
+    const event = restEvent({ method: 'GET', resource: '/{proxy+}', pathParameters: { proxy: '/products/42' }, headers: { Origin: 'https://shop.example.com' } });
+    expect((await handler(event, context))?.headers?.['Access-Control-Allow-Origin']).toBe('https://shop.example.com');
+  });
+
   it('does not mutate the object the handler returned', async () => {
     const original = { statusCode: 200, headers: { Vary: 'Accept' }, body: '' };
     const handler = withCors(async (_event: APIGatewayProxyEvent) => original, { source });
@@ -228,6 +259,10 @@ describe('corsHeaders', () => {
     a['Access-Control-Allow-Origin'] = 'https://evil.example.org';
     const b = await corsHeaders(restGet('https://pr-1.preview.example.com'), { source });
     expect(b['Access-Control-Allow-Origin']).toBe('https://pr-1.preview.example.com');
+  });
+
+  it.each([null, undefined, 'GET /', 42])('tolerates a non-event (%j) like withCors: no CORS headers, no error', async (event) => {
+    expect(await corsHeaders(event as never, { source })).toEqual({ Vary: 'Origin' });
   });
 
   it('returns only Vary for a denied origin', async () => {

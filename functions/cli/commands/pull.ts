@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { compilePolicySet } from '../../core/policy-set';
-import type { PolicyProblem } from '../../core/problems';
+import type { PolicyProblem, PolicyProblemCode } from '../../core/problems';
 import { AWS_OPTIONS, COMMON_OPTIONS, flag, policyPath, stringOption } from '../args';
 import type { Command } from '../command';
 import { EXIT } from '../errors';
@@ -47,14 +47,14 @@ export const pull: Command = {
     const prefix = path === '/' ? '/' : `${path}/`;
 
     const problems: PolicyProblem[] = [];
-    const refuse = (source: string, value: unknown, reason: string): void => {
-      problems.push({ source, field: '', value, reason });
+    const refuse = (source: string, value: unknown, code: PolicyProblemCode, reason: string): void => {
+      problems.push({ source, field: '', value, code, reason });
     };
     const existing: PolicyFileRef[] = (await isDirectory(dir)) ? await scanPolicyDir(dir) : [];
     const localByName = new Map<string, PolicyFileRef>();
     for (const ref of existing) {
       const other = localByName.get(ref.name);
-      if (other) refuse(ref.file, ref.name, `describes the same parameter as ${other.file}; keep one of them before pulling`);
+      if (other) refuse(ref.file, ref.name, 'same_parameter', `describes the same parameter as ${other.file}; keep one of them before pulling`);
       else localByName.set(ref.name, ref);
     }
     const folded = new Map<string, string>();
@@ -63,15 +63,15 @@ export const pull: Command = {
       const name = p.name.startsWith(prefix) ? p.name.slice(prefix.length) : '';
       const nameProblem = relativeNameProblem(name);
       if (nameProblem) {
-        refuse(p.name, name, `cannot be a file under ${dir}: the name ${nameProblem}`);
+        refuse(p.name, name, 'not_writable', `cannot be a file under ${dir}: the name ${nameProblem}`);
         continue;
       }
       const clash = folded.get(name.toLowerCase());
-      if (clash) refuse(p.name, name, `differs from ${clash} only in letter case; the two files would overwrite each other on a case-insensitive file system`);
+      if (clash) refuse(p.name, name, 'case_collision', `differs from ${clash} only in letter case; the two files would overwrite each other on a case-insensitive file system`);
       folded.set(name.toLowerCase(), p.name);
       const stored = remoteDocument(p);
       if (!stored.ok) {
-        refuse(p.name, undefined, `cannot be written as a policy file: ${stored.note}`);
+        refuse(p.name, undefined, 'not_writable', `cannot be written as a policy file: ${stored.note}`);
         continue;
       }
       wanted.push({ parameter: p.name, name, document: stored.document });

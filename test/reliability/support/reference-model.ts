@@ -241,7 +241,16 @@ const FORBIDDEN = ['CONNECT', 'TRACE', 'TRACK'];
 /** Byte-exact (PATCH does not allow patch); `*` is any other token (only ever without credentials). */
 export function modelMethodAllowed(doc: ModelPolicyDocument, method: string): boolean {
   if (doc.allowMethods.includes(method)) return true;
-  return doc.allowMethods.includes('*') && modelIsToken(method) && !FORBIDDEN.includes(method.toUpperCase());
+  return doc.allowMethods.includes('*') && method.length <= MODEL_METHOD_MAX_LENGTH && modelIsToken(method) && !FORBIDDEN.includes(method.toUpperCase());
+}
+
+/** Longer method tokens are refused in requests (and in policies). */
+export const MODEL_METHOD_MAX_LENGTH = 64;
+
+/** The WHATWG URL standard's single- and double-dot segments, which browsers remove before sending. */
+const DOT_SEGMENTS = ['.', '..', '%2e', '.%2e', '%2e.', '%2e%2e'];
+export function modelHasDotSegment(path: string): boolean {
+  return path.split('/').some((seg) => DOT_SEGMENTS.includes(seg.toLowerCase()));
 }
 
 // ---------------------------------------------------------------- request headers
@@ -275,6 +284,7 @@ export function modelParseRequestHeaders(value: string | undefined): string[] | 
 export function modelDecide(policies: readonly ModelPolicy[] | undefined, req: ModelRequest): ModelDecision {
   if (req.origin === undefined || req.requestMethod === undefined) return { kind: 'not-preflight' };
   if (!policies) return { kind: 'denied', reason: 'no_policies_loaded' };
+  if (modelHasDotSegment(req.path)) return { kind: 'denied', reason: 'path_not_normalized' };
   const held = modelRoute(modelServingPolicies(policies), req.path);
   if (!held) return { kind: 'denied', reason: 'no_route_policy' };
   if (held.kind === 'conflict') return { kind: 'denied', reason: 'route_conflict' };
@@ -285,7 +295,7 @@ export function modelDecide(policies: readonly ModelPolicy[] | undefined, req: M
   if (!parsed) return { kind: 'denied', reason: 'origin_malformed' };
   if (!doc.allowOrigins.some((p) => modelOriginAllowedBy(p, origin, parsed))) return { kind: 'denied', reason: 'origin_not_allowed' };
   const method = req.requestMethod;
-  if (!modelIsToken(method)) return { kind: 'denied', reason: 'method_malformed' };
+  if (method.length > MODEL_METHOD_MAX_LENGTH || !modelIsToken(method)) return { kind: 'denied', reason: 'method_malformed' };
   if (!modelMethodAllowed(doc, method)) return { kind: 'denied', reason: 'method_not_allowed' };
   const names = modelParseRequestHeaders(req.requestHeaders);
   if (!names) return { kind: 'denied', reason: 'headers_malformed' };
@@ -310,7 +320,7 @@ export function modelDecide(policies: readonly ModelPolicy[] | undefined, req: M
 /** Headers for an actual response: the origin allowed and the request's own method listed, exactly as a preflight needs. */
 export function modelActualHeaders(policies: readonly ModelPolicy[] | undefined, req: { method: string; path: string; origin: string | undefined }): Record<string, string> {
   const headers: Record<string, string> = { Vary: 'Origin' };
-  if (req.origin === undefined || !policies) return headers;
+  if (req.origin === undefined || !policies || modelHasDotSegment(req.path)) return headers;
   const policy = modelFindPolicy(modelServingPolicies(policies), req.path);
   if (!policy) return headers;
   const doc = policy.doc;
@@ -362,7 +372,8 @@ export function modelEventHeader(event: unknown, lowerName: string): string | un
  * `{name}`/`{name+}` replaced by its path parameter (missing → empty). Payload v2
  * takes the template from `routeKey` ("METHOD /template"); for a `$default` route
  * it uses `rawPath` without the named stage. Payload v1 takes `resource`; with no
- * template at all, `/` + the `proxy` parameter.
+ * template at all, `/` + the `proxy` parameter. A greedy parameter's leading
+ * slashes are dropped (SAM CLI events write `"proxy": "/path"`; API Gateway never does).
  */
 export function modelEventPath(event: unknown): string {
   if (!isRecord(event)) return '/';
@@ -384,16 +395,18 @@ export function modelEventPath(event: unknown): string {
     template = typeof event.resource === 'string' ? event.resource : undefined;
   }
   if (template === undefined || template === '') {
-    return typeof params.proxy === 'string' && params.proxy !== '' ? `/${params.proxy}` : '/';
+    const proxy = typeof params.proxy === 'string' ? params.proxy.replace(/^\/+/, '') : '';
+    return proxy !== '' ? `/${proxy}` : '/';
   }
   if (template === '/') return '/';
   let path = '';
   for (const seg of template.split('/').slice(1)) {
-    const m = /^\{([^{}+]+)\+?\}$/.exec(seg);
+    const m = /^\{([^{}+]+)(\+?)\}$/.exec(seg);
     if (!m) path += `/${seg}`;
     else {
       const v = params[m[1]!];
-      path += `/${typeof v === 'string' ? v : ''}`;
+      const value = typeof v === 'string' ? v : '';
+      path += `/${m[2] === '+' ? value.replace(/^\/+/, '') : value}`;
     }
   }
   return path === '' ? '/' : path;
