@@ -221,6 +221,7 @@ export class SsmPolicyStore {
         parameter: problem.source,
         field: problem.field,
         value: problem.value,
+        code: problem.code,
         reason: problem.reason,
         status: set.status.get(problem.source),
         ...(set.versions.has(problem.source) ? { servingVersion: set.versions.get(problem.source) } : {}),
