@@ -8,6 +8,10 @@
 // and every other method to the API's own function. URLs carry no stage
 // (like a custom domain mapped with an empty base path).
 import { randomUUID } from 'node:crypto';
+import type { APIGatewayProxyEvent, APIGatewayProxyEventV2 } from 'aws-lambda';
+import { httpApiEvent as httpApiEvent_, restApiEvent } from '../lib/apigw-events';
+
+export { ACCOUNT_ID, API_ID, clfTime } from '../lib/apigw-events';
 
 export type PayloadVersion = 'v1' | 'v2';
 
@@ -46,8 +50,6 @@ function proxyParameters(route: { template: string; proxy?: string }): MatchedRo
   return route.proxy !== undefined ? { template: route.template, pathParameters: { proxy: route.proxy } } : { template: route.template };
 }
 
-export const ACCOUNT_ID = '123456789012';
-export const API_ID = 'local0api0';
 
 /** The route the request matches: `/` only matches the root, `/{proxy+}` everything else. */
 export function matchRoute(path: string): { template: '/' | '/{proxy+}'; proxy?: string } {
@@ -104,22 +106,13 @@ function isTextual(contentType: string | undefined): boolean {
   return /^(text\/|application\/(json|x-www-form-urlencoded|xml|javascript|graphql)|[^;]*\+(json|xml))/i.test(contentType.trim());
 }
 
-/** `09/Apr/2015:12:34:56 +0000`, the format of `requestTime`/`time`. */
-export function clfTime(d: Date): string {
-  const months = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
-  const p = (n: number) => String(n).padStart(2, '0');
-  return `${p(d.getUTCDate())}/${months[d.getUTCMonth()]}/${d.getUTCFullYear()}:${p(d.getUTCHours())}:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())} +0000`;
-}
-
 /**
  * A REST API (payload v1) proxy event. Headers keep the client's casing; a
  * repeated header keeps its last value in `headers` and every value in
  * `multiValueHeaders`; empty maps are `null`, as API Gateway sends them.
  */
-export function restEvent(req: HttpRequestInfo, options: EventOptions = {}): Record<string, unknown> {
+export function restEvent(req: HttpRequestInfo, options: EventOptions = {}): APIGatewayProxyEvent {
   const requestId = options.requestId ?? randomUUID();
-  const stage = options.stage ?? 'local';
-  const now = options.now ?? new Date();
   const { path, rawQuery } = splitUrl(req.url);
   const route = options.route ?? proxyParameters(matchRoute(path));
   const clientPairs = headerPairs(req.rawHeaders);
@@ -137,63 +130,24 @@ export function restEvent(req: HttpRequestInfo, options: EventOptions = {}): Rec
     headers[key] = value;
     (multiValueHeaders[key] ??= []).push(value);
   }
-  const query = queryPairs(rawQuery);
-  let qs: Record<string, string> | null = null;
-  let mqs: Record<string, string[]> | null = null;
-  if (query.length > 0) {
-    qs = {};
-    mqs = {};
-    for (const [k, v] of query) {
-      qs[k] = v;
-      (mqs[k] ??= []).push(v);
-    }
-  }
-  const hasBody = req.body.length > 0;
-  const userAgent = findHeader(clientPairs, 'user-agent') ?? null;
-  return {
+  return restApiEvent({
+    method: req.method,
     resource: route.template,
     path,
-    httpMethod: req.method,
+    pathParameters: route.pathParameters ?? null,
     headers,
     multiValueHeaders,
-    queryStringParameters: qs,
-    multiValueQueryStringParameters: mqs,
-    pathParameters: route.pathParameters ?? null,
-    stageVariables: null,
-    requestContext: {
-      accountId: ACCOUNT_ID,
-      apiId: API_ID,
-      domainName: host,
-      domainPrefix: host.split('.')[0]?.split(':')[0] ?? host,
-      extendedRequestId: requestId.slice(0, 16),
-      httpMethod: req.method,
-      identity: {
-        accessKey: null,
-        accountId: null,
-        caller: null,
-        cognitoAuthenticationProvider: null,
-        cognitoAuthenticationType: null,
-        cognitoIdentityId: null,
-        cognitoIdentityPoolId: null,
-        principalOrgId: null,
-        sourceIp: req.sourceIp,
-        user: null,
-        userAgent,
-        userArn: null,
-        clientCert: null,
-      },
-      path: `/${stage}${path}`,
-      protocol: `HTTP/${req.httpVersion}`,
-      requestId,
-      requestTime: clfTime(now),
-      requestTimeEpoch: now.getTime(),
-      resourceId: route.template === '/' ? 'root00' : route.own ? 'own000' : 'proxy0',
-      resourcePath: route.template,
-      stage,
-    },
-    body: hasBody ? req.body.toString('utf8') : null,
-    isBase64Encoded: false,
-  };
+    query: queryPairs(rawQuery),
+    body: req.body.length > 0 ? req.body.toString('utf8') : null,
+    stage: options.stage ?? 'local',
+    requestId,
+    domainName: host,
+    sourceIp: req.sourceIp,
+    protocol: `HTTP/${req.httpVersion}`,
+    userAgent: findHeader(clientPairs, 'user-agent') ?? null,
+    resourceId: route.template === '/' ? 'root00' : route.own ? 'own000' : 'proxy0',
+    now: options.now ?? new Date(),
+  });
 }
 
 /**
@@ -201,9 +155,8 @@ export function restEvent(req: HttpRequestInfo, options: EventOptions = {}): Rec
  * headers joined with commas, cookies moved out of the headers into `cookies`,
  * the method in `requestContext.http`, and the route in `routeKey`.
  */
-export function httpApiEvent(req: HttpRequestInfo, options: EventOptions = {}): Record<string, unknown> {
+export function httpApiEvent(req: HttpRequestInfo, options: EventOptions = {}): APIGatewayProxyEventV2 {
   const requestId = options.requestId ?? randomUUID();
-  const now = options.now ?? new Date();
   const { path, rawQuery } = splitUrl(req.url);
   const route = options.route ?? proxyParameters(matchRoute(path));
   const routeKey = `${req.method === 'OPTIONS' && !route.own ? 'OPTIONS' : 'ANY'} ${route.template}`;
@@ -223,49 +176,32 @@ export function httpApiEvent(req: HttpRequestInfo, options: EventOptions = {}): 
     headers[key] = key in headers ? `${headers[key]},${value}` : value;
   }
   const query = queryPairs(rawQuery);
-  const event: Record<string, unknown> = {
-    version: '2.0',
+  let queryStringParameters: Record<string, string> | undefined;
+  if (query.length > 0) {
+    queryStringParameters = {};
+    for (const [k, v] of query) queryStringParameters[k] = k in queryStringParameters ? `${queryStringParameters[k]},${v}` : v;
+  }
+  const textual = isTextual(findHeader(clientPairs, 'content-type'));
+  return httpApiEvent_({
     routeKey,
+    method: req.method,
     rawPath: path,
     rawQueryString: rawQuery,
-  };
-  if (cookies.length > 0) event.cookies = cookies;
-  event.headers = headers;
-  if (query.length > 0) {
-    const qs: Record<string, string> = {};
-    for (const [k, v] of query) qs[k] = k in qs ? `${qs[k]},${v}` : v;
-    event.queryStringParameters = qs;
-  }
-  event.requestContext = {
-    accountId: ACCOUNT_ID,
-    apiId: API_ID,
-    domainName: host,
-    domainPrefix: host.split('.')[0]?.split(':')[0] ?? host,
-    http: {
-      method: req.method,
-      path,
-      protocol: `HTTP/${req.httpVersion}`,
-      sourceIp: req.sourceIp,
-      userAgent: findHeader(clientPairs, 'user-agent') ?? '',
-    },
+    headers,
+    ...(cookies.length > 0 ? { cookies } : {}),
+    ...(queryStringParameters ? { queryStringParameters } : {}),
+    ...(route.pathParameters !== undefined ? { pathParameters: route.pathParameters } : {}),
+    ...(req.body.length > 0 ? { body: textual ? req.body.toString('utf8') : req.body.toString('base64'), isBase64Encoded: !textual } : {}),
     requestId,
-    routeKey,
-    stage: '$default',
-    time: clfTime(now),
-    timeEpoch: now.getTime(),
-  };
-  if (route.pathParameters !== undefined) event.pathParameters = route.pathParameters;
-  if (req.body.length > 0) {
-    const textual = isTextual(findHeader(clientPairs, 'content-type'));
-    event.body = textual ? req.body.toString('utf8') : req.body.toString('base64');
-    event.isBase64Encoded = !textual;
-  } else {
-    event.isBase64Encoded = false;
-  }
-  return event;
+    domainName: host,
+    sourceIp: req.sourceIp,
+    protocol: `HTTP/${req.httpVersion}`,
+    userAgent: findHeader(clientPairs, 'user-agent') ?? '',
+    now: options.now ?? new Date(),
+  });
 }
 
-export function eventFor(payload: PayloadVersion, req: HttpRequestInfo, options: EventOptions = {}): Record<string, unknown> {
+export function eventFor(payload: PayloadVersion, req: HttpRequestInfo, options: EventOptions = {}): APIGatewayProxyEvent | APIGatewayProxyEventV2 {
   return payload === 'v1' ? restEvent(req, options) : httpApiEvent(req, options);
 }
 

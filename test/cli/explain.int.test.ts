@@ -2,9 +2,9 @@
 // files (--dir). Each claimed preflight response is checked against the real
 // preflight handler answering the same request from the same parameters.
 import type { SSMClient } from '@aws-sdk/client-ssm';
-import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { join } from 'node:path';
 import { motoEnv } from '../../scripts/lib/moto';
+import { httpApiEvent } from '../support/apigw-events';
 import { POLICIES, assertBuilt, clearPath, cliEnv, motoEndpoint, putParameters, releaseBuilt, removeDir, runCli, ssmClient, tempDir } from './support/cli';
 
 const PATH = '/test/cli-explain/api';
@@ -57,16 +57,12 @@ async function explain(...args: string[]): Promise<Explained> {
 /** What the deployed preflight function answers to the preflight explain says the browser sends. */
 async function lambdaAnswer(request: { path: string; headers: Record<string, string> }): Promise<{ status: number; headers: Record<string, string> }> {
   const headers = Object.fromEntries(Object.entries(request.headers).map(([k, v]) => [k.toLowerCase(), v]));
-  const event = {
-    version: '2.0',
+  const event = httpApiEvent({
     routeKey: request.path === '/' ? 'OPTIONS /' : 'OPTIONS /{proxy+}',
     rawPath: request.path,
-    rawQueryString: '',
     headers,
-    pathParameters: request.path === '/' ? undefined : { proxy: request.path.slice(1) },
-    requestContext: { http: { method: 'OPTIONS', path: request.path }, stage: '$default' },
-    isBase64Encoded: false,
-  } as unknown as APIGatewayProxyEventV2;
+    ...(request.path === '/' ? {} : { pathParameters: { proxy: request.path.slice(1) } }),
+  });
   const result = await handler(event);
   return { status: result.statusCode, headers: result.headers };
 }

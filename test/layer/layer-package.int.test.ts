@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { motoEnv } from '../../scripts/lib/moto';
+import { httpApiEvent } from '../support/apigw-events';
 
 /**
  * Loads the BUILT layer package the way a function that lists the layer does
@@ -16,14 +17,7 @@ const layerModules = join(root, 'dist/layer/nodejs/node_modules');
 const policyPath = '/test/layer-package';
 const endpoint = process.env.MOTO_ENDPOINT as string;
 
-const event = {
-  version: '2.0',
-  routeKey: 'GET /orders/{id}',
-  rawPath: '/orders/7',
-  pathParameters: { id: '7' },
-  headers: { origin: 'https://app.example.com', vary: 'x' },
-  requestContext: { http: { method: 'GET' }, stage: '$default' },
-};
+const event = httpApiEvent({ routeKey: 'GET /orders/{id}', rawPath: '/orders/7', pathParameters: { id: '7' }, headers: { origin: 'https://app.example.com', vary: 'x' } });
 
 const functionBody = (importLine: string) => `${importLine}
 const handler = withCors(async () => ({ statusCode: 200, headers: { Vary: 'Accept-Encoding' }, body: 'ok' }));

@@ -4,7 +4,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { resetDefaultStore } from '../../functions/aws/default-store';
 import { compilePolicySet, type PolicySet } from '../../functions/core/policy-set';
 import { corsHeaders, withCors, type PolicySource } from '../../functions/layer/index';
-import { httpEvent, restEvent } from '../support/events';
+import { httpEvent, restEvent } from '../support/apigw-events';
 import { captureStdout, parameters } from '../support/ssm-mock';
 
 const context = {} as Context;

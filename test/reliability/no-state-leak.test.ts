@@ -11,6 +11,7 @@ import { actualResponseHeaders, compilePolicySet, decidePreflight } from '../../
 import { resetDefaultStore } from '../../functions/aws/default-store';
 import { corsHeaders, withCors } from '../../functions/layer/index';
 import { handler } from '../../functions/preflight/handler';
+import { httpApiEvent, restApiEvent } from '../support/apigw-events';
 
 const PATH = '/test/reliability-no-state-leak';
 const POLICIES = {
@@ -47,10 +48,8 @@ interface Case {
 }
 
 function event(v: 1 | 2, method: string, proxy: string, headers: Record<string, string>): APIGatewayProxyEvent | APIGatewayProxyEventV2 {
-  if (v === 2) {
-    return { version: '2.0', routeKey: `${method} /{proxy+}`, rawPath: `/${proxy}`, headers, pathParameters: { proxy }, requestContext: { stage: '$default', http: { method } } } as unknown as APIGatewayProxyEventV2;
-  }
-  return { resource: '/{proxy+}', path: `/${proxy}`, httpMethod: method, headers, multiValueHeaders: null, pathParameters: { proxy } } as unknown as APIGatewayProxyEvent;
+  if (v === 2) return httpApiEvent({ routeKey: `${method} /{proxy+}`, rawPath: `/${proxy}`, headers, pathParameters: { proxy } });
+  return restApiEvent({ method, path: `/${proxy}`, headers, multiValueHeaders: null, pathParameters: { proxy } });
 }
 
 /** Request i: an allowed subdomain, an allowed public route, a denied origin or no Origin at all, alternating payload versions. */

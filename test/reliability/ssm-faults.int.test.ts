@@ -18,6 +18,7 @@ import { createSsmClient, SsmPolicyStore } from '../../functions/aws/ssm-policy-
 import { decidePreflight, type PolicySet } from '../../functions/core';
 import { handler } from '../../functions/preflight/handler';
 import { motoEnv, startMoto, type MotoServer } from '../../scripts/lib/moto';
+import { httpApiEvent } from '../support/apigw-events';
 import { FaultProxy } from './support/fault-proxy';
 
 const ROOT = '/test/reliability-ssm-faults';
@@ -267,14 +268,7 @@ describe('the preflight function with its own store', () => {
   let dateSpy: jest.SpyInstance;
   let writeSpy: jest.SpyInstance;
 
-  const event = (origin: string) => ({
-    version: '2.0',
-    routeKey: 'OPTIONS /{proxy+}',
-    rawPath: '/orders/7',
-    headers: { origin, 'access-control-request-method': 'PUT' },
-    pathParameters: { proxy: 'orders/7' },
-    requestContext: { stage: '$default', http: { method: 'OPTIONS' } },
-  });
+  const event = (origin: string) => httpApiEvent({ rawPath: '/orders/7', headers: { origin, 'access-control-request-method': 'PUT' }, pathParameters: { proxy: 'orders/7' } });
 
   beforeEach(async () => {
     const path = await seededPath();

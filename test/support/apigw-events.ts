@@ -1,68 +1,39 @@
-// API Gateway proxy events shaped like the real ones (API Gateway payload formats 1.0 and 2.0), small enough
-// to read in a test: payload v1 (REST) and v2 (HTTP API).
+// Test shorthands over the one event builder (scripts/lib/apigw-events.ts),
+// which the local gateway uses too. Each keeps the defaults its tests were
+// written against; the event itself is always the builder's.
 import type { APIGatewayProxyEvent, APIGatewayProxyEventV2 } from 'aws-lambda';
+import { httpApiEvent, restApiEvent, type HttpEventOptions, type RestEventOptions } from '../../scripts/lib/apigw-events';
 
-export interface V1Options {
-  resource?: string;
-  path?: string;
-  headers?: Record<string, string> | null;
-  multiValueHeaders?: Record<string, string[]> | null;
-  pathParameters?: Record<string, string> | null;
+export { httpApiEvent, restApiEvent } from '../../scripts/lib/apigw-events';
+
+export interface V1Options extends Omit<RestEventOptions, 'method'> {
   httpMethod?: string;
-  stage?: string;
 }
 
-/** A REST (payload v1) event. `headers` defaults to the last value of each multi-value header, as API Gateway does. */
+/**
+ * A REST (payload v1) event for `/{proxy+}` at `/` unless told otherwise.
+ * Only the maps given are set (`headers` alone leaves `multiValueHeaders`
+ * null), except that `headers` defaults to the last value of each
+ * multi-value header, as API Gateway does.
+ */
 export function v1Event(o: V1Options = {}): APIGatewayProxyEvent {
-  const multi = o.multiValueHeaders === undefined ? null : o.multiValueHeaders;
-  const headers =
-    o.headers !== undefined ? o.headers : multi ? Object.fromEntries(Object.entries(multi).map(([k, v]) => [k, v[v.length - 1] as string])) : null;
-  const stage = o.stage ?? 'prod';
-  const path = o.path ?? '/';
-  return {
-    resource: o.resource ?? '/{proxy+}',
-    path,
-    httpMethod: o.httpMethod ?? 'OPTIONS',
-    headers,
-    multiValueHeaders: multi,
-    queryStringParameters: null,
-    multiValueQueryStringParameters: null,
-    pathParameters: o.pathParameters === undefined ? null : o.pathParameters,
-    stageVariables: null,
-    requestContext: { stage, path: `/${stage}${path}`, httpMethod: o.httpMethod ?? 'OPTIONS', requestId: 'req-v1' },
-    body: null,
-    isBase64Encoded: false,
-  } as unknown as APIGatewayProxyEvent;
+  const { httpMethod, ...rest } = o;
+  return restApiEvent({ path: '/', ...rest, multiValueHeaders: o.multiValueHeaders ?? null, ...(httpMethod !== undefined ? { method: httpMethod } : {}) });
 }
 
-export interface V2Options {
-  routeKey?: string;
-  rawPath?: string;
-  headers?: Record<string, string>;
-  pathParameters?: Record<string, string>;
-  method?: string;
-  stage?: string;
+/** An HTTP API (payload v2) event; the method is OPTIONS unless told otherwise, whatever the route key. */
+export function v2Event(o: HttpEventOptions = {}): APIGatewayProxyEventV2 {
+  return httpApiEvent({ method: 'OPTIONS', ...o });
 }
 
-/** An HTTP API (payload v2) event: lower-case header names, duplicates joined with commas. */
-export function v2Event(o: V2Options = {}): APIGatewayProxyEventV2 {
-  const method = o.method ?? 'OPTIONS';
-  const event: Record<string, unknown> = {
-    version: '2.0',
-    routeKey: o.routeKey ?? 'OPTIONS /{proxy+}',
-    rawPath: o.rawPath ?? '/',
-    rawQueryString: '',
-    requestContext: {
-      http: { method, path: o.rawPath ?? '/', protocol: 'HTTP/1.1', sourceIp: '203.0.113.10', userAgent: 'test' },
-      routeKey: o.routeKey ?? 'OPTIONS /{proxy+}',
-      stage: o.stage ?? '$default',
-      requestId: 'req-v2',
-    },
-    isBase64Encoded: false,
-  };
-  if (o.headers !== undefined) event.headers = o.headers;
-  if (o.pathParameters !== undefined) event.pathParameters = o.pathParameters;
-  return event as unknown as APIGatewayProxyEventV2;
+/** A REST (payload v1) event for `resource`; headers default to none, mirrored into `multiValueHeaders`. */
+export function restEvent(o: RestEventOptions & { method: string; resource: string }): APIGatewayProxyEvent {
+  return restApiEvent({ headers: {}, ...o });
+}
+
+/** An HTTP API (payload v2) event for `routeKey` such as `GET /products/{id}`; headers default to none. */
+export function httpEvent(o: HttpEventOptions & { routeKey: string; rawPath: string }): APIGatewayProxyEventV2 {
+  return httpApiEvent({ headers: {}, ...o });
 }
 
 /** Browser preflight headers in REST casing. */
