@@ -10,6 +10,8 @@ export interface Logger {
   info(message: string, fields?: Record<string, unknown>): void;
   warn(message: string, fields?: Record<string, unknown>): void;
   error(message: string, fields?: Record<string, unknown>): void;
+  /** Whether lines of this level are written: lets a hot path skip building fields nobody reads. */
+  enabled(level: LogLevel): boolean;
 }
 
 function levelFrom(env: NodeJS.ProcessEnv): LogLevel {
@@ -26,7 +28,7 @@ export function createLogger(options: { service: string; write?: (line: string) 
     const entry = { timestamp: new Date().toISOString(), level, service: options.service, message, ...fields };
     write(`${JSON.stringify(entry, hasError(fields) ? errorReplacer : undefined)}\n`);
   };
-  return { debug: emit('DEBUG'), info: emit('INFO'), warn: emit('WARN'), error: emit('ERROR') };
+  return { debug: emit('DEBUG'), info: emit('INFO'), warn: emit('WARN'), error: emit('ERROR'), enabled: (level) => ORDER[level] >= min };
 }
 
 /** Errors need the replacer (JSON.stringify drops their fields); most lines have none and skip its cost. */

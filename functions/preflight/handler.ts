@@ -52,6 +52,41 @@ function logDenial(logger: Logger, request: CorsRequest, decision: Extract<Prefl
  *   204 with `Vary` only; no policy is consulted.
  * - Never throws: an unexpected error is logged and answered as a denial (fail closed).
  */
+/**
+ * Lambda fails an init phase that takes longer than 10 s; the load budget may
+ * be set up to 20 s, so init waits at most this long and the first request
+ * awaits whatever is still in flight.
+ */
+const INIT_WAIT_LIMIT_MS = 8000;
+
+/**
+ * Loads and compiles the policies before the first request: the ES module
+ * entry (`index.mjs`, written by scripts/build.mjs) awaits it at top level, so
+ * Lambda runs it in the init phase and the first request finds the policies
+ * compiled. Never rejects; bounded by the load budget
+ * (`CORS_POLICY_LOAD_BUDGET_MS`) and by {@link INIT_WAIT_LIMIT_MS}. A failure is
+ * logged, and the first request tries again.
+ */
+export async function init(): Promise<void> {
+  const runtime = defaultStore('cors-preflight');
+  if (!runtime.ok) {
+    runtime.logger.error('configuration error; denying every preflight', { error: runtime.error });
+    return;
+  }
+  let timer: NodeJS.Timeout | undefined;
+  const limit = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, INIT_WAIT_LIMIT_MS);
+  });
+  try {
+    await Promise.race([runtime.store.warmUp(), limit]);
+  } catch (error) {
+    // warmUp never rejects by design; if it ever does, init must still succeed.
+    runtime.logger.error('policy preload failed unexpectedly', { error });
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 export async function handler(event: ApiGatewayEvent, context?: Pick<Context, 'awsRequestId'>): Promise<PreflightResult> {
   const runtime = defaultStore('cors-preflight');
   const requestId = context?.awsRequestId;
@@ -59,7 +94,7 @@ export async function handler(event: ApiGatewayEvent, context?: Pick<Context, 'a
   try {
     request = corsRequestFromEvent(event ?? ({} as ApiGatewayEvent));
     if (request.origin === undefined || request.requestMethod === undefined) {
-      runtime.logger.debug('not a preflight', { path: request.path, origin: request.origin, requestId });
+      if (runtime.logger.enabled('DEBUG')) runtime.logger.debug('not a preflight', { path: request.path, origin: request.origin, requestId });
       return respond(204, { Vary: PREFLIGHT_VARY });
     }
     let set: PolicySet | undefined;
@@ -67,7 +102,7 @@ export async function handler(event: ApiGatewayEvent, context?: Pick<Context, 'a
     else runtime.logger.error('configuration error; denying every preflight', { error: runtime.error, requestId });
     const decision = decidePreflight(set, request);
     if (decision.kind === 'allowed') {
-      runtime.logger.debug('preflight allowed', { path: request.path, policy: decision.policy.source, origin: request.origin, method: request.requestMethod, requestId });
+      if (runtime.logger.enabled('DEBUG')) runtime.logger.debug('preflight allowed', { path: request.path, policy: decision.policy.source, origin: request.origin, method: request.requestMethod, requestId });
       return respond(204, decision.headers);
     }
     if (decision.kind === 'not-preflight') return respond(204, { Vary: PREFLIGHT_VARY });
