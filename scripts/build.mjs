@@ -79,7 +79,18 @@ export const PREFLIGHT_BUNDLE = 'preflight.cjs';
  * and is bounded (functions/preflight/handler.ts). Handler: index.handler
  * (Lambda looks for index.js, then index.mjs: there is no index.js).
  */
-const PREFLIGHT_ENTRY = `import preflight from './${PREFLIGHT_BUNDLE}';\n\nawait preflight.init();\n\nexport const handler = preflight.handler;\n`;
+// createRequire, not `import ... from './preflight.cjs'`: importing CommonJS
+// from ESM runs cjs-module-lexer over the whole bundle to find its exports
+// (~9 ms on Node 22 for 190 KB), a cost require does not have.
+const PREFLIGHT_ENTRY = [
+  "import { createRequire } from 'node:module';",
+  '',
+  `const preflight = createRequire(import.meta.url)('./${PREFLIGHT_BUNDLE}');`,
+  'await preflight.init();',
+  '',
+  'export const handler = preflight.handler;',
+  '',
+].join('\n');
 
 const targets = {
   preflight: {
