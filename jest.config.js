@@ -3,7 +3,8 @@
  * `integration` needs moto (started once by test/support/global-setup) and
  * the built bundles in dist/ (built by `npm test` before jest runs).
  */
-const transform = { '^.+\\.(t|j)sx?$': ['@swc/jest', { jsc: { target: 'es2023' } }] };
+// .mjs too: tests import the build's own modules (scripts/lib/*.mjs) to check them.
+const transform = { '^.+\\.(m?js|tsx?)$': ['@swc/jest', { jsc: { target: 'es2023' }, module: { type: 'commonjs' } }] };
 const common = { transform, testEnvironment: 'node', moduleFileExtensions: ['ts', 'js', 'mjs', 'json'] };
 
 module.exports = {

@@ -34,6 +34,8 @@ export interface LightClientSettings {
   readonly region: string;
   readonly endpoint: URL;
   readonly credentials: { readonly accessKeyId: string; readonly secretAccessKey: string; readonly sessionToken?: string };
+  /** `AWS_SDK_UA_APP_ID`: sent in the user agent as `app/<id>`, as the SDK sends it. */
+  readonly appId?: string;
 }
 
 /** Timeouts and attempts of {@link createLightPageSender}. */
@@ -85,7 +87,8 @@ export function lightClientSettings(env: NodeJS.ProcessEnv = process.env): Light
   }
   if (endpoint.protocol !== 'https:' && endpoint.protocol !== 'http:') return undefined;
   const sessionToken = env.AWS_SESSION_TOKEN || undefined;
-  return { region, endpoint, credentials: sessionToken ? { accessKeyId, secretAccessKey, sessionToken } : { accessKeyId, secretAccessKey } };
+  const credentials = sessionToken ? { accessKeyId, secretAccessKey, sessionToken } : { accessKeyId, secretAccessKey };
+  return env.AWS_SDK_UA_APP_ID ? { region, endpoint, credentials, appId: env.AWS_SDK_UA_APP_ID } : { region, endpoint, credentials };
 }
 
 /** An error Parameter Store answered with, named as the SDK names it (`ThrottlingException`, ...). */
@@ -182,6 +185,8 @@ export function createLightPageSender(settings: LightClientSettings, options: Li
   const signer = new SignatureV4({ service: 'ssm', region, credentials, sha256: Hash.bind(null, 'sha256'), uriEscapePath: true, applyChecksum: false });
   const host = endpoint.host; // includes a non-default port, as the signed Host header must
   const path = endpoint.pathname || '/';
+  // Not signed (Signature V4 leaves user-agent out); says which client and app made the call, as the SDK's does.
+  const userAgent = `apigw-cors-light-client lang/js md/nodejs#${process.versions.node} api/ssm${settings.appId ? ` app/${settings.appId}` : ''}`;
 
   async function attempt(body: string, signal: AbortSignal): Promise<GetParametersByPathCommandOutput> {
     const signed = await signer.sign({
@@ -194,7 +199,7 @@ export function createLightPageSender(settings: LightClientSettings, options: Li
       headers: { host, 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': 'AmazonSSM.GetParametersByPath', 'content-length': String(Buffer.byteLength(body)) },
       body,
     });
-    const requestOptions: RequestOptions = { method: 'POST', hostname: endpoint.hostname, port: endpoint.port || undefined, path, headers: signed.headers, agent, signal };
+    const requestOptions: RequestOptions = { method: 'POST', hostname: endpoint.hostname, port: endpoint.port || undefined, path, headers: { ...signed.headers, 'user-agent': userAgent }, agent, signal };
     const { status, headers, text } = await exchange(transport, requestOptions, body, options);
     if (status < 200 || status > 299) throw serviceError(status, headers, text);
     // An empty or null body is a page without Parameters; the pager decides what that means (as with the SDK).

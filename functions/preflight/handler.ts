@@ -1,6 +1,6 @@
 import type { APIGatewayProxyResult, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { PREFLIGHT_VARY, decidePreflight, type PreflightDecision } from '../core/preflight';
-import type { PolicySet } from '../core/policy-set';
+import { compilePolicySet, type PolicySet } from '../core/policy-set';
 import type { CorsRequest } from '../core/request';
 import { defaultStore } from '../aws/default-store';
 import { corsRequestFromEvent, type ApiGatewayEvent } from '../aws/event';
@@ -59,6 +59,27 @@ function logDenial(logger: Logger, request: CorsRequest, decision: Extract<Prefl
  */
 const INIT_WAIT_LIMIT_MS = 8000;
 
+/** A throwaway policy with a wildcard origin: compiling it loads what a real one needs (the Public Suffix List). */
+const WARM_UP_POLICY = JSON.stringify({ route: '/{proxy+}', allowOrigins: ['https://*.example.com'], allowMethods: ['GET', 'PUT'], allowHeaders: ['content-type'] });
+const WARM_UP_EVENTS = [
+  { httpMethod: 'OPTIONS', path: '/warm-up', resource: '/{proxy+}', pathParameters: { proxy: 'warm-up' }, headers: { Origin: 'https://a.example.com', 'Access-Control-Request-Method': 'PUT' } },
+  { version: '2.0', rawPath: '/warm-up', pathParameters: { proxy: 'warm-up' }, headers: { origin: 'https://a.example.com', 'access-control-request-method': 'PUT' }, requestContext: { http: { method: 'OPTIONS' } } },
+] as unknown as ApiGatewayEvent[];
+
+/**
+ * Runs the request path once per payload version on a throwaway policy, in
+ * the init phase: V8 compiles it and the engine loads its data then, not
+ * during the first request. Pure: nothing is kept or logged.
+ */
+function warmUpEngine(): void {
+  try {
+    const set = compilePolicySet([{ source: 'warm-up', value: WARM_UP_POLICY, type: 'String' }]);
+    for (const event of WARM_UP_EVENTS) decidePreflight(set, corsRequestFromEvent(event));
+  } catch {
+    // Only an optimisation: the real request path reports its own errors.
+  }
+}
+
 /**
  * Loads and compiles the policies before the first request: the ES module
  * entry (`index.mjs`, written by scripts/build.mjs) awaits it at top level, so
@@ -78,7 +99,11 @@ export async function init(): Promise<void> {
     timer = setTimeout(resolve, INIT_WAIT_LIMIT_MS);
   });
   try {
-    await Promise.race([runtime.store.warmUp(), limit]);
+    const loading = runtime.store.warmUp();
+    // The request is on its way: compile while Parameter Store answers.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    warmUpEngine();
+    await Promise.race([loading, limit]);
   } catch (error) {
     // warmUp never rejects by design; if it ever does, init must still succeed.
     runtime.logger.error('policy preload failed unexpectedly', { error });

@@ -97,7 +97,7 @@ describe('createLightPageSender', () => {
   async function sender(answers: Parameters<typeof scriptedServer>[0]) {
     const s = await scriptedServer(answers);
     servers.push(s.server);
-    const settings = lightClientSettings({ ...lambdaEnv, AWS_ENDPOINT_URL_SSM: s.url })!;
+    const settings = lightClientSettings({ ...lambdaEnv, AWS_ENDPOINT_URL_SSM: s.url, AWS_SDK_UA_APP_ID: 'cors-preflight' })!;
     return { send: createLightPageSender(settings, timeouts), requests: s.requests };
   }
 
@@ -109,6 +109,7 @@ describe('createLightPageSender', () => {
     const r = requests[0]!;
     expect(r.url).toBe('/');
     expect(JSON.parse(r.body)).toEqual(input);
+    expect(String(r.headers['user-agent'])).toMatch(/ app\/cors-preflight$/); // AWS_SDK_UA_APP_ID, as the SDK sends it
     expect(r.headers).toMatchObject({ 'x-amz-target': 'AmazonSSM.GetParametersByPath', 'content-type': 'application/x-amz-json-1.1', 'x-amz-security-token': 'token' });
     expect(String(r.headers.authorization)).toMatch(/^AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE\/\d{8}\/eu-west-1\/ssm\/aws4_request, /);
     for (const h of ['host', 'x-amz-date', 'x-amz-security-token', 'x-amz-target', 'content-type']) expect(String(r.headers.authorization)).toMatch(new RegExp(`SignedHeaders=[^,]*\\b${h}\\b`));
