@@ -131,7 +131,7 @@ export async function handler(event: ApiGatewayEvent, context?: Pick<Context, 'a
       return respond(204, decision.headers);
     }
     if (decision.kind === 'not-preflight') return respond(204, { Vary: PREFLIGHT_VARY });
-    logDenial(runtime.logger, request, decision, requestId);
+    if (runtime.logger.enabled('INFO')) logDenial(runtime.logger, request, decision, requestId);
     return denied(decision.reason, decision.detail);
   } catch (error) {
     runtime.logger.error('unexpected error; denying', { error, path: clip(request?.path), origin: clip(request?.origin), requestId });
