@@ -72,7 +72,7 @@ async function main(): Promise<void> {
     const loadPreflight = async (name: string, path: string): Promise<AnyHandler> => {
       process.env.CORS_POLICY_PATH = path;
       const dir = loadPrivateCopy(join(ROOT, 'dist', 'preflight'), name, tmp);
-      const { handler } = require(join(dir, 'index.js')) as { handler: AnyHandler };
+      const { handler } = require(join(dir, 'preflight.cjs')) as { handler: AnyHandler }; // the bundle the ES module entry loads
       const first = (await handler(pre.v1Allowed as never, ctx)) as { statusCode: number };
       if (first.statusCode !== 204) throw new Error(`preflight bundle (${name}) did not load its policies: ${first.statusCode}`);
       return handler;
