@@ -94,6 +94,7 @@ async function main(): Promise<void> {
     if (firstActual.headers['Access-Control-Allow-Origin'] !== 'https://shop.example.com') throw new Error('layer did not add the CORS headers');
 
     const middy = middyPreflight();
+    const middyExact = middyPreflight(['https://shop.example.com']);
     const corsPkg = corsPackagePreflight();
 
     // Every handler answers every allowed preflight with 204 and the request's origin before anything is timed.
@@ -127,6 +128,8 @@ async function main(): Promise<void> {
       { name: '@middy/http-cors v2 allowed', group: 'preflight', fn: batch(middy, pre.v2Allowed) },
       { name: '@middy/http-cors v1 denied', group: 'preflight', fn: batch(middy, pre.v1Denied) },
       { name: '@middy/http-cors v2 denied', group: 'preflight', fn: batch(middy, pre.v2Denied) },
+      // The v1 allowed event's origin is https://shop.example.com: the one exact origin configured.
+      { name: '@middy/http-cors single exact origin, v1 allowed', group: 'preflight', fn: batch(middyExact, pre.v1Allowed) },
       { name: 'cors v1 allowed', group: 'preflight', fn: batch(corsPkg, pre.v1Allowed) },
       { name: 'cors v2 allowed', group: 'preflight', fn: batch(corsPkg, pre.v2Allowed) },
       { name: 'cors v1 denied', group: 'preflight', fn: batch(corsPkg, pre.v1Denied) },
