@@ -21,7 +21,7 @@ import { join } from 'node:path';
 import { Bench } from 'tinybench';
 import type { APIGatewayProxyEvent, APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { startCountingProxy } from './lib/counting-proxy';
-import { corsPackagePreflight, middyPreflight, type Handler } from './lib/competitors';
+import { corsPackagePreflight, middyPreflight } from './lib/competitors';
 import { actualEvents, lambdaContext, preflightEvents } from './lib/events';
 import { ROOT } from './lib/root';
 import { median } from './lib/stats';

@@ -22,7 +22,7 @@ import { createSsmClient } from '../../functions/aws/ssm-sdk';
 import { decidePreflight, type PolicySet } from '../../functions/core';
 import { handler } from '../../functions/preflight/handler';
 import { motoEnv, startMoto, type MotoServer } from '../../scripts/lib/moto';
-import { FaultProxy, type Fault } from './support/fault-proxy';
+import { FaultProxy } from './support/fault-proxy';
 
 const ROOT = '/test/reliability-ssm-faults';
 const TTL_SECONDS = 60;
