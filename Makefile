@@ -16,7 +16,9 @@ check-env:
 	@test -n "$(ARTIFACTS_DIR)" || { echo "ARTIFACTS_DIR is not set (sam build sets it; for a manual build pass ARTIFACTS_DIR=DIR)" >&2; exit 2; }
 	@test -d "$(ROOT)/node_modules/esbuild" || { echo "node_modules is missing in $(ROOT): run npm ci first" >&2; exit 2; }
 
-# -> $(ARTIFACTS_DIR)/index.js (CommonJS, exports handler; Handler: index.handler)
+# -> $(ARTIFACTS_DIR)/index.mjs (ES module entry: loads the policies in the init phase, then exports
+#    handler; Handler: index.handler) + preflight.cjs, and ssm-sdk.js/aws-credential-chain.js (loaded
+#    only off the light-client path)
 build-PreflightFunction: check-env
 	$(BUILD) --only preflight --outdir "$(ARTIFACTS_DIR)"
 

@@ -3,12 +3,13 @@
  * `integration` needs moto (started once by test/support/global-setup) and
  * the built bundles in dist/ (built by `npm test` before jest runs).
  */
-const transform = { '^.+\\.(t|j)sx?$': ['@swc/jest', { jsc: { target: 'es2023' } }] };
+// .mjs too: tests import the build's own modules (scripts/lib/*.mjs) to check them.
+const transform = { '^.+\\.(m?js|tsx?)$': ['@swc/jest', { jsc: { target: 'es2023' }, module: { type: 'commonjs' } }] };
 const common = { transform, testEnvironment: 'node', moduleFileExtensions: ['ts', 'js', 'mjs', 'json'] };
 
 module.exports = {
   projects: [
-    { ...common, displayName: 'unit', testMatch: ['<rootDir>/test/**/*.test.ts'], testPathIgnorePatterns: ['\\.int\\.test\\.ts$', '/test/browser/'] },
+    { ...common, displayName: 'unit', testMatch: ['<rootDir>/test/**/*.test.ts'], testPathIgnorePatterns: ['\\.int\\.test\\.ts$', '/test/browser/'], setupFiles: ['<rootDir>/test/support/unit-env.ts'] },
     {
       ...common,
       displayName: 'integration',

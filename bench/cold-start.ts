@@ -5,7 +5,7 @@
  * so that every variant shares the machine's noise, and every figure is a median.
  */
 import { spawn } from 'node:child_process';
-import { statSync } from 'node:fs';
+import { copyFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import { median } from './lib/stats';
@@ -13,12 +13,14 @@ import { ROOT } from './lib/root';
 
 export interface ColdVariant {
   name: string;
-  /** Absolute path of the CommonJS module exporting `handler`. */
+  /** Absolute path of the module exporting `handler` (CommonJS, or an ES module ending in .mjs). */
   module: string;
   /** The status code the first answer must have (checked on every run). */
   expectStatus: number;
   /** Bytes of the deployed code (all files of the artefact that are loaded). */
   bytes?: number;
+  /** Extra environment for this variant. */
+  env?: Record<string, string>;
 }
 
 export interface ColdResult {
@@ -26,29 +28,32 @@ export interface ColdResult {
   runs: number;
   /** Median spawn → answer, ms. */
   medianMs: number;
-  /** Median in-process time to require the module, ms. */
-  requireMs: number;
+  /** Median in-process time to load the module (require, or import() with its top-level await: Lambda's init phase), ms. */
+  initMs: number;
   /** Median in-process time of the first call, ms. */
   firstCallMs: number;
+  /** Median in-process time of a second call of the same instance (warm), ms. */
+  secondCallMs: number;
   bytes?: number;
   samplesMs: number[];
 }
 
 interface ChildAnswer {
   statusCode: number;
-  requireMs: number;
+  initMs: number;
   firstCallMs: number;
+  secondCallMs: number;
 }
 
 const CHILD = join(ROOT, 'bench', 'cold', 'child.cjs');
 
-function runOnce(variant: ColdVariant, event: string, env: NodeJS.ProcessEnv): Promise<{ ms: number; answer: ChildAnswer }> {
+function runOnce(variant: ColdVariant, event: string, env: NodeJS.ProcessEnv, node: string): Promise<{ ms: number; answer: ChildAnswer }> {
   return new Promise((resolve, reject) => {
     let out = '';
     let err = '';
     let answeredAt: bigint | undefined;
     const started = process.hrtime.bigint();
-    const child = spawn(process.execPath, [CHILD, variant.module, event], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(node, [CHILD, variant.module, event], { env: variant.env ? { ...env, ...variant.env } : env, stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout.on('data', (chunk: Buffer) => {
       if (answeredAt === undefined && chunk.includes(10)) answeredAt = process.hrtime.bigint();
       out += chunk.toString();
@@ -58,12 +63,12 @@ function runOnce(variant: ColdVariant, event: string, env: NodeJS.ProcessEnv): P
     });
     child.on('error', reject);
     child.on('close', (code) => {
-      const line = out.split('\n').find((l) => l.startsWith('{'));
-      if (code !== 0 || answeredAt === undefined || !line) {
+      const lines = out.split('\n').filter((l) => l.startsWith('{'));
+      if (code !== 0 || answeredAt === undefined || lines.length < 2) {
         reject(new Error(`cold start of ${variant.name} failed (exit ${code}): ${err.trim() || out.trim()}`));
         return;
       }
-      const answer = JSON.parse(line) as ChildAnswer;
+      const answer = Object.assign({}, ...lines.map((l) => JSON.parse(l))) as ChildAnswer;
       if (answer.statusCode !== variant.expectStatus) {
         reject(new Error(`cold start of ${variant.name} answered ${answer.statusCode}, expected ${variant.expectStatus}: ${err.trim()}`));
         return;
@@ -73,24 +78,29 @@ function runOnce(variant: ColdVariant, event: string, env: NodeJS.ProcessEnv): P
   });
 }
 
-export async function measureColdStarts(variants: ColdVariant[], options: { rounds: number; event: string; env: NodeJS.ProcessEnv; onRound?: (round: number) => void }): Promise<ColdResult[]> {
-  const samples = new Map<string, { ms: number[]; req: number[]; first: number[] }>(variants.map((v) => [v.name, { ms: [], req: [], first: [] }]));
+export async function measureColdStarts(
+  variants: ColdVariant[],
+  options: { rounds: number; event: string; env: NodeJS.ProcessEnv; node?: string; onRound?: (round: number) => void },
+): Promise<ColdResult[]> {
+  const node = options.node ?? process.execPath;
+  const samples = new Map<string, { ms: number[]; init: number[]; first: number[]; second: number[] }>(variants.map((v) => [v.name, { ms: [], init: [], first: [], second: [] }]));
   // One unmeasured run each: file cache and moto's first-request paths warm for everyone.
-  for (const v of variants) await runOnce(v, options.event, options.env);
+  for (const v of variants) await runOnce(v, options.event, options.env, node);
   for (let round = 0; round < options.rounds; round++) {
     for (let i = 0; i < variants.length; i++) {
       const v = variants[(round + i) % variants.length] as ColdVariant;
-      const { ms, answer } = await runOnce(v, options.event, options.env);
+      const { ms, answer } = await runOnce(v, options.event, options.env, node);
       const s = samples.get(v.name)!;
       s.ms.push(ms);
-      s.req.push(answer.requireMs);
+      s.init.push(answer.initMs);
       s.first.push(answer.firstCallMs);
+      s.second.push(answer.secondCallMs);
     }
     options.onRound?.(round + 1);
   }
   return variants.map((v) => {
     const s = samples.get(v.name)!;
-    return { name: v.name, runs: s.ms.length, medianMs: median(s.ms), requireMs: median(s.req), firstCallMs: median(s.first), bytes: v.bytes, samplesMs: s.ms };
+    return { name: v.name, runs: s.ms.length, medianMs: median(s.ms), initMs: median(s.init), firstCallMs: median(s.first), secondCallMs: median(s.second), bytes: v.bytes, samplesMs: s.ms };
   });
 }
 
@@ -116,4 +126,29 @@ export async function buildEngineOnlyBundle(outDir: string): Promise<string> {
 
 export function fileBytes(...files: string[]): number {
   return files.reduce((sum, f) => sum + statSync(f).size, 0);
+}
+
+/**
+ * The shipped preflight bundle with `tldts` replaced by a stub (last label =
+ * public suffix): not a product, a measurement of the Public Suffix List's
+ * share of the cold start (docs/performance.md). Written next to a copy of the
+ * shipped ES module entry and SDK side file.
+ */
+export async function buildWithoutPublicSuffixList(outDir: string): Promise<string> {
+  const dir = join(outDir, 'preflight-no-psl');
+  const { sdkInSideFile } = (await import(join(ROOT, 'scripts', 'lib', 'sdk-trim.mjs'))) as { sdkInSideFile: () => import('esbuild').Plugin };
+  const stub: import('esbuild').Plugin = {
+    name: 'tldts-stub',
+    setup(b) {
+      b.onResolve({ filter: /^tldts$/ }, () => ({ path: 'tldts', namespace: 'tldts-stub' }));
+      b.onLoad({ filter: /.*/, namespace: 'tldts-stub' }, () => ({ loader: 'js', contents: "exports.getPublicSuffix = (host) => host.slice(host.lastIndexOf('.') + 1);\n" }));
+    },
+  };
+  await build({
+    entryPoints: [join(ROOT, 'functions', 'preflight', 'handler.ts')],
+    bundle: true, platform: 'node', target: 'node20', format: 'cjs', minify: true, legalComments: 'none', mainFields: ['module', 'main'],
+    supported: { 'dynamic-import': false }, plugins: [sdkInSideFile(), stub], outfile: join(dir, 'preflight.cjs'), logLevel: 'warning',
+  });
+  for (const f of ['index.mjs', 'ssm-sdk.js']) copyFileSync(join(ROOT, 'dist', 'preflight', f), join(dir, f));
+  return join(dir, 'index.mjs');
 }

@@ -44,7 +44,7 @@ async function main(): Promise<void> {
   process.env.CORS_POLICY_PATH = process.env.BENCH_PATH;
   process.env.CORS_POLICY_TTL_SECONDS = '86400';
   const baselineRssMB = sample(0).rssMB;
-  const { handler } = require(join(ROOT, 'dist', 'preflight', 'index.js')) as { handler: (e: unknown, c: Context) => Promise<{ statusCode: number }> };
+  const { handler } = require(join(ROOT, 'dist', 'preflight', 'preflight.cjs')) as { handler: (e: unknown, c: Context) => Promise<{ statusCode: number }> };
   const ctx = lambdaContext();
   const base = preflightEvents();
   const first = await handler(base.v1Allowed, ctx);

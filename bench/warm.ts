@@ -75,7 +75,7 @@ async function main(): Promise<void> {
     const loadPreflight = async (name: string, path: string): Promise<AnyHandler> => {
       process.env.CORS_POLICY_PATH = path;
       const dir = loadPrivateCopy(join(ROOT, 'dist', 'preflight'), name, tmp);
-      const { handler } = require(join(dir, 'index.js')) as { handler: AnyHandler };
+      const { handler } = require(join(dir, 'preflight.cjs')) as { handler: AnyHandler }; // the bundle the ES module entry loads
       const first = (await handler(pre.v1Allowed as never, ctx)) as { statusCode: number };
       if (first.statusCode !== 204) throw new Error(`preflight bundle (${name}) did not load its policies: ${first.statusCode}`);
       return handler;
@@ -97,6 +97,7 @@ async function main(): Promise<void> {
     if (firstActual.headers['Access-Control-Allow-Origin'] !== 'https://shop.example.com') throw new Error('layer did not add the CORS headers');
 
     const middy = middyPreflight();
+    const middyExact = middyPreflight(['https://shop.example.com']);
     const corsPkg = corsPackagePreflight();
 
     // Every handler answers every allowed preflight with 204 and the request's origin before anything is timed.
@@ -130,6 +131,8 @@ async function main(): Promise<void> {
       { name: '@middy/http-cors v2 allowed', group: 'preflight', fn: batch(middy, pre.v2Allowed) },
       { name: '@middy/http-cors v1 denied', group: 'preflight', fn: batch(middy, pre.v1Denied) },
       { name: '@middy/http-cors v2 denied', group: 'preflight', fn: batch(middy, pre.v2Denied) },
+      // The v1 allowed event's origin is https://shop.example.com: the one exact origin configured.
+      { name: '@middy/http-cors single exact origin, v1 allowed', group: 'preflight', fn: batch(middyExact, pre.v1Allowed) },
       { name: 'cors v1 allowed', group: 'preflight', fn: batch(corsPkg, pre.v1Allowed) },
       { name: 'cors v2 allowed', group: 'preflight', fn: batch(corsPkg, pre.v2Allowed) },
       { name: 'cors v1 denied', group: 'preflight', fn: batch(corsPkg, pre.v1Denied) },

@@ -14,6 +14,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { CREDENTIAL_CHAIN_FILE, SDK_SIDE_FILE, credentialsFromEnvFirst, noEventStreams, sdkInSideFile, ssmErrorSchemas } from './lib/sdk-trim.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const LAYER_PACKAGE = 'apigw-cors';
@@ -34,109 +35,70 @@ const lambdaDefaults = {
 
 /*
  * Cold start of the functions that load policies from Parameter Store (the
- * preflight function and the layer). They keep @aws-sdk/client-ssm, bundled
- * without code a Lambda function never runs on that path; bench/ measures
- * each setting (docs/performance.md):
- * - credentials: the SDK's default chain (SSO, ini files, process, web
- *   identity, IMDS/ECS, with the STS/SSO clients they embed) is replaced by its
- *   first link, the environment variables Lambda sets. Whenever that link
- *   would not answer (AWS_PROFILE set, or no key in the environment), the
- *   complete default chain is loaded from a file next to the bundle, so every
- *   environment resolves credentials exactly as before.
- * - event streams: only event-stream operations load them; SSM's
- *   GetParametersByPath has none.
- * - error schemas: only the errors GetParametersByPath can return keep their
- *   modelled classes; any other SSM error still arrives with its name, message
- *   and status, as the service's base exception.
- * - `import()` of Node built-ins becomes `require()`: in a CommonJS bundle a
- *   dynamic import starts Node's ES module loader just to load node:http.
+ * preflight function and the layer): the entry bundle holds the engine and a
+ * light signed GetParametersByPath client (functions/aws/ssm-light-client.ts);
+ * the full @aws-sdk/client-ssm client, for every other environment, is a side
+ * file loaded only when needed, trimmed by the plugins in scripts/lib/sdk-trim.mjs
+ * (each says what it removes and why, and fails the build when it no longer
+ * applies). `import()` of Node built-ins becomes `require()`: in a CommonJS
+ * bundle a dynamic import starts Node's ES module loader just to load node:http.
  */
-const CREDENTIAL_CHAIN_FILE = 'aws-credential-chain.js';
-/** GetParametersByPath's modelled errors, plus the throttling error every SSM operation may return. */
-const SSM_ERRORS_KEPT = new Set(['InternalServerError', 'InvalidFilterKey', 'InvalidFilterOption', 'InvalidFilterValue', 'InvalidKeyId', 'InvalidNextToken', 'ThrottlingException']);
-
-const credentialsFromEnvFirst = {
-  name: 'credentials-from-env-first',
-  setup(b) {
-    b.onResolve({ filter: /^@aws-sdk\/credential-provider-node$/ }, (args) => ({ path: args.path, namespace: 'credentials-from-env-first', pluginData: args.resolveDir }));
-    b.onLoad({ filter: /.*/, namespace: 'credentials-from-env-first' }, (args) => ({
-      resolveDir: args.pluginData,
-      loader: 'js',
-      // Behaves as the default chain's first link (environment keys unless a profile is named), else is the whole chain.
-      contents: `import { fromEnv } from '@aws-sdk/credential-provider-env';
-export const defaultProvider = (init = {}) => {
-  let chain;
-  return async (props) => {
-    if (!(init.profile ?? process.env.AWS_PROFILE) && process.env.AWS_ACCESS_KEY_ID && process.env.AWS_SECRET_ACCESS_KEY) return fromEnv(init)(props);
-    chain ??= require('./${CREDENTIAL_CHAIN_FILE}').defaultProvider(init);
-    return chain(props);
-  };
-};
-`,
-    }));
-    b.onResolve({ filter: new RegExp(`^\\./${CREDENTIAL_CHAIN_FILE.replaceAll('.', '\\.')}$`) }, (args) => ({ path: args.path, external: true }));
-  },
-};
-
-const noEventStreams = {
-  name: 'no-event-streams',
-  setup(b) {
-    b.onResolve({ filter: /^@smithy\/core\/event-streams$/ }, (args) => ({ path: args.path, namespace: 'no-event-streams' }));
-    b.onLoad({ filter: /.*/, namespace: 'no-event-streams' }, () => ({
-      loader: 'js',
-      contents: "const missing = () => { throw new Error('event streams are not in this bundle (no operation it uses has one)'); };\nexport const EventStreamSerde = missing;\nexport const eventStreamSerdeProvider = missing;\n",
-    }));
-  },
-};
-
-const ssmErrorSchemas = {
-  name: 'ssm-error-schemas',
-  setup(b) {
-    b.onLoad({ filter: /@aws-sdk[\\/]client-ssm[\\/]dist-es[\\/]schemas[\\/]schemas_0\.js$/ }, async (args) => {
-      const source = await readFile(args.path, 'utf8');
-      const kept = new Set();
-      let dropped = 0;
-      const contents = source.replace(/^export var (\w+)\$ = \[-3, n0,[\s\S]*?\n\];\nn0_registry\.registerError\(\1\$, \1\);$/gm, (block, name) => {
-        if (SSM_ERRORS_KEPT.has(name)) {
-          kept.add(name);
-          return block;
-        }
-        dropped++;
-        return '';
-      });
-      if (kept.size !== SSM_ERRORS_KEPT.size || dropped === 0) {
-        // A new SDK layout: bundle the file untouched (only slower) and say so.
-        return { contents: source, loader: 'js', warnings: [{ text: `client-ssm error schemas not trimmed: layout not recognised (kept ${kept.size}/${SSM_ERRORS_KEPT.size}, dropped ${dropped})` }] };
-      }
-      return { contents, loader: 'js' };
-    });
-  },
-};
-
-/** Settings for a bundle that loads policies with @aws-sdk/client-ssm on its first request. */
+/** Settings for the entry bundle of a function that loads policies: no SDK client inside. */
 const ssmLoaderDefaults = {
   ...lambdaDefaults,
   supported: { 'dynamic-import': false },
-  plugins: [credentialsFromEnvFirst, noEventStreams, ssmErrorSchemas],
+  plugins: [sdkInSideFile()],
 };
 
-/** Writes the SDK's complete default credential chain next to a bundle built with ssmLoaderDefaults. */
-async function buildCredentialChain(dir) {
+/** Writes the full SDK client (SDK_SIDE_FILE) and its complete credential chain next to an entry built with ssmLoaderDefaults. */
+async function buildSdkSideFiles(dir) {
   await build({
     ...lambdaDefaults,
     supported: { 'dynamic-import': false },
-    plugins: [noEventStreams],
+    plugins: [credentialsFromEnvFirst(), noEventStreams(), ssmErrorSchemas()],
+    entryPoints: [join(root, 'functions/aws/ssm-sdk.ts')],
+    outfile: join(dir, SDK_SIDE_FILE),
+  });
+  await build({
+    ...lambdaDefaults,
+    supported: { 'dynamic-import': false },
+    plugins: [noEventStreams()],
     stdin: { contents: "export { defaultProvider } from '@aws-sdk/credential-provider-node';\n", resolveDir: root, loader: 'js' },
     outfile: join(dir, CREDENTIAL_CHAIN_FILE),
   });
 }
 
+/** The preflight function's CommonJS bundle, next to its ES module entry (index.mjs). */
+export const PREFLIGHT_BUNDLE = 'preflight.cjs';
+
+/*
+ * The preflight function's entry is an ES module so that it can await the
+ * policy load at top level: Lambda then runs that load in the init phase
+ * (before any request, with provisioned concurrency or when it initialises
+ * ahead of demand) and the first request only answers. `init()` never rejects
+ * and is bounded (functions/preflight/handler.ts). Handler: index.handler
+ * (Lambda looks for index.js, then index.mjs: there is no index.js).
+ */
+// createRequire, not `import ... from './preflight.cjs'`: importing CommonJS
+// from ESM runs cjs-module-lexer over the whole bundle to find its exports
+// (~9 ms on Node 22 for 190 KB), a cost require does not have.
+const PREFLIGHT_ENTRY = [
+  "import { createRequire } from 'node:module';",
+  '',
+  `const preflight = createRequire(import.meta.url)('./${PREFLIGHT_BUNDLE}');`,
+  'await preflight.init();',
+  '',
+  'export const handler = preflight.handler;',
+  '',
+].join('\n');
+
 const targets = {
   preflight: {
     defaultDir: 'dist/preflight',
     async build(outDir) {
-      await build({ ...ssmLoaderDefaults, entryPoints: [join(root, 'functions/preflight/handler.ts')], outfile: join(outDir, 'index.js') });
-      await buildCredentialChain(outDir);
+      await build({ ...ssmLoaderDefaults, entryPoints: [join(root, 'functions/preflight/handler.ts')], outfile: join(outDir, PREFLIGHT_BUNDLE) });
+      await writeFile(join(outDir, 'index.mjs'), PREFLIGHT_ENTRY);
+      await buildSdkSideFiles(outDir);
     },
   },
   layer: {
@@ -144,7 +106,7 @@ const targets = {
     async build(outDir) {
       const pkgDir = join(outDir, 'nodejs', 'node_modules', LAYER_PACKAGE);
       await build({ ...ssmLoaderDefaults, entryPoints: [join(root, 'functions/layer/index.ts')], outfile: join(pkgDir, 'index.js') });
-      await buildCredentialChain(pkgDir);
+      await buildSdkSideFiles(pkgDir);
       // ESM entry re-exports the CommonJS one, so `import` and `require` share one
       // module instance (one policy cache per process, not two).
       await writeFile(join(pkgDir, 'index.mjs'), "import cjs from './index.js';\nexport const { withCors, corsHeaders } = cjs;\nexport default cjs;\n");

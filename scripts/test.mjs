@@ -5,8 +5,14 @@
 //
 //   npm test                  everything
 //   npm test -- --no-browser  skip the Chromium suite (it still runs in CI)
+//   npm test -- --no-node22   run jest on this machine's Node only (CI runs both)
+//
+// The unit and integration tests run twice: on this machine's Node and on
+// Node 22, the Lambda runtime's (nodejs22.x), installed on first use by
+// scripts/lib/node22.mjs. On a machine whose Node is 22, once.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { ensureNode22 } from './lib/node22.mjs';
 
 const args = new Set(process.argv.slice(2));
 // Node 20 runs the suite here; Lambda runs nodejs22.x. The SDK's notice about
@@ -64,7 +70,15 @@ ensurePythonTools();
 run('lockfile satisfies npm ci', 'npm', ['ci', '--dry-run', '--ignore-scripts', '--no-audit', '--no-fund'], { stdio: ['ignore', 'ignore', 'inherit'] });
 run('build', process.execPath, ['scripts/build.mjs']);
 run('typecheck', process.execPath, ['node_modules/typescript/bin/tsc', '--noEmit', '-p', '.']);
-run('unit and integration tests', process.execPath, ['node_modules/jest/bin/jest.js', '--ci']);
+run(`unit and integration tests (Node ${process.versions.node})`, process.execPath, ['node_modules/jest/bin/jest.js', '--ci']);
+if (process.versions.node.split('.')[0] !== '22' && !(args.has('--no-node22') && !inCI)) {
+  const node22 = ensureNode22();
+  if (!node22) {
+    process.stderr.write('\nNode 22 is not available for this platform: run npm test -- --no-node22, or on a machine with Node 22\n');
+    process.exit(1);
+  }
+  run(`unit and integration tests (Node 22, the Lambda runtime: ${node22})`, node22, ['node_modules/jest/bin/jest.js', '--ci']);
+}
 
 const browserConfig = 'test/browser/jest.config.js';
 if (args.has('--no-browser') && !inCI) {

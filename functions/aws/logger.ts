@@ -10,7 +10,7 @@ export interface Logger {
   info(message: string, fields?: Record<string, unknown>): void;
   warn(message: string, fields?: Record<string, unknown>): void;
   error(message: string, fields?: Record<string, unknown>): void;
-  /** True when lines of this level are written (and pass Lambda's level filter, which reads the same setting). */
+  /** Whether lines of this level are written: lets a hot path skip building fields nobody reads. */
   enabled(level: LogLevel): boolean;
 }
 

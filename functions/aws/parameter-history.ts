@@ -2,6 +2,9 @@ import type { GetParameterHistoryCommandInput, GetParameterHistoryCommandOutput 
 import type { StoredVersion } from '../core/policy-set';
 import { MalformedResponseError } from './parameters-by-path';
 
+/** Sends one GetParameterHistory request (retries included) and returns the page; `signal` aborts it. */
+export type HistorySender = (input: GetParameterHistoryCommandInput, signal: AbortSignal) => Promise<GetParameterHistoryCommandOutput>;
+
 /**
  * Parameter Store keeps at most 100 versions of a parameter (the oldest is
  * dropped when the 101st is written), and GetParameterHistory returns at most

@@ -1,17 +1,29 @@
-import { GetParameterHistoryCommand, GetParametersByPathCommand, SSMClient } from '@aws-sdk/client-ssm';
+import type { SSMClient } from '@aws-sdk/client-ssm';
 import { formatProblem } from '../core/problems';
 import { assemblePolicySet, checkEntry, describeClaims, newestValidVersion, type CheckedEntry, type EarlierVersion, type PolicySet, type StoredVersion } from '../core/policy-set';
 import type { StoreConfig } from './config';
 import type { Logger } from './logger';
-import { readParameterHistory } from './parameter-history';
+import { readParameterHistory, type HistorySender } from './parameter-history';
 import { listParametersByPath, type ListedParameter } from './parameters-by-path';
+import { defaultPageSender, loadSdkModule, type PageSender, type SsmClientKind } from './ssm-page-sender';
 
 /** Options of {@link SsmPolicyStore}; every field but the config has a production default. */
 export interface PolicyStoreOptions {
   readonly config: StoreConfig;
   readonly logger: Logger;
-  /** Default: one client per container from {@link createSsmClient}. */
+  /** An SDK client to send GetParametersByPath with (tests, the CLI). Default: see `sendPage`. */
   readonly client?: Pick<SSMClient, 'send'>;
+  /**
+   * Sends one GetParametersByPath page. Default: when no `client` is given, the
+   * light signed client on the plain Lambda path, else the full SDK client
+   * (functions/aws/ssm-page-sender.ts), created on the first load.
+   */
+  readonly sendPage?: PageSender;
+  /**
+   * Sends one GetParameterHistory page, for parameters whose current value does
+   * not validate. Default: the full SDK client (`client` when given).
+   */
+  readonly sendHistory?: HistorySender;
   /** Clock in ms. Default: `Date.now`. */
   readonly now?: () => number;
   /** Uniform [0, 1). Default: `Math.random`. Spreads refreshes of a fleet apart. */
@@ -27,22 +39,6 @@ const RETRY_BASE_MS = 1000;
 
 export class PolicyLoadError extends Error {
   override readonly name = 'PolicyLoadError';
-}
-
-/**
- * Creates the SSM client once per container. Timeouts are explicit because the
- * SDK's are off by default: a hung connection must cost at most the budget.
- * The endpoint comes from the standard `AWS_ENDPOINT_URL_SSM`.
- */
-export function createSsmClient(loadBudgetMs: number): SSMClient {
-  return new SSMClient({
-    maxAttempts: 3,
-    requestHandler: {
-      connectionTimeout: Math.max(100, Math.floor(loadBudgetMs / 4)),
-      requestTimeout: Math.max(200, Math.floor(loadBudgetMs / 2)),
-      throwOnRequestTimeout: true,
-    },
-  });
 }
 
 export interface PolicyStoreStats {
@@ -68,7 +64,10 @@ export class SsmPolicyStore {
   private nextRefreshAt = 0;
   private failures = 0;
   private inflight: Promise<void> | undefined;
-  private client: Pick<SSMClient, 'send'> | undefined;
+  private sendPage: PageSender | undefined;
+  private sendHistory: HistorySender | undefined;
+  /** Which client the store loads with, once it has loaded (`custom` for an injected one). */
+  clientKind: SsmClientKind | 'custom' | undefined;
   private loggedProblems = new Set<string>();
   /**
    * The earlier version serving for an invalid parameter, by name, keyed by
@@ -81,7 +80,9 @@ export class SsmPolicyStore {
   private readonly random: () => number;
 
   constructor(private readonly options: PolicyStoreOptions) {
-    this.client = options.client;
+    this.sendPage = options.sendPage;
+    this.sendHistory = options.sendHistory;
+    if (options.sendPage) this.clientKind = 'custom';
     this.now = options.now ?? Date.now;
     this.random = options.random ?? Math.random;
   }
@@ -102,6 +103,17 @@ export class SsmPolicyStore {
     return this.now() < this.nextRefreshAt ? this.set : undefined;
   }
 
+  /**
+   * Loads the policies ahead of the first request (the Lambda init phase).
+   * Never throws. When it fails, the failure is logged as any refresh's and
+   * the first request tries again at once instead of waiting out the backoff:
+   * nothing has been served yet, so a retry costs no extra calls per request.
+   */
+  async warmUp(): Promise<void> {
+    await this.current();
+    if (!this.set) this.nextRefreshAt = 0;
+  }
+
   /** The set as it is now, without refreshing. */
   peek(): PolicySet | undefined {
     return this.set;
@@ -120,7 +132,7 @@ export class SsmPolicyStore {
       this.failures = 0;
       const ttlMs = config.ttlSeconds * 1000;
       this.nextRefreshAt = this.now() + ttlMs * (1 - TTL_JITTER * this.random());
-      logger.debug('policies loaded', { policyPath: config.policyPath, parameters: entries.length, policies: set.policies.size, routes: set.table.size, problems: set.problems.length, earlierVersions: set.versions.size, historyReads: this.stats.historyCalls - historyBefore, conflicts: set.conflicts.length, ms: this.now() - started });
+      logger.debug('policies loaded', { policyPath: config.policyPath, parameters: entries.length, policies: set.policies.size, routes: set.table.size, problems: set.problems.length, earlierVersions: set.versions.size, historyReads: this.stats.historyCalls - historyBefore, conflicts: set.conflicts.length, client: this.clientKind, ms: this.now() - started });
     } catch (err) {
       this.stats.failedRefreshes++;
       this.failures++;
@@ -156,11 +168,11 @@ export class SsmPolicyStore {
   }
 
   private async loadAll(signal: AbortSignal): Promise<{ entries: readonly ListedParameter[]; set: PolicySet }> {
-    const { policyPath, loadBudgetMs } = this.options.config;
-    const client = (this.client ??= createSsmClient(loadBudgetMs));
+    const { policyPath } = this.options.config;
+    const send = (this.sendPage ??= this.createSender());
     const parameters = await listParametersByPath(policyPath, (input) => {
       this.stats.ssmCalls++;
-      return client.send(new GetParametersByPathCommand(input), { abortSignal: signal });
+      return send(input, signal);
     });
     // The type travels along: a SecureString's value is ciphertext here, and a
     // StringList is split on commas by other tools, so only String is a policy.
@@ -169,7 +181,7 @@ export class SsmPolicyStore {
     const earlier = await this.earlierVersions(invalid, parameters, (name) =>
       readParameterHistory(name, (input) => {
         this.stats.historyCalls++;
-        return client.send(new GetParameterHistoryCommand(input), { abortSignal: signal });
+        return (this.sendHistory ??= this.createHistorySender())(input, signal);
       }),
     );
     return { entries: parameters, set: assemblePolicySet(checked, (c) => earlier.get(c.entry.source)) };
@@ -207,6 +219,21 @@ export class SsmPolicyStore {
     // Only parameters still invalid stay cached: the cache never outgrows the listing.
     this.earlier = cache;
     return out;
+  }
+
+  private createHistorySender(): HistorySender {
+    const sdk = loadSdkModule();
+    return sdk.sdkHistorySender(this.options.client ?? sdk.createSsmClient(this.options.config.loadBudgetMs));
+  }
+
+  private createSender(): PageSender {
+    if (this.options.client) {
+      this.clientKind = 'sdk';
+      return loadSdkModule().sdkPageSender(this.options.client);
+    }
+    const { kind, send } = defaultPageSender(this.options.config.loadBudgetMs);
+    this.clientKind = kind;
+    return send;
   }
 
   /** Logs each problem once, when it first appears, not on every refresh. */

@@ -17,7 +17,8 @@ import { REPO_ROOT, putPolicy, runCli, seedPolicies, type SeedResult } from './p
 import { Recorder, type RequestRecord } from './recorder';
 import { startSsmProxy, type SsmProxy } from './ssm-proxy';
 
-export const PREFLIGHT_BUNDLE = join(REPO_ROOT, 'dist', 'preflight', 'index.js');
+// The CommonJS bundle the ES module entry (index.mjs) wraps: the local worker loads it with require.
+export const PREFLIGHT_BUNDLE = join(REPO_ROOT, 'dist', 'preflight', 'preflight.cjs');
 export const LAYER_MODULES = join(REPO_ROOT, 'dist', 'layer', 'nodejs', 'node_modules');
 export const EXAMPLE_API = join(__dirname, 'example-api.cjs');
 

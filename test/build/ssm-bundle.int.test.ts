@@ -8,15 +8,17 @@ import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { motoEnv } from '../../scripts/lib/moto';
 
 /**
- * The preflight bundle trims the SDK for cold start (scripts/build.mjs):
- * credentials come from the environment first and the full default chain from
- * a side file otherwise, and only GetParametersByPath's modelled errors keep
- * their classes. These tests run the BUILT bundle in a clean process to prove
+ * The preflight bundle keeps the SDK out of its entry for cold start
+ * (scripts/build.mjs, scripts/lib/sdk-trim.mjs): a light signed client loads
+ * policies on the plain Lambda path; elsewhere the SDK client comes from a side
+ * file, where credentials come from the environment first and the full default
+ * chain from another side file otherwise, and only GetParametersByPath's
+ * modelled errors keep their classes. These tests run the BUILT bundle in a clean process to prove
  * that every other way of getting credentials, and every other error, still
  * behaves as the untrimmed SDK does.
  */
 const root = resolve(__dirname, '../..');
-const bundle = join(root, 'dist/preflight/index.js');
+const bundle = join(root, 'dist/preflight/preflight.cjs');
 const endpoint = process.env.MOTO_ENDPOINT as string;
 const policyPath = '/test/ssm-bundle';
 const event = JSON.parse(require('node:fs').readFileSync(join(root, 'events/rest-v1-preflight-allowed.json'), 'utf8'));
@@ -49,8 +51,12 @@ beforeAll(async () => {
 }, 60_000);
 
 describe('the trimmed SDK in the preflight bundle', () => {
-  it('signs with credentials from the environment, as Lambda provides them', async () => {
+  it('signs with credentials from the environment, as Lambda provides them (light client)', async () => {
     expect((await invoke(motoEnv(endpoint))).status).toBe(204);
+  });
+
+  it('signs with credentials from the environment through the SDK side file when the operator asks for the SDK', async () => {
+    expect((await invoke({ ...motoEnv(endpoint), CORS_SSM_CLIENT: 'sdk', LOG_LEVEL: 'DEBUG' })).logs).toContainEqual(expect.objectContaining({ message: 'policies loaded', client: 'sdk', policies: 1 }));
   });
 
   it('falls back to the full default chain: a named profile from the shared credentials file', async () => {
@@ -88,8 +94,11 @@ describe('the trimmed SDK in the preflight bundle', () => {
     });
     afterAll(() => new Promise<void>((r) => server.close(() => r())));
 
-    it('still arrive with their name, message and status', async () => {
-      const result = await invoke({ ...motoEnv(url) });
+    it.each([
+      ['the trimmed SDK client', { CORS_SSM_CLIENT: 'sdk' }],
+      ['the light signed client', {}],
+    ])('still arrive with their name, message and status through %s', async (_label, extra) => {
+      const result = await invoke({ ...motoEnv(url), ...extra });
       expect(result.status).toBe(403);
       const failure = result.logs.find((l) => l.level === 'ERROR') as { error: { name: string; message: string } } | undefined;
       expect(failure?.error).toMatchObject({ name: 'ParameterVersionNotFound', message: 'no such version' });

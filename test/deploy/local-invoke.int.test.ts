@@ -59,7 +59,8 @@ function invoke(bundle: string, eventFile: string, env: Record<string, string>, 
     };
     const done = (payload) => { process.send(payload, () => process.exit(0)); };
     Promise.resolve()
-      .then(() => require(bundle).handler(event, context))
+      .then(() => import(require('node:url').pathToFileURL(bundle).href))
+      .then((mod) => mod.handler(event, context))
       .then((result) => done({ result, durationMs: Date.now() - started }),
             (err) => done({ error: String((err && err.stack) || err), durationMs: Date.now() - started }));
   `;
@@ -104,8 +105,9 @@ describe('sam local invoke, without Docker', () => {
     const handlerSetting = String(resource!.Properties.Handler); // "index.handler"
     const [file, exported] = handlerSetting.split('.');
     expect(exported).toBe('handler');
-    bundle = join(artifacts, `${file}.js`);
-    expect(existsSync(bundle)).toBe(true);
+    // Lambda's Node runtime looks for <file>.js, then .mjs, then .cjs.
+    bundle = ['.js', '.mjs', '.cjs'].map((ext) => join(artifacts, `${file}${ext}`)).find((f) => existsSync(f)) ?? '';
+    expect(bundle).not.toBe('');
 
     // 2. The environment: declared variables (parameter defaults), env.json over them, then moto.
     const { resources } = materialize(template, { ApiType: 'HTTP', ApiId: 'abcdef1234', StageName: '$default' });

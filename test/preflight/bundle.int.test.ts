@@ -1,4 +1,5 @@
-// The built bundle dist/preflight/index.js, loaded with Node's own require (not
+// The built bundle dist/preflight/preflight.cjs (what the ES module entry
+// index.mjs loads), loaded with Node's own require (not
 // jest's module system, so nothing is transformed or mocked), answering the
 // sample events in events/ from the sample policies in policies/, seeded into
 // the shared moto server with the SDK.
@@ -12,7 +13,7 @@ import { captureStdout } from '../support/ssm-mock';
 import { PREFLIGHT_VARY_EXPECTED, SAMPLE_PRODUCTS_ALLOWED } from '../support/policies';
 
 const ROOT = join(__dirname, '..', '..');
-const BUNDLE = join(ROOT, 'dist', 'preflight', 'index.js');
+const BUNDLE = join(ROOT, 'dist', 'preflight', 'preflight.cjs');
 const PREFIX = '/test/preflight-bundle/demo-api';
 const VARY = PREFLIGHT_VARY_EXPECTED;
 

@@ -1,4 +1,5 @@
-// Fleet determinism through the BUILT bundle dist/preflight/index.js against
+// Fleet determinism through the BUILT function (dist/preflight/index.mjs, the
+// ES module entry Lambda loads, which preloads policies in its init) against
 // moto, in two processes: one warm instance that lives through a sequence of
 // puts, invalid edits, deletes and conflicting puts (refreshing after some of
 // them), and one started after the last edit. Both must give the same answer,
@@ -16,7 +17,7 @@ import { v1Event } from '../support/apigw-events';
 import { deleteParameter, globalMotoEndpoint, putPolicies, seedingClient } from '../support/moto-ssm';
 
 const ROOT = join(__dirname, '..', '..');
-const BUNDLE = join(ROOT, 'dist', 'preflight', 'index.js');
+const BUNDLE = join(ROOT, 'dist', 'preflight', 'index.mjs');
 const PREFIX = '/test/fleet-bundle/api';
 const TTL_S = 5;
 
@@ -26,9 +27,10 @@ const fs = require('node:fs');
 const realNow = Date.now;
 let offset = 0;
 Date.now = () => realNow() + offset;
-const { handler } = require(process.env.BUNDLE);
+const loading = import(require('node:url').pathToFileURL(process.env.BUNDLE).href);
 const rl = require('node:readline').createInterface({ input: process.stdin });
 rl.on('line', async (line) => {
+  const { handler } = await loading;
   const cmd = JSON.parse(line);
   if (cmd.advance !== undefined) offset += cmd.advance;
   const results = [];

@@ -294,23 +294,21 @@ describe('a public any-origin policy', () => {
 });
 
 describe('the CORS_DEBUG deny-reason header', () => {
-  // CORS_DEBUG is read when the handler module loads: load a private copy (with its own SDK
-  // classes, mocked in that same registry) so the rest of this file keeps the production setting.
+  // CORS_DEBUG is read when the handler module loads: load a private copy so the rest of this
+  // file keeps the production setting. Its store loads the SDK client lazily, from this file's
+  // module registry, so the policy comes from this file's SDK mock.
   let debugHandler: typeof handler;
-  let debugSsm: ReturnType<typeof mockClient>;
   const saved = { ...process.env };
 
   beforeAll(() => {
     Object.assign(process.env, { CORS_DEBUG: 'true', CORS_POLICY_PATH: `${PATH}-debug`, AWS_REGION: 'us-east-1', LOG_LEVEL: 'ERROR' });
+    ssm.reset();
+    ssm.on(GetParametersByPathCommand).resolves({ Parameters: [{ Name: `${PATH}-debug/p`, Type: 'String', Value: JSON.stringify({ route: '/products/{id}', allowOrigins: [ALLOWED], allowMethods: ['GET'] }) }] });
     jest.isolateModules(() => {
-      const sdk = require('@aws-sdk/client-ssm') as typeof import('@aws-sdk/client-ssm');
-      debugSsm = (require('aws-sdk-client-mock') as typeof import('aws-sdk-client-mock')).mockClient(sdk.SSMClient);
-      debugSsm.on(sdk.GetParametersByPathCommand).resolves({ Parameters: [{ Name: `${PATH}-debug/p`, Type: 'String', Value: JSON.stringify({ route: '/products/{id}', allowOrigins: [ALLOWED], allowMethods: ['GET'] }) }] });
       debugHandler = (require('../../functions/preflight/handler') as typeof import('../../functions/preflight/handler')).handler;
     });
   });
   afterAll(() => {
-    debugSsm.restore();
     process.env = saved;
   });
 

@@ -1,0 +1,36 @@
+/**
+ * Size ceilings for the Lambda artefacts in dist/ (built by `npm test` before
+ * jest runs). Bytes a cold start loads are compiled by V8 on every cold start
+ * (docs/performance.md): a dependency or an SDK import creeping into an entry
+ * bundle shows here first. Raise a ceiling only with the bench figures that
+ * justify it.
+ */
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+
+const root = resolve(__dirname, '../..');
+const layer = 'dist/layer/nodejs/node_modules/apigw-cors';
+
+const CEILINGS: Array<[string, number, string]> = [
+  ['dist/preflight/index.mjs', 1_000, 'the ES module entry: a few lines around the CommonJS bundle'],
+  ['dist/preflight/preflight.cjs', 200_000, 'loaded on every cold start: engine, Public Suffix List, light client'],
+  ['dist/preflight/ssm-sdk.js', 180_000, 'the trimmed SDK client, off the light path only'],
+  ['dist/preflight/aws-credential-chain.js', 300_000, "the SDK's complete credential chain"],
+  [`${layer}/index.js`, 200_000, 'the layer, loaded by every function using it'],
+  [`${layer}/ssm-sdk.js`, 180_000, 'the trimmed SDK client, off the light path only'],
+  ['dist/redeploy/index.js', 450_000, 'the custom resource (runs at deploy time only)'],
+];
+
+describe('Lambda bundle size ceilings', () => {
+  it.each(CEILINGS)('%s stays under %d bytes (%s)', (file, ceiling) => {
+    const path = join(root, file);
+    expect(existsSync(path)).toBe(true);
+    expect(statSync(path).size).toBeLessThanOrEqual(ceiling);
+  });
+
+  it.each(['dist/preflight/preflight.cjs', `${layer}/index.js`])('%s holds no SDK client (it is in ssm-sdk.js next to it)', (file) => {
+    const source = readFileSync(join(root, file), 'utf8');
+    expect(source).not.toMatch(/SSMClient|GetParametersByPathCommand|ThrottlingException\$/);
+    expect(source).toContain('require("./ssm-sdk.js")');
+  });
+});

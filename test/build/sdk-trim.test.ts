@@ -1,0 +1,70 @@
+/**
+ * The build's SDK trimming steps (scripts/lib/sdk-trim.mjs) fail the build
+ * when they no longer apply, instead of shipping an untrimmed bundle: each is
+ * run here on an entry it does not fit, and on the pinned SDK it was written for.
+ */
+import { build, type Plugin } from 'esbuild';
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+
+const root = resolve(__dirname, '../..');
+type Trim = {
+  SSM_ERRORS_KEPT: readonly string[];
+  trimSsmErrorSchemas: (source: string, kept: ReadonlySet<string>) => { contents: string; dropped: number };
+  credentialsFromEnvFirst: () => Plugin;
+  noEventStreams: () => Plugin;
+  ssmErrorSchemas: () => Plugin;
+  sdkInSideFile: () => Plugin;
+};
+let trim: Trim;
+beforeAll(async () => {
+  trim = require(join(root, 'scripts/lib/sdk-trim.mjs')) as Trim;
+});
+
+/** Bundles `contents` (resolved from the repository root) with one plugin; resolves to the error text, or '' when it built. */
+async function buildWith(plugin: Plugin, contents: string): Promise<string> {
+  try {
+    await build({ stdin: { contents, resolveDir: join(root, 'functions/aws'), loader: 'ts' }, bundle: true, platform: 'node', format: 'cjs', mainFields: ['module', 'main'], write: false, logLevel: 'silent', plugins: [plugin] });
+    return '';
+  } catch (err) {
+    return String((err as Error).message);
+  }
+}
+
+describe('a trimming step that no longer applies fails the build', () => {
+  it.each([
+    ['credentials-from-env-first', () => trim.credentialsFromEnvFirst()],
+    ['no-event-streams', () => trim.noEventStreams()],
+    ['ssm-error-schemas', () => trim.ssmErrorSchemas()],
+    ['sdk-in-side-file', () => trim.sdkInSideFile()],
+  ])('%s, on an entry without what it trims', async (name, plugin) => {
+    expect(await buildWith(plugin(), 'export const x = 1;\n')).toMatch(new RegExp(`SDK trimming step "${name}" no longer applies`));
+  });
+
+  it('the error-schema rewrite refuses a schema file whose layout it does not recognise', () => {
+    expect(() => trim.trimSsmErrorSchemas('export var ThrottlingException$ = [-3, "x"];\n', new Set(trim.SSM_ERRORS_KEPT))).toThrow(/layout not recognised/);
+  });
+
+  it('an entry bundle that imports the SDK client itself fails (it belongs in the side file)', async () => {
+    const text = await buildWith(trim.sdkInSideFile(), "import { SSMClient } from '@aws-sdk/client-ssm';\nrequire('./ssm-sdk');\nexport const c = SSMClient;\n");
+    expect(text).toMatch(/@aws-sdk\/client-ssm is imported by/);
+  });
+});
+
+describe('on the pinned SDK', () => {
+  it('the error-schema rewrite keeps exactly the errors GetParametersByPath can return and drops the rest', () => {
+    const file = join(root, 'node_modules/@aws-sdk/client-ssm/dist-es/schemas/schemas_0.js');
+    const { contents, dropped } = trim.trimSsmErrorSchemas(readFileSync(file, 'utf8'), new Set(trim.SSM_ERRORS_KEPT));
+    expect(dropped).toBeGreaterThan(50);
+    for (const name of trim.SSM_ERRORS_KEPT) expect(contents).toContain(`n0_registry.registerError(${name}$, ${name});`);
+    expect(contents).not.toContain('registerError(ParameterNotFound$');
+  });
+
+  it('package.json pins every SDK package the plugins rewrite or the light client imports to one exact version', () => {
+    const deps = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).dependencies as Record<string, string>;
+    for (const name of ['@aws-sdk/client-ssm', '@aws-sdk/credential-provider-node', '@aws-sdk/credential-provider-env', '@smithy/core', '@smithy/signature-v4']) {
+      expect([name, deps[name]]).toEqual([name, expect.stringMatching(/^\d+\.\d+\.\d+$/)]);
+      expect(JSON.parse(readFileSync(join(root, 'node_modules', name, 'package.json'), 'utf8')).version).toBe(deps[name]);
+    }
+  });
+});
