@@ -9,7 +9,13 @@ const common = { transform, testEnvironment: 'node', moduleFileExtensions: ['ts'
 
 module.exports = {
   projects: [
-    { ...common, displayName: 'unit', testMatch: ['<rootDir>/test/**/*.test.ts'], testPathIgnorePatterns: ['\\.int\\.test\\.ts$', '/test/browser/'], setupFiles: ['<rootDir>/test/support/unit-env.ts'] },
+    {
+      ...common,
+      displayName: 'unit',
+      testMatch: ['<rootDir>/test/**/*.test.ts'],
+      testPathIgnorePatterns: ['\\.int\\.test\\.ts$', '/test/browser/'],
+      setupFiles: ['<rootDir>/test/support/unit-env.ts'],
+    },
     {
       ...common,
       displayName: 'integration',

@@ -83,7 +83,9 @@ export async function measureColdStarts(
   options: { rounds: number; event: string; env: NodeJS.ProcessEnv; node?: string; onRound?: (round: number) => void },
 ): Promise<ColdResult[]> {
   const node = options.node ?? process.execPath;
-  const samples = new Map<string, { ms: number[]; init: number[]; first: number[]; second: number[] }>(variants.map((v) => [v.name, { ms: [], init: [], first: [], second: [] }]));
+  const samples = new Map<string, { ms: number[]; init: number[]; first: number[]; second: number[] }>(
+    variants.map((v) => [v.name, { ms: [], init: [], first: [], second: [] }]),
+  );
   // One unmeasured run each: file cache and moto's first-request paths warm for everyone.
   for (const v of variants) await runOnce(v, options.event, options.env, node);
   for (let round = 0; round < options.rounds; round++) {
@@ -100,7 +102,16 @@ export async function measureColdStarts(
   }
   return variants.map((v) => {
     const s = samples.get(v.name)!;
-    return { name: v.name, runs: s.ms.length, medianMs: median(s.ms), initMs: median(s.init), firstCallMs: median(s.first), secondCallMs: median(s.second), bytes: v.bytes, samplesMs: s.ms };
+    return {
+      name: v.name,
+      runs: s.ms.length,
+      medianMs: median(s.ms),
+      initMs: median(s.init),
+      firstCallMs: median(s.first),
+      secondCallMs: median(s.second),
+      bytes: v.bytes,
+      samplesMs: s.ms,
+    };
   });
 }
 
@@ -120,7 +131,17 @@ export async function buildNaiveSdkBundles(outDir: string): Promise<{ plain: str
 /** The policy engine alone (bench/cold/engine-only-handler.ts), bundled like the shipped function. */
 export async function buildEngineOnlyBundle(outDir: string): Promise<string> {
   const outfile = join(outDir, 'engine-only', 'index.js');
-  await build({ entryPoints: [join(ROOT, 'bench', 'cold', 'engine-only-handler.ts')], bundle: true, platform: 'node', target: 'node20', format: 'cjs', minify: true, mainFields: ['module', 'main'], outfile, logLevel: 'warning' });
+  await build({
+    entryPoints: [join(ROOT, 'bench', 'cold', 'engine-only-handler.ts')],
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    minify: true,
+    mainFields: ['module', 'main'],
+    outfile,
+    logLevel: 'warning',
+  });
   return outfile;
 }
 
@@ -141,13 +162,25 @@ export async function buildWithoutPublicSuffixList(outDir: string): Promise<stri
     name: 'tldts-stub',
     setup(b) {
       b.onResolve({ filter: /^tldts$/ }, () => ({ path: 'tldts', namespace: 'tldts-stub' }));
-      b.onLoad({ filter: /.*/, namespace: 'tldts-stub' }, () => ({ loader: 'js', contents: "exports.getPublicSuffix = (host) => host.slice(host.lastIndexOf('.') + 1);\n" }));
+      b.onLoad({ filter: /.*/, namespace: 'tldts-stub' }, () => ({
+        loader: 'js',
+        contents: "exports.getPublicSuffix = (host) => host.slice(host.lastIndexOf('.') + 1);\n",
+      }));
     },
   };
   await build({
     entryPoints: [join(ROOT, 'functions', 'preflight', 'handler.ts')],
-    bundle: true, platform: 'node', target: 'node20', format: 'cjs', minify: true, legalComments: 'none', mainFields: ['module', 'main'],
-    supported: { 'dynamic-import': false }, plugins: [sdkInSideFile(), stub], outfile: join(dir, 'preflight.cjs'), logLevel: 'warning',
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    minify: true,
+    legalComments: 'none',
+    mainFields: ['module', 'main'],
+    supported: { 'dynamic-import': false },
+    plugins: [sdkInSideFile(), stub],
+    outfile: join(dir, 'preflight.cjs'),
+    logLevel: 'warning',
   });
   for (const f of ['index.mjs', 'ssm-sdk.js']) copyFileSync(join(ROOT, 'dist', 'preflight', f), join(dir, f));
   return join(dir, 'index.mjs');

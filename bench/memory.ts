@@ -40,7 +40,8 @@ function sample(invocations: number): MemorySample {
 
 async function main(): Promise<void> {
   const resultsFile = process.argv[2];
-  if (!resultsFile || !process.env.BENCH_PATH) throw new Error('usage: BENCH_PATH=/policy/path node --expose-gc memory.cjs <results.json> (bench/run.ts builds and runs it)');
+  if (!resultsFile || !process.env.BENCH_PATH)
+    throw new Error('usage: BENCH_PATH=/policy/path node --expose-gc memory.cjs <results.json> (bench/run.ts builds and runs it)');
   process.env.CORS_POLICY_PATH = process.env.BENCH_PATH;
   process.env.CORS_POLICY_TTL_SECONDS = '86400';
   const baselineRssMB = sample(0).rssMB;

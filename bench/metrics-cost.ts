@@ -37,7 +37,12 @@ async function main(): Promise<void> {
     const client = seedClient(moto.endpoint);
     await seedPolicies(client, policyPath, 1);
     client.destroy();
-    Object.assign(process.env, motoEnv(moto.endpoint), { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', CORS_POLICY_PATH: policyPath, CORS_POLICY_TTL_SECONDS: '86400', AWS_LAMBDA_FUNCTION_NAME: 'bench' });
+    Object.assign(process.env, motoEnv(moto.endpoint), {
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+      CORS_POLICY_PATH: policyPath,
+      CORS_POLICY_TTL_SECONDS: '86400',
+      AWS_LAMBDA_FUNCTION_NAME: 'bench',
+    });
 
     // ------------------------------------------------------------ warm
     const devNull = openSync('/dev/null', 'w');
@@ -60,7 +65,7 @@ async function main(): Promise<void> {
     const layerDir = join(ROOT, 'dist', 'layer', 'nodejs', 'node_modules', 'apigw-cors');
     const firstPreflight = (m: Record<string, unknown>) => (m.handler as AnyHandler)(pre.v1Allowed as never, ctx);
     process.stdout.write = ((chunk: string | Uint8Array) => {
-      if (typeof chunk === "string") writeSync(devNull, chunk);
+      if (typeof chunk === 'string') writeSync(devNull, chunk);
       else writeSync(devNull, chunk);
       return true;
     }) as typeof process.stdout.write;
@@ -70,9 +75,11 @@ async function main(): Promise<void> {
     const baselineFile = process.env.BENCH_BASELINE_PREFLIGHT;
     const baseline = baselineFile ? ((await load(join(baselineFile, '..'), 'index.js', 'baseline', {}, firstPreflight)).handler as AnyHandler) : undefined;
     const trivial = async () => ({ statusCode: 200, headers: { 'Content-Type': 'application/json' }, body: '{"ok":true}' });
-    const firstLayer = async (m: Record<string, unknown>) => ((m.withCors as (h: AnyHandler) => AnyHandler)(trivial))(actual.v1 as never, ctx);
+    const firstLayer = async (m: Record<string, unknown>) => (m.withCors as (h: AnyHandler) => AnyHandler)(trivial)(actual.v1 as never, ctx);
     const layerOn = ((await load(layerDir, 'index.js', 'layer-on', {}, firstLayer)).withCors as (h: AnyHandler) => AnyHandler)(trivial);
-    const layerOff = ((await load(layerDir, 'index.js', 'layer-off', { CORS_METRICS: 'false' }, firstLayer)).withCors as (h: AnyHandler) => AnyHandler)(trivial);
+    const layerOff = ((await load(layerDir, 'index.js', 'layer-off', { CORS_METRICS: 'false' }, firstLayer)).withCors as (h: AnyHandler) => AnyHandler)(
+      trivial,
+    );
 
     const batch = (h: AnyHandler, e: unknown) => async () => {
       for (let i = 0; i < BATCH; i++) await h(e as never, ctx);
@@ -120,14 +127,25 @@ async function main(): Promise<void> {
       { name: 'preflight, shipped, CORS_METRICS=false', module: offModule, expectStatus: 204, bytes: fileBytes(shipped) },
       ...(baselineFile ? [{ name: 'preflight, baseline (before metrics)', module: baselineFile, expectStatus: 204, bytes: fileBytes(baselineFile) }] : []),
     ];
-    const env = { PATH: process.env.PATH, HOME: process.env.HOME, ...motoEnv(moto.endpoint), AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', CORS_POLICY_PATH: policyPath };
+    const env = {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      ...motoEnv(moto.endpoint),
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+      CORS_POLICY_PATH: policyPath,
+    };
     const coldRounds = quick ? 7 : 21;
     // An allowed preflight: child.cjs reads the first JSON line on stdout as the answer, and a denial writes its log line first.
     log(`  cold: ${variants.length} variants x ${coldRounds} rounds`);
     const cold = await measureColdStarts(variants, { rounds: coldRounds, event: join(ROOT, 'events', 'rest-v1-preflight-allowed.json'), env });
 
     const print = (line: string) => process.stdout.write(`${line}\n`);
-    print(table(['warm: per call', 'us'], warm.map((w) => [w.name, w.usPerCall])));
+    print(
+      table(
+        ['warm: per call', 'us'],
+        warm.map((w) => [w.name, w.usPerCall]),
+      ),
+    );
     print('');
     print(
       table(

@@ -10,7 +10,15 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import { motoEnv, startMoto } from '../scripts/lib/moto';
-import { buildEngineOnlyBundle, buildNaiveSdkBundles, buildWithoutPublicSuffixList, fileBytes, measureColdStarts, type ColdResult, type ColdVariant } from './cold-start';
+import {
+  buildEngineOnlyBundle,
+  buildNaiveSdkBundles,
+  buildWithoutPublicSuffixList,
+  fileBytes,
+  measureColdStarts,
+  type ColdResult,
+  type ColdVariant,
+} from './cold-start';
 import { seedClient, seedPolicies, samplePolicy } from './lib/policies';
 import { ROOT } from './lib/root';
 import { median, ratio, round, table } from './lib/stats';
@@ -33,7 +41,12 @@ function parseOptions(argv: string[]): Options {
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--quick') options.quick = true;
-    else if (a === '--only') options.only = new Set(String(argv[++i] ?? '').split(',').filter(Boolean));
+    else if (a === '--only')
+      options.only = new Set(
+        String(argv[++i] ?? '')
+          .split(',')
+          .filter(Boolean),
+      );
     else if (a === '--compare') options.compare = String(argv[++i] ?? '');
     else throw new Error(`unknown argument "${a}" (usage: npm run bench -- [--quick] [--only ${PARTS.join(',')}] [--compare OTHER_BUILD/preflight/index.js])`);
   }
@@ -127,7 +140,12 @@ async function coldStart(endpoint: string, tmp: string, options: Options, node: 
     { name: 'naive SDK bundle, --minify', module: naive.minified, expectStatus: 200, bytes: fileBytes(naive.minified) },
     { name: 'preflight, plain esbuild (before)', module: before, expectStatus: 204, bytes: fileBytes(before) },
     { name: 'preflight, shipped (dist/preflight)', module: shipped, expectStatus: 204, bytes: shippedBytes },
-    { name: 'part: shipped with a stub for the Public Suffix List', module: noPsl, expectStatus: 204, bytes: fileBytes(noPsl, join(noPsl, '..', 'preflight.cjs')) },
+    {
+      name: 'part: shipped with a stub for the Public Suffix List',
+      module: noPsl,
+      expectStatus: 204,
+      bytes: fileBytes(noPsl, join(noPsl, '..', 'preflight.cjs')),
+    },
     {
       name: 'preflight, shipped, SDK client (CORS_SSM_CLIENT=sdk)',
       module: shipped,
@@ -136,7 +154,8 @@ async function coldStart(endpoint: string, tmp: string, options: Options, node: 
       env: { CORS_SSM_CLIENT: 'sdk' },
     },
   ];
-  if (options.compare) variants.push({ name: `compared build: ${options.compare}`, module: options.compare, expectStatus: 204, bytes: fileBytes(options.compare) });
+  if (options.compare)
+    variants.push({ name: `compared build: ${options.compare}`, module: options.compare, expectStatus: 204, bytes: fileBytes(options.compare) });
   const event = join(ROOT, 'events', 'rest-v1-preflight-allowed.json');
   const rounds = options.quick ? 7 : 21;
   const nodeVersion = versionOf(node);
@@ -150,7 +169,12 @@ async function coldStart(endpoint: string, tmp: string, options: Options, node: 
     const some = variants.filter((v) => v.name.startsWith('bare') || v.name.includes('--minify') || v.name.includes('shipped'));
     const caRounds = options.quick ? 5 : 11;
     progress(`cold start with NODE_EXTRA_CA_CERTS=${caBundle}: ${some.length} variants x ${caRounds} rounds`);
-    withCaBundle = await measureColdStarts(some, { rounds: caRounds, event, node, env: lambdaLikeEnv(endpoint, { CORS_POLICY_PATH: policyPath, NODE_EXTRA_CA_CERTS: caBundle }) });
+    withCaBundle = await measureColdStarts(some, {
+      rounds: caRounds,
+      event,
+      node,
+      env: lambdaLikeEnv(endpoint, { CORS_POLICY_PATH: policyPath, NODE_EXTRA_CA_CERTS: caBundle }),
+    });
   }
   return { node: nodeVersion, rounds, policyPath, results, withCaBundle, caBundle };
 }
@@ -163,7 +187,15 @@ function coldTable(results: ColdResult[], node: string): string {
   const bare = results[0]!.medianMs;
   return table(
     [`cold start on Node ${node}: spawn -> first answer`, 'bytes', 'median ms', 'x bare', 'init ms', '1st call ms', '2nd call ms'],
-    results.map((r) => [r.name, r.bytes === undefined ? '-' : r.bytes.toLocaleString('en-US'), r.medianMs, ratio(r.medianMs / bare), r.initMs, r.firstCallMs, r.secondCallMs]),
+    results.map((r) => [
+      r.name,
+      r.bytes === undefined ? '-' : r.bytes.toLocaleString('en-US'),
+      r.medianMs,
+      ratio(r.medianMs / bare),
+      r.initMs,
+      r.firstCallMs,
+      r.secondCallMs,
+    ]),
   );
 }
 
@@ -194,7 +226,15 @@ async function warm(endpoint: string, tmp: string, options: Options) {
   const out = join(tmp, 'warm.json');
   const rounds = options.quick ? 3 : 5;
   progress(`warm: 20 tasks and the worst requests x ${rounds} rounds (tinybench)`);
-  await runProgram([program, out], lambdaLikeEnv(endpoint, { BENCH_PATH_1: '/bench/warm/p1', BENCH_PATH_500: '/bench/warm/p500', BENCH_ROUNDS: String(rounds), BENCH_TIME_MS: options.quick ? '100' : '250' }));
+  await runProgram(
+    [program, out],
+    lambdaLikeEnv(endpoint, {
+      BENCH_PATH_1: '/bench/warm/p1',
+      BENCH_PATH_500: '/bench/warm/p500',
+      BENCH_ROUNDS: String(rounds),
+      BENCH_TIME_MS: options.quick ? '100' : '250',
+    }),
+  );
   return JSON.parse(readFileSync(out, 'utf8')) as { batch: number; rounds: number; timeMs: number; ssmCallsDuringMeasurement: number; tasks: WarmTask[] };
 }
 
@@ -241,7 +281,14 @@ function hostileTable(tasks: WarmTask[]) {
     .filter((t) => t.group === 'hostile-preflight' || t.group === 'hostile-layer')
     .map((t) => {
       const same = t.group === 'hostile-layer' ? normalLayer : t.outcome === 'denied' ? normalDenied : normalAllowed;
-      return { name: t.name, group: t.group, outcome: t.outcome, usPerCall: t.usPerCall, xSameAnswer: round(t.usPerCall / same), xNormalAllowed: round(t.usPerCall / (t.group === 'hostile-layer' ? normalLayer : normalAllowed)) };
+      return {
+        name: t.name,
+        group: t.group,
+        outcome: t.outcome,
+        usPerCall: t.usPerCall,
+        xSameAnswer: round(t.usPerCall / same),
+        xNormalAllowed: round(t.usPerCall / (t.group === 'hostile-layer' ? normalLayer : normalAllowed)),
+      };
     });
   let text = table(
     ['worst request inside the bounds (v1, 1 policy)', 'answer', 'us/call', 'x normal, same answer', 'x normal allowed'],
@@ -265,7 +312,14 @@ async function main(): Promise<void> {
   const moto = await startMoto();
   const report: Record<string, unknown> = {
     date: new Date().toISOString(),
-    machine: { cpus: cpus().length, cpu: cpus()[0]?.model, node: process.version, runtimeNode: versionOf(RUNTIME_NODE), os: release(), loadAverageAtStart: loadavg().map((l) => round(l)) },
+    machine: {
+      cpus: cpus().length,
+      cpu: cpus()[0]?.model,
+      node: process.version,
+      runtimeNode: versionOf(RUNTIME_NODE),
+      os: release(),
+      loadAverageAtStart: loadavg().map((l) => round(l)),
+    },
     quick: options.quick,
   };
   const targets: Target[] = [];
@@ -286,7 +340,8 @@ async function main(): Promise<void> {
         let text = `${coldTable(cold.results, cold.node)}\n(${cold.rounds} interleaved rounds; Lambda-like environment; policies from moto; init = load incl. top-level await)\n`;
         text += `shipped vs plain esbuild: ${ratio(shipped.medianMs / before.medianMs)} time, ${ratio(shipped.bytes! / before.bytes!)} bytes; shipped vs naive SDK bundle (minified): ${ratio(shipped.medianMs / naiveMin.medianMs)} time; `;
         text += `shipped first call ${shipped.firstCallMs} ms vs its warm second call ${shipped.secondCallMs} ms`;
-        if (cold.withCaBundle) text += `\n\n${coldTable(cold.withCaBundle, cold.node)}\n(the same with NODE_EXTRA_CA_CERTS=${cold.caBundle}, as inherited from this shell)`;
+        if (cold.withCaBundle)
+          text += `\n\n${coldTable(cold.withCaBundle, cold.node)}\n(the same with NODE_EXTRA_CA_CERTS=${cold.caBundle}, as inherited from this shell)`;
         sections.push(text);
         targets.push({
           target: `cold start on Node ${cold.node} <= 1.7x bare handler`,
@@ -302,14 +357,22 @@ async function main(): Promise<void> {
       report.coldStart = runs.length === 1 ? runs[0] : runs;
       const sizes = bundleSizes();
       report.bundleSizes = sizes;
-      sections.push(table(['artefact file', 'bytes', 'loaded'], sizes.map((r) => [r.file, r.bytes.toLocaleString('en-US'), r.loaded])));
+      sections.push(
+        table(
+          ['artefact file', 'bytes', 'loaded'],
+          sizes.map((r) => [r.file, r.bytes.toLocaleString('en-US'), r.loaded]),
+        ),
+      );
     }
     if (options.only.has('warm')) {
       const w = await warm(moto.endpoint, tmp, options);
       report.warm = w;
       const preflight = w.tasks.filter((t) => t.group === 'preflight');
       const layerTasks = w.tasks.filter((t) => t.group === 'layer');
-      let text = table([`warm preflight on Node ${versionOf(RUNTIME_NODE)} (in-process, tinybench)`, 'us/call'], preflight.map((t) => [t.name, t.usPerCall]));
+      let text = table(
+        [`warm preflight on Node ${versionOf(RUNTIME_NODE)} (in-process, tinybench)`, 'us/call'],
+        preflight.map((t) => [t.name, t.usPerCall]),
+      );
       text += `\n(median of ${w.rounds} rounds of tinybench medians; ${w.batch} calls per iteration; stores warm: ${w.ssmCallsDuringMeasurement} SSM calls while measuring)\n`;
       const ratios: Array<[string, number]> = [];
       for (const v of ['v1', 'v2']) {
@@ -317,14 +380,23 @@ async function main(): Promise<void> {
         ratios.push([`product / @middy/http-cors, ${v} allowed`, round(product / findTask(w.tasks, `@middy/http-cors ${v} allowed`))]);
         ratios.push([`product / cors, ${v} allowed`, round(product / findTask(w.tasks, `cors ${v} allowed`))]);
       }
-      ratios.push(['product / @middy/http-cors single exact origin, v1 allowed', round(findTask(w.tasks, 'product v1 allowed, 1 policy') / findTask(w.tasks, '@middy/http-cors single exact origin, v1 allowed'))]);
+      ratios.push([
+        'product / @middy/http-cors single exact origin, v1 allowed',
+        round(findTask(w.tasks, 'product v1 allowed, 1 policy') / findTask(w.tasks, '@middy/http-cors single exact origin, v1 allowed')),
+      ]);
       for (const v of ['v1', 'v2']) {
         for (const kind of ['allowed', 'denied']) {
-          ratios.push([`500 policies / 1 policy, ${v} ${kind}`, round(findTask(w.tasks, `product ${v} ${kind}, 500 policies`) / findTask(w.tasks, `product ${v} ${kind}, 1 policy`))]);
+          ratios.push([
+            `500 policies / 1 policy, ${v} ${kind}`,
+            round(findTask(w.tasks, `product ${v} ${kind}, 500 policies`) / findTask(w.tasks, `product ${v} ${kind}, 1 policy`)),
+          ]);
         }
       }
       report.warmRatios = Object.fromEntries(ratios);
-      text += `\n${table(['ratio (same run)', 'time'], ratios.map(([n, r]) => [n, ratio(r)]))}\n\n`;
+      text += `\n${table(
+        ['ratio (same run)', 'time'],
+        ratios.map(([n, r]) => [n, ratio(r)]),
+      )}\n\n`;
       const overhead: Array<[string, number, number, number]> = [];
       for (const v of ['v1', 'v2']) {
         const bare = findTask(layerTasks, `trivial handler ${v}`);
@@ -336,11 +408,19 @@ async function main(): Promise<void> {
       const worst = hostileTable(w.tasks);
       report.worstRequests = worst.rows;
       sections.push(worst.text);
-      targets.push({ target: 'worst request inside the bounds <= 10x a normal preflight', figure: `${ratio(worst.worstVsSame)} the normal preflight with the same answer (${ratio(worst.worstVsAllowed)} the allowed one)`, met: worst.worstVsSame <= 10 });
+      targets.push({
+        target: 'worst request inside the bounds <= 10x a normal preflight',
+        figure: `${ratio(worst.worstVsSame)} the normal preflight with the same answer (${ratio(worst.worstVsAllowed)} the allowed one)`,
+        met: worst.worstVsSame <= 10,
+      });
       const worstVsMiddy = Math.max(...ratios.filter(([n]) => n.includes('middy')).map(([, r]) => r));
       const worstVsCors = Math.max(...ratios.filter(([n]) => n.startsWith('product / cors')).map(([, r]) => r));
       const worstScale = Math.max(...ratios.filter(([n]) => n.startsWith('500')).map(([, r]) => r));
-      targets.push({ target: 'warm preflight faster than @middy/http-cors', figure: `${ratio(worstVsMiddy)} its time (worst of v1/v2 and of its configurations)`, met: worstVsMiddy < 1 });
+      targets.push({
+        target: 'warm preflight faster than @middy/http-cors',
+        figure: `${ratio(worstVsMiddy)} its time (worst of v1/v2 and of its configurations)`,
+        met: worstVsMiddy < 1,
+      });
       targets.push({ target: 'warm preflight faster than cors', figure: `${ratio(worstVsCors)} its time (worst of v1/v2)`, met: worstVsCors < 1 });
       targets.push({ target: '500 policies within 1.2x of 1', figure: `${ratio(worstScale)} (worst of v1/v2, allowed/denied)`, met: worstScale <= 1.2 });
     }
@@ -356,11 +436,18 @@ async function main(): Promise<void> {
       const last = m.samples[m.samples.length - 1]!;
       const heapGrowth = round(last.heapUsedMB - at25.heapUsedMB);
       const rssGrowth = round(last.rssMB - at25.rssMB);
-      let text = table(['memory after N warm invocations (500 policies)', 'heap MB', 'RSS MB', 'external MB'], m.samples.map((s) => [s.invocations.toLocaleString('en-US'), s.heapUsedMB, s.rssMB, s.externalMB]));
+      let text = table(
+        ['memory after N warm invocations (500 policies)', 'heap MB', 'RSS MB', 'external MB'],
+        m.samples.map((s) => [s.invocations.toLocaleString('en-US'), s.heapUsedMB, s.rssMB, s.externalMB]),
+      );
       text += `\n(median of ${m.runs} runs, after two full GCs; RSS of the same process before loading the bundle: ${m.baselineRssMB} MB)\n`;
       text += `growth 25k -> 100k: heap ${heapGrowth} MB, RSS ${rssGrowth} MB`;
       sections.push(text);
-      targets.push({ target: 'memory flat over 100,000 invocations', figure: `heap ${heapGrowth} MB, RSS ${rssGrowth} MB from 25k to 100k`, met: Math.abs(heapGrowth) < 1 && rssGrowth < 2 });
+      targets.push({
+        target: 'memory flat over 100,000 invocations',
+        figure: `heap ${heapGrowth} MB, RSS ${rssGrowth} MB from 25k to 100k`,
+        met: Math.abs(heapGrowth) < 1 && rssGrowth < 2,
+      });
       targets.push({ target: 'fits 128 MB', figure: `${last.rssMB} MB RSS after 100k`, met: last.rssMB < 128 });
     }
     if (options.only.has('ssm')) {
@@ -372,10 +459,17 @@ async function main(): Promise<void> {
         ['parameter store: policies', 'calls at cold start', 'calls per TTL', 'routes', 'load ms (moto)'],
         rows.map((r) => [r.policies, r.callsAtColdStart, r.callsPerTtl, r.routes, r.loadMs]),
       );
-      text += '\n(GetParametersByPath pages counted at a proxy in front of moto; equal to the store\'s own count)\n\n';
+      text += "\n(GetParametersByPath pages counted at a proxy in front of moto; equal to the store's own count)\n\n";
       text += table(
         ['fleet: warm containers', 'policies', 'TTL s', 'calls/s', '% of 40 TPS', 'TTL for 50% of quota'],
-        fleet.map((f) => [f.containers, f.policies, f.ttlSeconds, round(f.callsPerSecond), round(f.shareOfQuota * 100, 1), Math.max(5, minimumTtlSeconds(f.containers, f.policies, 0.5))]),
+        fleet.map((f) => [
+          f.containers,
+          f.policies,
+          f.ttlSeconds,
+          round(f.callsPerSecond),
+          round(f.shareOfQuota * 100, 1),
+          Math.max(5, minimumTtlSeconds(f.containers, f.policies, 0.5)),
+        ]),
       );
       text += '\n(calls/s = N x ceil(P/10) / (TTL x 0.95); refreshes are jittered over 90-100% of the TTL)';
       sections.push(text);
@@ -395,7 +489,13 @@ async function main(): Promise<void> {
 
   log('');
   for (const s of sections) log(`${s}\n`);
-  if (targets.length > 0) log(table(['target', 'measured', 'met'], targets.map((t) => [t.target, t.figure, t.met ? 'yes' : 'NO'])));
+  if (targets.length > 0)
+    log(
+      table(
+        ['target', 'measured', 'met'],
+        targets.map((t) => [t.target, t.figure, t.met ? 'yes' : 'NO']),
+      ),
+    );
   log(`\nwritten to ${resultsFile.slice(ROOT.length + 1)} (${report.seconds} s)`);
 }
 

@@ -77,7 +77,12 @@ export async function measureSsmCost(motoEndpoint: string, counts: readonly numb
       const policyPath = `/bench/ssm-cost/p${policies}`;
       await seedPolicies(seeder, policyPath, policies);
       let clock = 1_000_000;
-      const store = new SsmPolicyStore({ config: { policyPath, ttlSeconds: DEFAULT_TTL_SECONDS, loadBudgetMs: 20_000 }, logger, now: () => clock, random: Math.random });
+      const store = new SsmPolicyStore({
+        config: { policyPath, ttlSeconds: DEFAULT_TTL_SECONDS, loadBudgetMs: 20_000 },
+        logger,
+        now: () => clock,
+        random: Math.random,
+      });
       const target = 'AmazonSSM.GetParametersByPath';
 
       proxy.reset();

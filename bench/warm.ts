@@ -101,11 +101,17 @@ async function main(): Promise<void> {
     const corsPkg = corsPackagePreflight();
 
     // Every handler answers every allowed preflight with 204 and the request's origin before anything is timed.
-    for (const [name, h] of [['product', preflight.p1], ['product-500', preflight.p500], ['middy', middy], ['cors', corsPkg]] as Array<[string, AnyHandler]>) {
+    for (const [name, h] of [
+      ['product', preflight.p1],
+      ['product-500', preflight.p500],
+      ['middy', middy],
+      ['cors', corsPkg],
+    ] as Array<[string, AnyHandler]>) {
       for (const e of [pre.v1Allowed, pre.v2Allowed]) {
         const r = (await h(e as never, ctx)) as { statusCode: number; headers: Record<string, string> };
         const origin = 'headers' in e && e.headers ? (e.headers.Origin ?? e.headers.origin) : undefined;
-        if (r.statusCode !== 204 || r.headers['Access-Control-Allow-Origin'] !== origin) throw new Error(`${name} did not allow ${origin}: ${JSON.stringify(r)}`);
+        if (r.statusCode !== 204 || r.headers['Access-Control-Allow-Origin'] !== origin)
+          throw new Error(`${name} did not allow ${origin}: ${JSON.stringify(r)}`);
       }
     }
     for (const h of [preflight.p1, preflight.p500]) {

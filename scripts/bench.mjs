@@ -36,6 +36,6 @@ run('build', [join(root, 'scripts', 'build.mjs')]);
 // Cold starts run on Node 22 (Lambda's nodejs22.x) and on this machine's Node
 // when it differs; the warm and memory programs on Node 22.
 const node22 = ensureNode22();
-if (node22) env.BENCH_NODE22 = node22;
-else process.stderr.write('Node 22 is not available here: every figure is on this machine\'s Node only\n');
+if (node22) Object.assign(env, { BENCH_NODE22: node22 });
+else process.stderr.write("Node 22 is not available here: every figure is on this machine's Node only\n");
 run('bench', ['--import', 'tsx', join(root, 'bench', 'run.ts'), ...process.argv.slice(2)]);

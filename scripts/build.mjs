@@ -19,7 +19,10 @@ import { CREDENTIAL_CHAIN_FILE, SDK_SIDE_FILE, credentialsFromEnvFirst, noEventS
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const LAYER_PACKAGE = 'apigw-cors';
 
-/** Settings shared by every Lambda artefact: one CommonJS file for the Lambda Node.js runtime. */
+/**
+ * Settings shared by every Lambda artefact: one CommonJS file for the Lambda Node.js runtime.
+ * @type {import('esbuild').BuildOptions}
+ */
 const lambdaDefaults = {
   bundle: true,
   platform: 'node',
@@ -43,7 +46,10 @@ const lambdaDefaults = {
  * applies). `import()` of Node built-ins becomes `require()`: in a CommonJS
  * bundle a dynamic import starts Node's ES module loader just to load node:http.
  */
-/** Settings for the entry bundle of a function that loads policies: no SDK client inside. */
+/**
+ * Settings for the entry bundle of a function that loads policies: no SDK client inside.
+ * @type {import('esbuild').BuildOptions}
+ */
 const ssmLoaderDefaults = {
   ...lambdaDefaults,
   supported: { 'dynamic-import': false },
@@ -51,6 +57,7 @@ const ssmLoaderDefaults = {
 };
 
 /** Writes the full SDK client (SDK_SIDE_FILE) and its complete credential chain next to an entry built with ssmLoaderDefaults. */
+/** @param {string} dir */
 async function buildSdkSideFiles(dir) {
   await build({
     ...lambdaDefaults,
@@ -92,9 +99,11 @@ const PREFLIGHT_ENTRY = [
   '',
 ].join('\n');
 
+/** @type {Record<string, { defaultDir: string, build(outDir: string): Promise<void> }>} */
 const targets = {
   preflight: {
     defaultDir: 'dist/preflight',
+    /** @param {string} outDir */
     async build(outDir) {
       await build({ ...ssmLoaderDefaults, entryPoints: [join(root, 'functions/preflight/handler.ts')], outfile: join(outDir, PREFLIGHT_BUNDLE) });
       await writeFile(join(outDir, 'index.mjs'), PREFLIGHT_ENTRY);
@@ -103,6 +112,7 @@ const targets = {
   },
   layer: {
     defaultDir: 'dist/layer',
+    /** @param {string} outDir */
     async build(outDir) {
       const pkgDir = join(outDir, 'nodejs', 'node_modules', LAYER_PACKAGE);
       await build({ ...ssmLoaderDefaults, entryPoints: [join(root, 'functions/layer/index.ts')], outfile: join(pkgDir, 'index.js') });
@@ -113,14 +123,33 @@ const targets = {
       // Declarations come from the sources themselves, so they cannot drift.
       const tsc = spawnSync(
         process.execPath,
-        [join(root, 'node_modules/typescript/bin/tsc'), '--ignoreConfig', '--declaration', '--emitDeclarationOnly', '--outDir', join(pkgDir, 'types'), '--rootDir', join(root, 'functions'),
-          join(root, 'functions/layer/index.ts'), '--skipLibCheck', '--strict', '--target', 'es2023', '--module', 'preserve', '--moduleResolution', 'bundler', '--types', 'node'],
+        [
+          join(root, 'node_modules/typescript/bin/tsc'),
+          '--ignoreConfig',
+          '--declaration',
+          '--emitDeclarationOnly',
+          '--outDir',
+          join(pkgDir, 'types'),
+          '--rootDir',
+          join(root, 'functions'),
+          join(root, 'functions/layer/index.ts'),
+          '--skipLibCheck',
+          '--strict',
+          '--target',
+          'es2023',
+          '--module',
+          'preserve',
+          '--moduleResolution',
+          'bundler',
+          '--types',
+          'node',
+        ],
         { stdio: 'inherit' },
       );
       if (tsc.status !== 0) throw new Error('declarations for the layer failed to build');
       await writeFile(
         join(pkgDir, 'package.json'),
-        JSON.stringify(
+        `${JSON.stringify(
           {
             name: LAYER_PACKAGE,
             version: JSON.parse(await readFile(join(root, 'package.json'), 'utf8')).version,
@@ -131,12 +160,13 @@ const targets = {
           },
           null,
           2,
-        ) + '\n',
+        )}\n`,
       );
     },
   },
   cli: {
     defaultDir: 'dist/cli',
+    /** @param {string} outDir */
     async build(outDir) {
       await build({
         ...lambdaDefaults,
@@ -150,17 +180,26 @@ const targets = {
   },
   redeploy: {
     defaultDir: 'dist/redeploy',
+    /** @param {string} outDir */
     async build(outDir) {
       await build({ ...lambdaDefaults, entryPoints: [join(root, 'functions/redeploy/handler.ts')], outfile: join(outDir, 'index.js') });
     },
   },
 };
 
+/**
+ * @param {string[]} argv
+ * @returns {{ only: string[], outdir: string | undefined }}
+ */
 function parseArgs(argv) {
+  /** @type {{ only: string[], outdir: string | undefined }} */
   const args = { only: Object.keys(targets), outdir: undefined };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
-    if (a === '--only') args.only = String(argv[++i] ?? '').split(',').filter(Boolean);
+    if (a === '--only')
+      args.only = String(argv[++i] ?? '')
+        .split(',')
+        .filter(Boolean);
     else if (a === '--outdir') args.outdir = argv[++i];
     else throw new Error(`unknown argument "${a}" (usage: build.mjs [--only ${Object.keys(targets).join(',')}] [--outdir DIR])`);
   }
@@ -173,6 +212,7 @@ async function main() {
   const args = parseArgs(process.argv.slice(2));
   for (const name of args.only) {
     const target = targets[name];
+    if (!target) continue;
     const entryMissing = name === 'redeploy' && !existsSync(join(root, 'functions/redeploy/handler.ts'));
     if (entryMissing) continue;
     const outDir = args.outdir ? resolve(args.outdir) : join(root, target.defaultDir);

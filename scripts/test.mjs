@@ -57,7 +57,10 @@ function ensurePythonTools() {
 function ensureChromium() {
   if (existsSync(CHROMIUM)) return true;
   if (process.platform === 'linux' && process.getuid?.() === 0 && has('apt-get', ['--version'])) {
-    run('installing Chromium (Debian package)', 'sh', ['-c', 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null']);
+    run('installing Chromium (Debian package)', 'sh', [
+      '-c',
+      'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null',
+    ]);
     return existsSync(CHROMIUM);
   }
   return false;
@@ -69,7 +72,9 @@ ensurePythonTools();
 // users and CI install with npm ci, so the suite fails first when that happens.
 run('lockfile satisfies npm ci', 'npm', ['ci', '--dry-run', '--ignore-scripts', '--no-audit', '--no-fund'], { stdio: ['ignore', 'ignore', 'inherit'] });
 run('build', process.execPath, ['scripts/build.mjs']);
+run('lint and format check (Biome)', process.execPath, ['node_modules/@biomejs/biome/bin/biome', 'check', '--error-on-warnings', '.']);
 run('typecheck', process.execPath, ['node_modules/typescript/bin/tsc', '--noEmit', '-p', '.']);
+run('typecheck of the JavaScript scripts (JSDoc, checkJs)', process.execPath, ['node_modules/typescript/bin/tsc', '--noEmit', '-p', 'tsconfig.scripts.json']);
 run(`unit and integration tests (Node ${process.versions.node})`, process.execPath, ['node_modules/jest/bin/jest.js', '--ci']);
 if (process.versions.node.split('.')[0] !== '22' && !(args.has('--no-node22') && !inCI)) {
   const node22 = ensureNode22();
@@ -85,7 +90,9 @@ if (args.has('--no-browser') && !inCI) {
   process.stdout.write('\n=== browser suite skipped (--no-browser)\n');
 } else if (existsSync(browserConfig)) {
   if (!ensureChromium()) {
-    process.stderr.write(`\nChromium not found at ${CHROMIUM}: install it (Debian: apt-get install chromium) or set CHROMIUM_PATH; npm test -- --no-browser skips the browser suite.\n`);
+    process.stderr.write(
+      `\nChromium not found at ${CHROMIUM}: install it (Debian: apt-get install chromium) or set CHROMIUM_PATH; npm test -- --no-browser skips the browser suite.\n`,
+    );
     process.exit(1);
   }
   run('browser suite (headless Chromium)', process.execPath, ['node_modules/jest/bin/jest.js', '--ci', '-c', browserConfig]);

@@ -8,7 +8,9 @@ import { corsRequestFromEvent, type ApiGatewayEvent } from '../../functions/aws/
 
 export async function handler(event: ApiGatewayEvent): Promise<{ statusCode: number; body: string }> {
   const dir = join(process.env.BENCH_ROOT ?? '.', 'policies');
-  const set = compilePolicySet(['products', 'public', 'default'].map((name) => ({ source: name, value: readFileSync(join(dir, `${name}.json`), 'utf8'), type: 'String' })));
+  const set = compilePolicySet(
+    ['products', 'public', 'default'].map((name) => ({ source: name, value: readFileSync(join(dir, `${name}.json`), 'utf8'), type: 'String' })),
+  );
   const decision = decidePreflight(set, corsRequestFromEvent(event));
   return { statusCode: decision.kind === 'allowed' ? 204 : 403, body: '' };
 }

@@ -22,13 +22,10 @@ export async function startCountingProxy(upstream: string): Promise<CountingProx
   const server: Server = createServer((req, res) => {
     const name = String(req.headers['x-amz-target'] ?? `${req.method} ${req.url}`);
     counts[name] = (counts[name] ?? 0) + 1;
-    const upstreamReq = request(
-      { host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers },
-      (upstreamRes) => {
-        res.writeHead(upstreamRes.statusCode ?? 502, upstreamRes.headers);
-        upstreamRes.pipe(res);
-      },
-    );
+    const upstreamReq = request({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers }, (upstreamRes) => {
+      res.writeHead(upstreamRes.statusCode ?? 502, upstreamRes.headers);
+      upstreamRes.pipe(res);
+    });
     upstreamReq.on('error', (err) => {
       res.writeHead(502, { 'content-type': 'text/plain' });
       res.end(String(err));

@@ -11,7 +11,12 @@ export function loadEvent<T>(name: string): T {
 export const DENIED_ORIGIN = 'https://shop.example.com.evil.test';
 
 /** Preflights for /products/42, answered by the sample `products` policy. */
-export function preflightEvents(): { v1Allowed: APIGatewayProxyEvent; v1Denied: APIGatewayProxyEvent; v2Allowed: APIGatewayProxyEventV2; v2Denied: APIGatewayProxyEventV2 } {
+export function preflightEvents(): {
+  v1Allowed: APIGatewayProxyEvent;
+  v1Denied: APIGatewayProxyEvent;
+  v2Allowed: APIGatewayProxyEventV2;
+  v2Denied: APIGatewayProxyEventV2;
+} {
   const v2Allowed = loadEvent<APIGatewayProxyEventV2>('http-v2-preflight-allowed');
   const v2Denied = structuredClone(v2Allowed);
   v2Denied.headers.origin = DENIED_ORIGIN;

@@ -89,7 +89,15 @@ export function hostilePreflights(): HostileCase[] {
   cases.push({
     name: 'ACRH: 63 commas, 64 whitespace-padded names',
     expect: 'allowed',
-    events: [withHeader(v1Allowed, 'Access-Control-Request-Headers', Array.from({ length: REQUEST_HEADERS_LIMITS.maxElements }, (_, i) => (i % 2 ? ' \t content-type \t ' : ' \t authorization \t ')).join(',').padEnd(REQUEST_HEADERS_LIMITS.maxLength, ' '))],
+    events: [
+      withHeader(
+        v1Allowed,
+        'Access-Control-Request-Headers',
+        Array.from({ length: REQUEST_HEADERS_LIMITS.maxElements }, (_, i) => (i % 2 ? ' \t content-type \t ' : ' \t authorization \t '))
+          .join(',')
+          .padEnd(REQUEST_HEADERS_LIMITS.maxLength, ' '),
+      ),
+    ],
   });
   // Origin: the longest parsed origin, all one-letter labels, matching the subdomain pattern only at its end.
   cases.push({

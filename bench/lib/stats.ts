@@ -28,7 +28,11 @@ export function table(headers: readonly string[], rows: ReadonlyArray<ReadonlyAr
   const widths = headers.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)));
   // Numbers, and figures such as "1.52x", line up on the right.
   const numeric = headers.map((_, i) => rows.every((r) => typeof r[i] === 'number' || /^-?[\d.,]+x?$/.test(String(r[i]))));
-  const line = (r: readonly string[]) => r.map((c, i) => (numeric[i] ? c.padStart(widths[i] ?? 0) : c.padEnd(widths[i] ?? 0))).join('  ').trimEnd();
+  const line = (r: readonly string[]) =>
+    r
+      .map((c, i) => (numeric[i] ? c.padStart(widths[i] ?? 0) : c.padEnd(widths[i] ?? 0)))
+      .join('  ')
+      .trimEnd();
   return [line(cells[0] as string[]), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.slice(1).map(line)].join('\n');
 }
 

@@ -52,7 +52,11 @@ export const OWN_HTTP_ROUTE_KEYS: readonly string[] = ['OPTIONS /{proxy+}', 'OPT
 export function restShadowing(resources: readonly RestResource[]): string[] {
   return resources
     .filter((r) => r.path !== '/' && r.path !== '/{proxy+}')
-    .flatMap((r) => methodsOf(r).filter((m) => m === 'OPTIONS' || m === 'ANY').map((m) => `${m} ${r.path}`));
+    .flatMap((r) =>
+      methodsOf(r)
+        .filter((m) => m === 'OPTIONS' || m === 'ANY')
+        .map((m) => `${m} ${r.path}`),
+    );
 }
 
 /** HTTP: OPTIONS or ANY routes more specific than `OPTIONS /{proxy+}` (`ANY /{proxy+}`, `ANY /` and `$default` are less specific). */

@@ -221,7 +221,12 @@ export class Metrics {
       function_name: functionName,
       reason,
       [METRIC.preflightsDenied]: n,
-      _aws: { Timestamp: now, CloudWatchMetrics: [{ Namespace: namespace, Dimensions: [[...BASE_DIMENSIONS, 'reason'], BASE_DIMENSIONS], Metrics: [{ Name: METRIC.preflightsDenied, Unit: 'Count' }] }] },
+      _aws: {
+        Timestamp: now,
+        CloudWatchMetrics: [
+          { Namespace: namespace, Dimensions: [[...BASE_DIMENSIONS, 'reason'], BASE_DIMENSIONS], Metrics: [{ Name: METRIC.preflightsDenied, Unit: 'Count' }] },
+        ],
+      },
     };
   }
 
@@ -234,7 +239,12 @@ export class Metrics {
       this.counters[name] = 0;
     }
     if (store || this.observed) {
-      metrics.push({ Name: METRIC.refreshes, Unit: 'Count' }, { Name: METRIC.refreshFailures, Unit: 'Count' }, { Name: METRIC.invalidParameters, Unit: 'Count' }, { Name: METRIC.policyAge, Unit: 'Seconds' });
+      metrics.push(
+        { Name: METRIC.refreshes, Unit: 'Count' },
+        { Name: METRIC.refreshFailures, Unit: 'Count' },
+        { Name: METRIC.invalidParameters, Unit: 'Count' },
+        { Name: METRIC.policyAge, Unit: 'Seconds' },
+      );
       doc[METRIC.refreshes] = this.refreshes;
       doc[METRIC.refreshFailures] = this.failures;
       doc[METRIC.invalidParameters] = this.invalidParameters(store?.peek());

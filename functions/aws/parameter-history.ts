@@ -45,11 +45,13 @@ export async function readParameterHistory(
     }
     if (!Array.isArray(page.Parameters)) throw new MalformedResponseError(`malformed GetParameterHistory response for ${name}: no Parameters list`);
     for (const p of page.Parameters) {
-      if (typeof p?.Value !== 'string' || typeof p.Version !== 'number') throw new MalformedResponseError(`malformed GetParameterHistory response for ${name}: a version without Value or Version`);
+      if (typeof p?.Value !== 'string' || typeof p.Version !== 'number')
+        throw new MalformedResponseError(`malformed GetParameterHistory response for ${name}: a version without Value or Version`);
       out.push({ version: p.Version, value: p.Value, type: p.Type ?? 'String' });
     }
     if (out.length > MAX_HISTORY_VERSIONS) throw new MalformedResponseError(`GetParameterHistory ${name}: more than ${MAX_HISTORY_VERSIONS} versions`);
-    if (page.NextToken !== undefined && typeof page.NextToken !== 'string') throw new MalformedResponseError(`malformed GetParameterHistory response for ${name}: NextToken is not a string`);
+    if (page.NextToken !== undefined && typeof page.NextToken !== 'string')
+      throw new MalformedResponseError(`malformed GetParameterHistory response for ${name}: NextToken is not a string`);
     nextToken = page.NextToken;
   } while (nextToken);
   return out;

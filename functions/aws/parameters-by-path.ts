@@ -43,11 +43,19 @@ export async function listParametersByPath(
     const parameters = page.Parameters ?? (typeof page.NextToken === 'string' ? [] : undefined);
     if (!Array.isArray(parameters)) throw new MalformedResponseError(`malformed GetParametersByPath response for ${path}: no Parameters list`);
     for (const p of parameters) {
-      if (typeof p?.Name !== 'string' || typeof p.Value !== 'string') throw new MalformedResponseError(`malformed GetParametersByPath response for ${path}: a parameter without Name or Value`);
+      if (typeof p?.Name !== 'string' || typeof p.Value !== 'string')
+        throw new MalformedResponseError(`malformed GetParametersByPath response for ${path}: a parameter without Name or Value`);
       const modified = p.LastModifiedDate instanceof Date ? p.LastModifiedDate.getTime() : undefined;
-      out.push({ name: p.Name, value: p.Value, type: p.Type ?? 'String', ...(p.Version !== undefined ? { version: p.Version } : {}), ...(modified !== undefined && !Number.isNaN(modified) ? { modified } : {}) });
+      out.push({
+        name: p.Name,
+        value: p.Value,
+        type: p.Type ?? 'String',
+        ...(p.Version !== undefined ? { version: p.Version } : {}),
+        ...(modified !== undefined && !Number.isNaN(modified) ? { modified } : {}),
+      });
     }
-    if (page.NextToken !== undefined && typeof page.NextToken !== 'string') throw new MalformedResponseError(`malformed GetParametersByPath response for ${path}: NextToken is not a string`);
+    if (page.NextToken !== undefined && typeof page.NextToken !== 'string')
+      throw new MalformedResponseError(`malformed GetParametersByPath response for ${path}: NextToken is not a string`);
     nextToken = page.NextToken;
   } while (nextToken);
   return out;

@@ -56,7 +56,13 @@ export function clip(value: string | undefined): string | undefined {
   return value !== undefined && value.length > LOGGED_VALUE_LIMIT ? `${value.slice(0, LOGGED_VALUE_LIMIT)}...(${value.length} chars)` : value;
 }
 
-function logDenial(logger: Logger, request: CorsRequest, decision: Extract<PreflightDecision, { kind: 'denied' }>, requestId: string | undefined, metrics: Record<string, unknown> | undefined): void {
+function logDenial(
+  logger: Logger,
+  request: CorsRequest,
+  decision: Extract<PreflightDecision, { kind: 'denied' }>,
+  requestId: string | undefined,
+  metrics: Record<string, unknown> | undefined,
+): void {
   logger.info('preflight denied', {
     reason: decision.reason,
     detail: clip(decision.detail),
@@ -82,7 +88,14 @@ export function answerPreflight(set: PolicySet | undefined, request: CorsRequest
   const decision = decidePreflight(set, request);
   if (decision.kind === 'allowed') {
     // Fields are built only when the line is written: this is the hot path.
-    if (logger?.enabled('DEBUG')) logger.debug('preflight allowed', { path: request.path, policy: decision.policy.source, origin: request.origin, method: request.requestMethod, requestId });
+    if (logger?.enabled('DEBUG'))
+      logger.debug('preflight allowed', {
+        path: request.path,
+        policy: decision.policy.source,
+        origin: request.origin,
+        method: request.requestMethod,
+        requestId,
+      });
     metrics?.count('PreflightsAllowed');
     metrics?.settle(store);
     return respond(204, decision.headers);

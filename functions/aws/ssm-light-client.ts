@@ -110,9 +110,20 @@ export class SsmTimeoutError extends Error {
 
 /** The SDK's throttling error codes (`@smithy/core/retry`'s THROTTLING_ERROR_CODES). */
 const THROTTLING = new Set([
-  'BandwidthLimitExceeded', 'EC2ThrottledException', 'LimitExceededException', 'PriorRequestNotComplete', 'ProvisionedThroughputExceededException',
-  'RequestLimitExceeded', 'RequestThrottled', 'RequestThrottledException', 'SlowDown', 'ThrottledException', 'Throttling', 'ThrottlingException',
-  'TooManyRequestsException', 'TransactionInProgressException',
+  'BandwidthLimitExceeded',
+  'EC2ThrottledException',
+  'LimitExceededException',
+  'PriorRequestNotComplete',
+  'ProvisionedThroughputExceededException',
+  'RequestLimitExceeded',
+  'RequestThrottled',
+  'RequestThrottledException',
+  'SlowDown',
+  'ThrottledException',
+  'Throttling',
+  'ThrottlingException',
+  'TooManyRequestsException',
+  'TransactionInProgressException',
 ]);
 const TRANSIENT_NAMES = new Set(['TimeoutError', 'RequestTimeout', 'RequestTimeoutException', 'InternalError', 'InternalServerError', 'ServiceUnavailable']);
 const TRANSIENT_STATUS = new Set([500, 502, 503, 504]);
@@ -196,10 +207,23 @@ export function createLightPageSender(settings: LightClientSettings, options: Li
       port: endpoint.port ? Number(endpoint.port) : undefined,
       path,
       query: {},
-      headers: { host, 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': 'AmazonSSM.GetParametersByPath', 'content-length': String(Buffer.byteLength(body)) },
+      headers: {
+        host,
+        'content-type': 'application/x-amz-json-1.1',
+        'x-amz-target': 'AmazonSSM.GetParametersByPath',
+        'content-length': String(Buffer.byteLength(body)),
+      },
       body,
     });
-    const requestOptions: RequestOptions = { method: 'POST', hostname: endpoint.hostname, port: endpoint.port || undefined, path, headers: { ...signed.headers, 'user-agent': userAgent }, agent, signal };
+    const requestOptions: RequestOptions = {
+      method: 'POST',
+      hostname: endpoint.hostname,
+      port: endpoint.port || undefined,
+      path,
+      headers: { ...signed.headers, 'user-agent': userAgent },
+      agent,
+      signal,
+    };
     const { status, headers, text } = await exchange(transport, requestOptions, body, options);
     if (status < 200 || status > 299) throw serviceError(status, headers, text);
     // An empty or null body is a page without Parameters; the pager decides what that means (as with the SDK).
@@ -251,11 +275,18 @@ function exchange(
     req.on('socket', (socket) => {
       // A reused keep-alive socket is already connected; a new one gets the connection timeout.
       if (socket.connecting) {
-        connectTimer = setTimeout(() => req.destroy(new SsmTimeoutError(`connection to Parameter Store not established within ${options.connectionTimeoutMs} ms (connection timeout)`)), options.connectionTimeoutMs);
-        socket.once(requestOptions.agent && (requestOptions.agent as { protocol?: string }).protocol === 'https:' ? 'secureConnect' : 'connect', () => clearTimeout(connectTimer));
+        connectTimer = setTimeout(
+          () => req.destroy(new SsmTimeoutError(`connection to Parameter Store not established within ${options.connectionTimeoutMs} ms (connection timeout)`)),
+          options.connectionTimeoutMs,
+        );
+        socket.once(requestOptions.agent && (requestOptions.agent as { protocol?: string }).protocol === 'https:' ? 'secureConnect' : 'connect', () =>
+          clearTimeout(connectTimer),
+        );
       }
     });
-    req.setTimeout(options.requestTimeoutMs, () => req.destroy(new SsmTimeoutError(`no answer from Parameter Store within ${options.requestTimeoutMs} ms (request timeout)`)));
+    req.setTimeout(options.requestTimeoutMs, () =>
+      req.destroy(new SsmTimeoutError(`no answer from Parameter Store within ${options.requestTimeoutMs} ms (request timeout)`)),
+    );
     req.end(body);
   });
 }

@@ -1,6 +1,15 @@
 import type { SSMClient } from '@aws-sdk/client-ssm';
 import { formatProblem } from '../core/problems';
-import { assemblePolicySet, checkEntry, describeClaims, newestValidVersion, type CheckedEntry, type EarlierVersion, type PolicySet, type StoredVersion } from '../core/policy-set';
+import {
+  assemblePolicySet,
+  checkEntry,
+  describeClaims,
+  newestValidVersion,
+  type CheckedEntry,
+  type EarlierVersion,
+  type PolicySet,
+  type StoredVersion,
+} from '../core/policy-set';
 import type { StoreConfig } from './config';
 import type { Logger } from './logger';
 import { readParameterHistory, type HistorySender } from './parameter-history';
@@ -132,7 +141,18 @@ export class SsmPolicyStore {
       this.failures = 0;
       const ttlMs = config.ttlSeconds * 1000;
       this.nextRefreshAt = this.now() + ttlMs * (1 - TTL_JITTER * this.random());
-      logger.debug('policies loaded', { policyPath: config.policyPath, parameters: entries.length, policies: set.policies.size, routes: set.table.size, problems: set.problems.length, earlierVersions: set.versions.size, historyReads: this.stats.historyCalls - historyBefore, conflicts: set.conflicts.length, client: this.clientKind, ms: this.now() - started });
+      logger.debug('policies loaded', {
+        policyPath: config.policyPath,
+        parameters: entries.length,
+        policies: set.policies.size,
+        routes: set.table.size,
+        problems: set.problems.length,
+        earlierVersions: set.versions.size,
+        historyReads: this.stats.historyCalls - historyBefore,
+        conflicts: set.conflicts.length,
+        client: this.clientKind,
+        ms: this.now() - started,
+      });
     } catch (err) {
       this.stats.failedRefreshes++;
       this.failures++;
@@ -176,7 +196,9 @@ export class SsmPolicyStore {
     });
     // The type travels along: a SecureString's value is ciphertext here, and a
     // StringList is split on commas by other tools, so only String is a policy.
-    const checked = parameters.map((p) => checkEntry({ source: p.name, value: p.value, type: p.type, ...(p.version !== undefined ? { version: p.version } : {}) }));
+    const checked = parameters.map((p) =>
+      checkEntry({ source: p.name, value: p.value, type: p.type, ...(p.version !== undefined ? { version: p.version } : {}) }),
+    );
     const invalid = checked.filter((c) => !('policy' in c));
     const earlier = await this.earlierVersions(invalid, parameters, (name) =>
       readParameterHistory(name, (input) => {
@@ -193,7 +215,11 @@ export class SsmPolicyStore {
    * reads at a time, each at most two pages), or from the cache when the
    * current version is one already looked at.
    */
-  private async earlierVersions(invalid: readonly CheckedEntry[], listed: readonly ListedParameter[], history: (name: string) => Promise<StoredVersion[] | undefined>): Promise<Map<string, EarlierVersion | undefined>> {
+  private async earlierVersions(
+    invalid: readonly CheckedEntry[],
+    listed: readonly ListedParameter[],
+    history: (name: string) => Promise<StoredVersion[] | undefined>,
+  ): Promise<Map<string, EarlierVersion | undefined>> {
     const byName = new Map(listed.map((p) => [p.name, p]));
     const out = new Map<string, EarlierVersion | undefined>();
     const cache = new Map<string, { key: string; result: EarlierVersion | undefined }>();
@@ -203,7 +229,8 @@ export class SsmPolicyStore {
         const name = c.entry.source;
         const listedVersion = byName.get(name);
         // Without a version and a date the current version cannot be told from a later one: no caching then.
-        const key = listedVersion?.version !== undefined && listedVersion.modified !== undefined ? `${listedVersion.version}@${listedVersion.modified}` : undefined;
+        const key =
+          listedVersion?.version !== undefined && listedVersion.modified !== undefined ? `${listedVersion.version}@${listedVersion.modified}` : undefined;
         const cached = this.earlier.get(name);
         let result: EarlierVersion | undefined;
         if (key !== undefined && cached?.key === key) result = cached.result;

@@ -68,7 +68,12 @@ async function call<T>(operation: string, target: string, fn: (signal: AbortSign
   try {
     return await fn(signal);
   } catch (err) {
-    if (signal.aborted) throw describeApiGatewayError(Object.assign(new Error(`no answer within ${CALL_DEADLINE_MS / 1000} s, retries included`), { name: 'TimeoutError', cause: err }), operation, target);
+    if (signal.aborted)
+      throw describeApiGatewayError(
+        Object.assign(new Error(`no answer within ${CALL_DEADLINE_MS / 1000} s, retries included`), { name: 'TimeoutError', cause: err }),
+        operation,
+        target,
+      );
     throw describeApiGatewayError(err, operation, target);
   }
 }
@@ -96,7 +101,10 @@ export async function findApi(clients: ApiGatewayClients, apiId: string): Promis
     return { type: 'HTTP', id: apiId, name: http.value.Name ?? '', api: http.value };
   }
   if (isNotFound(rest.reason) && isNotFound(http.reason)) {
-    throw new AwsError(`no REST or HTTP API with id "${apiId}" in this account and region (${process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'the profile\'s region'}); check --api-id and --region`, 'NotFound');
+    throw new AwsError(
+      `no REST or HTTP API with id "${apiId}" in this account and region (${process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? "the profile's region"}); check --api-id and --region`,
+      'NotFound',
+    );
   }
   throw isNotFound(rest.reason) ? http.reason : rest.reason;
 }
@@ -107,12 +115,16 @@ export async function findApi(clients: ApiGatewayClients, apiId: string): Promis
  * whether it is a MOCK and what it answers.
  */
 export async function restResources(clients: ApiGatewayClients, apiId: string): Promise<RestResource[]> {
-  const resources = await listRestResources(apiId, (input) => call('GetResources', apiId, (abortSignal) => clients.rest.send(new GetResourcesCommand(input), { abortSignal })));
+  const resources = await listRestResources(apiId, (input) =>
+    call('GetResources', apiId, (abortSignal) => clients.rest.send(new GetResourcesCommand(input), { abortSignal })),
+  );
   for (const r of resources) {
     const options = r.resourceMethods?.OPTIONS;
     if (!options || options.methodIntegration || !r.id) continue;
     const target = `OPTIONS ${r.path ?? r.id}`;
-    r.resourceMethods!.OPTIONS = await call('GetMethod', target, (abortSignal) => clients.rest.send(new GetMethodCommand({ restApiId: apiId, resourceId: r.id!, httpMethod: 'OPTIONS' }), { abortSignal }));
+    r.resourceMethods!.OPTIONS = await call('GetMethod', target, (abortSignal) =>
+      clients.rest.send(new GetMethodCommand({ restApiId: apiId, resourceId: r.id!, httpMethod: 'OPTIONS' }), { abortSignal }),
+    );
   }
   return resources;
 }
@@ -135,7 +147,9 @@ export async function stagesOf(clients: ApiGatewayClients, found: FoundApi): Pro
   const stages: StageInfo[] = [];
   let token: string | undefined;
   do {
-    const page = await call('GetStages', found.id, (abortSignal) => clients.http.send(new GetHttpStagesCommand({ ApiId: found.id, NextToken: token }), { abortSignal }));
+    const page = await call('GetStages', found.id, (abortSignal) =>
+      clients.http.send(new GetHttpStagesCommand({ ApiId: found.id, NextToken: token }), { abortSignal }),
+    );
     for (const s of page.Items ?? []) stages.push({ name: s.StageName ?? '', autoDeploy: s.AutoDeploy === true });
     token = page.NextToken;
   } while (token);

@@ -22,7 +22,7 @@ export const COMMON_OPTIONS: OptionSpecs = {
 
 /** Flags of the subcommands that talk to Parameter Store. */
 export const AWS_OPTIONS: OptionSpecs = {
-  region: { type: 'string', value: 'REGION', help: 'AWS region (default: AWS_REGION, then the profile\'s region)' },
+  region: { type: 'string', value: 'REGION', help: "AWS region (default: AWS_REGION, then the profile's region)" },
   profile: { type: 'string', value: 'NAME', help: 'named profile from ~/.aws/config (default: AWS_PROFILE)' },
 };
 
@@ -49,7 +49,8 @@ export function parseCommandArgs(command: string, argv: readonly string[], specs
       throw new UsageError(`option ${token.rawName} needs a value: ${token.rawName} ${spec.value ?? 'VALUE'}`);
     }
   }
-  if (!allowPositionals && positionals.length > 0) throw new UsageError(`"${command}" takes no arguments, got "${positionals[0]}" (see: cors-policy ${command} --help)`);
+  if (!allowPositionals && positionals.length > 0)
+    throw new UsageError(`"${command}" takes no arguments, got "${positionals[0]}" (see: cors-policy ${command} --help)`);
   return { values: values as Parsed['values'], positionals };
 }
 
@@ -102,5 +103,5 @@ export function helpText(usage: string, summary: string, specs: OptionSpecs, det
   const width = Math.max(...rows.map(([left]) => left.length));
   const lines = [`usage: ${usage}`, '', wrap(summary), '', 'options:', ...rows.map(([left, right]) => `  ${left.padEnd(width)}  ${right}`)];
   if (details) lines.push('', wrap(details.trimEnd()));
-  return lines.join('\n') + '\n';
+  return `${lines.join('\n')}\n`;
 }

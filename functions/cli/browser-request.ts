@@ -50,8 +50,16 @@ export function safelistHeader(name: string, value: string | undefined): { safel
   const known = ['accept', 'accept-language', 'content-language', 'content-type', 'range'];
   if (!known.includes(name)) return { safelisted: false, why: 'not a CORS-safelisted header' };
   if (value === undefined) {
-    if (name === 'content-type') return { safelisted: false, why: 'content-type is safelisted only for application/x-www-form-urlencoded, multipart/form-data and text/plain; assumed another type such as application/json (write content-type:text/plain to model a form)' };
-    if (name === 'range') return { safelisted: false, why: 'range is safelisted only for a single bytes=N- or bytes=N-M range; assumed another (write range:bytes=0- to model one)' };
+    if (name === 'content-type')
+      return {
+        safelisted: false,
+        why: 'content-type is safelisted only for application/x-www-form-urlencoded, multipart/form-data and text/plain; assumed another type such as application/json (write content-type:text/plain to model a form)',
+      };
+    if (name === 'range')
+      return {
+        safelisted: false,
+        why: 'range is safelisted only for a single bytes=N- or bytes=N-M range; assumed another (write range:bytes=0- to model one)',
+      };
     return { safelisted: true, why: `${name} is CORS-safelisted (for ordinary values)` };
   }
   if (Buffer.byteLength(value) > 128) return { safelisted: false, why: 'values over 128 bytes are never safelisted' };
@@ -60,7 +68,9 @@ export function safelistHeader(name: string, value: string | undefined): { safel
       return UNSAFE_BYTE.test(value) ? { safelisted: false, why: 'the value has a CORS-unsafe byte' } : { safelisted: true, why: 'accept is CORS-safelisted' };
     case 'accept-language':
     case 'content-language':
-      return /^[0-9A-Za-z *,\-.;=]*$/.test(value) ? { safelisted: true, why: `${name} is CORS-safelisted` } : { safelisted: false, why: 'the value has characters outside 0-9 A-Z a-z space * , - . ; =' };
+      return /^[0-9A-Za-z *,\-.;=]*$/.test(value)
+        ? { safelisted: true, why: `${name} is CORS-safelisted` }
+        : { safelisted: false, why: 'the value has characters outside 0-9 A-Z a-z space * , - . ; =' };
     case 'content-type': {
       const essence = value.split(';')[0]?.trim().toLowerCase() ?? '';
       if (UNSAFE_BYTE.test(value)) return { safelisted: false, why: 'the value has a CORS-unsafe byte' };
@@ -69,7 +79,9 @@ export function safelistHeader(name: string, value: string | undefined): { safel
         : { safelisted: false, why: `content-type ${essence || '(empty)'} is not one of application/x-www-form-urlencoded, multipart/form-data, text/plain` };
     }
     default:
-      return /^bytes=\d+-\d*$/.test(value) ? { safelisted: true, why: 'a single byte range is CORS-safelisted' } : { safelisted: false, why: 'range is safelisted only as bytes=N- or bytes=N-M' };
+      return /^bytes=\d+-\d*$/.test(value)
+        ? { safelisted: true, why: 'a single byte range is CORS-safelisted' }
+        : { safelisted: false, why: 'range is safelisted only as bytes=N- or bytes=N-M' };
   }
 }
 
@@ -89,7 +101,8 @@ export function parseHeaderItems(items: readonly string[]): Array<{ name: string
 
 export function browserRequest(flags: ExplainFlags): BrowserRequest {
   const notes: string[] = [];
-  if (!flags.urlPath.startsWith('/')) throw new UsageError(`--url-path "${flags.urlPath}" must start with "/" (the path relative to the API root, without the stage)`);
+  if (!flags.urlPath.startsWith('/'))
+    throw new UsageError(`--url-path "${flags.urlPath}" must start with "/" (the path relative to the API root, without the stage)`);
   let path = flags.urlPath;
   const cut = path.search(/[?#]/);
   if (cut >= 0) {
@@ -100,14 +113,23 @@ export function browserRequest(flags: ExplainFlags): BrowserRequest {
   const upper = flags.method.toUpperCase();
   const method = NORMALIZED_METHODS.has(upper) ? upper : flags.method;
   if (method !== flags.method) notes.push(`browsers upper-case ${flags.method} to ${method} before sending it`);
-  else if (method !== upper && isToken(method)) notes.push(`browsers send "${method}" exactly as written (only DELETE, GET, HEAD, OPTIONS, POST and PUT are upper-cased); write "${upper}" in the script if the API expects it`);
+  else if (method !== upper && isToken(method))
+    notes.push(
+      `browsers send "${method}" exactly as written (only DELETE, GET, HEAD, OPTIONS, POST and PUT are upper-cased); write "${upper}" in the script if the API expects it`,
+    );
   if (['CONNECT', 'TRACE', 'TRACK'].includes(upper)) notes.push(`${upper} is a forbidden method: fetch() throws and nothing is sent`);
 
   const headers: HeaderInfo[] = [];
   for (const { name: rawName, value } of parseHeaderItems(flags.headers)) {
     const name = rawName.toLowerCase();
     if (isForbiddenRequestHeader(name)) {
-      headers.push({ name, ...(value !== undefined ? { value } : {}), safelisted: false, forbidden: true, why: 'a forbidden request header: scripts cannot set it, the browser drops it' });
+      headers.push({
+        name,
+        ...(value !== undefined ? { value } : {}),
+        safelisted: false,
+        forbidden: true,
+        why: 'a forbidden request header: scripts cannot set it, the browser drops it',
+      });
       continue;
     }
     const s = safelistHeader(name, value);
@@ -117,7 +139,8 @@ export function browserRequest(flags: ExplainFlags): BrowserRequest {
 
   const because: string[] = [];
   if (!SAFELISTED_METHODS.has(method)) because.push(`${method} is not a CORS-safelisted method (GET, HEAD, POST)`);
-  if (unsafe.length > 0) because.push(`${unsafe.length === 1 ? 'header' : 'headers'} ${unsafe.join(', ')} ${unsafe.length === 1 ? 'is' : 'are'} not CORS-safelisted`);
+  if (unsafe.length > 0)
+    because.push(`${unsafe.length === 1 ? 'header' : 'headers'} ${unsafe.join(', ')} ${unsafe.length === 1 ? 'is' : 'are'} not CORS-safelisted`);
   const preflight = because.length > 0;
   if (!preflight) because.push(`${method} is CORS-safelisted and every header is safelisted: a simple request, sent without a preflight`);
   return {

@@ -53,7 +53,8 @@ export function splitList(value: string): string[] {
  */
 export function toPolicy(source: string, routes: string[], cors: StaticCors, description: string): Imported {
   const notes: string[] = [];
-  if (cors.origins.length === 0) return { source, dropped: [], notes, refused: 'sends no Access-Control-Allow-Origin, so every cross-origin request fails today; nothing to reproduce' };
+  if (cors.origins.length === 0)
+    return { source, dropped: [], notes, refused: 'sends no Access-Control-Allow-Origin, so every cross-origin request fails today; nothing to reproduce' };
   let methods = cors.methods;
   if (methods === undefined) {
     methods = [...SAFELISTED_METHODS];
@@ -62,7 +63,9 @@ export function toPolicy(source: string, routes: string[], cors: StaticCors, des
   let maxAge = cors.maxAge;
   if (maxAge === undefined) {
     maxAge = BROWSER_DEFAULT_MAX_AGE;
-    notes.push(`no Access-Control-Max-Age: browsers cache the answer ${BROWSER_DEFAULT_MAX_AGE} s, kept as maxAge ${BROWSER_DEFAULT_MAX_AGE} (raise it to save preflights)`);
+    notes.push(
+      `no Access-Control-Max-Age: browsers cache the answer ${BROWSER_DEFAULT_MAX_AGE} s, kept as maxAge ${BROWSER_DEFAULT_MAX_AGE} (raise it to save preflights)`,
+    );
   } else if (maxAge < 0) {
     maxAge = 0;
     notes.push('a negative Access-Control-Max-Age disables caching: written as maxAge 0');
@@ -99,7 +102,12 @@ export function toPolicy(source: string, routes: string[], cors: StaticCors, des
       for (const [field, indexes] of remove) {
         const kept = (doc[field] as string[]).filter((_, i) => !indexes.has(i));
         if (kept.length === 0 && (field === 'allowOrigins' || field === 'allowMethods')) {
-          return { source, dropped, notes, refused: `no ${field === 'allowOrigins' ? 'origin' : 'method'} is left that the engine accepts, and a policy without one would not reproduce the API's answer` };
+          return {
+            source,
+            dropped,
+            notes,
+            refused: `no ${field === 'allowOrigins' ? 'origin' : 'method'} is left that the engine accepts, and a policy without one would not reproduce the API's answer`,
+          };
         }
         if (kept.length === 0) delete doc[field];
         else doc[field] = kept;
@@ -151,13 +159,23 @@ export function fromRestOptions(apiId: string, path: string, method: RestOptions
   const source = `OPTIONS ${path}`;
   const integration = method.methodIntegration;
   if (integration?.type !== 'MOCK') {
-    return { source, dropped: [], notes: [], refused: `is answered by ${integration?.type ? `an integration of type ${integration.type}` : 'no integration'}, whose CORS headers are not static values; not imported` };
+    return {
+      source,
+      dropped: [],
+      notes: [],
+      refused: `is answered by ${integration?.type ? `an integration of type ${integration.type}` : 'no integration'}, whose CORS headers are not static values; not imported`,
+    };
   }
   const responses = Object.values(integration.integrationResponses ?? {});
   const response = responses.find((r) => !r.selectionPattern) ?? (responses.length === 1 ? responses[0] : undefined);
   if (!response) return { source, dropped: [], notes: [], refused: 'has no default integration response; not imported' };
   if (!/^2\d\d$/.test(response.statusCode ?? '')) {
-    return { source, dropped: [], notes: [], refused: `answers with status ${response.statusCode ?? '?'}, which browsers treat as a failed preflight; nothing to reproduce` };
+    return {
+      source,
+      dropped: [],
+      notes: [],
+      refused: `answers with status ${response.statusCode ?? '?'}, which browsers treat as a failed preflight; nothing to reproduce`,
+    };
   }
   const values = new Map<string, string>();
   const notes: string[] = [];
@@ -168,21 +186,33 @@ export function fromRestOptions(apiId: string, path: string, method: RestOptions
     if (!name.startsWith('access-control-')) continue;
     const literal = /^'(.*)'$/s.exec(value);
     if (!literal) {
-      dynamic.push({ source, field: name, value, code: 'import_not_static', reason: 'is mapped from the request or context, not a static value; a policy cannot reproduce it' });
+      dynamic.push({
+        source,
+        field: name,
+        value,
+        code: 'import_not_static',
+        reason: 'is mapped from the request or context, not a static value; a policy cannot reproduce it',
+      });
       continue;
     }
     values.set(name, literal[1]!);
   }
   const origin = values.get('access-control-allow-origin');
   if (dynamic.some((d) => d.field === 'access-control-allow-origin')) {
-    return { source, dropped: dynamic, notes, refused: 'Access-Control-Allow-Origin is not a static value (reflecting the request Origin allows every origin); left out rather than widened' };
+    return {
+      source,
+      dropped: dynamic,
+      notes,
+      refused: 'Access-Control-Allow-Origin is not a static value (reflecting the request Origin allows every origin); left out rather than widened',
+    };
   }
   const list = (name: string) => splitList(values.get(name) ?? '');
   const maxAgeText = values.get('access-control-max-age');
   const maxAge = maxAgeText !== undefined && /^-?\d+$/.test(maxAgeText.trim()) ? Number(maxAgeText.trim()) : undefined;
   if (maxAgeText !== undefined && maxAge === undefined) notes.push(`Access-Control-Max-Age "${maxAgeText}" is not a number, which browsers ignore`);
   const credentials = values.get('access-control-allow-credentials');
-  if (credentials !== undefined && credentials !== 'true') notes.push(`Access-Control-Allow-Credentials "${credentials}" is not exactly "true", which browsers treat as no credentials`);
+  if (credentials !== undefined && credentials !== 'true')
+    notes.push(`Access-Control-Allow-Credentials "${credentials}" is not exactly "true", which browsers treat as no credentials`);
   const imported = toPolicy(
     source,
     [path],

@@ -218,7 +218,14 @@ export function judge(entries: readonly PolicyEntry[], newSource: (name: string)
   const { failure } = evaluate(compilePolicySet(entries), req);
   if (!failure) return { allowedNow: true, fixes: [] };
   const repair = suggestRepair(entries, req, newSource);
-  return { allowedNow: false, stage: failure.stage, reason: failure.reason, detail: failure.detail, fixes: repair.fixes, ...(repair.blocked ? { blocked: repair.blocked } : {}) };
+  return {
+    allowedNow: false,
+    stage: failure.stage,
+    reason: failure.reason,
+    detail: failure.detail,
+    fixes: repair.fixes,
+    ...(repair.blocked ? { blocked: repair.blocked } : {}),
+  };
 }
 
 /** `30m`, `1h`, `2d`, `90s` or an ISO 8601 time: the start of the window, in ms since the epoch. */

@@ -58,21 +58,48 @@ export function evaluate(set: PolicySet, req: BrowserRequest): Evaluation {
     const status = decision.kind === 'denied' ? 403 : 204;
     const headers = decision.kind === 'allowed' ? decision.headers : { Vary: PREFLIGHT_VARY };
     const preflight = { request, decision, status, headers };
-    if (decision.kind === 'denied') return { preflight, actual, failure: { stage: 'preflight', reason: decision.reason, detail: decision.detail, ...(decision.policy ? { policy: decision.policy } : {}) } };
+    if (decision.kind === 'denied')
+      return {
+        preflight,
+        actual,
+        failure: { stage: 'preflight', reason: decision.reason, detail: decision.detail, ...(decision.policy ? { policy: decision.policy } : {}) },
+      };
     const policy = decision.kind === 'allowed' ? decision.policy : undefined;
     const cred = req.credentials ? credentialsProblem(headers) : undefined;
     if (cred) return { preflight, actual, failure: { stage: 'preflight', reason: 'credentials_not_allowed', detail: cred, ...(policy ? { policy } : {}) } };
-    if (!actual.allowed) return { preflight, actual, failure: { stage: 'actual', reason: 'actual_not_allowed', detail: 'the actual response carries no Access-Control-Allow-Origin', ...(policy ? { policy } : {}) } };
+    if (!actual.allowed)
+      return {
+        preflight,
+        actual,
+        failure: {
+          stage: 'actual',
+          reason: 'actual_not_allowed',
+          detail: 'the actual response carries no Access-Control-Allow-Origin',
+          ...(policy ? { policy } : {}),
+        },
+      };
     return { preflight, actual };
   }
   // A simple request goes straight to the API; the browser checks the actual response.
   if (!actual.allowed) {
     const d = denial(set, { method: req.method, path: req.path, origin: req.origin, requestMethod: req.method, requestHeaders: undefined });
-    return { actual, failure: { stage: 'actual', reason: d?.reason ?? 'actual_not_allowed', detail: d?.detail ?? 'the actual response carries no Access-Control-Allow-Origin', ...(d?.policy ? { policy: d.policy } : {}) } };
+    return {
+      actual,
+      failure: {
+        stage: 'actual',
+        reason: d?.reason ?? 'actual_not_allowed',
+        detail: d?.detail ?? 'the actual response carries no Access-Control-Allow-Origin',
+        ...(d?.policy ? { policy: d.policy } : {}),
+      },
+    };
   }
   const cred = req.credentials ? credentialsProblem(actual.headers) : undefined;
   const holder = set.table.match(req.path);
-  if (cred) return { actual, failure: { stage: 'actual', reason: 'credentials_not_allowed', detail: cred, ...(holder && !isRouteConflict(holder) ? { policy: holder } : {}) } };
+  if (cred)
+    return {
+      actual,
+      failure: { stage: 'actual', reason: 'credentials_not_allowed', detail: cred, ...(holder && !isRouteConflict(holder) ? { policy: holder } : {}) },
+    };
   return { actual };
 }
 
@@ -100,7 +127,8 @@ export type StoredEntry = PolicyEntry;
 
 function originNeverAllowed(origin: string): string | undefined {
   if (parseRequestOrigin(origin)) return undefined;
-  if (origin === 'null') return 'Origin "null" can never be allowed: browsers send it from sandboxed iframes, file: pages and redirected requests, so any site can produce it';
+  if (origin === 'null')
+    return 'Origin "null" can never be allowed: browsers send it from sandboxed iframes, file: pages and redirected requests, so any site can produce it';
   const pattern = parseOriginPattern(origin);
   const why = pattern.ok ? 'is not a single serialized http(s) origin' : pattern.reason;
   return `Origin ${JSON.stringify(origin)} can never be allowed: it ${why}; browsers only send origins serialized as scheme://host[:port] in lower case`;
@@ -148,7 +176,8 @@ export function suggestRepair(entries: readonly StoredEntry[], req: BrowserReque
     if (failure.reason === 'headers_malformed') return { fixes, blocked: `${failure.detail}; a browser never sends that` };
     if (failure.reason === 'no_policies_loaded') return { fixes, blocked: failure.detail };
     // Which claimant should own the route is a decision for people: no edit is suggested.
-    if (failure.reason === 'route_conflict') return { fixes, blocked: `${failure.detail} (route_conflict): decide which policy owns the route and remove it from the others` };
+    if (failure.reason === 'route_conflict')
+      return { fixes, blocked: `${failure.detail} (route_conflict): decide which policy owns the route and remove it from the others` };
     if (failure.reason === 'path_not_normalized') return { fixes, blocked: `${failure.detail}; no policy change can allow it` };
 
     if (failure.reason === 'no_route_policy' || !failure.policy) {
@@ -165,7 +194,12 @@ export function suggestRepair(entries: readonly StoredEntry[], req: BrowserReque
       const invalid = problemsOf(source, doc);
       if (invalid) return { fixes, blocked: `a new policy for ${req.path} would be invalid: ${invalid}` };
       working.push({ source, value: JSON.stringify(doc) });
-      fixes.push({ policy: source, action: 'create', value: doc, text: `no policy matches ${req.path}: add a policy with route ${JSON.stringify(route)}, e.g. ${source} = ${JSON.stringify(doc)}` });
+      fixes.push({
+        policy: source,
+        action: 'create',
+        value: doc,
+        text: `no policy matches ${req.path}: add a policy with route ${JSON.stringify(route)}, e.g. ${source} = ${JSON.stringify(doc)}`,
+      });
       continue;
     }
 
@@ -217,7 +251,15 @@ function credentialEdits(doc: Record<string, unknown>, req: BrowserRequest, sour
     const added = values.filter((v) => !rest.includes(v));
     doc[field] = [...rest, ...added];
     if (added.length === 0) edits.push({ policy: source, action: 'remove', field, value: '*', text: `remove "*" from ${field} of ${source}${note}` });
-    for (const v of added) edits.push({ policy: source, action: 'replace', field, value: v, replaces: '*', text: `replace "*" with ${JSON.stringify(v)} in ${field} of ${source}${note}` });
+    for (const v of added)
+      edits.push({
+        policy: source,
+        action: 'replace',
+        field,
+        value: v,
+        replaces: '*',
+        text: `replace "*" with ${JSON.stringify(v)} in ${field} of ${source}${note}`,
+      });
   };
   replaceStar('allowOrigins', [req.origin], ' ("*" never passes with credentials; other origins then need listing too)');
   replaceStar('allowMethods', [req.method]);
@@ -246,6 +288,7 @@ export function clientAlternatives(set: PolicySet, req: BrowserRequest): string[
     out.push("send the request without credentials (fetch credentials: 'same-origin' or 'omit'); the policy allows that as it is");
   }
   const upper = req.method.toUpperCase();
-  if (upper !== req.method && passes({ ...req, method: upper })) out.push(`send the method as "${upper}": browsers send "${req.method}" exactly as the script writes it, and method matching is case-sensitive`);
+  if (upper !== req.method && passes({ ...req, method: upper }))
+    out.push(`send the method as "${upper}": browsers send "${req.method}" exactly as the script writes it, and method matching is case-sensitive`);
   return out;
 }

@@ -24,7 +24,7 @@ export function deepEqual(a: unknown, b: unknown): boolean {
   if (isPlainObject(a) && isPlainObject(b)) {
     const ka = Object.keys(a);
     if (ka.length !== Object.keys(b).length) return false;
-    return ka.every((k) => Object.prototype.hasOwnProperty.call(b, k) && deepEqual(a[k], b[k]));
+    return ka.every((k) => Object.hasOwn(b, k) && deepEqual(a[k], b[k]));
   }
   return false;
 }
@@ -32,7 +32,11 @@ export function deepEqual(a: unknown, b: unknown): boolean {
 /** A key for multiset comparison of array items that ignores object key order. */
 function itemKey(v: unknown): string {
   if (Array.isArray(v)) return `[${v.map(itemKey).join(',')}]`;
-  if (isPlainObject(v)) return `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${itemKey(v[k])}`).join(',')}}`;
+  if (isPlainObject(v))
+    return `{${Object.keys(v)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${itemKey(v[k])}`)
+      .join(',')}}`;
   return JSON.stringify(v) ?? 'undefined';
 }
 
@@ -69,14 +73,14 @@ export function diffDocuments(before: unknown, after: unknown): FieldChange[] {
   }
   const changes: FieldChange[] = [];
   for (const key of Object.keys(after)) {
-    if (!Object.prototype.hasOwnProperty.call(before, key)) changes.push({ field: key, kind: 'added', after: after[key] });
+    if (!Object.hasOwn(before, key)) changes.push({ field: key, kind: 'added', after: after[key] });
     else {
       const change = diffValue(key, before[key], after[key]);
       if (change) changes.push(change);
     }
   }
   for (const key of Object.keys(before)) {
-    if (!Object.prototype.hasOwnProperty.call(after, key)) changes.push({ field: key, kind: 'removed', before: before[key] });
+    if (!Object.hasOwn(after, key)) changes.push({ field: key, kind: 'removed', before: before[key] });
   }
   return changes;
 }

@@ -86,7 +86,13 @@ export async function loadLocalPolicies(refs: readonly PolicyFileRef[], path: st
     const others = (byFolded.get(ref.name.toLowerCase()) ?? []).filter((o) => o !== ref);
     for (const other of others) {
       if (other.name === ref.name) problem(ref.file, parameter, 'same_parameter', `maps to the same parameter as ${other.file}; keep one of them`);
-      else problem(ref.file, parameter, 'case_collision', `differs from ${other.file} only in letter case; the two would overwrite each other on a case-insensitive file system`);
+      else
+        problem(
+          ref.file,
+          parameter,
+          'case_collision',
+          `differs from ${other.file} only in letter case; the two would overwrite each other on a case-insensitive file system`,
+        );
     }
 
     const parsed = await readPolicyFile(ref);
@@ -97,7 +103,12 @@ export async function loadLocalPolicies(refs: readonly PolicyFileRef[], path: st
     const value = compactJson(parsed.value);
     const bytes = utf8Bytes(value);
     if (bytes > STANDARD_TIER_MAX_BYTES) {
-      problem(ref.file, undefined, 'too_large', `is ${bytes} bytes as compact JSON; a Standard tier parameter holds at most ${STANDARD_TIER_MAX_BYTES} bytes: shorten it or split its routes over several policy files`);
+      problem(
+        ref.file,
+        undefined,
+        'too_large',
+        `is ${bytes} bytes as compact JSON; a Standard tier parameter holds at most ${STANDARD_TIER_MAX_BYTES} bytes: shorten it or split its routes over several policy files`,
+      );
     }
     policies.push({ file: ref.file, name: ref.name, parameter, format: ref.format, document: parsed.value, value, bytes });
   }
@@ -108,6 +119,9 @@ export async function loadLocalPolicies(refs: readonly PolicyFileRef[], path: st
   problems.push(...set.problems, ...conflicts);
   // Group by file, keeping each file's problems in the order they were found.
   const order = new Map(refs.map((r, i) => [r.file, i]));
-  const sorted = problems.map((p, i) => ({ p, i })).sort((a, b) => (order.get(a.p.source) ?? 0) - (order.get(b.p.source) ?? 0) || a.i - b.i).map(({ p }) => p);
+  const sorted = problems
+    .map((p, i) => ({ p, i }))
+    .sort((a, b) => (order.get(a.p.source) ?? 0) - (order.get(b.p.source) ?? 0) || a.i - b.i)
+    .map(({ p }) => p);
   return { policies, problems: sorted, set, conflicts };
 }

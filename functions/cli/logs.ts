@@ -40,7 +40,8 @@ export interface ReadResult {
 export const DENIAL_FILTER_PATTERN = '"preflight denied"';
 
 const LOGS_HINTS: Record<string, string> = {
-  ResourceNotFoundException: "no such log group in this region; the preflight function's group is /aws/lambda/<stack name>-preflight (see the stack's resources)",
+  ResourceNotFoundException:
+    "no such log group in this region; the preflight function's group is /aws/lambda/<stack name>-preflight (see the stack's resources)",
   AccessDeniedException: 'the credentials in use may not read this log group; allow logs:FilterLogEvents on it',
   ThrottlingException: 'CloudWatch Logs is throttling FilterLogEvents for this account; the SDK already retried, so wait, or narrow --since',
   ExpiredTokenException: 'the session credentials have expired; log in again (e.g. aws sso login)',
@@ -58,7 +59,11 @@ function logsError(err: unknown, logGroup: string): ReturnType<typeof describeAw
 }
 
 /** Calls `onEvent` for every matching event, oldest pages first, as FilterLogEvents returns them. */
-export async function readLogEvents(client: Pick<CloudWatchLogsClient, 'send'>, options: ReadOptions, onEvent: (message: string, timestamp: number | undefined) => void): Promise<ReadResult> {
+export async function readLogEvents(
+  client: Pick<CloudWatchLogsClient, 'send'>,
+  options: ReadOptions,
+  onEvent: (message: string, timestamp: number | undefined) => void,
+): Promise<ReadResult> {
   const pageSize = options.pageSize ?? 1000;
   const maxPages = options.maxPages ?? 100;
   const pauseMs = options.pauseMs ?? 200;

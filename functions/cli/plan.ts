@@ -47,11 +47,24 @@ export function planChanges(local: readonly LocalPolicy[], remote: readonly Remo
     }
     const stored = remoteDocument(existing);
     if (!stored.ok) {
-      changes.push({ action: 'change', parameter: policy.parameter, file: policy.file, value: policy.value, note: stored.note, fields: [{ field: '', kind: 'changed', before: stored.raw, after: policy.document }] });
+      changes.push({
+        action: 'change',
+        parameter: policy.parameter,
+        file: policy.file,
+        value: policy.value,
+        note: stored.note,
+        fields: [{ field: '', kind: 'changed', before: stored.raw, after: policy.document }],
+      });
     } else if (deepEqual(stored.document, policy.document)) {
       changes.push({ action: 'unchanged', parameter: policy.parameter, file: policy.file, fields: [] });
     } else {
-      changes.push({ action: 'change', parameter: policy.parameter, file: policy.file, value: policy.value, fields: diffDocuments(stored.document, policy.document) });
+      changes.push({
+        action: 'change',
+        parameter: policy.parameter,
+        file: policy.file,
+        value: policy.value,
+        fields: diffDocuments(stored.document, policy.document),
+      });
     }
   }
   for (const p of remote) {
@@ -91,7 +104,10 @@ export interface ConflictChange {
  */
 export function conflictChanges(local: readonly LocalPolicy[], remote: readonly PolicyEntry[], prune: boolean): ConflictChange[] {
   const described = new Set(local.map((p) => p.parameter));
-  const after: PolicyEntry[] = [...local.map((p) => ({ source: p.parameter, value: p.value, type: 'String' })), ...(prune ? [] : remote.filter((r) => !described.has(r.source)))];
+  const after: PolicyEntry[] = [
+    ...local.map((p) => ({ source: p.parameter, value: p.value, type: 'String' })),
+    ...(prune ? [] : remote.filter((r) => !described.has(r.source))),
+  ];
   const before = new Map(compilePolicySet(remote).conflicts.map((c) => [c.key, c]));
   const out: ConflictChange[] = [];
   for (const c of compilePolicySet(after).conflicts) {
@@ -103,9 +119,17 @@ export function conflictChanges(local: readonly LocalPolicy[], remote: readonly 
       state: kept ? 'kept' : 'new',
       route: c.key,
       claims: c.claims,
-      text: kept ? `route ${c.key} stays claimed by ${describeClaims(c)}: the Lambda keeps denying it (route_conflict)` : `route ${c.key} would be claimed by ${describeClaims(c)}: the Lambda would deny it (route_conflict)`,
+      text: kept
+        ? `route ${c.key} stays claimed by ${describeClaims(c)}: the Lambda keeps denying it (route_conflict)`
+        : `route ${c.key} would be claimed by ${describeClaims(c)}: the Lambda would deny it (route_conflict)`,
     });
   }
-  for (const c of before.values()) out.push({ state: 'resolved', route: c.key, claims: c.claims, text: `route ${c.key}, now claimed by ${describeClaims(c)} and denied, would be served again` });
+  for (const c of before.values())
+    out.push({
+      state: 'resolved',
+      route: c.key,
+      claims: c.claims,
+      text: `route ${c.key}, now claimed by ${describeClaims(c)} and denied, would be served again`,
+    });
   return out;
 }

@@ -1,3 +1,4 @@
+import type { Dirent } from 'node:fs';
 import { mkdir, readdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, relative, sep } from 'node:path';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
@@ -52,7 +53,7 @@ export function relativeNameProblem(name: string): string | undefined {
 export async function scanPolicyDir(dir: string): Promise<PolicyFileRef[]> {
   const found: PolicyFileRef[] = [];
   const walk = async (current: string): Promise<void> => {
-    let entries;
+    let entries: Dirent[];
     try {
       entries = await readdir(current, { withFileTypes: true });
     } catch (err) {
@@ -96,7 +97,11 @@ export function parsePolicyText(text: string, format: PolicyFormat): ParsedFile 
     const message = (err as Error).message.split('\n')[0] ?? String(err);
     // In a YAML flow list, [/a/{id}], the brace opens a mapping: the usual cause of a broken policy file.
     const hint = format === 'yaml' && text.includes('{') ? '; quote route patterns with braces, e.g. "/orders/{id}"' : '';
-    return { ok: false, code: format === 'json' ? 'invalid_json' : 'invalid_yaml', reason: `is not valid ${format === 'json' ? 'JSON' : 'YAML'} (${message})${hint}` };
+    return {
+      ok: false,
+      code: format === 'json' ? 'invalid_json' : 'invalid_yaml',
+      reason: `is not valid ${format === 'json' ? 'JSON' : 'YAML'} (${message})${hint}`,
+    };
   }
 }
 

@@ -56,11 +56,16 @@ export function explainRoute(set: PolicySet, path: string): RouteExplanation {
   for (const policy of set.policies.values()) for (const pattern of policy.routes) if (matches(pattern, path)) candidates.push({ policy, pattern });
   candidates.sort((a, b) => compareRank(a.pattern, b.pattern));
   const chosen = set.table.match(path);
-  const toMatch = (c: { policy: CompiledPolicy; pattern: RoutePattern }): RouteMatch => ({ policy: c.policy, route: c.pattern.source, params: paramsOf(c.pattern, path) });
+  const toMatch = (c: { policy: CompiledPolicy; pattern: RoutePattern }): RouteMatch => ({
+    policy: c.policy,
+    route: c.pattern.source,
+    params: paramsOf(c.pattern, path),
+  });
   if (isRouteConflict(chosen)) return { conflict: chosen, others: candidates.filter((c) => c.pattern.key !== chosen.key).map(toMatch) };
   const winnerIndex = candidates.findIndex((c) => c.policy === chosen);
   if (winnerIndex < 0) return { others: candidates.map(toMatch) };
   return { winner: toMatch(candidates[winnerIndex]!), others: candidates.filter((_, i) => i !== winnerIndex).map(toMatch) };
 }
 
-export const PRECEDENCE_RULE = 'a literal segment beats {param}, which beats {param+}, segment by segment from the left; $default only when nothing else matches';
+export const PRECEDENCE_RULE =
+  'a literal segment beats {param}, which beats {param+}, segment by segment from the left; $default only when nothing else matches';

@@ -1,7 +1,7 @@
 import { DeleteParametersCommand, GetParameterHistoryCommand, GetParametersByPathCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { readParameterHistory } from '../aws/parameter-history';
 import { MalformedResponseError, listParametersByPath, type ListedParameter } from '../aws/parameters-by-path';
-import { checkEntry, type PolicyEntry } from '../core/policy-set';
+import { checkEntry, type PolicyEntry, type StoredVersion } from '../core/policy-set';
 import { AwsError, oneLine } from './errors';
 
 /**
@@ -38,7 +38,9 @@ export const CALL_DEADLINE_MS = 8000;
 export async function listParameters(client: SSMClient, path: string): Promise<RemoteParameter[]> {
   let listed: RemoteParameter[];
   try {
-    listed = await listParametersByPath(path, (input) => call('GetParametersByPath', path, (abortSignal) => client.send(new GetParametersByPathCommand(input), { abortSignal })));
+    listed = await listParametersByPath(path, (input) =>
+      call('GetParametersByPath', path, (abortSignal) => client.send(new GetParametersByPathCommand(input), { abortSignal })),
+    );
   } catch (err) {
     if (err instanceof MalformedResponseError) throw new AwsError(`${err.message}; nothing was changed`, 'MalformedResponse', { cause: err });
     throw err;
@@ -59,9 +61,11 @@ export async function policyEntries(client: SSMClient, listed: readonly RemotePa
       entries.push(entry);
       continue;
     }
-    let history;
+    let history: StoredVersion[] | undefined;
     try {
-      history = await readParameterHistory(p.name, (input) => call('GetParameterHistory', p.name, (abortSignal) => client.send(new GetParameterHistoryCommand(input), { abortSignal })));
+      history = await readParameterHistory(p.name, (input) =>
+        call('GetParameterHistory', p.name, (abortSignal) => client.send(new GetParameterHistoryCommand(input), { abortSignal })),
+      );
     } catch (err) {
       if (err instanceof MalformedResponseError) throw new AwsError(`${err.message}; nothing was changed`, 'MalformedResponse', { cause: err });
       throw err;
@@ -72,7 +76,9 @@ export async function policyEntries(client: SSMClient, listed: readonly RemotePa
 }
 
 export async function putParameter(client: SSMClient, name: string, value: string): Promise<number | undefined> {
-  const result = await call('PutParameter', name, (abortSignal) => client.send(new PutParameterCommand({ Name: name, Value: value, Type: 'String', Overwrite: true }), { abortSignal }));
+  const result = await call('PutParameter', name, (abortSignal) =>
+    client.send(new PutParameterCommand({ Name: name, Value: value, Type: 'String', Overwrite: true }), { abortSignal }),
+  );
   return result.Version;
 }
 
@@ -80,12 +86,18 @@ export async function putParameter(client: SSMClient, name: string, value: strin
 export const DELETE_BATCH = 10;
 
 /** Deletes in batches of 10; reports names that were already gone. `onBatch` sees each batch as it completes. */
-export async function deleteParameters(client: SSMClient, names: readonly string[], onBatch?: (deleted: readonly string[]) => void): Promise<{ deleted: string[]; missing: string[] }> {
+export async function deleteParameters(
+  client: SSMClient,
+  names: readonly string[],
+  onBatch?: (deleted: readonly string[]) => void,
+): Promise<{ deleted: string[]; missing: string[] }> {
   const deleted: string[] = [];
   const missing: string[] = [];
   for (let i = 0; i < names.length; i += DELETE_BATCH) {
     const batch = names.slice(i, i + DELETE_BATCH);
-    const result = await call('DeleteParameters', batch.join(', '), (abortSignal) => client.send(new DeleteParametersCommand({ Names: batch }), { abortSignal }));
+    const result = await call('DeleteParameters', batch.join(', '), (abortSignal) =>
+      client.send(new DeleteParametersCommand({ Names: batch }), { abortSignal }),
+    );
     deleted.push(...(result.DeletedParameters ?? []));
     missing.push(...(result.InvalidParameters ?? []));
     onBatch?.(result.DeletedParameters ?? []);
@@ -98,15 +110,22 @@ async function call<T>(operation: string, target: string, fn: (signal: AbortSign
   try {
     return await fn(signal);
   } catch (err) {
-    if (signal.aborted) throw describeAwsError(Object.assign(new Error(`no answer within ${CALL_DEADLINE_MS / 1000} s, retries included`), { name: 'TimeoutError', cause: err }), operation, target);
+    if (signal.aborted)
+      throw describeAwsError(
+        Object.assign(new Error(`no answer within ${CALL_DEADLINE_MS / 1000} s, retries included`), { name: 'TimeoutError', cause: err }),
+        operation,
+        target,
+      );
     throw describeAwsError(err, operation, target);
   }
 }
 
 /** Advice for the errors people actually meet, keyed by AWS or network error code. */
 const HINTS: Record<string, string> = {
-  AccessDeniedException: 'the credentials in use are not allowed to do this; check the IAM policy for ssm:GetParametersByPath, ssm:GetParameterHistory, ssm:PutParameter and ssm:DeleteParameters on this path',
-  ThrottlingException: 'Parameter Store is throttling this account and region (about 40 requests a second by default); the SDK already retried, so wait and run the command again',
+  AccessDeniedException:
+    'the credentials in use are not allowed to do this; check the IAM policy for ssm:GetParametersByPath, ssm:GetParameterHistory, ssm:PutParameter and ssm:DeleteParameters on this path',
+  ThrottlingException:
+    'Parameter Store is throttling this account and region (about 40 requests a second by default); the SDK already retried, so wait and run the command again',
   ParameterNotFound: 'the parameter does not exist',
   ParameterLimitExceeded: 'the region holds the maximum number of Standard parameters (10,000)',
   TooManyUpdates: 'the parameter is being changed by someone else right now; run the command again',
@@ -127,7 +146,12 @@ function endpointDescription(): string {
 }
 
 /** One line that says what was attempted, what failed and what to do; another service passes its own hints and endpoint. */
-export function describeAwsError(err: unknown, operation: string, target: string, service: { hints: Record<string, string>; endpoint: string } = { hints: HINTS, endpoint: endpointDescription() }): AwsError {
+export function describeAwsError(
+  err: unknown,
+  operation: string,
+  target: string,
+  service: { hints: Record<string, string>; endpoint: string } = { hints: HINTS, endpoint: endpointDescription() },
+): AwsError {
   const e = err as { name?: string; code?: string; message?: string; errors?: unknown[]; $metadata?: { httpStatusCode?: number } };
   // Node reports a refused dual-stack connection as an AggregateError of per-address errors.
   const inner = Array.isArray(e?.errors) && e.errors.length > 0 ? (e.errors[0] as { code?: string; message?: string }) : undefined;
@@ -135,7 +159,8 @@ export function describeAwsError(err: unknown, operation: string, target: string
   let message = e?.message || inner?.message || String(err);
   if (/region is missing/i.test(message)) code = 'RegionMissing';
   if (code === 'Error' || code === 'TypeError') code = /timed? ?out/i.test(message) ? 'TimeoutError' : code;
-  if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'TimeoutError' || code === 'ECONNRESET') message = `${message} (endpoint: ${service.endpoint})`;
+  if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'TimeoutError' || code === 'ECONNRESET')
+    message = `${message} (endpoint: ${service.endpoint})`;
   const hint = service.hints[code];
   const status = e?.$metadata?.httpStatusCode ? ` [HTTP ${e.$metadata.httpStatusCode}]` : '';
   const text = oneLine(`${operation} ${target} failed: ${code}: ${message}${status}${hint ? ` - ${hint}` : ''}`);

@@ -20,7 +20,14 @@ export type Diagnosis =
   /** No HTTP answer (refused, timed out, DNS, TLS), or still 429 after the retries. */
   | 'network-error';
 
-export const DIAGNOSES: readonly Diagnosis[] = ['answered-by-something-else', 'authorizer', 'not-deployed', 'different-policy', 'integration-error', 'network-error'];
+export const DIAGNOSES: readonly Diagnosis[] = [
+  'answered-by-something-else',
+  'authorizer',
+  'not-deployed',
+  'different-policy',
+  'integration-error',
+  'network-error',
+];
 
 export interface HeaderDifference {
   readonly header: string;
@@ -40,7 +47,14 @@ export interface Comparison {
 }
 
 /** CORS response headers compared byte for byte (names case-insensitively). */
-const PREFLIGHT_HEADERS = ['access-control-allow-origin', 'access-control-allow-credentials', 'access-control-allow-methods', 'access-control-allow-headers', 'access-control-max-age', 'access-control-expose-headers'];
+const PREFLIGHT_HEADERS = [
+  'access-control-allow-origin',
+  'access-control-allow-credentials',
+  'access-control-allow-methods',
+  'access-control-allow-headers',
+  'access-control-max-age',
+  'access-control-expose-headers',
+];
 const ACTUAL_HEADERS = ['access-control-allow-origin', 'access-control-allow-credentials', 'access-control-expose-headers'];
 const PREFLIGHT_VARY_TOKENS = PREFLIGHT_VARY.toLowerCase().split(', ');
 
@@ -119,7 +133,14 @@ function differencesFor(probe: Probe, observed: Record<string, string>): HeaderD
 /** Compares one answer with the engine's expectation and diagnoses a mismatch. */
 export function compare(probe: Probe, observed: Observed): Comparison {
   if (!observed.ok) {
-    return { match: false, statusMatches: false, differences: [], diagnosis: 'network-error', detail: `${observed.code}: ${observed.error} (after ${observed.attempts} attempt${observed.attempts === 1 ? '' : 's'})`, fix: FIXES['network-error'] };
+    return {
+      match: false,
+      statusMatches: false,
+      differences: [],
+      diagnosis: 'network-error',
+      detail: `${observed.code}: ${observed.error} (after ${observed.attempts} attempt${observed.attempts === 1 ? '' : 's'})`,
+      fix: FIXES['network-error'],
+    };
   }
   const headers = lower(observed.headers);
   const differences = differencesFor(probe, headers);
@@ -131,37 +152,88 @@ export function compare(probe: Probe, observed: Observed): Comparison {
   const errorType = headers['x-amzn-errortype'];
   const seen = `HTTP ${status}${errorType ? ` x-amzn-ErrorType: ${errorType}` : ''}${observed.body ? ` body ${JSON.stringify(clipBody(observed.body))}` : ''}`;
 
-  if (status === 429) return { ...base, diagnosis: 'network-error', detail: `still throttled after ${observed.attempts} attempts: ${seen}`, fix: FIXES['network-error'] };
+  if (status === 429)
+    return { ...base, diagnosis: 'network-error', detail: `still throttled after ${observed.attempts} attempts: ${seen}`, fix: FIXES['network-error'] };
   // REST answers an unknown stage with 403 Forbidden and ForbiddenException; an HTTP API authorizer's Forbidden has no error type.
   const wrongStage = status === 403 && errorType?.startsWith('ForbiddenException') === true;
-  if ((status === 403 && (message === 'Missing Authentication Token' || errorType?.startsWith('MissingAuthenticationToken'))) || (status === 404 && message === 'Not Found') || wrongStage) {
-    return { ...base, diagnosis: 'not-deployed', detail: `${seen}: ${wrongStage ? 'no such stage at this URL (or a private API)' : `API Gateway has no ${probe.method} ${probe.method === 'OPTIONS' ? 'method or route' : 'route'} for ${probe.path}`}`, fix: FIXES['not-deployed'] };
+  if (
+    (status === 403 && (message === 'Missing Authentication Token' || errorType?.startsWith('MissingAuthenticationToken'))) ||
+    (status === 404 && message === 'Not Found') ||
+    wrongStage
+  ) {
+    return {
+      ...base,
+      diagnosis: 'not-deployed',
+      detail: `${seen}: ${wrongStage ? 'no such stage at this URL (or a private API)' : `API Gateway has no ${probe.method} ${probe.method === 'OPTIONS' ? 'method or route' : 'route'} for ${probe.path}`}`,
+      fix: FIXES['not-deployed'],
+    };
   }
   if (probe.method === 'OPTIONS' && isProductPreflightAnswer(status, headers, observed.body)) {
     const reason = headers['x-cors-deny-reason'];
     const want = probe.expected.status === 204 ? 'allowed' : `denied (${probe.expected.reason ?? 'denied'})`;
     const got = status === 204 ? 'allowed' : `denied${reason ? ` (${reason})` : ''}`;
-    const what = want.startsWith('allowed') === got.startsWith('allowed') ? `the same decision with other headers: ${differences.map((d) => d.header).join(', ')}` : `expected ${want}, the function ${got}`;
+    const what =
+      want.startsWith('allowed') === got.startsWith('allowed')
+        ? `the same decision with other headers: ${differences.map((d) => d.header).join(', ')}`
+        : `expected ${want}, the function ${got}`;
     return { ...base, diagnosis: 'different-policy', detail: `this product's answer, ${what}`, fix: FIXES['different-policy'] };
   }
   const authorizerType = errorType !== undefined && /^(Unauthorized|AccessDenied)/i.test(errorType);
-  const authorizerMessage = message !== undefined && /^(Unauthorized|Forbidden|User is not authorized|User is not authorized to access this resource)/.test(message);
+  const authorizerMessage =
+    message !== undefined && /^(Unauthorized|Forbidden|User is not authorized|User is not authorized to access this resource)/.test(message);
   if ((status === 401 || status === 403) && (authorizerType || authorizerMessage)) {
-    return { ...base, diagnosis: 'authorizer', detail: `${seen}${hasCorsHeaders(headers) ? '' : ', no CORS headers'}: an authorizer refused the request`, fix: FIXES.authorizer };
+    return {
+      ...base,
+      diagnosis: 'authorizer',
+      detail: `${seen}${hasCorsHeaders(headers) ? '' : ', no CORS headers'}: an authorizer refused the request`,
+      fix: FIXES.authorizer,
+    };
   }
   if (status >= 500) return { ...base, diagnosis: 'integration-error', detail: seen, fix: FIXES['integration-error'] };
   if (probe.method !== 'OPTIONS') {
     const vary = new Set(varyTokens(headers.vary));
-    if (!hasCorsHeaders(headers) && !vary.has('origin')) return { ...base, diagnosis: 'answered-by-something-else', detail: `${seen}: no CORS headers and no Vary: Origin, so not the apigw-cors layer's answer`, fix: FIXES['layer-missing'] };
-    if (vary.has('origin')) return { ...base, diagnosis: 'different-policy', detail: `${seen}: the layer's answer (Vary: Origin) with other headers: ${differences.map((d) => d.header).join(', ')}`, fix: FIXES['different-policy'].replace("the function's CORS_POLICY_PATH", "the API function's CORS_POLICY_PATH") };
-    return { ...base, diagnosis: 'answered-by-something-else', detail: `${seen}: CORS headers without Vary: Origin, so not the apigw-cors layer's (an HTTP API CorsConfiguration, or the function's own)`, fix: FIXES['gateway-cors'] };
+    if (!hasCorsHeaders(headers) && !vary.has('origin'))
+      return {
+        ...base,
+        diagnosis: 'answered-by-something-else',
+        detail: `${seen}: no CORS headers and no Vary: Origin, so not the apigw-cors layer's answer`,
+        fix: FIXES['layer-missing'],
+      };
+    if (vary.has('origin'))
+      return {
+        ...base,
+        diagnosis: 'different-policy',
+        detail: `${seen}: the layer's answer (Vary: Origin) with other headers: ${differences.map((d) => d.header).join(', ')}`,
+        fix: FIXES['different-policy'].replace("the function's CORS_POLICY_PATH", "the API function's CORS_POLICY_PATH"),
+      };
+    return {
+      ...base,
+      diagnosis: 'answered-by-something-else',
+      detail: `${seen}: CORS headers without Vary: Origin, so not the apigw-cors layer's (an HTTP API CorsConfiguration, or the function's own)`,
+      fix: FIXES['gateway-cors'],
+    };
   }
   // A gateway-made answer: CORS headers on an empty body, without this product's Vary.
   if (hasCorsHeaders(headers) && observed.body === '' && status >= 200 && status < 300) {
-    return { ...base, diagnosis: 'answered-by-something-else', detail: `${seen} with CORS headers but not this product's Vary: answered by API Gateway itself (an HTTP API CorsConfiguration or a MOCK integration)`, fix: FIXES['gateway-cors'] };
+    return {
+      ...base,
+      diagnosis: 'answered-by-something-else',
+      detail: `${seen} with CORS headers but not this product's Vary: answered by API Gateway itself (an HTTP API CorsConfiguration or a MOCK integration)`,
+      fix: FIXES['gateway-cors'],
+    };
   }
   if (status >= 200 && status < 300 && observed.body === '' && !hasCorsHeaders(headers)) {
-    return { ...base, diagnosis: 'answered-by-something-else', detail: `${seen} without CORS headers or this product's Vary: answered by something else (an HTTP API CorsConfiguration refusing the origin, a MOCK integration, or another function)`, fix: FIXES['gateway-cors'] };
+    return {
+      ...base,
+      diagnosis: 'answered-by-something-else',
+      detail: `${seen} without CORS headers or this product's Vary: answered by something else (an HTTP API CorsConfiguration refusing the origin, a MOCK integration, or another function)`,
+      fix: FIXES['gateway-cors'],
+    };
   }
-  return { ...base, diagnosis: 'answered-by-something-else', detail: `${seen}: not this product's preflight answer (no Vary: ${PREFLIGHT_VARY}); the API's own function or another integration answered`, fix: FIXES['answered-by-something-else'] };
+  return {
+    ...base,
+    diagnosis: 'answered-by-something-else',
+    detail: `${seen}: not this product's preflight answer (no Vary: ${PREFLIGHT_VARY}); the API's own function or another integration answered`,
+    fix: FIXES['answered-by-something-else'],
+  };
 }

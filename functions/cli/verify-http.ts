@@ -86,7 +86,9 @@ function attempt(req: OutgoingRequest, agents: { http: HttpAgent; https: HttpsAg
         if (size < MAX_BODY_BYTES) chunks.push(c);
         size += c.length;
       });
-      res.on('end', () => done({ ok: true, status: res.statusCode ?? 0, headers: headersOf(res), body: Buffer.concat(chunks).subarray(0, MAX_BODY_BYTES).toString('utf8') }));
+      res.on('end', () =>
+        done({ ok: true, status: res.statusCode ?? 0, headers: headersOf(res), body: Buffer.concat(chunks).subarray(0, MAX_BODY_BYTES).toString('utf8') }),
+      );
       res.on('error', (err) => done({ ok: false, error: err.message, code: (err as NodeJS.ErrnoException).code ?? 'ERR_RESPONSE', retryable: true }));
     });
     const timer = setTimeout(() => {
@@ -115,8 +117,15 @@ function retryAfterMs(headers: Record<string, string>): number | undefined {
  * Sends every request politely; resolves with one observation per request,
  * in order. Never rejects: failures come back as observations.
  */
-export async function sendAll(requests: readonly OutgoingRequest[], options: PoliteOptions, onDone?: (done: number, total: number) => void): Promise<Observed[]> {
-  const agents = { http: new HttpAgent({ keepAlive: true, maxSockets: options.concurrency }), https: new HttpsAgent({ keepAlive: true, maxSockets: options.concurrency }) };
+export async function sendAll(
+  requests: readonly OutgoingRequest[],
+  options: PoliteOptions,
+  onDone?: (done: number, total: number) => void,
+): Promise<Observed[]> {
+  const agents = {
+    http: new HttpAgent({ keepAlive: true, maxSockets: options.concurrency }),
+    https: new HttpsAgent({ keepAlive: true, maxSockets: options.concurrency }),
+  };
   const pacer = new Pacer(1000 / options.rate);
   const results: Observed[] = new Array(requests.length);
   let nextIndex = 0;

@@ -152,7 +152,12 @@ function expectedFor(set: PolicySet, path: string, draft: Draft, credentials: bo
   const ev = evaluate(set, req);
   const reason = ev.failure?.reason;
   if (draft.method === 'OPTIONS' && ev.preflight) {
-    return { status: ev.preflight.status, headers: { ...ev.preflight.headers }, browserAllows: ev.failure?.stage !== 'preflight', ...(reason ? { reason } : {}) };
+    return {
+      status: ev.preflight.status,
+      headers: { ...ev.preflight.headers },
+      browserAllows: ev.failure?.stage !== 'preflight',
+      ...(reason ? { reason } : {}),
+    };
   }
   return { status: null, headers: { ...ev.actual.headers }, browserAllows: !ev.failure, ...(reason ? { reason } : {}) };
 }
@@ -163,7 +168,10 @@ export interface ProbeOptions {
 }
 
 /** Every probe for every served policy and route, in policy and route order. */
-export function buildProbes(set: PolicySet, options: ProbeOptions = {}): { probes: Probe[]; skipped: Array<{ policy: string; route: string; reason: string }> } {
+export function buildProbes(
+  set: PolicySet,
+  options: ProbeOptions = {},
+): { probes: Probe[]; skipped: Array<{ policy: string; route: string; reason: string }> } {
   const probes: Probe[] = [];
   const skipped: Array<{ policy: string; route: string; reason: string }> = [];
   const sources = [...set.policies.keys()].sort();
@@ -184,11 +192,20 @@ export function buildProbes(set: PolicySet, options: ProbeOptions = {}): { probe
       if (firstOrigin === undefined || firstMethod === undefined) continue;
       for (const m of methods) drafts.push({ kind: 'allowed', method: 'OPTIONS', origin: firstOrigin, requestMethod: m, requestHeaders: headerList });
       for (const o of origins.slice(1)) drafts.push({ kind: 'allowed', method: 'OPTIONS', origin: o, requestMethod: firstMethod, requestHeaders: headerList });
-      if (!policy.anyOrigin) drafts.push({ kind: 'look-alike-origin', method: 'OPTIONS', origin: lookAlike(firstOrigin), requestMethod: firstMethod, requestHeaders: headerList });
+      if (!policy.anyOrigin)
+        drafts.push({ kind: 'look-alike-origin', method: 'OPTIONS', origin: lookAlike(firstOrigin), requestMethod: firstMethod, requestHeaders: headerList });
       const unlistedMethod = METHOD_CANDIDATES.find((m) => !allowsMethod(policy, m));
-      if (unlistedMethod) drafts.push({ kind: 'unlisted-method', method: 'OPTIONS', origin: firstOrigin, requestMethod: unlistedMethod, requestHeaders: headerList });
+      if (unlistedMethod)
+        drafts.push({ kind: 'unlisted-method', method: 'OPTIONS', origin: firstOrigin, requestMethod: unlistedMethod, requestHeaders: headerList });
       const unlistedHeader = !policy.anyHeader ? UNLISTED_HEADER : !allowsHeader(policy, 'authorization') ? 'authorization' : undefined;
-      if (unlistedHeader) drafts.push({ kind: 'unlisted-header', method: 'OPTIONS', origin: firstOrigin, requestMethod: firstMethod, requestHeaders: requestHeaderList([...allowedHeaderNames(policy), unlistedHeader]) });
+      if (unlistedHeader)
+        drafts.push({
+          kind: 'unlisted-header',
+          method: 'OPTIONS',
+          origin: firstOrigin,
+          requestMethod: firstMethod,
+          requestHeaders: requestHeaderList([...allowedHeaderNames(policy), unlistedHeader]),
+        });
       if (options.actual) {
         const safe = allowsMethod(policy, 'GET') || !allowsMethod(policy, 'HEAD') ? 'GET' : 'HEAD';
         for (const o of origins) drafts.push({ kind: 'actual', method: safe, origin: o, requestMethod: safe });

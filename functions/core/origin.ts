@@ -35,7 +35,8 @@ function hostProblem(host: string): string | undefined {
   if (host.length > 253) return 'has a host longer than 253 characters';
   for (const label of host.split('.')) {
     if (label === '') return 'has an empty label in its host (two dots, or a leading or trailing dot)';
-    if (!DNS_LABEL.test(label)) return `has an invalid host label "${label}" (letters, digits and inner hyphens only; write internationalized names in punycode, xn--...)`;
+    if (!DNS_LABEL.test(label))
+      return `has an invalid host label "${label}" (letters, digits and inner hyphens only; write internationalized names in punycode, xn--...)`;
   }
   if (/^[0-9.]+$/.test(host)) return 'is not a valid IPv4 address';
   return undefined;
@@ -55,7 +56,11 @@ export function parseOriginPattern(raw: string): OriginPatternResult {
   if (raw === '*') return { ok: true, pattern: { kind: 'any' } };
   if (raw === '') return fail('origin_empty', 'is empty');
   if (/\s/.test(raw)) return fail('origin_whitespace', 'contains whitespace; browsers never send it');
-  if (raw === 'null') return fail('origin_null', 'the "null" origin is sent by sandboxed iframes, file: pages and redirects, so any site can produce it; it can never be allowed');
+  if (raw === 'null')
+    return fail(
+      'origin_null',
+      'the "null" origin is sent by sandboxed iframes, file: pages and redirects, so any site can produce it; it can never be allowed',
+    );
   const schemeEnd = raw.indexOf('://');
   if (schemeEnd < 0) {
     if (raw.toLowerCase().startsWith('file:')) return fail('origin_file', 'file: origins are serialized as "null" by browsers and cannot be allowed');
@@ -82,8 +87,10 @@ export function parseOriginPattern(raw: string): OriginPatternResult {
     port = rest.slice(portSep + 1);
   }
   if (port !== undefined && port !== '*') {
-    if (!/^[0-9]+$/.test(port) || port.startsWith('0') || Number(port) < 1 || Number(port) > 65535) return fail('origin_port', `has an invalid port "${port}" (1-65535, no leading zeros, or * for any port)`);
-    if (port === DEFAULT_PORT[scheme]) return fail('origin_default_port', `has the default port :${port}, which browsers never send; write ${scheme}://${host}`);
+    if (!/^[0-9]+$/.test(port) || port.startsWith('0') || Number(port) < 1 || Number(port) > 65535)
+      return fail('origin_port', `has an invalid port "${port}" (1-65535, no leading zeros, or * for any port)`);
+    if (port === DEFAULT_PORT[scheme])
+      return fail('origin_default_port', `has the default port :${port}, which browsers never send; write ${scheme}://${host}`);
   }
   if (host.startsWith('*.')) {
     const base = host.slice(2);
@@ -94,13 +101,18 @@ export function parseOriginPattern(raw: string): OriginPatternResult {
     // Anyone can publish a site under a public suffix (s3.amazonaws.com, github.io, com):
     // a wildcard at or above one lets strangers' pages match.
     const suffix = base === 'localhost' ? undefined : publicSuffixAtOrBelow(base);
-    if (suffix === base) return fail('origin_wildcard_public_suffix', `has a wildcard over the public suffix "${base}", which would allow sites anyone can register`);
+    if (suffix === base)
+      return fail('origin_wildcard_public_suffix', `has a wildcard over the public suffix "${base}", which would allow sites anyone can register`);
     if (suffix !== undefined) {
-      return fail('origin_wildcard_public_suffix', `has a wildcard over "${base}", which contains the public suffix "${suffix}" (Public Suffix List): anyone can publish a site there; list your own subdomain instead`);
+      return fail(
+        'origin_wildcard_public_suffix',
+        `has a wildcard over "${base}", which contains the public suffix "${suffix}" (Public Suffix List): anyone can publish a site there; list your own subdomain instead`,
+      );
     }
     return { ok: true, pattern: { kind: 'subdomains', scheme, base, port: port ?? '' } };
   }
-  if (host.includes('*')) return fail('origin_wildcard_position', 'has a wildcard that is not the single leading "*." label (for example https://*.example.com)');
+  if (host.includes('*'))
+    return fail('origin_wildcard_position', 'has a wildcard that is not the single leading "*." label (for example https://*.example.com)');
   const problem = hostProblem(host);
   if (problem) return fail('origin_host', problem);
   if (port === '*') return { ok: true, pattern: { kind: 'anyPort', scheme, host } };

@@ -76,13 +76,26 @@ export interface PolicySet {
 }
 
 /** The result of validating one stored value. */
-export type CheckedEntry = { readonly entry: PolicyEntry; readonly policy: CompiledPolicy } | { readonly entry: PolicyEntry; readonly problems: readonly PolicyProblem[] };
+export type CheckedEntry =
+  | { readonly entry: PolicyEntry; readonly policy: CompiledPolicy }
+  | { readonly entry: PolicyEntry; readonly problems: readonly PolicyProblem[] };
 
 /** Validates one value: a String parameter holding a valid policy document. */
 export function checkEntry(entry: PolicyEntry): CheckedEntry {
   try {
     if (entry.type !== undefined && entry.type !== 'String') {
-      return { entry, problems: [{ source: entry.source, field: '', value: entry.type, code: 'parameter_type', reason: `is a ${entry.type} parameter; policies must be String parameters` }] };
+      return {
+        entry,
+        problems: [
+          {
+            source: entry.source,
+            field: '',
+            value: entry.type,
+            code: 'parameter_type',
+            reason: `is a ${entry.type} parameter; policies must be String parameters`,
+          },
+        ],
+      };
     }
     return { entry, policy: parsePolicy(entry.source, entry.value) };
   } catch (err) {

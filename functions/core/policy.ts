@@ -34,8 +34,15 @@ export const DEFAULT_MAX_AGE = 7200;
 export const MAX_MAX_AGE = 86400;
 
 const KNOWN_FIELDS: ReadonlySet<string> = new Set([
-  'route', 'allowOrigins', 'allowMethods', 'allowHeaders', 'exposeHeaders',
-  'allowCredentials', 'maxAge', 'dangerouslyAllowInsecureOriginsWithCredentials', 'description',
+  'route',
+  'allowOrigins',
+  'allowMethods',
+  'allowHeaders',
+  'exposeHeaders',
+  'allowCredentials',
+  'maxAge',
+  'dangerouslyAllowInsecureOriginsWithCredentials',
+  'description',
 ]);
 
 /** A validated policy, with everything the hot path needs computed once. */
@@ -108,7 +115,9 @@ export function parsePolicy(source: string, input: string | unknown): CompiledPo
     try {
       raw = JSON.parse(input);
     } catch (err) {
-      throw new PolicyValidationError([{ source, field: '', value: input, code: 'invalid_json', reason: `is not valid JSON (${(err as Error).message})` }], { cause: err });
+      throw new PolicyValidationError([{ source, field: '', value: input, code: 'invalid_json', reason: `is not valid JSON (${(err as Error).message})` }], {
+        cause: err,
+      });
     }
   }
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
@@ -135,7 +144,8 @@ export function parsePolicy(source: string, input: string | unknown): CompiledPo
   const routeList: Array<[string, unknown]> =
     typeof routeValue === 'string' ? [['route', routeValue]] : Array.isArray(routeValue) ? routeValue.map((r, i) => [`route[${i}]`, r]) : [];
   if (routeValue === undefined) problem('route', undefined, 'required', 'is required');
-  else if (typeof routeValue !== 'string' && !Array.isArray(routeValue)) problem('route', routeValue, 'wrong_type', 'must be a path pattern or an array of them');
+  else if (typeof routeValue !== 'string' && !Array.isArray(routeValue))
+    problem('route', routeValue, 'wrong_type', 'must be a path pattern or an array of them');
   else if (Array.isArray(routeValue) && routeValue.length === 0) problem('route', routeValue, 'empty_list', 'must list at least one path pattern');
   const routeKeys = new Set<string>();
   for (const [field, r] of routeList) {
@@ -158,12 +168,24 @@ export function parsePolicy(source: string, input: string | unknown): CompiledPo
   origins.forEach((o, i) => {
     const field = `allowOrigins[${i}]`;
     const parsed = parseOriginPattern(o);
-    if (!parsed.ok) return problem(field, o, parsed.code, `invalid origin pattern: ${parsed.reason}`);
+    if (!parsed.ok) {
+      problem(field, o, parsed.code, `invalid origin pattern: ${parsed.reason}`);
+      return;
+    }
     const p = parsed.pattern;
-    if (p.kind === 'any' && credentials) return problem(field, o, 'wildcard_with_credentials', '"*" cannot be combined with allowCredentials: browsers refuse it; list the origins');
+    if (p.kind === 'any' && credentials) {
+      problem(field, o, 'wildcard_with_credentials', '"*" cannot be combined with allowCredentials: browsers refuse it; list the origins');
+      return;
+    }
     const host = patternHost(p);
     if (credentials && !insecureOptIn && p.kind !== 'any' && p.scheme === 'http' && host !== undefined && !isLoopbackHost(host)) {
-      return problem(field, o, 'insecure_origin_with_credentials', 'an http:// origin with allowCredentials lets anyone on the network path act as that origin; use https, or set dangerouslyAllowInsecureOriginsWithCredentials: true');
+      problem(
+        field,
+        o,
+        'insecure_origin_with_credentials',
+        'an http:// origin with allowCredentials lets anyone on the network path act as that origin; use https, or set dangerouslyAllowInsecureOriginsWithCredentials: true',
+      );
+      return;
     }
     patterns.push(p);
   });
@@ -178,7 +200,8 @@ export function parsePolicy(source: string, input: string | unknown): CompiledPo
     } else if (!isToken(m)) problem(field, m, 'method_invalid', 'is not a valid method token');
     else if (m.length > MAX_METHOD_LENGTH) problem(field, m, 'method_invalid', `is longer than ${MAX_METHOD_LENGTH} characters`);
     else if (FORBIDDEN_METHODS.has(m.toUpperCase())) problem(field, m, 'method_forbidden', 'is a forbidden method that browsers never send');
-    else if (m !== m.toUpperCase() && NORMALIZED_METHODS.has(m.toUpperCase())) problem(field, m, 'method_not_upper_case', `browsers upper-case this method before sending it; write "${m.toUpperCase()}"`);
+    else if (m !== m.toUpperCase() && NORMALIZED_METHODS.has(m.toUpperCase()))
+      problem(field, m, 'method_not_upper_case', `browsers upper-case this method before sending it; write "${m.toUpperCase()}"`);
   });
   checkDuplicates('allowMethods', methods, (v) => v, problem);
 
@@ -191,8 +214,10 @@ export function parsePolicy(source: string, input: string | unknown): CompiledPo
       if (h === '*') {
         if (credentials) problem(f, h, 'wildcard_with_credentials', '"*" is not a wildcard for credentialed requests; list the header names');
       } else if (!isToken(h)) problem(f, h, 'header_invalid', 'is not a valid header name');
-      else if (field === 'allowHeaders' && isForbiddenRequestHeader(lower)) problem(f, h, 'header_forbidden', 'is a forbidden request header that scripts cannot set; allowing it has no effect');
-      else if (field === 'exposeHeaders' && FORBIDDEN_RESPONSE_HEADERS.has(lower)) problem(f, h, 'header_never_exposed', 'is never exposed to scripts by browsers');
+      else if (field === 'allowHeaders' && isForbiddenRequestHeader(lower))
+        problem(f, h, 'header_forbidden', 'is a forbidden request header that scripts cannot set; allowing it has no effect');
+      else if (field === 'exposeHeaders' && FORBIDDEN_RESPONSE_HEADERS.has(lower))
+        problem(f, h, 'header_never_exposed', 'is never exposed to scripts by browsers');
     });
     checkDuplicates(field, list, (v) => v.toLowerCase(), problem);
     return list.map((h) => h.toLowerCase());

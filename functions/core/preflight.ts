@@ -66,11 +66,22 @@ export function decidePreflight(set: PolicySet | undefined, request: CorsRequest
   const { origin, requestMethod } = request;
   if (origin === undefined || requestMethod === undefined) return { kind: 'not-preflight' };
   if (!set) return { kind: 'denied', reason: 'no_policies_loaded', detail: 'no policies could be loaded from the policy store yet' };
-  if (hasDotSegment(request.path)) return { kind: 'denied', reason: 'path_not_normalized', detail: 'the path has a "." or ".." segment, which browsers never send and API Gateway may have resolved before routing' };
+  if (hasDotSegment(request.path))
+    return {
+      kind: 'denied',
+      reason: 'path_not_normalized',
+      detail: 'the path has a "." or ".." segment, which browsers never send and API Gateway may have resolved before routing',
+    };
   const holder = set.table.match(request.path);
   if (!holder) return { kind: 'denied', reason: 'no_route_policy', detail: `no policy has a route matching ${request.path}` };
   // A contested route is denied outright: falling through to a greedy or $default route would widen access.
-  if (isRouteConflict(holder)) return { kind: 'denied', reason: 'route_conflict', detail: `the route ${holder.key} is claimed by ${describeClaims(holder)}; it is denied until one of them gives it up`, conflict: holder };
+  if (isRouteConflict(holder))
+    return {
+      kind: 'denied',
+      reason: 'route_conflict',
+      detail: `the route ${holder.key} is claimed by ${describeClaims(holder)}; it is denied until one of them gives it up`,
+      conflict: holder,
+    };
   return memoizedDecision(holder, origin, requestMethod, request.requestHeaders);
 }
 
@@ -113,8 +124,15 @@ function decideForPolicy(policy: CompiledPolicy, origin: string, requestMethod: 
   const parsedOrigin = parseRequestOrigin(origin);
   if (!parsedOrigin) return { kind: 'denied', reason: 'origin_malformed', detail: 'Origin is not a single serialized http(s) origin', policy };
   if (!policy.origins.matches(parsedOrigin)) return { kind: 'denied', reason: 'origin_not_allowed', detail: `origin is not in allowOrigins`, policy };
-  if (requestMethod.length > MAX_METHOD_LENGTH || !isToken(requestMethod)) return { kind: 'denied', reason: 'method_malformed', detail: `Access-Control-Request-Method is not a method token of at most ${MAX_METHOD_LENGTH} characters`, policy };
-  if (!allowsMethod(policy, requestMethod)) return { kind: 'denied', reason: 'method_not_allowed', detail: `method ${requestMethod} is not in allowMethods (matching is case-sensitive)`, policy };
+  if (requestMethod.length > MAX_METHOD_LENGTH || !isToken(requestMethod))
+    return {
+      kind: 'denied',
+      reason: 'method_malformed',
+      detail: `Access-Control-Request-Method is not a method token of at most ${MAX_METHOD_LENGTH} characters`,
+      policy,
+    };
+  if (!allowsMethod(policy, requestMethod))
+    return { kind: 'denied', reason: 'method_not_allowed', detail: `method ${requestMethod} is not in allowMethods (matching is case-sensitive)`, policy };
   const list = parseRequestHeaderList(requestHeaders);
   if (!list.ok) return { kind: 'denied', reason: 'headers_malformed', detail: `Access-Control-Request-Headers is ${list.reason}`, policy };
   for (const name of list.names) {

@@ -49,12 +49,13 @@ export function parseRoutePattern(raw: string): RoutePatternResult {
       } else segments.push({ kind: 'param', name });
       continue;
     }
-    if (part.includes('{') || part.includes('}')) return fail(`segment "${part}" mixes text and a parameter; API Gateway only accepts a parameter as a whole segment`);
+    if (part.includes('{') || part.includes('}'))
+      return fail(`segment "${part}" mixes text and a parameter; API Gateway only accepts a parameter as a whole segment`);
     if (!LITERAL.test(part)) return fail(`segment "${part}" has characters API Gateway does not accept in a path`);
     if (part === '.' || part === '..') return fail(`segment "${part}" is a dot segment: browsers remove it before sending, so it can never match`);
     segments.push({ kind: 'literal', text: part });
   }
-  const key = '/' + segments.map((s) => (s.kind === 'literal' ? s.text : s.kind === 'param' ? '{}' : '{+}')).join('/');
+  const key = `/${segments.map((s) => (s.kind === 'literal' ? s.text : s.kind === 'param' ? '{}' : '{+}')).join('/')}`;
   return { ok: true, pattern: { source: raw, key, segments, isDefault: false } };
 }
 

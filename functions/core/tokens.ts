@@ -22,9 +22,27 @@ export const NORMALIZED_METHODS: ReadonlySet<string> = new Set(['DELETE', 'GET',
 
 /** Fetch "forbidden request-header" names: scripts cannot set them, so allowing them is always a mistake. */
 const FORBIDDEN_REQUEST_HEADERS: ReadonlySet<string> = new Set([
-  'accept-charset', 'accept-encoding', 'access-control-request-headers', 'access-control-request-method',
-  'connection', 'content-length', 'cookie', 'cookie2', 'date', 'dnt', 'expect', 'host', 'keep-alive',
-  'origin', 'referer', 'set-cookie', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'via',
+  'accept-charset',
+  'accept-encoding',
+  'access-control-request-headers',
+  'access-control-request-method',
+  'connection',
+  'content-length',
+  'cookie',
+  'cookie2',
+  'date',
+  'dnt',
+  'expect',
+  'host',
+  'keep-alive',
+  'origin',
+  'referer',
+  'set-cookie',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'via',
 ]);
 
 export function isForbiddenRequestHeader(lowerName: string): boolean {

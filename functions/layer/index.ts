@@ -1,4 +1,11 @@
-import type { APIGatewayProxyEvent, APIGatewayProxyEventV2, APIGatewayProxyResult, APIGatewayProxyResultV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import type {
+  APIGatewayProxyEvent,
+  APIGatewayProxyEventV2,
+  APIGatewayProxyResult,
+  APIGatewayProxyResultV2,
+  APIGatewayProxyStructuredResultV2,
+  Context,
+} from 'aws-lambda';
 import { actualResponseHeaders } from '../core/actual';
 import type { PolicySet } from '../core/policy-set';
 import { defaultStore } from '../aws/default-store';
@@ -172,7 +179,11 @@ function copyWithout<V>(map: Record<string, V>, vary: string[], overridden: stri
  * (and replaced when the origin is allowed). `Vary` is merged. Every other
  * header is kept as is.
  */
-function applyHeaders<T extends { headers?: Record<string, unknown>; multiValueHeaders?: Record<string, unknown[]> }>(result: T, cors: Record<string, string>, logger: Logger | undefined): T {
+function applyHeaders<T extends { headers?: Record<string, unknown>; multiValueHeaders?: Record<string, unknown[]> }>(
+  result: T,
+  cors: Record<string, string>,
+  logger: Logger | undefined,
+): T {
   const vary: string[] = [];
   const overridden: string[] = [];
   const headers = result.headers ? copyWithout(result.headers, vary, overridden) : {};
@@ -214,7 +225,13 @@ export function withCors<TEvent extends APIGatewayProxyEvent | APIGatewayProxyEv
       const request = corsRequestFromEvent(event);
       if (isPreflight(request)) {
         const set = source?.fresh?.() ?? (await loadSet(source, logger));
-        return answerPreflight(set, request, { logger, requestId: context?.awsRequestId, debug, metrics: resolved.metrics, store: resolved.store }) as unknown as CorsResult<TEvent, TResult>;
+        return answerPreflight(set, request, {
+          logger,
+          requestId: context?.awsRequestId,
+          debug,
+          metrics: resolved.metrics,
+          store: resolved.store,
+        }) as unknown as CorsResult<TEvent, TResult>;
       }
     }
     // Fresh policies are at hand; otherwise start the refresh alongside the handler.

@@ -20,10 +20,27 @@ const debug = process.env.CORS_DEBUG === 'true';
 const INIT_WAIT_LIMIT_MS = 8000;
 
 /** A throwaway policy with a wildcard origin: compiling it loads what a real one needs (the Public Suffix List). */
-const WARM_UP_POLICY = JSON.stringify({ route: '/{proxy+}', allowOrigins: ['https://*.example.com'], allowMethods: ['GET', 'PUT'], allowHeaders: ['content-type'] });
+const WARM_UP_POLICY = JSON.stringify({
+  route: '/{proxy+}',
+  allowOrigins: ['https://*.example.com'],
+  allowMethods: ['GET', 'PUT'],
+  allowHeaders: ['content-type'],
+});
 const WARM_UP_EVENTS = [
-  { httpMethod: 'OPTIONS', path: '/warm-up', resource: '/{proxy+}', pathParameters: { proxy: 'warm-up' }, headers: { Origin: 'https://a.example.com', 'Access-Control-Request-Method': 'PUT' } },
-  { version: '2.0', rawPath: '/warm-up', pathParameters: { proxy: 'warm-up' }, headers: { origin: 'https://a.example.com', 'access-control-request-method': 'PUT' }, requestContext: { http: { method: 'OPTIONS' } } },
+  {
+    httpMethod: 'OPTIONS',
+    path: '/warm-up',
+    resource: '/{proxy+}',
+    pathParameters: { proxy: 'warm-up' },
+    headers: { Origin: 'https://a.example.com', 'Access-Control-Request-Method': 'PUT' },
+  },
+  {
+    version: '2.0',
+    rawPath: '/warm-up',
+    pathParameters: { proxy: 'warm-up' },
+    headers: { origin: 'https://a.example.com', 'access-control-request-method': 'PUT' },
+    requestContext: { http: { method: 'OPTIONS' } },
+  },
 ] as unknown as ApiGatewayEvent[];
 
 /**
@@ -101,7 +118,13 @@ export async function handler(event: ApiGatewayEvent, context?: Pick<Context, 'a
     else runtime.logger.error('configuration error; denying every preflight', { error: runtime.error, requestId });
     return answerPreflight(set, request, { logger: runtime.logger, requestId, debug, metrics, store });
   } catch (error) {
-    runtime.logger.error('unexpected error; denying', { error, path: clip(request?.path), origin: clip(request?.origin), requestId, ...metrics.denied('internal_error', store) });
+    runtime.logger.error('unexpected error; denying', {
+      error,
+      path: clip(request?.path),
+      origin: clip(request?.origin),
+      requestId,
+      ...metrics.denied('internal_error', store),
+    });
     return deniedResponse('internal_error', 'unexpected error, see the function logs', debug);
   }
 }

@@ -2,13 +2,7 @@
  * REST API (v1) side of the custom resource: Check before the OPTIONS methods are
  * added, Deploy (CreateDeployment of the existing stage) after.
  */
-import {
-  APIGatewayClient,
-  CreateDeploymentCommand,
-  GetResourcesCommand,
-  GetStageCommand,
-  type Resource as RestResource,
-} from '@aws-sdk/client-api-gateway';
+import { APIGatewayClient, CreateDeploymentCommand, GetResourcesCommand, GetStageCommand, type Resource as RestResource } from '@aws-sdk/client-api-gateway';
 import { listRestResources, methodsOf, restShadowing } from '../aws/api-gateway';
 import { DeployError, isNotFound, summarize, type Data, type Properties } from './properties';
 

@@ -118,7 +118,8 @@ export function restApiEvent(o: RestEventOptions = {}): APIGatewayProxyEvent {
   const now = o.now ?? new Date(0);
   let headers = o.headers;
   let multiValueHeaders = o.multiValueHeaders;
-  if (headers === undefined) headers = multiValueHeaders ? Object.fromEntries(Object.entries(multiValueHeaders).map(([k, v]) => [k, v[v.length - 1] ?? ''])) : null;
+  if (headers === undefined)
+    headers = multiValueHeaders ? Object.fromEntries(Object.entries(multiValueHeaders).map(([k, v]) => [k, v[v.length - 1] ?? ''])) : null;
   if (multiValueHeaders === undefined) multiValueHeaders = headers ? Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, [v]])) : null;
   let queryStringParameters: Record<string, string> | null = null;
   let multiValueQueryStringParameters: Record<string, string[]> | null = null;

@@ -32,7 +32,9 @@ export function ensureNode22() {
   mkdirSync(prefix, { recursive: true });
   process.stderr.write(`installing ${pkg}@${NODE22_VERSION} into .cache/node22 (Node 22, the Lambda runtime's)\n`);
   const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
-  const r = spawnSync(npm, ['install', '--no-save', '--no-package-lock', '--no-audit', '--no-fund', '--prefix', prefix, `${pkg}@${NODE22_VERSION}`], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const r = spawnSync(npm, ['install', '--no-save', '--no-package-lock', '--no-audit', '--no-fund', '--prefix', prefix, `${pkg}@${NODE22_VERSION}`], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
   if (r.status !== 0 || !existsSync(bin)) {
     process.stderr.write(`could not install ${pkg}@${NODE22_VERSION} (exit ${r.status})\n`);
     return undefined;

@@ -26,7 +26,15 @@ export const CREDENTIAL_CHAIN_FILE = 'aws-credential-chain.js';
  * GetParametersByPath's modelled errors, plus the throttling error every SSM
  * operation may return: the only error classes {@link ssmErrorSchemas} keeps.
  */
-export const SSM_ERRORS_KEPT = Object.freeze(['InternalServerError', 'InvalidFilterKey', 'InvalidFilterOption', 'InvalidFilterValue', 'InvalidKeyId', 'InvalidNextToken', 'ThrottlingException']);
+export const SSM_ERRORS_KEPT = Object.freeze([
+  'InternalServerError',
+  'InvalidFilterKey',
+  'InvalidFilterOption',
+  'InvalidFilterValue',
+  'InvalidKeyId',
+  'InvalidNextToken',
+  'ThrottlingException',
+]);
 
 /**
  * Fails the build (onEnd error) unless `applied()` says the plugin did its work.
@@ -38,7 +46,9 @@ function mustApply(b, name, problem) {
   b.onEnd((result) => {
     if (result.errors.length > 0) return undefined; // the build failed already; do not pile on
     const why = problem();
-    return why ? { errors: [{ text: `SDK trimming step "${name}" no longer applies: ${why}. Update scripts/lib/sdk-trim.mjs for the SDK version in package.json.` }] } : undefined;
+    return why
+      ? { errors: [{ text: `SDK trimming step "${name}" no longer applies: ${why}. Update scripts/lib/sdk-trim.mjs for the SDK version in package.json.` }] }
+      : undefined;
   });
 }
 
@@ -101,7 +111,8 @@ export function noEventStreams() {
       });
       b.onLoad({ filter: /.*/, namespace: 'no-event-streams' }, () => ({
         loader: 'js',
-        contents: "const missing = () => { throw new Error('event streams are not in this bundle (no operation it uses has one)'); };\nexport const EventStreamSerde = missing;\nexport const eventStreamSerdeProvider = missing;\n",
+        contents:
+          "const missing = () => { throw new Error('event streams are not in this bundle (no operation it uses has one)'); };\nexport const EventStreamSerde = missing;\nexport const eventStreamSerdeProvider = missing;\n",
       }));
       mustApply(b, 'no-event-streams', () => (replaced > 0 ? undefined : 'nothing imported @smithy/core/event-streams'));
     },
@@ -130,7 +141,9 @@ export function trimSsmErrorSchemas(source, kept) {
   });
   if (seen.size !== kept.size || dropped === 0) {
     const missing = [...kept].filter((n) => !seen.has(n));
-    throw new Error(`client-ssm error schemas: layout not recognised (kept ${seen.size}/${kept.size}${missing.length ? `, missing ${missing.join(', ')}` : ''}; dropped ${dropped})`);
+    throw new Error(
+      `client-ssm error schemas: layout not recognised (kept ${seen.size}/${kept.size}${missing.length ? `, missing ${missing.join(', ')}` : ''}; dropped ${dropped})`,
+    );
   }
   return { contents, dropped };
 }

@@ -50,7 +50,6 @@ function proxyParameters(route: { template: string; proxy?: string }): MatchedRo
   return route.proxy !== undefined ? { template: route.template, pathParameters: { proxy: route.proxy } } : { template: route.template };
 }
 
-
 /** The route the request matches: `/` only matches the root, `/{proxy+}` everything else. */
 export function matchRoute(path: string): { template: '/' | '/{proxy+}'; proxy?: string } {
   if (path === '/' || path === '') return { template: '/' };
@@ -285,7 +284,11 @@ export function restResponse(result: unknown): HttpResponseOut {
 export function httpApiResponse(result: unknown): HttpResponseOut {
   const malformed = (why: string) => gatewayFailure('v2', `Malformed Lambda proxy response: ${why}`);
   if (!isRecord(result) || !('statusCode' in result)) {
-    return { statusCode: 200, headers: [['Content-Type', 'application/json']], body: Buffer.from(typeof result === 'string' ? result : JSON.stringify(result)) };
+    return {
+      statusCode: 200,
+      headers: [['Content-Type', 'application/json']],
+      body: Buffer.from(typeof result === 'string' ? result : JSON.stringify(result)),
+    };
   }
   const statusCode = statusOf(result.statusCode);
   if (statusCode === undefined) return malformed('statusCode is not a status code');

@@ -34,36 +34,39 @@ function cookieNames(event) {
 
 const answerPreflights = process.env.ANSWER_PREFLIGHTS !== 'false';
 
-exports.handler = withCors(async (event, context) => {
-  const v2 = 'version' in event && event.version === '2.0';
-  const method = 'rawPath' in event ? event.requestContext.http.method : event.httpMethod;
-  const path = 'rawPath' in event ? event.rawPath : event.path;
-  const query = event.queryStringParameters ?? {};
-  const status = /^[1-5]\d\d$/.test(query.status ?? '') ? Number(query.status) : 200;
-  const cookies = cookieNames(event);
-  const custom = Object.keys(event.headers ?? {})
-    .map((k) => k.toLowerCase())
-    .filter((k) => k.startsWith('x-') && !k.startsWith('x-forwarded-') && k !== 'x-amzn-trace-id');
-  const body = JSON.stringify({
-    message: 'Hello from the example API',
-    method,
-    path,
-    payload: v2 ? '2.0' : '1.0',
-    cookieReceived: cookies.length > 0,
-    cookieNames: cookies,
-    authorizationReceived: header(event, 'authorization') !== undefined,
-    customHeaders: custom,
-    requestBody: event.body ?? null,
-  });
-  const cacheable = path.split('/')[1] === 'cacheable';
-  return {
-    statusCode: status,
-    headers: {
-      'Content-Type': 'application/json',
-      ETag: `"${createHash('sha256').update(body).digest('hex').slice(0, 16)}"`,
-      'X-Request-Id': header(event, 'x-request-id') ?? context.awsRequestId,
-      'Cache-Control': cacheable ? 'public, max-age=60' : 'no-store',
-    },
-    body,
-  };
-}, { answerPreflights });
+exports.handler = withCors(
+  async (event, context) => {
+    const v2 = 'version' in event && event.version === '2.0';
+    const method = 'rawPath' in event ? event.requestContext.http.method : event.httpMethod;
+    const path = 'rawPath' in event ? event.rawPath : event.path;
+    const query = event.queryStringParameters ?? {};
+    const status = /^[1-5]\d\d$/.test(query.status ?? '') ? Number(query.status) : 200;
+    const cookies = cookieNames(event);
+    const custom = Object.keys(event.headers ?? {})
+      .map((k) => k.toLowerCase())
+      .filter((k) => k.startsWith('x-') && !k.startsWith('x-forwarded-') && k !== 'x-amzn-trace-id');
+    const body = JSON.stringify({
+      message: 'Hello from the example API',
+      method,
+      path,
+      payload: v2 ? '2.0' : '1.0',
+      cookieReceived: cookies.length > 0,
+      cookieNames: cookies,
+      authorizationReceived: header(event, 'authorization') !== undefined,
+      customHeaders: custom,
+      requestBody: event.body ?? null,
+    });
+    const cacheable = path.split('/')[1] === 'cacheable';
+    return {
+      statusCode: status,
+      headers: {
+        'Content-Type': 'application/json',
+        ETag: `"${createHash('sha256').update(body).digest('hex').slice(0, 16)}"`,
+        'X-Request-Id': header(event, 'x-request-id') ?? context.awsRequestId,
+        'Cache-Control': cacheable ? 'public, max-age=60' : 'no-store',
+      },
+      body,
+    };
+  },
+  { answerPreflights },
+);

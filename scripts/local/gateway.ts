@@ -85,7 +85,12 @@ export function createGateway(options: GatewayOptions): Server {
     const filter = { path: query.get('path') ?? undefined, origin: query.get('origin') ?? undefined };
     switch (path) {
       case '/__local/stats':
-        return sendJson(res, 200, { ...options.describe?.(), counts: recorder.snapshot(), lastSeq: recorder.lastSeq, functions: { preflight: preflight.stats, api: api.stats } });
+        return sendJson(res, 200, {
+          ...options.describe?.(),
+          counts: recorder.snapshot(),
+          lastSeq: recorder.lastSeq,
+          functions: { preflight: preflight.stats, api: api.stats },
+        });
       case '/__local/requests':
         return sendJson(res, 200, { lastSeq: recorder.lastSeq, records: recorder.records({ ...filter, since: Number(query.get('since') ?? 0) || 0 }) });
       case '/__local/last-preflight':
@@ -96,7 +101,13 @@ export function createGateway(options: GatewayOptions): Server {
   }
 
   /** What API Gateway answers itself, before any integration, under a misconfiguration. */
-  function gatewayAnswer(mis: ActiveMisconfiguration, kind: RequestKind, toPreflight: boolean, authorization: string | undefined, origin: string | undefined): HttpResponseOut | undefined {
+  function gatewayAnswer(
+    mis: ActiveMisconfiguration,
+    kind: RequestKind,
+    toPreflight: boolean,
+    authorization: string | undefined,
+    origin: string | undefined,
+  ): HttpResponseOut | undefined {
     if (kind === 'preflight' && mis.corsConfiguration) return corsConfigurationPreflight(mis.corsConfiguration, origin as string);
     if (toPreflight && mis.missingOptionsRoutes) return missingRouteResponse(payload);
     if (kind !== 'actual' && mis.optionsAuthorizer && authorization === undefined) return unauthorizedResponse();
@@ -117,7 +128,11 @@ export function createGateway(options: GatewayOptions): Server {
     const mis = options.misconfiguration?.current;
     // An own, more specific route takes every method; otherwise OPTIONS goes to the preflight function.
     const ownRoute = mis?.shadow.match(path);
-    const event = eventFor(payload, { method, url, rawHeaders: req.rawHeaders, body, sourceIp: req.socket.remoteAddress ?? '127.0.0.1', httpVersion: req.httpVersion }, { requestId, ...(ownRoute ? { route: ownRoute } : {}) });
+    const event = eventFor(
+      payload,
+      { method, url, rawHeaders: req.rawHeaders, body, sourceIp: req.socket.remoteAddress ?? '127.0.0.1', httpVersion: req.httpVersion },
+      { requestId, ...(ownRoute ? { route: ownRoute } : {}) },
+    );
     const toPreflight = method === 'OPTIONS' && !ownRoute;
     const early = mis ? gatewayAnswer(mis, kind, toPreflight, headerValue(req, 'authorization'), origin) : undefined;
     const fn = toPreflight ? preflight : api;
@@ -125,7 +140,13 @@ export function createGateway(options: GatewayOptions): Server {
     let out: HttpResponseOut;
     if (early) out = early;
     else if (outcome.ok) out = responseFor(payload, (outcome as { result: unknown }).result);
-    else if ('timedOut' in outcome && outcome.timedOut) out = { statusCode: 504, headers: [['Content-Type', 'application/json']], body: Buffer.from('{"message": "Endpoint request timed out"}'), gatewayError: 'integration timeout' };
+    else if ('timedOut' in outcome && outcome.timedOut)
+      out = {
+        statusCode: 504,
+        headers: [['Content-Type', 'application/json']],
+        body: Buffer.from('{"message": "Endpoint request timed out"}'),
+        gatewayError: 'integration timeout',
+      };
     else out = gatewayFailure(payload, `Lambda function failed: ${outcome.error.errorType}: ${outcome.error.errorMessage}`);
     if (!early && mis?.corsConfiguration) out = withCorsConfiguration(out, mis.corsConfiguration, origin);
     // Headers API Gateway adds to every response.

@@ -67,7 +67,14 @@ function callHandler(fn, event, context) {
 
 /** @param {unknown} err */
 function describeError(err) {
-  if (err instanceof Error) return { errorType: err.name, errorMessage: err.message, stack: String(err.stack ?? '').split('\n').slice(0, 8) };
+  if (err instanceof Error)
+    return {
+      errorType: err.name,
+      errorMessage: err.message,
+      stack: String(err.stack ?? '')
+        .split('\n')
+        .slice(0, 8),
+    };
   return { errorType: 'Error', errorMessage: String(err) };
 }
 

@@ -64,7 +64,14 @@ export class LambdaFunction {
       const timer = setTimeout(() => {
         this.pending.delete(id);
         this.stats.errors++;
-        resolve({ ok: false, error: { errorType: 'TimeoutError', errorMessage: `no response within ${timeoutMs} ms` }, coldStart: false, requestId, ms: Date.now() - started, timedOut: true });
+        resolve({
+          ok: false,
+          error: { errorType: 'TimeoutError', errorMessage: `no response within ${timeoutMs} ms` },
+          coldStart: false,
+          requestId,
+          ms: Date.now() - started,
+          timedOut: true,
+        });
       }, timeoutMs);
       this.pending.set(id, { resolve, timer, requestId, started });
       worker.postMessage({ id, event, requestId, deadline: started + timeoutMs });
@@ -101,7 +108,13 @@ export class LambdaFunction {
       if (msg.ok) p.resolve({ ok: true, result: msg.result, coldStart: msg.coldStart, requestId: p.requestId, ms });
       else {
         this.stats.errors++;
-        p.resolve({ ok: false, error: msg.error ?? { errorType: 'Error', errorMessage: 'unknown error' }, coldStart: msg.coldStart, requestId: p.requestId, ms });
+        p.resolve({
+          ok: false,
+          error: msg.error ?? { errorType: 'Error', errorMessage: 'unknown error' },
+          coldStart: msg.coldStart,
+          requestId: p.requestId,
+          ms,
+        });
       }
     });
     worker.on('error', (err) => {
@@ -121,7 +134,13 @@ export class LambdaFunction {
     for (const [id, p] of this.pending) {
       clearTimeout(p.timer);
       this.stats.errors++;
-      p.resolve({ ok: false, error: { errorType: 'Runtime.ExitError', errorMessage: String(err) }, coldStart: false, requestId: p.requestId, ms: Date.now() - p.started });
+      p.resolve({
+        ok: false,
+        error: { errorType: 'Runtime.ExitError', errorMessage: String(err) },
+        coldStart: false,
+        requestId: p.requestId,
+        ms: Date.now() - p.started,
+      });
       this.pending.delete(id);
     }
   }

@@ -76,7 +76,8 @@ export function checkMisconfiguration(payload: PayloadVersion, m: Misconfigurati
   }
   if (m.corsConfiguration) {
     if (payload !== 'v2') problems.push('a CorsConfiguration exists only on HTTP APIs: use payload v2');
-    if (!Array.isArray(m.corsConfiguration.allowOrigins) || m.corsConfiguration.allowOrigins.length === 0) problems.push('corsConfiguration.allowOrigins must list at least one origin');
+    if (!Array.isArray(m.corsConfiguration.allowOrigins) || m.corsConfiguration.allowOrigins.length === 0)
+      problems.push('corsConfiguration.allowOrigins must list at least one origin');
   }
   if (problems.length > 0) throw new Error(`invalid gateway misconfiguration: ${problems.join('; ')}`);
 }
@@ -116,13 +117,23 @@ function json(statusCode: number, body: unknown, headers: Array<[string, string]
 /** No route for the request: the OPTIONS routes were never deployed. */
 export function missingRouteResponse(payload: PayloadVersion): HttpResponseOut {
   return payload === 'v1'
-    ? json(403, { message: 'Missing Authentication Token' }, [['x-amzn-ErrorType', 'MissingAuthenticationTokenException']], 'no OPTIONS method deployed (misconfiguration)')
+    ? json(
+        403,
+        { message: 'Missing Authentication Token' },
+        [['x-amzn-ErrorType', 'MissingAuthenticationTokenException']],
+        'no OPTIONS method deployed (misconfiguration)',
+      )
     : json(404, { message: 'Not Found' }, [], 'no OPTIONS route (misconfiguration)');
 }
 
 /** The authorizer refused a request without `Authorization`: no CORS headers (no Gateway Response adds them). */
 export function unauthorizedResponse(): HttpResponseOut {
-  return json(401, { message: 'Unauthorized' }, [['x-amzn-ErrorType', 'UnauthorizedException']], 'authorizer on OPTIONS refused the request (misconfiguration)');
+  return json(
+    401,
+    { message: 'Unauthorized' },
+    [['x-amzn-ErrorType', 'UnauthorizedException']],
+    'authorizer on OPTIONS refused the request (misconfiguration)',
+  );
 }
 
 function originAllowed(config: CorsConfiguration, origin: string): boolean {

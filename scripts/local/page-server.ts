@@ -39,7 +39,8 @@ const FILES: Record<string, [string, string]> = {
   '/demo.css': ['demo.css', 'text/css; charset=utf-8'],
 };
 
-const BLANK = '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>blank</title></head><body><p>blank page for cross-origin tests</p></body></html>';
+const BLANK =
+  '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>blank</title></head><body><p>blank page for cross-origin tests</p></body></html>';
 
 function send(res: ServerResponse, status: number, type: string, body: string): void {
   res.writeHead(status, { 'Content-Type': type, 'Cache-Control': 'no-store', 'Content-Length': Buffer.byteLength(body) });
@@ -57,7 +58,13 @@ function requestHeaders(params: URLSearchParams): string[] {
     const colon = item.indexOf(':');
     const name = (colon < 0 ? item : item.slice(0, colon)).trim().toLowerCase();
     if (!/^[!#$%&'*+.^_`|~0-9a-z-]+$/.test(name)) continue;
-    const value = colon < 0 ? '' : item.slice(colon + 1).trim().replace(/,/g, '');
+    const value =
+      colon < 0
+        ? ''
+        : item
+            .slice(colon + 1)
+            .trim()
+            .replace(/,/g, '');
     out.push(name === 'content-type' && value !== '' ? `${name}:${value}` : name);
   }
   return out;

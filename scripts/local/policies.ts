@@ -55,7 +55,11 @@ export function parameterNameFor(policyPath: string, file: string): string {
 
 /** Writes one policy parameter with the SDK, like `aws ssm put-parameter --overwrite`. */
 export async function putPolicy(name: string, document: unknown, env: Record<string, string>): Promise<void> {
-  const client = new SSMClient({ endpoint: env.AWS_ENDPOINT_URL_SSM, region: env.AWS_REGION ?? 'us-east-1', credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID ?? 'testing', secretAccessKey: env.AWS_SECRET_ACCESS_KEY ?? 'testing' } });
+  const client = new SSMClient({
+    endpoint: env.AWS_ENDPOINT_URL_SSM,
+    region: env.AWS_REGION ?? 'us-east-1',
+    credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID ?? 'testing', secretAccessKey: env.AWS_SECRET_ACCESS_KEY ?? 'testing' },
+  });
   try {
     const value = typeof document === 'string' ? document : JSON.stringify(document, null, 2);
     await client.send(new PutParameterCommand({ Name: name, Value: value, Type: 'String', Overwrite: true }));
@@ -66,7 +70,10 @@ export async function putPolicy(name: string, document: unknown, env: Record<str
 
 /** Every `*.json` file of a directory, sorted. */
 export async function policyFiles(dir: string): Promise<string[]> {
-  return (await readdir(dir)).filter((f) => f.endsWith('.json')).sort().map((f) => join(dir, f));
+  return (await readdir(dir))
+    .filter((f) => f.endsWith('.json'))
+    .sort()
+    .map((f) => join(dir, f));
 }
 
 export async function readPolicy(file: string): Promise<unknown> {

@@ -185,7 +185,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       env: { ...functionEnv('example-api'), NODE_PATH: LAYER_MODULES, ANSWER_PREFLIGHTS: options.layerAnswersPreflights === false ? 'false' : 'true' },
       onLog: onLog('api'),
     });
-    cleanups.push(() => preflight.stop(), () => api.stop());
+    cleanups.push(
+      () => preflight.stop(),
+      () => api.stop(),
+    );
 
     let seeded: SeedResult | undefined;
     const policiesDir = options.policiesDir === undefined ? join(REPO_ROOT, 'policies') : options.policiesDir;
@@ -203,7 +206,16 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       preflight,
       api,
       recorder,
-      describe: () => ({ payload, policyPath, ttlSeconds, api: apiUrl, motoEndpoint, parameterStoreCalls: proxy.snapshot(), misconfiguration: publicMisconfiguration(), metrics: metrics.snapshot() }),
+      describe: () => ({
+        payload,
+        policyPath,
+        ttlSeconds,
+        api: apiUrl,
+        motoEndpoint,
+        parameterStoreCalls: proxy.snapshot(),
+        misconfiguration: publicMisconfiguration(),
+        metrics: metrics.snapshot(),
+      }),
       misconfiguration,
     });
     const apiPort = await listen(gateway, options.apiPort ?? 0);
@@ -221,8 +233,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         return { available: false, code: -1, text: String((err as Error).message), command: `cors-policy ${args.join(' ')}` };
       }
     };
-    let pageServer: Server | undefined;
-    pageServer = createPageServer({
+    const pageServer: Server | undefined = createPageServer({
       config: () => ({ api: apiUrl, payload, policyPath, ttlSeconds, motoEndpoint }),
       explain,
     });

@@ -45,7 +45,18 @@ const green = paint('32');
 const red = paint('31');
 const cyan = paint('36');
 
-function parse(): { payload: PayloadVersion; apiPort?: number; pagePort?: number; ttl: number; path?: string; policies?: string; logLevel?: string; quiet: boolean; misconfiguration: Misconfiguration; layerPreflights: boolean } {
+function parse(): {
+  payload: PayloadVersion;
+  apiPort?: number;
+  pagePort?: number;
+  ttl: number;
+  path?: string;
+  policies?: string;
+  logLevel?: string;
+  quiet: boolean;
+  misconfiguration: Misconfiguration;
+  layerPreflights: boolean;
+} {
   const { values } = parseArgs({
     options: {
       payload: { type: 'string' },
@@ -100,7 +111,14 @@ function parse(): { payload: PayloadVersion; apiPort?: number; pagePort?: number
 
 function printRequest(r: RequestRecord): void {
   const status = r.status < 300 ? green(String(r.status)) : red(String(r.status));
-  const what = r.kind === 'preflight' ? `preflight ${r.requestMethod}${r.requestHeaders ? ` [${r.requestHeaders}]` : ''}` : r.kind === 'options' ? 'OPTIONS, not a preflight' : r.responseHeaders['access-control-allow-origin'] ? 'CORS headers added' : 'no Access-Control-Allow-Origin';
+  const what =
+    r.kind === 'preflight'
+      ? `preflight ${r.requestMethod}${r.requestHeaders ? ` [${r.requestHeaders}]` : ''}`
+      : r.kind === 'options'
+        ? 'OPTIONS, not a preflight'
+        : r.responseHeaders['access-control-allow-origin']
+          ? 'CORS headers added'
+          : 'no Access-Control-Allow-Origin';
   const why = r.denyReason ? ` ${red(r.denyReason)}` : r.gatewayError ? ` ${red(r.gatewayError)}` : '';
   process.stdout.write(`${dim(r.time.slice(11, 19))} ${r.method.padEnd(7)} ${r.path} ${status} ${dim(`${r.origin ?? '(no origin)'} · ${what}`)}${why}\n`);
 }
@@ -109,7 +127,10 @@ function printLog(log: FunctionLog): void {
   const j = log.json;
   // Request-level lines are already summed up by printRequest; show the rest (policy problems, load failures).
   if (j && (j.message === 'preflight denied' || j.level === 'DEBUG')) return;
-  if (j) process.stdout.write(`${dim(`[${log.function}]`)} ${j.level === 'ERROR' || j.level === 'WARN' ? red(String(j.level)) : String(j.level)} ${String(j.message)} ${dim(JSON.stringify(Object.fromEntries(Object.entries(j).filter(([k]) => !['timestamp', 'level', 'message', 'service'].includes(k)))))}\n`);
+  if (j)
+    process.stdout.write(
+      `${dim(`[${log.function}]`)} ${j.level === 'ERROR' || j.level === 'WARN' ? red(String(j.level)) : String(j.level)} ${String(j.message)} ${dim(JSON.stringify(Object.fromEntries(Object.entries(j).filter(([k]) => !['timestamp', 'level', 'message', 'service'].includes(k)))))}\n`,
+    );
   else process.stdout.write(`${dim(`[${log.function}]`)} ${log.line}\n`);
 }
 
@@ -138,7 +159,10 @@ function misconfigurationLines(s: LocalStack, layerPreflights: boolean): string[
     ...(layerPreflights ? [] : ["the example API's withCors leaves preflights to its handler"]),
   ];
   if (items.length === 0) return [];
-  return [`  ${red('Misconfigured')}     ${items.join('; ')}`, `  ${dim('Check it:')}         node dist/cli/index.js verify --url ${s.urls.api} --dir policies`];
+  return [
+    `  ${red('Misconfigured')}     ${items.join('; ')}`,
+    `  ${dim('Check it:')}         node dist/cli/index.js verify --url ${s.urls.api} --dir policies`,
+  ];
 }
 
 function banner(s: LocalStack, layerPreflights: boolean): string {
@@ -217,7 +241,7 @@ async function main(): Promise<void> {
 
   stack = await startLocalStack({ ...common, apiPort: await pickPort(args.apiPort, 3000), pagePort: await pickPort(args.pagePort, 3001) });
   if (stopping) return void finish(stack);
-  process.stdout.write(banner(stack, args.layerPreflights) + '\n');
+  process.stdout.write(`${banner(stack, args.layerPreflights)}\n`);
 }
 
 main().catch((err) => {

@@ -11,7 +11,10 @@ describe('readStoreConfig', () => {
   });
 
   test('reads the TTL and budget when set', () => {
-    expect(readStoreConfig({ CORS_POLICY_PATH: '/cors/a', CORS_POLICY_TTL_SECONDS: '300', CORS_POLICY_LOAD_BUDGET_MS: '1500' })).toMatchObject({ ttlSeconds: 300, loadBudgetMs: 1500 });
+    expect(readStoreConfig({ CORS_POLICY_PATH: '/cors/a', CORS_POLICY_TTL_SECONDS: '300', CORS_POLICY_LOAD_BUDGET_MS: '1500' })).toMatchObject({
+      ttlSeconds: 300,
+      loadBudgetMs: 1500,
+    });
   });
 
   test('a trailing slash on the path is tolerated', () => {

@@ -7,7 +7,9 @@ import { v1Event, v2Event } from '../support/apigw-events';
 
 describe('payload v1 headers', () => {
   test('reads headers whatever their casing', () => {
-    const event = v1Event({ headers: { oRiGiN: 'https://shop.example.com', 'ACCESS-CONTROL-REQUEST-METHOD': 'PUT', 'access-control-request-headers': 'content-type' } });
+    const event = v1Event({
+      headers: { oRiGiN: 'https://shop.example.com', 'ACCESS-CONTROL-REQUEST-METHOD': 'PUT', 'access-control-request-headers': 'content-type' },
+    });
     expect(corsRequestFromEvent(event)).toMatchObject({ origin: 'https://shop.example.com', requestMethod: 'PUT', requestHeaders: 'content-type' });
   });
 
@@ -84,7 +86,11 @@ describe('payload v2 headers', () => {
     const event = v2Event({
       headers: { origin: 'https://shop.example.com', 'access-control-request-method': 'PATCH', 'access-control-request-headers': 'content-type,x-request-id' },
     });
-    expect(corsRequestFromEvent(event)).toMatchObject({ origin: 'https://shop.example.com', requestMethod: 'PATCH', requestHeaders: 'content-type,x-request-id' });
+    expect(corsRequestFromEvent(event)).toMatchObject({
+      origin: 'https://shop.example.com',
+      requestMethod: 'PATCH',
+      requestHeaders: 'content-type,x-request-id',
+    });
   });
 
   test('a missing headers map gives no origin and no request method', () => {
@@ -99,7 +105,11 @@ describe('payload v2 headers', () => {
 
 describe('payload v2 paths', () => {
   test.each([
-    ['the proxy route on the $default stage', { routeKey: 'OPTIONS /{proxy+}', rawPath: '/products/42', pathParameters: { proxy: 'products/42' } }, '/products/42'],
+    [
+      'the proxy route on the $default stage',
+      { routeKey: 'OPTIONS /{proxy+}', rawPath: '/products/42', pathParameters: { proxy: 'products/42' } },
+      '/products/42',
+    ],
     [
       'the proxy route on a named stage',
       { routeKey: 'OPTIONS /{proxy+}', rawPath: '/dev/products/42', stage: 'dev', pathParameters: { proxy: 'products/42' } },
@@ -108,7 +118,11 @@ describe('payload v2 paths', () => {
     ['the root route with no pathParameters', { routeKey: 'OPTIONS /', rawPath: '/dev', stage: 'dev' }, '/'],
     ['an ANY proxy route', { routeKey: 'ANY /{proxy+}', rawPath: '/orders/1', pathParameters: { proxy: 'orders/1' } }, '/orders/1'],
     ['a route with a parameter', { routeKey: 'OPTIONS /products/{id}', rawPath: '/products/7', pathParameters: { id: '7' } }, '/products/7'],
-    ['a route with a named greedy parameter', { routeKey: 'ANY /files/{path+}', rawPath: '/dev/files/a/b.txt', stage: 'dev', pathParameters: { path: 'a/b.txt' } }, '/files/a/b.txt'],
+    [
+      'a route with a named greedy parameter',
+      { routeKey: 'ANY /files/{path+}', rawPath: '/dev/files/a/b.txt', stage: 'dev', pathParameters: { path: 'a/b.txt' } },
+      '/files/a/b.txt',
+    ],
     ['the $default route on a named stage', { routeKey: '$default', rawPath: '/dev/products/42', stage: 'dev' }, '/products/42'],
     ['the $default route on the $default stage', { routeKey: '$default', rawPath: '/products/42', stage: '$default' }, '/products/42'],
     ['the $default route at a named stage root', { routeKey: '$default', rawPath: '/dev', stage: 'dev' }, '/'],

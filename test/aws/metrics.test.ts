@@ -210,13 +210,21 @@ describe('configuration', () => {
   test('defaults: on, namespace ApigwCors, flushed every 60 s', () => {
     expect(readMetricsConfig({})).toEqual({ enabled: true, namespace: 'ApigwCors', flushSeconds: 60, problems: [] });
     expect(readMetricsConfig({ CORS_METRICS: 'false' }).enabled).toBe(false);
-    expect(readMetricsConfig({ CORS_METRICS_NAMESPACE: 'Shop/Cors', CORS_METRICS_FLUSH_SECONDS: '0' })).toMatchObject({ namespace: 'Shop/Cors', flushSeconds: 0, enabled: true });
+    expect(readMetricsConfig({ CORS_METRICS_NAMESPACE: 'Shop/Cors', CORS_METRICS_FLUSH_SECONDS: '0' })).toMatchObject({
+      namespace: 'Shop/Cors',
+      flushSeconds: 0,
+      enabled: true,
+    });
   });
 
   test('every refused setting is reported with its value, and metrics are then off', () => {
     const config = readMetricsConfig({ CORS_METRICS: 'yes', CORS_METRICS_NAMESPACE: 'AWS/Lambda', CORS_METRICS_FLUSH_SECONDS: '-1' });
     expect(config.enabled).toBe(false);
-    expect(config.problems).toEqual([expect.stringContaining('CORS_METRICS="yes"'), expect.stringContaining('CORS_METRICS_NAMESPACE="AWS/Lambda"'), expect.stringContaining('CORS_METRICS_FLUSH_SECONDS="-1"')]);
+    expect(config.problems).toEqual([
+      expect.stringContaining('CORS_METRICS="yes"'),
+      expect.stringContaining('CORS_METRICS_NAMESPACE="AWS/Lambda"'),
+      expect.stringContaining('CORS_METRICS_FLUSH_SECONDS="-1"'),
+    ]);
     expect(readMetricsConfig({ CORS_METRICS_NAMESPACE: 'bad{name}' }).problems).toHaveLength(1);
   });
 });

@@ -15,7 +15,13 @@ import { join } from 'node:path';
 import { createLightPageSender, lightClientSettings, SsmServiceError } from '../../functions/aws/ssm-light-client';
 
 const home = mkdtempSync(join(tmpdir(), 'light-home-')); // no ~/.aws/config in it
-const lambdaEnv = { HOME: home, AWS_REGION: 'eu-west-1', AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE', AWS_SECRET_ACCESS_KEY: 'secret/example', AWS_SESSION_TOKEN: 'token' };
+const lambdaEnv = {
+  HOME: home,
+  AWS_REGION: 'eu-west-1',
+  AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE',
+  AWS_SECRET_ACCESS_KEY: 'secret/example',
+  AWS_SESSION_TOKEN: 'token',
+};
 
 describe('lightClientSettings: the light client only where it behaves as the SDK would', () => {
   it('takes the plain Lambda environment, with the regional endpoint', () => {
@@ -27,7 +33,9 @@ describe('lightClientSettings: the light client only where it behaves as the SDK
   it('honours AWS_ENDPOINT_URL_SSM, then AWS_ENDPOINT_URL, unless told to ignore them', () => {
     expect(lightClientSettings({ ...lambdaEnv, AWS_ENDPOINT_URL: 'http://a:1', AWS_ENDPOINT_URL_SSM: 'http://b:2' })?.endpoint.host).toBe('b:2');
     expect(lightClientSettings({ ...lambdaEnv, AWS_ENDPOINT_URL: 'http://a:1' })?.endpoint.host).toBe('a:1');
-    expect(lightClientSettings({ ...lambdaEnv, AWS_ENDPOINT_URL: 'http://a:1', AWS_IGNORE_CONFIGURED_ENDPOINT_URLS: 'true' })?.endpoint.host).toBe('ssm.eu-west-1.amazonaws.com');
+    expect(lightClientSettings({ ...lambdaEnv, AWS_ENDPOINT_URL: 'http://a:1', AWS_IGNORE_CONFIGURED_ENDPOINT_URLS: 'true' })?.endpoint.host).toBe(
+      'ssm.eu-west-1.amazonaws.com',
+    );
   });
 
   const config = join(mkdtempSync(join(tmpdir(), 'light-cfg-')), 'config');
@@ -56,7 +64,9 @@ interface Recorded {
 }
 
 /** A server answering each request with the next scripted answer (the last one repeats). */
-async function scriptedServer(answers: Array<{ status: number; headers?: Record<string, string>; body: string }>): Promise<{ url: string; requests: Recorded[]; server: Server }> {
+async function scriptedServer(
+  answers: Array<{ status: number; headers?: Record<string, string>; body: string }>,
+): Promise<{ url: string; requests: Recorded[]; server: Server }> {
   const requests: Recorded[] = [];
   const server = createServer((req, res) => {
     let body = '';
@@ -79,7 +89,10 @@ function expectedAuthorization(r: Recorded, secret: string): string {
   const signedHeaders = /SignedHeaders=([^,]+)/.exec(auth)![1]!;
   const [, date, region, service] = credential.split('/');
   const amzDate = String(r.headers['x-amz-date']);
-  const canonicalHeaders = signedHeaders.split(';').map((h) => `${h}:${String(r.headers[h]).trim()}\n`).join('');
+  const canonicalHeaders = signedHeaders
+    .split(';')
+    .map((h) => `${h}:${String(r.headers[h]).trim()}\n`)
+    .join('');
   const canonicalRequest = ['POST', '/', '', canonicalHeaders, signedHeaders, createHash('sha256').update(r.body).digest('hex')].join('\n');
   const scope = `${date}/${region}/${service}/aws4_request`;
   const stringToSign = ['AWS4-HMAC-SHA256', amzDate, scope, createHash('sha256').update(canonicalRequest).digest('hex')].join('\n');
@@ -110,15 +123,24 @@ describe('createLightPageSender', () => {
     expect(r.url).toBe('/');
     expect(JSON.parse(r.body)).toEqual(input);
     expect(String(r.headers['user-agent'])).toMatch(/ app\/cors-preflight$/); // AWS_SDK_UA_APP_ID, as the SDK sends it
-    expect(r.headers).toMatchObject({ 'x-amz-target': 'AmazonSSM.GetParametersByPath', 'content-type': 'application/x-amz-json-1.1', 'x-amz-security-token': 'token' });
+    expect(r.headers).toMatchObject({
+      'x-amz-target': 'AmazonSSM.GetParametersByPath',
+      'content-type': 'application/x-amz-json-1.1',
+      'x-amz-security-token': 'token',
+    });
     expect(String(r.headers.authorization)).toMatch(/^AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE\/\d{8}\/eu-west-1\/ssm\/aws4_request, /);
-    for (const h of ['host', 'x-amz-date', 'x-amz-security-token', 'x-amz-target', 'content-type']) expect(String(r.headers.authorization)).toMatch(new RegExp(`SignedHeaders=[^,]*\\b${h}\\b`));
+    for (const h of ['host', 'x-amz-date', 'x-amz-security-token', 'x-amz-target', 'content-type'])
+      expect(String(r.headers.authorization)).toMatch(new RegExp(`SignedHeaders=[^,]*\\b${h}\\b`));
     expect(r.headers.authorization).toBe(expectedAuthorization(r, 'secret/example'));
   });
 
   it('retries throttling and 5xx answers, then returns the page', async () => {
     const { send, requests } = await sender([
-      { status: 400, headers: { 'x-amzn-errortype': 'ThrottlingException:http://internal.amazon.com/coral/com.amazon.coral.availability/' }, body: '{"message":"Rate exceeded"}' },
+      {
+        status: 400,
+        headers: { 'x-amzn-errortype': 'ThrottlingException:http://internal.amazon.com/coral/com.amazon.coral.availability/' },
+        body: '{"message":"Rate exceeded"}',
+      },
       { status: 503, body: '<html>busy</html>' },
       { status: 200, body: '{"Parameters":[]}' },
     ]);

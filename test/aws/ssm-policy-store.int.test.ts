@@ -29,7 +29,8 @@ function storeFor(path: string) {
   return { store, clock, logs };
 }
 
-const decide = async (store: SsmPolicyStore, path: string, origin = 'https://shop.example.com') => decidePreflight(await store.current(), preflight({ path, origin }));
+const decide = async (store: SsmPolicyStore, path: string, origin = 'https://shop.example.com') =>
+  decidePreflight(await store.current(), preflight({ path, origin }));
 
 test('pages past 10 parameters: 25 policies, nested at several depths, all serve', async () => {
   const path = `${ROOT}/pagination`;
@@ -109,13 +110,17 @@ test('an invalid edit serves the newest valid version from the history, in a war
 
 test('a route two parameters claim is denied in every store, and served again once one gives it up', async () => {
   const path = `${ROOT}/conflict`;
-  await putPolicies(seed, { [`${path}/products`]: basePolicy({ route: '/products/{id}', allowCredentials: true }), [`${path}/default`]: basePolicy({ route: '$default', allowOrigins: ['https://evil.example'] }) });
+  await putPolicies(seed, {
+    [`${path}/products`]: basePolicy({ route: '/products/{id}', allowCredentials: true }),
+    [`${path}/default`]: basePolicy({ route: '$default', allowOrigins: ['https://evil.example'] }),
+  });
   const { store, clock } = storeFor(path);
   expect((await decide(store, '/products/1')).kind).toBe('allowed');
   await putPolicies(seed, { [`${path}/anyone`]: basePolicy({ route: '/products/{pid}', allowOrigins: ['*'] }) });
   clock.t = TTL_S * 1000;
   for (const s of [store, storeFor(path).store]) {
-    for (const origin of ['https://shop.example.com', 'https://evil.example']) expect(await decide(s, '/products/1', origin)).toMatchObject({ kind: 'denied', reason: 'route_conflict' });
+    for (const origin of ['https://shop.example.com', 'https://evil.example'])
+      expect(await decide(s, '/products/1', origin)).toMatchObject({ kind: 'denied', reason: 'route_conflict' });
   }
   await deleteParameter(seed, `${path}/anyone`);
   clock.t = 2 * TTL_S * 1000;

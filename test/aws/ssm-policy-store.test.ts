@@ -41,7 +41,8 @@ const page = (policies: Record<string, unknown>, NextToken?: string): GetParamet
 
 const orders = (origin = 'https://shop.example.com') => ({ [`${PATH}/orders`]: basePolicy({ route: '/orders', allowOrigins: [origin] }) });
 const calls = () => ssm.commandCalls(GetParametersByPathCommand).length;
-const allows = async (store: SsmPolicyStore, origin: string) => decidePreflight(await store.current(), preflight({ path: '/orders', origin })).kind === 'allowed';
+const allows = async (store: SsmPolicyStore, origin: string) =>
+  decidePreflight(await store.current(), preflight({ path: '/orders', origin })).kind === 'allowed';
 
 beforeEach(() => ssm.reset());
 afterAll(() => ssm.restore());
@@ -68,7 +69,10 @@ describe('caching', () => {
   });
 
   test('refreshes once the TTL has passed, and serves the edit', async () => {
-    ssm.on(GetParametersByPathCommand).resolvesOnce(page(orders('https://old.example.com'))).resolves(page(orders('https://new.example.com')));
+    ssm
+      .on(GetParametersByPathCommand)
+      .resolvesOnce(page(orders('https://old.example.com')))
+      .resolves(page(orders('https://new.example.com')));
     const { store, clock } = harness();
     const start = clock.t;
     expect(await allows(store, 'https://old.example.com')).toBe(true);
@@ -153,7 +157,10 @@ describe('paging', () => {
 
 describe('failures', () => {
   test('a failed refresh keeps serving the last good set and logs the failure', async () => {
-    ssm.on(GetParametersByPathCommand).resolvesOnce(page(orders())).rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }));
+    ssm
+      .on(GetParametersByPathCommand)
+      .resolvesOnce(page(orders()))
+      .rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }));
     const { store, clock, logs } = harness();
     const good = await store.current();
     clock.t += TTL_MS;
@@ -191,7 +198,11 @@ describe('failures', () => {
   });
 
   test('the backoff ends at the first success: the next refresh is a full TTL later', async () => {
-    ssm.on(GetParametersByPathCommand).resolvesOnce(page(orders())).rejectsOnce(new Error('down')).resolves(page(orders('https://new.example.com')));
+    ssm
+      .on(GetParametersByPathCommand)
+      .resolvesOnce(page(orders()))
+      .rejectsOnce(new Error('down'))
+      .resolves(page(orders('https://new.example.com')));
     const { store, clock } = harness();
     await store.current();
     clock.t += TTL_MS;
@@ -207,7 +218,9 @@ describe('failures', () => {
   });
 
   test('nothing ever loaded: no set (callers deny), the reason is logged, and retries back off', async () => {
-    ssm.on(GetParametersByPathCommand).rejects(Object.assign(new Error('User is not authorized to perform ssm:GetParametersByPath'), { name: 'AccessDeniedException' }));
+    ssm
+      .on(GetParametersByPathCommand)
+      .rejects(Object.assign(new Error('User is not authorized to perform ssm:GetParametersByPath'), { name: 'AccessDeniedException' }));
     const { store, logs } = harness();
     const set = await store.current();
     expect(set).toBeUndefined();
@@ -252,7 +265,9 @@ describe('failures', () => {
 describe('policy problems', () => {
   test('an invalid parameter is logged once with its name, field, value and reason, while the rest serve', async () => {
     ssm.on(GetParametersByPathCommand).resolves(page({ ...orders(), [`${PATH}/bad`]: basePolicy({ route: '/bad', allowOrigins: ['https://*.com'] }) }));
-    ssm.on(GetParameterHistoryCommand).resolves({ Parameters: parameters({ [`${PATH}/bad`]: basePolicy({ route: '/bad', allowOrigins: ['https://*.com'] }) }), $metadata: {} });
+    ssm
+      .on(GetParameterHistoryCommand)
+      .resolves({ Parameters: parameters({ [`${PATH}/bad`]: basePolicy({ route: '/bad', allowOrigins: ['https://*.com'] }) }), $metadata: {} });
     const { store, clock, logs } = harness();
     expect(await allows(store, 'https://shop.example.com')).toBe(true);
     clock.t += TTL_MS;
@@ -261,12 +276,22 @@ describe('policy problems', () => {
     await store.current();
     const warnings = logs.filter((l) => l.level === 'WARN');
     expect(warnings).toHaveLength(1);
-    expect(warnings[0]).toMatchObject({ parameter: `${PATH}/bad`, field: 'allowOrigins[0]', value: 'https://*.com', reason: expect.stringMatching(/public suffix/i) });
+    expect(warnings[0]).toMatchObject({
+      parameter: `${PATH}/bad`,
+      field: 'allowOrigins[0]',
+      value: 'https://*.com',
+      reason: expect.stringMatching(/public suffix/i),
+    });
   });
 
   test('a SecureString parameter is refused even when it decrypts to a valid policy', async () => {
-    ssm.on(GetParametersByPathCommand).resolves({ Parameters: [...parameters(orders()), ...parameters({ [`${PATH}/secret`]: basePolicy({ route: '/secret' }) }, 'SecureString')], $metadata: {} });
-    ssm.on(GetParameterHistoryCommand).resolves({ Parameters: parameters({ [`${PATH}/secret`]: basePolicy({ route: '/secret' }) }, 'SecureString'), $metadata: {} });
+    ssm.on(GetParametersByPathCommand).resolves({
+      Parameters: [...parameters(orders()), ...parameters({ [`${PATH}/secret`]: basePolicy({ route: '/secret' }) }, 'SecureString')],
+      $metadata: {},
+    });
+    ssm
+      .on(GetParameterHistoryCommand)
+      .resolves({ Parameters: parameters({ [`${PATH}/secret`]: basePolicy({ route: '/secret' }) }, 'SecureString'), $metadata: {} });
     const { store, logs } = harness();
     const set = await store.current();
     expect(set!.table.match('/secret')).toBeUndefined();
@@ -294,7 +319,9 @@ describe('an invalid value serves its newest valid version, read from the histor
     expect(set.versions.get(name)).toBe(2);
     expect(fake.calls.GetParameterHistory).toBe(1);
     expect(store.stats.historyCalls).toBe(1);
-    expect(logs.filter((l) => l.level === 'WARN')).toEqual([expect.objectContaining({ parameter: name, status: 'earlier-version', servingVersion: 2, field: 'allowMethods[0]' })]);
+    expect(logs.filter((l) => l.level === 'WARN')).toEqual([
+      expect.objectContaining({ parameter: name, status: 'earlier-version', servingVersion: 2, field: 'allowMethods[0]' }),
+    ]);
   });
 
   test('no history is read when every parameter validates', async () => {
@@ -362,7 +389,11 @@ describe('an invalid value serves its newest valid version, read from the histor
 
   test('a history longer than Parameter Store keeps is refused, and the refresh with it', async () => {
     ssm.on(GetParametersByPathCommand).resolves(page({ [name]: '{oops' }));
-    ssm.on(GetParameterHistoryCommand).callsFake((input: { NextToken?: string }) => ({ Parameters: Array.from({ length: 50 }, (_, i) => ({ Name: name, Type: 'String', Value: '{oops', Version: Number(input.NextToken ?? '0') + i + 1 })), NextToken: String(Number(input.NextToken ?? '0') + 50), $metadata: {} }));
+    ssm.on(GetParameterHistoryCommand).callsFake((input: { NextToken?: string }) => ({
+      Parameters: Array.from({ length: 50 }, (_, i) => ({ Name: name, Type: 'String', Value: '{oops', Version: Number(input.NextToken ?? '0') + i + 1 })),
+      NextToken: String(Number(input.NextToken ?? '0') + 50),
+      $metadata: {},
+    }));
     const { store, logs } = harness();
     expect(await store.current()).toBeUndefined();
     expect(ssm.commandCalls(GetParameterHistoryCommand)).toHaveLength(3);
@@ -384,7 +415,10 @@ describe('route conflicts', () => {
     fake.put(`${PATH}/products`, JSON.stringify(basePolicy({ route: '/products/{id}', allowCredentials: true })));
     fake.put(`${PATH}/anyone`, JSON.stringify(basePolicy({ route: '/products/{pid}', allowOrigins: ['*'] })));
     const { store, clock, logs } = harness({ client: fake.client() });
-    expect(decidePreflight(await store.current(), preflight({ path: '/products/1', origin: 'https://evil.example' }))).toMatchObject({ kind: 'denied', reason: 'route_conflict' });
+    expect(decidePreflight(await store.current(), preflight({ path: '/products/1', origin: 'https://evil.example' }))).toMatchObject({
+      kind: 'denied',
+      reason: 'route_conflict',
+    });
     clock.t += TTL_MS;
     await store.current();
     const conflicts = logs.filter((l) => l.message === 'route conflict');

@@ -332,7 +332,11 @@ describe.each(['v1', 'v2'] as const)('Chromium against the local stack with payl
       const b = await fetchFrom(other, api + path);
       expectAllowed(b);
       expect(actual(path, second)).toBe(1);
-      expect(stack.counters.records({ path, origin: second })[0]?.responseHeaders).toMatchObject({ 'access-control-allow-origin': second, vary: 'Origin', 'cache-control': 'public, max-age=60' });
+      expect(stack.counters.records({ path, origin: second })[0]?.responseHeaders).toMatchObject({
+        'access-control-allow-origin': second,
+        vary: 'Origin',
+        'cache-control': 'public, max-age=60',
+      });
       expect(preflights(path, APP()) + preflights(path, second)).toBe(0);
     });
   });
@@ -373,7 +377,11 @@ describe.each(['v1', 'v2'] as const)('Chromium against the local stack with payl
       // the actual response until the layer reloads. That attempt's preflight stays in the browser's
       // cache, so the next attempts go straight to the actual request.
       const reloads = () => stack.parameterStore.calls({ app: 'cors-preflight', operation: 'GetParametersByPath' });
-      const preflightStatuses = () => stack.counters.records({ path, origin: second }).filter((r) => r.kind === 'preflight').map((r) => r.status);
+      const preflightStatuses = () =>
+        stack.counters
+          .records({ path, origin: second })
+          .filter((r) => r.kind === 'preflight')
+          .map((r) => r.status);
       const deadline = Date.now() + (2 * TTL_SECONDS + 5) * 1000;
       const attempts: Array<{ allowed: boolean; reloaded: boolean }> = [];
       for (;;) {

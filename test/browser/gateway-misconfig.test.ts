@@ -4,7 +4,14 @@
  */
 import { corsRequestFromEvent, type ApiGatewayEvent } from '../../functions/aws/event';
 import { httpApiEvent, restEvent, type HttpRequestInfo } from '../../scripts/local/events';
-import { ShadowRoutes, activate, corsConfigurationPreflight, missingRouteResponse, unauthorizedResponse, withCorsConfiguration } from '../../scripts/local/misconfig';
+import {
+  ShadowRoutes,
+  activate,
+  corsConfigurationPreflight,
+  missingRouteResponse,
+  unauthorizedResponse,
+  withCorsConfiguration,
+} from '../../scripts/local/misconfig';
 
 function req(method: string, url: string, headers: Array<[string, string]>): HttpRequestInfo {
   return { method, url, rawHeaders: headers.flat(), body: Buffer.alloc(0), sourceIp: '127.0.0.1', httpVersion: '1.1' };
@@ -28,7 +35,12 @@ describe('own, more specific routes', () => {
   it('give the API function REST events for the own resource, read by the product adapter as the same path', () => {
     const route = routes.match('/products/42')!;
     const e = restEvent(req('OPTIONS', '/products/42', preflight), { route });
-    expect(e).toMatchObject({ resource: '/products/{id}', pathParameters: { id: '42' }, httpMethod: 'OPTIONS', requestContext: { resourcePath: '/products/{id}' } });
+    expect(e).toMatchObject({
+      resource: '/products/{id}',
+      pathParameters: { id: '42' },
+      httpMethod: 'OPTIONS',
+      requestContext: { resourcePath: '/products/{id}' },
+    });
     expect(corsRequestFromEvent(e as unknown as ApiGatewayEvent)).toMatchObject({ method: 'OPTIONS', path: '/products/42', requestMethod: 'PUT' });
   });
 
@@ -51,7 +63,14 @@ describe('checking a misconfiguration', () => {
 describe('API Gateway’s own answers', () => {
   it('has no OPTIONS route: REST 403 Missing Authentication Token, HTTP API 404 Not Found', () => {
     const rest = missingRouteResponse('v1');
-    expect([rest.statusCode, rest.body.toString(), rest.headers]).toEqual([403, '{"message":"Missing Authentication Token"}', [['Content-Type', 'application/json'], ['x-amzn-ErrorType', 'MissingAuthenticationTokenException']]]);
+    expect([rest.statusCode, rest.body.toString(), rest.headers]).toEqual([
+      403,
+      '{"message":"Missing Authentication Token"}',
+      [
+        ['Content-Type', 'application/json'],
+        ['x-amzn-ErrorType', 'MissingAuthenticationTokenException'],
+      ],
+    ]);
     const http = missingRouteResponse('v2');
     expect([http.statusCode, http.body.toString()]).toEqual([404, '{"message":"Not Found"}']);
   });
@@ -79,10 +98,23 @@ describe('API Gateway’s own answers', () => {
 
   it('replaces an integration’s CORS headers with the CorsConfiguration’s', () => {
     const out = withCorsConfiguration(
-      { statusCode: 200, headers: [['Access-Control-Allow-Origin', 'https://x.example'], ['Vary', 'Origin'], ['Content-Type', 'application/json']], body: Buffer.from('{}') },
+      {
+        statusCode: 200,
+        headers: [
+          ['Access-Control-Allow-Origin', 'https://x.example'],
+          ['Vary', 'Origin'],
+          ['Content-Type', 'application/json'],
+        ],
+        body: Buffer.from('{}'),
+      },
       { allowOrigins: ['*'], exposeHeaders: ['etag'] },
       'https://any.example',
     );
-    expect(out.headers).toEqual([['Vary', 'Origin'], ['Content-Type', 'application/json'], ['access-control-allow-origin', '*'], ['access-control-expose-headers', 'etag']]);
+    expect(out.headers).toEqual([
+      ['Vary', 'Origin'],
+      ['Content-Type', 'application/json'],
+      ['access-control-allow-origin', '*'],
+      ['access-control-expose-headers', 'etag'],
+    ]);
   });
 });

@@ -28,13 +28,33 @@ describe('REST (payload v1) events', () => {
     const e = restEvent(req('OPTIONS', '/products/42', preflightHeaders));
     expect(e.headers).toMatchObject({ Origin: 'http://app.example.test:3001', 'Access-Control-Request-Headers': 'x-trace-id' });
     expect((e.multiValueHeaders as Record<string, string[]>)['Access-Control-Request-Headers']).toEqual(['content-type', 'x-trace-id']);
-    expect(e).toMatchObject({ resource: '/{proxy+}', path: '/products/42', httpMethod: 'OPTIONS', pathParameters: { proxy: 'products/42' }, queryStringParameters: null, body: null, isBase64Encoded: false });
-    expect(e.requestContext).toMatchObject({ resourcePath: '/{proxy+}', stage: 'local', path: '/local/products/42', httpMethod: 'OPTIONS', identity: { sourceIp: '127.0.0.1' } });
+    expect(e).toMatchObject({
+      resource: '/{proxy+}',
+      path: '/products/42',
+      httpMethod: 'OPTIONS',
+      pathParameters: { proxy: 'products/42' },
+      queryStringParameters: null,
+      body: null,
+      isBase64Encoded: false,
+    });
+    expect(e.requestContext).toMatchObject({
+      resourcePath: '/{proxy+}',
+      stage: 'local',
+      path: '/local/products/42',
+      httpMethod: 'OPTIONS',
+      identity: { sourceIp: '127.0.0.1' },
+    });
   });
 
   it('is read by the product adapter as the browser sent it, split header lines joined', () => {
     const cors = corsRequestFromEvent(restEvent(req('OPTIONS', '/products/42?x=1', preflightHeaders)) as unknown as ApiGatewayEvent);
-    expect(cors).toEqual({ method: 'OPTIONS', path: '/products/42', origin: 'http://app.example.test:3001', requestMethod: 'PUT', requestHeaders: 'content-type,x-trace-id' });
+    expect(cors).toEqual({
+      method: 'OPTIONS',
+      path: '/products/42',
+      origin: 'http://app.example.test:3001',
+      requestMethod: 'PUT',
+      requestHeaders: 'content-type,x-trace-id',
+    });
   });
 
   it('routes the root to resource / without path parameters', () => {
@@ -53,7 +73,14 @@ describe('REST (payload v1) events', () => {
 describe('HTTP API (payload v2) events', () => {
   it('lower-cases header names, joins repeated headers with commas and names the route', () => {
     const e = httpApiEvent(req('OPTIONS', '/products/42', preflightHeaders));
-    expect(e).toMatchObject({ version: '2.0', routeKey: 'OPTIONS /{proxy+}', rawPath: '/products/42', rawQueryString: '', pathParameters: { proxy: 'products/42' }, isBase64Encoded: false });
+    expect(e).toMatchObject({
+      version: '2.0',
+      routeKey: 'OPTIONS /{proxy+}',
+      rawPath: '/products/42',
+      rawQueryString: '',
+      pathParameters: { proxy: 'products/42' },
+      isBase64Encoded: false,
+    });
     expect(e.headers).toMatchObject({ origin: 'http://app.example.test:3001', 'access-control-request-headers': 'content-type,x-trace-id' });
     expect(e).not.toHaveProperty('multiValueHeaders');
     expect(e.requestContext).toMatchObject({ http: { method: 'OPTIONS', path: '/products/42' }, routeKey: 'OPTIONS /{proxy+}', stage: '$default' });
@@ -61,14 +88,29 @@ describe('HTTP API (payload v2) events', () => {
   });
 
   it('moves cookies out of the headers into the cookies array', () => {
-    const e = httpApiEvent(req('GET', '/a?x=1&x=2', [['Host', 'h'], ['Cookie', 'a=1; b=2']]));
+    const e = httpApiEvent(
+      req('GET', '/a?x=1&x=2', [
+        ['Host', 'h'],
+        ['Cookie', 'a=1; b=2'],
+      ]),
+    );
     expect(e.cookies).toEqual(['a=1', 'b=2']);
     expect(e.headers).not.toHaveProperty('cookie');
     expect(e).toMatchObject({ routeKey: 'ANY /{proxy+}', rawQueryString: 'x=1&x=2', queryStringParameters: { x: '1,2' } });
   });
 
   it('routes the root to its own route and base64-encodes binary bodies', () => {
-    const e = httpApiEvent(req('POST', '/', [['Host', 'h'], ['Content-Type', 'application/octet-stream']], 'raw'));
+    const e = httpApiEvent(
+      req(
+        'POST',
+        '/',
+        [
+          ['Host', 'h'],
+          ['Content-Type', 'application/octet-stream'],
+        ],
+        'raw',
+      ),
+    );
     expect(e).toMatchObject({ routeKey: 'ANY /', body: Buffer.from('raw').toString('base64'), isBase64Encoded: true });
     expect(e).not.toHaveProperty('pathParameters');
     expect(corsRequestFromEvent(e as unknown as ApiGatewayEvent).path).toBe('/');
@@ -79,7 +121,12 @@ describe('function results turned into HTTP responses', () => {
   it('v1: multiValueHeaders win over headers of the same name, whatever the case', () => {
     const out = restResponse({ statusCode: 200, headers: { Vary: 'Origin', 'X-A': '1' }, multiValueHeaders: { vary: ['Accept', 'Origin'] }, body: 'ok' });
     expect(out.statusCode).toBe(200);
-    expect([...out.headers].sort()).toEqual([['Content-Type', 'application/json'], ['X-A', '1'], ['vary', 'Accept'], ['vary', 'Origin']]);
+    expect([...out.headers].sort()).toEqual([
+      ['Content-Type', 'application/json'],
+      ['X-A', '1'],
+      ['vary', 'Accept'],
+      ['vary', 'Origin'],
+    ]);
     expect(out.body.toString()).toBe('ok');
   });
 
@@ -102,7 +149,11 @@ describe('function results turned into HTTP responses', () => {
   });
 
   it('v2: cookies become Set-Cookie headers; a non-string header value is refused', () => {
-    expect(httpApiResponse({ statusCode: 201, headers: { a: 'b' }, cookies: ['x=1', 'y=2'] }).headers).toEqual([['a', 'b'], ['Set-Cookie', 'x=1'], ['Set-Cookie', 'y=2']]);
+    expect(httpApiResponse({ statusCode: 201, headers: { a: 'b' }, cookies: ['x=1', 'y=2'] }).headers).toEqual([
+      ['a', 'b'],
+      ['Set-Cookie', 'x=1'],
+      ['Set-Cookie', 'y=2'],
+    ]);
     const bad = httpApiResponse({ statusCode: 200, headers: { 'content-length': 3 } });
     expect(bad.statusCode).toBe(500);
     expect(bad.gatewayError).toMatch(/^Malformed Lambda proxy response/);
@@ -131,17 +182,20 @@ describe('the gateway server with functions in worker threads', () => {
     return { base: `http://127.0.0.1:${port}`, recorder, preflight, api };
   }
 
-  it.each(['v1', 'v2'] as const)('%s: sends OPTIONS to the preflight function and other methods to the API function, each with its own environment', async (payload) => {
-    const { base, recorder } = await start(payload);
-    const options = await fetch(`${base}/env?name=ROLE`, { method: 'OPTIONS' });
-    const get = await fetch(`${base}/env?name=ROLE`);
-    expect(await options.text()).toBe('preflight');
-    expect(await get.text()).toBe('api');
-    expect(recorder.records().map((r) => [r.kind, r.function, r.status])).toEqual([
-      ['options', 'preflight', 200],
-      ['actual', 'api', 200],
-    ]);
-  });
+  it.each(['v1', 'v2'] as const)(
+    '%s: sends OPTIONS to the preflight function and other methods to the API function, each with its own environment',
+    async (payload) => {
+      const { base, recorder } = await start(payload);
+      const options = await fetch(`${base}/env?name=ROLE`, { method: 'OPTIONS' });
+      const get = await fetch(`${base}/env?name=ROLE`);
+      expect(await options.text()).toBe('preflight');
+      expect(await get.text()).toBe('api');
+      expect(recorder.records().map((r) => [r.kind, r.function, r.status])).toEqual([
+        ['options', 'preflight', 200],
+        ['actual', 'api', 200],
+      ]);
+    },
+  );
 
   it.each([
     ['v1', 502, 'Internal server error'],
@@ -153,7 +207,10 @@ describe('the gateway server with functions in worker threads', () => {
     expect(await thrown.json()).toEqual({ message });
     const malformed = await fetch(`${base}/result?r=${encodeURIComponent(JSON.stringify({ statusCode: 200, headers: { 'x-n': 1 } }))}`);
     expect(malformed.status).toBe(status);
-    expect(recorder.records().map((r) => r.gatewayError)).toEqual([expect.stringContaining('scripted failure'), expect.stringContaining('Malformed Lambda proxy response')]);
+    expect(recorder.records().map((r) => r.gatewayError)).toEqual([
+      expect.stringContaining('scripted failure'),
+      expect.stringContaining('Malformed Lambda proxy response'),
+    ]);
   });
 
   it('answers 504 when the function does not answer in time, and counts preflights per origin and path', async () => {

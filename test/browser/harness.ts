@@ -23,9 +23,7 @@ export function launchChromium(): Promise<Browser> {
 }
 
 /** What the page's script got from fetch(): the response it may read, or the error. */
-export type Verdict =
-  | { ok: true; status: number; headers: Record<string, string>; body: string }
-  | { ok: false; error: string };
+export type Verdict = { ok: true; status: number; headers: Record<string, string>; body: string } | { ok: false; error: string };
 
 export interface FetchInit {
   method?: string;

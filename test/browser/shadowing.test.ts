@@ -34,7 +34,15 @@ describe.each(['v1', 'v2'] as const)('a shadowing ANY /items/{id} route with pay
   const put = { method: 'PUT', headers: { 'content-type': 'application/json' }, body: '{"name":"lamp"}' };
 
   beforeAll(async () => {
-    const common = { payload, motoEndpoint: moto.endpoint, policiesDir: POLICIES, apiHost: 'api.example.test', pageHost: 'app.example.test', logLevel: 'ERROR', misconfiguration: { shadowRoutes: ['/items/{id}'] } };
+    const common = {
+      payload,
+      motoEndpoint: moto.endpoint,
+      policiesDir: POLICIES,
+      apiHost: 'api.example.test',
+      pageHost: 'app.example.test',
+      logLevel: 'ERROR',
+      misconfiguration: { shadowRoutes: ['/items/{id}'] },
+    };
     [answering, legacy] = await Promise.all([
       startLocalStack({ ...common, policyPath: `/test/browser/shadow-${payload}` }),
       startLocalStack({ ...common, policyPath: `/test/browser/shadow-${payload}-legacy`, layerAnswersPreflights: false }),
@@ -78,7 +86,10 @@ describe.each(['v1', 'v2'] as const)('a shadowing ANY /items/{id} route with pay
   it('still denies what the policy denies when withCors answers: an unlisted header is blocked at the preflight', async () => {
     const path = fresh();
     const page = await contexts.pageAt(app(answering));
-    expect(await fetchFrom(page, answering.urls.api + path, { ...put, headers: { ...put.headers, 'x-unlisted': '1' } })).toEqual({ ok: false, error: 'TypeError: Failed to fetch' });
+    expect(await fetchFrom(page, answering.urls.api + path, { ...put, headers: { ...put.headers, 'x-unlisted': '1' } })).toEqual({
+      ok: false,
+      error: 'TypeError: Failed to fetch',
+    });
     expect(answering.counters.lastPreflight({ path, origin: app(answering) })).toMatchObject({ function: 'api', status: 403 });
     expect(answering.counters.actual({ path, origin: app(answering) })).toBe(0);
   });

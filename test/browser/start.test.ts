@@ -70,7 +70,9 @@ describe('npm start', () => {
     expect(urls.api).toMatch(/^http:\/\/localhost:\d+$/);
     expect(urls.moto).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(output).toContain('3 policies from policies/ via cors-policy push');
-    expect(output).toContain(`aws ssm put-parameter --endpoint-url ${urls.moto} --name /cors/demo-api/products --type String --overwrite --value file://policies/products.json`);
+    expect(output).toContain(
+      `aws ssm put-parameter --endpoint-url ${urls.moto} --name /cors/demo-api/products --type String --overwrite --value file://policies/products.json`,
+    );
     expect(output).toContain(`AWS_ENDPOINT_URL_SSM=${urls.moto}`);
   });
 
@@ -97,7 +99,7 @@ describe('npm start', () => {
       await page.waitForFunction("!document.getElementById('send').disabled && document.getElementById('verdict').textContent !== 'Sending…'");
     }
 
-    const text = (page: Page, selector: string) => page.locator(selector).innerText();
+    const text = (page: Page, selector: string) => page.locator(selector).textContent();
 
     it('shows an allowed credentialed PUT: the preflight answer, the request with its cookie, and no explain', async () => {
       const page = await openDemo(urls.page as string);
@@ -124,7 +126,9 @@ describe('npm start', () => {
       expect(explain).toMatch(/Verdict: BLOCKED/);
       expect(explain).toContain('header_not_allowed');
       // The metrics table: the denial, by reason, as the function's EMF block counted it.
-      await page.waitForFunction("/PreflightsDenied\\s+cors-preflight \\(cors-preflight\\)\\s+header_not_allowed\\s+[1-9]/.test(document.getElementById('metrics').innerText)");
+      await page.waitForFunction(
+        "/PreflightsDenied\\s+cors-preflight \\(cors-preflight\\)\\s+header_not_allowed\\s+[1-9]/.test(document.getElementById('metrics').innerText)",
+      );
       await page.context().close();
     });
 

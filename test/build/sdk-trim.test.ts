@@ -24,7 +24,16 @@ beforeAll(async () => {
 /** Bundles `contents` (resolved from the repository root) with one plugin; resolves to the error text, or '' when it built. */
 async function buildWith(plugin: Plugin, contents: string): Promise<string> {
   try {
-    await build({ stdin: { contents, resolveDir: join(root, 'functions/aws'), loader: 'ts' }, bundle: true, platform: 'node', format: 'cjs', mainFields: ['module', 'main'], write: false, logLevel: 'silent', plugins: [plugin] });
+    await build({
+      stdin: { contents, resolveDir: join(root, 'functions/aws'), loader: 'ts' },
+      bundle: true,
+      platform: 'node',
+      format: 'cjs',
+      mainFields: ['module', 'main'],
+      write: false,
+      logLevel: 'silent',
+      plugins: [plugin],
+    });
     return '';
   } catch (err) {
     return String((err as Error).message);
@@ -46,7 +55,10 @@ describe('a trimming step that no longer applies fails the build', () => {
   });
 
   it('an entry bundle that imports the SDK client itself fails (it belongs in the side file)', async () => {
-    const text = await buildWith(trim.sdkInSideFile(), "import { SSMClient } from '@aws-sdk/client-ssm';\nrequire('./ssm-sdk');\nexport const c = SSMClient;\n");
+    const text = await buildWith(
+      trim.sdkInSideFile(),
+      "import { SSMClient } from '@aws-sdk/client-ssm';\nrequire('./ssm-sdk');\nexport const c = SSMClient;\n",
+    );
     expect(text).toMatch(/@aws-sdk\/client-ssm is imported by/);
   });
 });
@@ -62,7 +74,13 @@ describe('on the pinned SDK', () => {
 
   it('package.json pins every SDK package the plugins rewrite or the light client imports to one exact version', () => {
     const deps = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).dependencies as Record<string, string>;
-    for (const name of ['@aws-sdk/client-ssm', '@aws-sdk/credential-provider-node', '@aws-sdk/credential-provider-env', '@smithy/core', '@smithy/signature-v4']) {
+    for (const name of [
+      '@aws-sdk/client-ssm',
+      '@aws-sdk/credential-provider-node',
+      '@aws-sdk/credential-provider-env',
+      '@smithy/core',
+      '@smithy/signature-v4',
+    ]) {
       expect([name, deps[name]]).toEqual([name, expect.stringMatching(/^\d+\.\d+\.\d+$/)]);
       expect(JSON.parse(readFileSync(join(root, 'node_modules', name, 'package.json'), 'utf8')).version).toBe(deps[name]);
     }

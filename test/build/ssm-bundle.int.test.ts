@@ -29,7 +29,15 @@ event.resource = '/{proxy+}';
 async function invoke(env: Record<string, string>): Promise<{ status: number; logs: Array<Record<string, unknown>> }> {
   const script = `require(${JSON.stringify(bundle)}).handler(${JSON.stringify(event)}).then((r) => { process.stdout.write('RESULT ' + r.statusCode + '\\n'); });`;
   const child = spawn(process.execPath, ['-e', script], {
-    env: { PATH: process.env.PATH, HOME: mkdtempSync(join(tmpdir(), 'home-')), CORS_POLICY_PATH: policyPath, CORS_POLICY_LOAD_BUDGET_MS: '3000', AWS_REGION: 'us-east-1', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...env },
+    env: {
+      PATH: process.env.PATH,
+      HOME: mkdtempSync(join(tmpdir(), 'home-')),
+      CORS_POLICY_PATH: policyPath,
+      CORS_POLICY_LOAD_BUDGET_MS: '3000',
+      AWS_REGION: 'us-east-1',
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+      ...env,
+    },
     timeout: 30_000,
   });
   let stdout = '';
@@ -56,7 +64,9 @@ describe('the trimmed SDK in the preflight bundle', () => {
   });
 
   it('signs with credentials from the environment through the SDK side file when the operator asks for the SDK', async () => {
-    expect((await invoke({ ...motoEnv(endpoint), CORS_SSM_CLIENT: 'sdk', LOG_LEVEL: 'DEBUG' })).logs).toContainEqual(expect.objectContaining({ message: 'policies loaded', client: 'sdk', policies: 1 }));
+    expect((await invoke({ ...motoEnv(endpoint), CORS_SSM_CLIENT: 'sdk', LOG_LEVEL: 'DEBUG' })).logs).toContainEqual(
+      expect.objectContaining({ message: 'policies loaded', client: 'sdk', policies: 1 }),
+    );
   });
 
   it('falls back to the full default chain: a named profile from the shared credentials file', async () => {
@@ -71,7 +81,12 @@ describe('the trimmed SDK in the preflight bundle', () => {
     const { AWS_ACCESS_KEY_ID: _a, AWS_SECRET_ACCESS_KEY: _s, AWS_SESSION_TOKEN: _t, ...noKeys } = motoEnv(endpoint);
     const dir = mkdtempSync(join(tmpdir(), 'aws-'));
     // No files, and no instance metadata endpoint to ask (AWS_EC2_METADATA_DISABLED).
-    const result = await invoke({ ...noKeys, AWS_SHARED_CREDENTIALS_FILE: join(dir, 'none'), AWS_CONFIG_FILE: join(dir, 'none'), AWS_EC2_METADATA_DISABLED: 'true' });
+    const result = await invoke({
+      ...noKeys,
+      AWS_SHARED_CREDENTIALS_FILE: join(dir, 'none'),
+      AWS_CONFIG_FILE: join(dir, 'none'),
+      AWS_EC2_METADATA_DISABLED: 'true',
+    });
     expect(result.status).toBe(403);
     const failure = result.logs.find((l) => l.message === 'policy load failed; denying every preflight until policies load');
     expect(failure).toBeDefined();

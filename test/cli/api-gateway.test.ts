@@ -8,7 +8,9 @@ import { createApiGatewayClients, restResources } from '../../functions/cli/api-
 const restMock = mockClient(APIGatewayClient);
 
 test('an OPTIONS method listed without its integration is read with GetMethod', async () => {
-  restMock.on(GetResourcesCommand).resolves({ items: [{ id: 'r1', path: '/x', resourceMethods: { OPTIONS: { httpMethod: 'OPTIONS' }, GET: { httpMethod: 'GET' } } }] });
+  restMock
+    .on(GetResourcesCommand)
+    .resolves({ items: [{ id: 'r1', path: '/x', resourceMethods: { OPTIONS: { httpMethod: 'OPTIONS' }, GET: { httpMethod: 'GET' } } }] });
   restMock.on(GetMethodCommand).resolves({ httpMethod: 'OPTIONS', methodIntegration: { type: 'MOCK' } });
   const clients = createApiGatewayClients({ region: 'us-east-1' });
   const [r] = await restResources(clients, 'api');

@@ -3,7 +3,20 @@
 // invalid value's newest valid version from the history), diff shows the
 // conflicts a push would leave, and push refuses to create one.
 import type { SSMClient } from '@aws-sdk/client-ssm';
-import { POLICIES, assertBuilt, clearPath, cliEnv, motoEndpoint, putParameters, readParameters, releaseBuilt, removeDir, runCli, ssmClient, tempDir } from './support/cli';
+import {
+  POLICIES,
+  assertBuilt,
+  clearPath,
+  cliEnv,
+  motoEndpoint,
+  putParameters,
+  readParameters,
+  releaseBuilt,
+  removeDir,
+  runCli,
+  ssmClient,
+  tempDir,
+} from './support/cli';
 
 const ROOT = '/test/cli-conflicts';
 let client: SSMClient;
@@ -16,7 +29,8 @@ const dir = async (files: Record<string, string | object>) => {
   dirs.push(d);
   return d;
 };
-const products = (route: string, origins: string[] = ['https://shop.example.com'], credentials = true) => JSON.stringify({ route, allowOrigins: origins, allowMethods: ['GET'], ...(credentials ? { allowCredentials: true } : {}) });
+const products = (route: string, origins: string[] = ['https://shop.example.com'], credentials = true) =>
+  JSON.stringify({ route, allowOrigins: origins, allowMethods: ['GET'], ...(credentials ? { allowCredentials: true } : {}) });
 
 beforeAll(async () => {
   assertBuilt();
@@ -53,12 +67,31 @@ describe('explain', () => {
     expect(json.preflight.decision).toMatchObject({ kind: 'denied', reason: 'route_conflict' });
     expect(json.preflight.decision.detail).toContain(`${path}/anyone`);
     expect(json.preflight.decision.detail).toContain(`${path}/products`);
-    expect(json.conflict).toEqual({ route: '/products/{}', claims: [{ source: `${path}/anyone`, route: '/products/{pid}' }, { source: `${path}/products`, route: '/products/{id}' }] });
+    expect(json.conflict).toEqual({
+      route: '/products/{}',
+      claims: [
+        { source: `${path}/anyone`, route: '/products/{pid}' },
+        { source: `${path}/products`, route: '/products/{id}' },
+      ],
+    });
     expect(json.match).toBeNull();
     expect(json.fixes).toEqual([]);
     expect(json.blocked).toContain('(route_conflict): decide which policy owns the route and remove it from the others');
-    const human = await cli('explain', '--path', path, '--url-path', '/products/42', '--origin', 'https://shop.example.com', '--method', 'PUT', '--credentials');
-    expect(human.stdout).toContain(`Policy: none - the route /products/{} is claimed by "/products/{pid}" of ${path}/anyone and "/products/{id}" of ${path}/products`);
+    const human = await cli(
+      'explain',
+      '--path',
+      path,
+      '--url-path',
+      '/products/42',
+      '--origin',
+      'https://shop.example.com',
+      '--method',
+      'PUT',
+      '--credentials',
+    );
+    expect(human.stdout).toContain(
+      `Policy: none - the route /products/{} is claimed by "/products/{pid}" of ${path}/anyone and "/products/{id}" of ${path}/products`,
+    );
     expect(human.stdout).toContain('Verdict: BLOCKED at the preflight - route_conflict');
     expect(human.stderr).toContain(`warning: route /products/{} is claimed by`);
   });
@@ -71,7 +104,9 @@ describe('explain', () => {
     const refused = await cli('explain', '--path', path, '--url-path', '/orders', '--origin', 'https://v1.example.com', '--json');
     expect(refused.code).toBe(3);
     // The suggested edit starts from version 2, the one served, and replaces the invalid value.
-    expect(JSON.parse(refused.stdout).fixes).toEqual([expect.objectContaining({ policy: `${path}/orders`, action: 'add', field: 'allowOrigins', value: 'https://v1.example.com' })]);
+    expect(JSON.parse(refused.stdout).fixes).toEqual([
+      expect.objectContaining({ policy: `${path}/orders`, action: 'add', field: 'allowOrigins', value: 'https://v1.example.com' }),
+    ]);
   });
 });
 
@@ -84,9 +119,20 @@ describe('diff and push', () => {
 
     const diff = await cli('diff', '--path', path, '--dir', d, '--json');
     expect(diff.code).toBe(0);
-    expect(JSON.parse(diff.stdout).conflicts).toEqual([{ state: 'new', route: '/products/{}', claims: [{ source: `${path}/catalog`, route: '/products/{pid}' }, { source: `${path}/legacy`, route: '/products/{id}' }] }]);
+    expect(JSON.parse(diff.stdout).conflicts).toEqual([
+      {
+        state: 'new',
+        route: '/products/{}',
+        claims: [
+          { source: `${path}/catalog`, route: '/products/{pid}' },
+          { source: `${path}/legacy`, route: '/products/{id}' },
+        ],
+      },
+    ]);
     const human = await cli('diff', '--path', path, '--dir', d);
-    expect(human.stderr).toContain(`! route /products/{} would be claimed by "/products/{pid}" of ${path}/catalog and "/products/{id}" of ${path}/legacy: the Lambda would deny it (route_conflict)`);
+    expect(human.stderr).toContain(
+      `! route /products/{} would be claimed by "/products/{pid}" of ${path}/catalog and "/products/{id}" of ${path}/legacy: the Lambda would deny it (route_conflict)`,
+    );
 
     const before = await readParameters(client, path);
     const push = await cli('push', '--path', path, '--dir', d);

@@ -27,14 +27,20 @@ describe('toPolicy never widens', () => {
 });
 
 describe('fromRestOptions', () => {
-  const mock = (statusCode: string, params: Record<string, string>) => ({ methodIntegration: { type: 'MOCK', integrationResponses: { [statusCode]: { statusCode, responseParameters: params } } } });
+  const mock = (statusCode: string, params: Record<string, string>) => ({
+    methodIntegration: { type: 'MOCK', integrationResponses: { [statusCode]: { statusCode, responseParameters: params } } },
+  });
 
   test('a non-2xx answer fails every preflight today: nothing to reproduce', () => {
     expect(fromRestOptions('api', '/x', mock('403', { 'method.response.header.Access-Control-Allow-Origin': "'*'" })).refused).toMatch(/status 403/);
   });
 
   test('credentials other than exactly "true" are no credentials, as in browsers', () => {
-    const r = fromRestOptions('api', '/x', mock('200', { 'method.response.header.Access-Control-Allow-Origin': "'*'", 'method.response.header.Access-Control-Allow-Credentials': "'TRUE'" }));
+    const r = fromRestOptions(
+      'api',
+      '/x',
+      mock('200', { 'method.response.header.Access-Control-Allow-Origin': "'*'", 'method.response.header.Access-Control-Allow-Credentials': "'TRUE'" }),
+    );
     expect(r.document).toMatchObject({ allowOrigins: ['*'] });
     expect(r.document).not.toHaveProperty('allowCredentials');
   });

@@ -1,7 +1,7 @@
 // Reading denial log lines back: every shape an export may have, what is
 // skipped, how denials are grouped, what the current policies answer, and how
 // politely CloudWatch Logs is paged.
-import { FilterLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
+import type { FilterLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { DenialTally, judge, parseLogLine, parseSince, preflightAsBrowserRequest } from '../../functions/cli/denials-model';
 import { AwsError } from '../../functions/cli/errors';
 import { readLogEvents } from '../../functions/cli/logs';
@@ -24,10 +24,19 @@ const DENIAL = {
 const line = (fields: Record<string, unknown> = {}) => JSON.stringify({ ...DENIAL, ...fields });
 
 describe('parseLogLine', () => {
-  const expected = { reason: 'origin_not_allowed', origin: 'https://admin.example.com', path: '/products/42', route: '/products, /products/{id}', policy: '/cors/shop/products', method: 'PUT', requestHeaders: 'content-type', time: Date.parse(DENIAL.timestamp) };
+  const expected = {
+    reason: 'origin_not_allowed',
+    origin: 'https://admin.example.com',
+    path: '/products/42',
+    route: '/products, /products/{id}',
+    policy: '/cors/shop/products',
+    method: 'PUT',
+    requestHeaders: 'content-type',
+    time: Date.parse(DENIAL.timestamp),
+  };
 
   test.each([
-    ['the function\'s own line', line()],
+    ["the function's own line", line()],
     ['a line with a text prefix (Lambda text format)', `2026-11-29T21:15:02.000Z\tr1\tINFO\t${line()}`],
     ['a filter-log-events event with the line as a string', JSON.stringify({ timestamp: 1, message: line(), logStreamName: 's', eventId: 'e' })],
     ['a wrapper with the line as an object', JSON.stringify({ timestamp: '2026-01-01T00:00:00Z', level: 'INFO', message: DENIAL })],
@@ -36,7 +45,7 @@ describe('parseLogLine', () => {
     expect(parsed).toEqual({ kind: 'denial', denial: expected });
   });
 
-  test('the log event time wins over the line\'s', () => {
+  test("the log event time wins over the line's", () => {
     expect(parseLogLine(line(), 42)).toMatchObject({ denial: { time: 42 } });
   });
 
@@ -67,7 +76,14 @@ describe('DenialTally', () => {
     t.addLine('');
     expect(t.counts).toEqual({ read: 6, denials: 4, other: 1, malformed: 1, outsideWindow: 0 });
     const [first, second] = t.top(10);
-    expect(first).toMatchObject({ origin: 'https://admin.example.com', route: '/products, /products/{id}', reason: 'origin_not_allowed', count: 3, firstSeen: Date.parse('2026-11-29T21:00:00Z'), lastSeen: Date.parse('2026-11-29T21:30:00Z') });
+    expect(first).toMatchObject({
+      origin: 'https://admin.example.com',
+      route: '/products, /products/{id}',
+      reason: 'origin_not_allowed',
+      count: 3,
+      firstSeen: Date.parse('2026-11-29T21:00:00Z'),
+      lastSeen: Date.parse('2026-11-29T21:30:00Z'),
+    });
     expect(first!.variants.size).toBe(2);
     expect(second).toMatchObject({ route: '(no policy)', reason: 'no_route_policy', count: 1 });
     expect(t.top(1)).toHaveLength(1);
@@ -82,7 +98,15 @@ describe('DenialTally', () => {
 });
 
 describe('judge', () => {
-  const products = { source: '/cors/shop/products', value: JSON.stringify({ route: ['/products', '/products/{id}'], allowOrigins: ['https://shop.example.com'], allowMethods: ['GET', 'PUT'], allowHeaders: ['content-type'] }) };
+  const products = {
+    source: '/cors/shop/products',
+    value: JSON.stringify({
+      route: ['/products', '/products/{id}'],
+      allowOrigins: ['https://shop.example.com'],
+      allowMethods: ['GET', 'PUT'],
+      allowHeaders: ['content-type'],
+    }),
+  };
   const tallyOf = (...lines: string[]) => {
     const t = new DenialTally();
     for (const l of lines) t.addLine(l);
@@ -92,7 +116,9 @@ describe('judge', () => {
   test('still denied: the verdict and the smallest edit, checked with the engine', () => {
     const v = judge([products], (n) => `/cors/shop/${n}`, tallyOf(line()));
     expect(v).toMatchObject({ allowedNow: false, stage: 'preflight', reason: 'origin_not_allowed' });
-    expect(v.fixes).toEqual([expect.objectContaining({ policy: '/cors/shop/products', action: 'add', field: 'allowOrigins', value: 'https://admin.example.com' })]);
+    expect(v.fixes).toEqual([
+      expect.objectContaining({ policy: '/cors/shop/products', action: 'add', field: 'allowOrigins', value: 'https://admin.example.com' }),
+    ]);
   });
 
   test('allowed by the policies as they are now', () => {
@@ -100,8 +126,16 @@ describe('judge', () => {
   });
 
   test('a header list logged with spaces and capitals is read as a browser sends it', () => {
-    expect(preflightAsBrowserRequest('https://a.example', 'GET', '/x', ' X-Trace , content-type,,x-trace')).toMatchObject({ requestHeaders: 'content-type,x-trace', preflight: true, credentials: false });
-    const v = judge([products], (n) => n, tallyOf(line({ origin: 'https://shop.example.com', reason: 'header_not_allowed', requestHeaders: 'X-Trace, content-type' })));
+    expect(preflightAsBrowserRequest('https://a.example', 'GET', '/x', ' X-Trace , content-type,,x-trace')).toMatchObject({
+      requestHeaders: 'content-type,x-trace',
+      preflight: true,
+      credentials: false,
+    });
+    const v = judge(
+      [products],
+      (n) => n,
+      tallyOf(line({ origin: 'https://shop.example.com', reason: 'header_not_allowed', requestHeaders: 'X-Trace, content-type' })),
+    );
     expect(v.fixes.map((f) => f.value)).toEqual(['x-trace']);
   });
 
@@ -134,10 +168,18 @@ describe('readLogEvents', () => {
   }
 
   test('pages until there is no token, one request at a time, pausing between pages', async () => {
-    const client = fakeClient([{ events: [{ message: 'a', timestamp: 1 }], nextToken: 't1' }, { events: [], nextToken: 't2' }, { events: [{ message: 'b', timestamp: 2 }] }]);
+    const client = fakeClient([
+      { events: [{ message: 'a', timestamp: 1 }], nextToken: 't1' },
+      { events: [], nextToken: 't2' },
+      { events: [{ message: 'b', timestamp: 2 }] },
+    ]);
     const sleep = jest.fn(async () => undefined);
     const seen: string[] = [];
-    const result = await readLogEvents(client as never, { logGroup: '/g', startTime: 100, endTime: 200, filterPattern: '"preflight denied"', pageSize: 50, pauseMs: 250, sleep }, (m) => seen.push(m));
+    const result = await readLogEvents(
+      client as never,
+      { logGroup: '/g', startTime: 100, endTime: 200, filterPattern: '"preflight denied"', pageSize: 50, pauseMs: 250, sleep },
+      (m) => seen.push(m),
+    );
     expect(result).toEqual({ pages: 3, truncated: false });
     expect(seen).toEqual(['a', 'b']);
     expect(sleep.mock.calls).toEqual([[250], [250]]);
@@ -154,7 +196,9 @@ describe('readLogEvents', () => {
   });
 
   test('a failure becomes one line naming the operation, the log group and what to do', async () => {
-    const client = { send: async () => Promise.reject(Object.assign(new Error('The specified log group does not exist.'), { name: 'ResourceNotFoundException' })) };
+    const client = {
+      send: async () => Promise.reject(Object.assign(new Error('The specified log group does not exist.'), { name: 'ResourceNotFoundException' })),
+    };
     const err = await readLogEvents(client as never, { logGroup: '/aws/lambda/x', startTime: 0 }, () => undefined).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(AwsError);
     expect((err as AwsError).message).toMatch(/^FilterLogEvents \/aws\/lambda\/x failed: ResourceNotFoundException: .*log group.* - no such log group/);

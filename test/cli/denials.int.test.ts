@@ -28,7 +28,17 @@ interface Report {
   truncated?: boolean;
   lines: { read: number; denials: number; other: number; malformed: number };
   groups: number;
-  top: Array<{ origin: string; route: string | null; reason: string; count: number; firstSeen: string | null; lastSeen: string | null; typical: { method: string; path: string; requestHeaders: string | null }; now: { denied: boolean; reason?: string } | null; suggestion: { fixes: Array<{ policy: string; field?: string; value?: unknown }>; blocked: string | null } | null }>;
+  top: Array<{
+    origin: string;
+    route: string | null;
+    reason: string;
+    count: number;
+    firstSeen: string | null;
+    lastSeen: string | null;
+    typical: { method: string; path: string; requestHeaders: string | null };
+    now: { denied: boolean; reason?: string } | null;
+    suggestion: { fixes: Array<{ policy: string; field?: string; value?: unknown }>; blocked: string | null } | null;
+  }>;
 }
 
 /** Runs the real handler for each preflight and returns every line it wrote. */
@@ -42,7 +52,9 @@ async function denialLinesFromHandler(requests: Array<[path: string, origin: str
   }) as typeof process.stdout.write);
   try {
     for (const [path, origin, method, headers] of requests) {
-      await handler(v2Event({ rawPath: path, pathParameters: { proxy: path.slice(1) }, headers: preflightHeadersV2(origin, method, headers) }), { awsRequestId: `req-${chunks.length}` });
+      await handler(v2Event({ rawPath: path, pathParameters: { proxy: path.slice(1) }, headers: preflightHeadersV2(origin, method, headers) }), {
+        awsRequestId: `req-${chunks.length}`,
+      });
     }
   } finally {
     spy.mockRestore();
@@ -74,8 +86,18 @@ beforeAll(async () => {
   await logs.send(new CreateLogGroupCommand({ logGroupName: GROUP })).catch(() => undefined);
   await logs.send(new CreateLogStreamCommand({ logGroupName: GROUP, logStreamName: '2026/11/29/[$LATEST]abc' })).catch(() => undefined);
   const now = Date.now();
-  const messages = [...handlerLines, '{"level":"ERROR","message":"policy refresh failed; serving the last good policies"}', 'not json, but mentions preflight denied'];
-  await logs.send(new PutLogEventsCommand({ logGroupName: GROUP, logStreamName: '2026/11/29/[$LATEST]abc', logEvents: messages.map((message, i) => ({ timestamp: now - 60_000 + i, message })) }));
+  const messages = [
+    ...handlerLines,
+    '{"level":"ERROR","message":"policy refresh failed; serving the last good policies"}',
+    'not json, but mentions preflight denied',
+  ];
+  await logs.send(
+    new PutLogEventsCommand({
+      logGroupName: GROUP,
+      logStreamName: '2026/11/29/[$LATEST]abc',
+      logEvents: messages.map((message, i) => ({ timestamp: now - 60_000 + i, message })),
+    }),
+  );
 });
 
 afterAll(async () => {
@@ -108,10 +130,18 @@ test('from CloudWatch Logs: top denied with counts and times, the verdict and a 
   const [admin] = r.top;
   const header = r.top.find((g) => g.reason === 'header_not_allowed');
   const orders = r.top.find((g) => g.reason === 'no_route_policy');
-  expect(admin).toMatchObject({ origin: 'https://admin.example.com', route: '/products, /products/{id}', reason: 'origin_not_allowed', count: 3, now: { denied: true, reason: 'origin_not_allowed' } });
+  expect(admin).toMatchObject({
+    origin: 'https://admin.example.com',
+    route: '/products, /products/{id}',
+    reason: 'origin_not_allowed',
+    count: 3,
+    now: { denied: true, reason: 'origin_not_allowed' },
+  });
   expect(admin!.firstSeen! <= admin!.lastSeen!).toBe(true);
   expect(admin!.typical).toEqual({ method: 'PUT', path: '/products/42', requestHeaders: 'content-type' });
-  expect(admin!.suggestion!.fixes).toEqual([expect.objectContaining({ policy: `${PATH}/products`, field: 'allowOrigins', value: 'https://admin.example.com' })]);
+  expect(admin!.suggestion!.fixes).toEqual([
+    expect.objectContaining({ policy: `${PATH}/products`, field: 'allowOrigins', value: 'https://admin.example.com' }),
+  ]);
   expect(header).toMatchObject({ origin: 'https://shop.example.com', reason: 'header_not_allowed', count: 1 });
   expect(header!.suggestion!.fixes).toEqual([expect.objectContaining({ field: 'allowHeaders', value: 'x-debug' })]);
   expect(orders).toMatchObject({ route: null, reason: 'no_route_policy', suggestion: { fixes: [expect.objectContaining({ policy: `${PATH}/orders` })] } });
@@ -122,12 +152,18 @@ test('human output: one block per group, the suggestion marked as such', async (
   expect(run.code).toBe(0);
   expect(run.stdout).toContain(`Denied preflights in log group ${GROUP}`);
   expect(run.stdout).toMatch(/ 1\. 3 x origin_not_allowed {2}origin https:\/\/admin\.example\.com {2}route \/products, \/products\/\{id\}/);
-  expect(run.stdout).toMatch(/suggestion, if this request should pass \(is https:\/\/admin\.example\.com yours\?\): add "https:\/\/admin\.example\.com" to allowOrigins/);
+  expect(run.stdout).toMatch(
+    /suggestion, if this request should pass \(is https:\/\/admin\.example\.com yours\?\): add "https:\/\/admin\.example\.com" to allowOrigins/,
+  );
 });
 
 test('FilterLogEvents is paged until the end', async () => {
   const seen: string[] = [];
-  const result = await readLogEvents(logs, { logGroup: GROUP, startTime: Date.now() - 600_000, filterPattern: '"preflight denied"', pageSize: 2, pauseMs: 1 }, (m) => seen.push(m));
+  const result = await readLogEvents(
+    logs,
+    { logGroup: GROUP, startTime: Date.now() - 600_000, filterPattern: '"preflight denied"', pageSize: 2, pauseMs: 1 },
+    (m) => seen.push(m),
+  );
   expect(result.pages).toBeGreaterThanOrEqual(3);
   expect(result.truncated).toBe(false);
   expect(seen.filter((m) => m.includes('"preflight denied"'))).toHaveLength(5);
@@ -143,7 +179,10 @@ test('from a file of exported lines with foreign and malformed lines: skipped an
   const dir = await tempDir('denials-file', { 'policies/products.json': POLICIES.products });
   const file = join(dir, 'export.jsonl');
   const wrapped = JSON.stringify({ timestamp: 1_796_000_000_000, message: handlerLines[0], logStreamName: 's', eventId: '1' });
-  await writeFile(file, [...handlerLines, wrapped, 'START RequestId: 1 Version: $LATEST', '{"type":"platform.report"}', '{"broken', '', '\u0000\u0001binary'].join('\n'));
+  await writeFile(
+    file,
+    [...handlerLines, wrapped, 'START RequestId: 1 Version: $LATEST', '{"type":"platform.report"}', '{"broken', '', '\u0000\u0001binary'].join('\n'),
+  );
   try {
     const r = await report(['--file', file, '--dir', join(dir, 'policies')]);
     expect(r.lines).toEqual({ read: 10, denials: 6, other: 1, malformed: 3, outsideWindow: 0 });

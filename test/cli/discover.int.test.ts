@@ -108,7 +108,14 @@ describe('REST', () => {
       stage: 'prod',
       corsConfiguration: null,
       blockers: [],
-      parameters: { ApiType: 'REST', ApiId: api.id, RestRootResourceId: api.rootId, ExistingProxyResourceId: '', StageName: 'prod', PolicyPath: '/cors/shop-api' },
+      parameters: {
+        ApiType: 'REST',
+        ApiId: api.id,
+        RestRootResourceId: api.rootId,
+        ExistingProxyResourceId: '',
+        StageName: 'prod',
+        PolicyPath: '/cors/shop-api',
+      },
       samconfig: null,
     });
     const template = await readFile(join(REPO, 'template.yaml'), 'utf8');
@@ -148,7 +155,11 @@ describe('REST', () => {
 
 describe('HTTP', () => {
   test('a CorsConfiguration blocks the deploy; stages show AutoDeploy; moto ids are flagged for the template', async () => {
-    const apiId = await createHttpApi(http, 'discover-http-cors', { cors: { AllowOrigins: ['https://app.example.com'] }, routes: ['ANY /{proxy+}', 'ANY /users'], stages: { $default: true } });
+    const apiId = await createHttpApi(http, 'discover-http-cors', {
+      cors: { AllowOrigins: ['https://app.example.com'] },
+      routes: ['ANY /{proxy+}', 'ANY /users'],
+      stages: { $default: true },
+    });
     const r = await cli('discover', '--api-id', apiId);
     expect(r.code).toBe(3);
     expect(r.stdout).toContain(`HTTP API ${apiId} "discover-http-cors"\n`);
@@ -157,11 +168,16 @@ describe('HTTP', () => {
     expect(r.stdout).toContain('  shadowing OPTIONS/ANY: ANY /users\n');
     expect(r.stdout).toContain(`blocks the deploy: the API has a CorsConfiguration`);
     expect(r.stdout).toContain(`note: the id "${apiId}" does not have the 10 characters of an AWS API id`);
-    expect(r.stdout).toContain(`sam deploy --parameter-overrides 'ApiType="HTTP" ApiId="${apiId}" RestRootResourceId="" ExistingProxyResourceId="" StageName="$default"'`);
+    expect(r.stdout).toContain(
+      `sam deploy --parameter-overrides 'ApiType="HTTP" ApiId="${apiId}" RestRootResourceId="" ExistingProxyResourceId="" StageName="$default"'`,
+    );
   });
 
   test('existing OPTIONS routes block the deploy; a stage without AutoDeploy is noted; an authorizer on ANY is reported', async () => {
-    const apiId = await createHttpApi(http, 'discover-http-routes', { routes: ['OPTIONS /', { key: 'ANY /admin', authorizationType: 'JWT' }], stages: { live: false } });
+    const apiId = await createHttpApi(http, 'discover-http-routes', {
+      routes: ['OPTIONS /', { key: 'ANY /admin', authorizationType: 'JWT' }],
+      stages: { live: false },
+    });
     const r = await cli('discover', '--api-id', apiId, '--json');
     expect(r.code).toBe(3);
     const doc = JSON.parse(r.stdout) as Record<string, unknown>;
@@ -209,6 +225,9 @@ describe('usage', () => {
 
   test('--api-id is required and must look like an id: exit 2', async () => {
     expect(await cli('discover')).toMatchObject({ code: 2, stderr: expect.stringContaining('--api-id is required') });
-    expect(await cli('import', '--api-id', 'Not An Id')).toMatchObject({ code: 2, stderr: 'cors-policy import: error: --api-id "Not An Id" is not an API Gateway id (lower-case letters and digits)\n' });
+    expect(await cli('import', '--api-id', 'Not An Id')).toMatchObject({
+      code: 2,
+      stderr: 'cors-policy import: error: --api-id "Not An Id" is not an API Gateway id (lower-case letters and digits)\n',
+    });
   });
 });

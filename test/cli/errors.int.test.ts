@@ -56,7 +56,9 @@ describe('AWS errors', () => {
     const endpoint = `http://127.0.0.1:${await freePort()}`;
     const r = await runCli(['diff', '--path', '/test/cli-errors/a', '--dir', policies], { env: cliEnv(endpoint, home) });
     expect(r.code).toBe(2);
-    expect(r.stderr.trim().split('\n')).toEqual([expect.stringMatching(new RegExp(`^cors-policy diff: error: GetParametersByPath /test/cli-errors/a failed: ECONNREFUSED: .*\\(endpoint: ${endpoint}\\)`))]);
+    expect(r.stderr.trim().split('\n')).toEqual([
+      expect.stringMatching(new RegExp(`^cors-policy diff: error: GetParametersByPath /test/cli-errors/a failed: ECONNREFUSED: .*\\(endpoint: ${endpoint}\\)`)),
+    ]);
   });
 
   it('a malformed listing (an empty 200 body) fails pull --prune with one line and deletes no file', async () => {
@@ -72,7 +74,11 @@ describe('AWS errors', () => {
       const endpoint = `http://127.0.0.1:${(empty.address() as AddressInfo).port}`;
       const r = await runCli(['pull', '--path', '/test/cli-errors/a', '--dir', policies, '--prune'], { env: cliEnv(endpoint, home) });
       expect(r.code).toBe(2);
-      expect(r.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^cors-policy pull: error: malformed GetParametersByPath response for \/test\/cli-errors\/a: no Parameters list; nothing was changed/)]);
+      expect(r.stderr.trim().split('\n')).toEqual([
+        expect.stringMatching(
+          /^cors-policy pull: error: malformed GetParametersByPath response for \/test\/cli-errors\/a: no Parameters list; nothing was changed/,
+        ),
+      ]);
       const { existsSync } = await import('node:fs');
       expect(existsSync(join(policies, 'public.json'))).toBe(true);
     } finally {
@@ -83,7 +89,11 @@ describe('AWS errors', () => {
   it('--json puts the error in a JSON document on stdout as well', async () => {
     const r = await runCli(['pull', '--path', '/test/cli-errors/a', '--dir', policies, '--json'], { env: cliEnv(throttleEndpoint(), home) });
     expect(r.code).toBe(2);
-    expect(JSON.parse(r.stdout)).toEqual({ command: 'pull', ok: false, error: { code: 'ThrottlingException', message: expect.stringContaining('Rate exceeded') } });
+    expect(JSON.parse(r.stdout)).toEqual({
+      command: 'pull',
+      ok: false,
+      error: { code: 'ThrottlingException', message: expect.stringContaining('Rate exceeded') },
+    });
   });
 
   it('--debug adds the stack trace', async () => {
@@ -138,7 +148,9 @@ describe('usage', () => {
 
   it('a flag without its value, an unknown command and a missing --path are errors, exit 2', async () => {
     expect((await runCli(['diff', '--path'], { env: env() })).stderr).toBe('cors-policy diff: error: option --path needs a value: --path PATH\n');
-    expect((await runCli(['sync'], { env: env() })).stderr).toBe('cors-policy: error: unknown command "sync"; commands: validate, diff, push, pull, explain, verify, denials, discover, import (see: cors-policy --help)\n');
+    expect((await runCli(['sync'], { env: env() })).stderr).toBe(
+      'cors-policy: error: unknown command "sync"; commands: validate, diff, push, pull, explain, verify, denials, discover, import (see: cors-policy --help)\n',
+    );
     const noPath = await runCli(['pull'], { env: env() });
     expect(noPath.code).toBe(2);
     expect(noPath.stderr).toContain('--path is required');

@@ -5,14 +5,27 @@ import { compilePolicySet } from '../../functions/core/policy-set';
 
 const entry = (name: string, doc: object): StoredEntry => ({ source: `/cors/api/${name}`, value: JSON.stringify(doc) });
 const ENTRIES: StoredEntry[] = [
-  entry('products', { route: ['/products', '/products/{id}'], allowOrigins: ['https://shop.example.com'], allowMethods: ['GET', 'PUT', 'PATCH'], allowHeaders: ['content-type'], allowCredentials: true }),
+  entry('products', {
+    route: ['/products', '/products/{id}'],
+    allowOrigins: ['https://shop.example.com'],
+    allowMethods: ['GET', 'PUT', 'PATCH'],
+    allowHeaders: ['content-type'],
+    allowCredentials: true,
+  }),
   entry('public', { route: '/public/{path+}', allowOrigins: ['*'], allowMethods: ['GET'], allowHeaders: ['*'], exposeHeaders: ['*'] }),
   entry('special', { route: '/products/special', allowOrigins: ['https://admin.example.com'], allowMethods: ['GET'] }),
   entry('items', { route: '/{kind}/{id}/items', allowOrigins: ['https://shop.example.com'], allowMethods: ['GET'] }),
 ];
 const set = compilePolicySet(ENTRIES);
 const newSource = (name: string): string => `/cors/api/${name}`;
-const flags = (f: Partial<ExplainFlags>): ExplainFlags => ({ urlPath: '/products/1', origin: 'https://shop.example.com', method: 'GET', headers: [], credentials: false, ...f });
+const flags = (f: Partial<ExplainFlags>): ExplainFlags => ({
+  urlPath: '/products/1',
+  origin: 'https://shop.example.com',
+  method: 'GET',
+  headers: [],
+  credentials: false,
+  ...f,
+});
 
 /** The repair's edits applied: the request must then pass, judged by evaluate itself. */
 function repairedAllows(f: Partial<ExplainFlags>): { texts: string[]; blocked?: string; allowedAfter: boolean } {
@@ -148,7 +161,9 @@ describe('suggestRepair: the smallest verified change', () => {
 
 describe('clientAlternatives: fixes on the calling side', () => {
   it('suggests dropping credentials when the policy allows the request without them', () => {
-    expect(clientAlternatives(set, browserRequest(flags({ urlPath: '/public/a', credentials: true })))).toEqual([expect.stringContaining('without credentials')]);
+    expect(clientAlternatives(set, browserRequest(flags({ urlPath: '/public/a', credentials: true })))).toEqual([
+      expect.stringContaining('without credentials'),
+    ]);
   });
 
   it('suggests the upper-case method when only the case is wrong', () => {

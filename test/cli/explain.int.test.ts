@@ -37,7 +37,12 @@ afterAll(async () => {
 interface Explained {
   code: number | null;
   json: {
-    preflight: { sent: boolean; request: { path: string; headers: Record<string, string> } | null; response: { status: number; headers: Record<string, string> } | null; decision: { kind: string; reason?: string } | null };
+    preflight: {
+      sent: boolean;
+      request: { path: string; headers: Record<string, string> } | null;
+      response: { status: number; headers: Record<string, string> } | null;
+      decision: { kind: string; reason?: string } | null;
+    };
     match: { policy: string; route: string; params: Record<string, string> } | null;
     alsoMatched: Array<{ policy: string; route: string }>;
     actual: { allowed: boolean; headers: Record<string, string> };
@@ -74,7 +79,17 @@ async function expectSameAsLambda(e: Explained): Promise<void> {
 
 describe('cors-policy explain', () => {
   it('an allowed credentialed preflight: the policy, the route, the exact 204 response, exit 0', async () => {
-    const e = await explain('--url-path', '/products/42', '--origin', 'https://shop.example.com', '--method', 'PUT', '--headers', 'content-type,X-Request-Id', '--credentials');
+    const e = await explain(
+      '--url-path',
+      '/products/42',
+      '--origin',
+      'https://shop.example.com',
+      '--method',
+      'PUT',
+      '--headers',
+      'content-type,X-Request-Id',
+      '--credentials',
+    );
     expect(e.code).toBe(0);
     expect(e.json.match).toEqual({ policy: `${PATH}/products`, route: '/products/{id}', params: { id: '42' } });
     expect(e.json.preflight.request).toEqual({
@@ -94,7 +109,12 @@ describe('cors-policy explain', () => {
       },
     });
     await expectSameAsLambda(e);
-    expect(e.json.actual.headers).toEqual({ Vary: 'Origin', 'Access-Control-Allow-Origin': 'https://shop.example.com', 'Access-Control-Allow-Credentials': 'true', 'Access-Control-Expose-Headers': 'etag' });
+    expect(e.json.actual.headers).toEqual({
+      Vary: 'Origin',
+      'Access-Control-Allow-Origin': 'https://shop.example.com',
+      'Access-Control-Allow-Credentials': 'true',
+      'Access-Control-Expose-Headers': 'etag',
+    });
     expect(e.json.verdict).toEqual({ allowed: true, stage: null, reason: null, detail: null, policy: `${PATH}/products` });
     expect(e.json.fixes).toEqual([]);
   });
@@ -163,7 +183,13 @@ describe('cors-policy explain', () => {
       {
         policy: `${PATH}/orders`,
         action: 'create',
-        value: { route: '/orders/7', allowOrigins: ['https://shop.example.com'], allowMethods: ['PUT'], allowHeaders: ['content-type'], allowCredentials: true },
+        value: {
+          route: '/orders/7',
+          allowOrigins: ['https://shop.example.com'],
+          allowMethods: ['PUT'],
+          allowHeaders: ['content-type'],
+          allowCredentials: true,
+        },
         text: expect.stringMatching(/^no policy matches \/orders\/7: add a policy with route "\/orders\/7"/),
       },
     ]);
@@ -201,7 +227,9 @@ describe('cors-policy explain', () => {
   it('--dir reads policy files and names them in the answer', async () => {
     const dir = await tempDir('explain-dir', { 'products.json': POLICIES.products, 'fallback.json': POLICIES.fallback });
     try {
-      const r = await runCli(['explain', '--dir', dir, '--url-path', '/products/5', '--origin', 'https://shop.example.com', '--method', 'GET', '--json'], { env });
+      const r = await runCli(['explain', '--dir', dir, '--url-path', '/products/5', '--origin', 'https://shop.example.com', '--method', 'GET', '--json'], {
+        env,
+      });
       expect(r.code).toBe(0);
       const json = JSON.parse(r.stdout);
       expect(json.match.policy).toBe(join(dir, 'products.json'));

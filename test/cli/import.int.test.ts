@@ -58,7 +58,14 @@ describe('REST OPTIONS methods with MOCK integrations', () => {
     const api = await createRestApi(rest, 'import-rest', {
       resources: {
         '/': { OPTIONS: consoleCors('https://shop.example.com') },
-        '/items/{id}': { GET: {}, OPTIONS: consoleCors('https://shop.example.com', { 'Access-Control-Allow-Credentials': "'true'", 'Access-Control-Max-Age': "'600'", 'Access-Control-Expose-Headers': "'ETag'" }) },
+        '/items/{id}': {
+          GET: {},
+          OPTIONS: consoleCors('https://shop.example.com', {
+            'Access-Control-Allow-Credentials': "'true'",
+            'Access-Control-Max-Age': "'600'",
+            'Access-Control-Expose-Headers': "'ETag'",
+          }),
+        },
         '/orders': { POST: {} },
       },
     });
@@ -86,7 +93,9 @@ describe('REST OPTIONS methods with MOCK integrations', () => {
   });
 
   test('a "*" origin with credentials is left out whole, never widened', async () => {
-    const api = await createRestApi(rest, 'import-star-credentials', { resources: { '/public': { OPTIONS: consoleCors('*', { 'Access-Control-Allow-Credentials': "'true'" }) } } });
+    const api = await createRestApi(rest, 'import-star-credentials', {
+      resources: { '/public': { OPTIONS: consoleCors('*', { 'Access-Control-Allow-Credentials': "'true'" }) } },
+    });
     const dir = await emptyDir();
     const r = await cli('import', '--api-id', api.id, '--dir', dir);
     expect(r.code).toBe(0);
@@ -96,7 +105,9 @@ describe('REST OPTIONS methods with MOCK integrations', () => {
   });
 
   test('a bad method token is dropped from the list; the rest of the policy is kept', async () => {
-    const api = await createRestApi(rest, 'import-bad-token', { resources: { '/x': { OPTIONS: consoleCors('https://shop.example.com', { 'Access-Control-Allow-Methods': "'GET,PUT DELETE,POST'" }) } } });
+    const api = await createRestApi(rest, 'import-bad-token', {
+      resources: { '/x': { OPTIONS: consoleCors('https://shop.example.com', { 'Access-Control-Allow-Methods': "'GET,PUT DELETE,POST'" }) } },
+    });
     const dir = await emptyDir();
     const r = await cli('import', '--api-id', api.id, '--dir', dir);
     expect(r.code).toBe(0);
@@ -116,12 +127,16 @@ describe('REST OPTIONS methods with MOCK integrations', () => {
   });
 
   test('an origin mapped from the request (reflecting every origin) is left out', async () => {
-    const api = await createRestApi(rest, 'import-reflect', { resources: { '/x': { OPTIONS: { mock: { headers: { 'Access-Control-Allow-Origin': 'method.request.header.Origin' } } } } } });
+    const api = await createRestApi(rest, 'import-reflect', {
+      resources: { '/x': { OPTIONS: { mock: { headers: { 'Access-Control-Allow-Origin': 'method.request.header.Origin' } } } } },
+    });
     const dir = await emptyDir();
     const r = await cli('import', '--api-id', api.id, '--dir', dir);
     expect(r.code).toBe(0);
     expect(await files(dir)).toEqual([]);
-    expect(r.stdout).toContain('left out   OPTIONS /x: Access-Control-Allow-Origin is not a static value (reflecting the request Origin allows every origin); left out rather than widened');
+    expect(r.stdout).toContain(
+      'left out   OPTIONS /x: Access-Control-Allow-Origin is not a static value (reflecting the request Origin allows every origin); left out rather than widened',
+    );
   });
 
   test('an OPTIONS method with a Lambda integration is reported, not imported', async () => {
@@ -129,7 +144,9 @@ describe('REST OPTIONS methods with MOCK integrations', () => {
     const dir = await emptyDir();
     const r = await cli('import', '--api-id', api.id, '--dir', dir);
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain('left out   OPTIONS /x: is answered by an integration of type AWS_PROXY, whose CORS headers are not static values; not imported');
+    expect(r.stdout).toContain(
+      'left out   OPTIONS /x: is answered by an integration of type AWS_PROXY, whose CORS headers are not static values; not imported',
+    );
   });
 
   test('--dry-run shows the policies and writes nothing', async () => {
@@ -143,7 +160,9 @@ describe('REST OPTIONS methods with MOCK integrations', () => {
   });
 
   test('an existing file of the same name: exit 1, nothing written', async () => {
-    const api = await createRestApi(rest, 'import-clash', { resources: { '/x': { OPTIONS: consoleCors('https://shop.example.com') }, '/y': { OPTIONS: consoleCors('https://shop.example.com') } } });
+    const api = await createRestApi(rest, 'import-clash', {
+      resources: { '/x': { OPTIONS: consoleCors('https://shop.example.com') }, '/y': { OPTIONS: consoleCors('https://shop.example.com') } },
+    });
     const dir = await emptyDir({ 'x.yaml': 'route: /other\nallowOrigins: [https://a.example.com]\nallowMethods: [GET]\n' });
     const r = await cli('import', '--api-id', api.id, '--dir', dir);
     expect(r.code).toBe(1);
@@ -155,7 +174,14 @@ describe('REST OPTIONS methods with MOCK integrations', () => {
 describe('HTTP CorsConfiguration', () => {
   test('becomes one policy for $default and /, entries the engine refuses left out', async () => {
     const apiId = await createHttpApi(http, 'import-http', {
-      cors: { AllowOrigins: ['https://app.example.com', 'https://b.example.com/'], AllowMethods: ['GET', 'PUT'], AllowHeaders: ['content-type'], ExposeHeaders: ['x-total'], AllowCredentials: true, MaxAge: 600 },
+      cors: {
+        AllowOrigins: ['https://app.example.com', 'https://b.example.com/'],
+        AllowMethods: ['GET', 'PUT'],
+        AllowHeaders: ['content-type'],
+        ExposeHeaders: ['x-total'],
+        AllowCredentials: true,
+        MaxAge: 600,
+      },
       stages: { $default: true },
     });
     const dir = await emptyDir();
@@ -189,5 +215,7 @@ describe('HTTP CorsConfiguration', () => {
 test('an API that does not exist: exit 2 with the reason', async () => {
   const r = await cli('import', '--api-id', 'nosuchapi0', '--dir', await emptyDir());
   expect(r.code).toBe(2);
-  expect(r.stderr).toBe('cors-policy import: error: no REST or HTTP API with id "nosuchapi0" in this account and region (us-east-1); check --api-id and --region\n');
+  expect(r.stderr).toBe(
+    'cors-policy import: error: no REST or HTTP API with id "nosuchapi0" in this account and region (us-east-1); check --api-id and --region\n',
+  );
 });

@@ -18,8 +18,20 @@ describe('deepEqual', () => {
 
 describe('diffDocuments', () => {
   it('reports list items added and removed, reorders, changed, added and removed fields', () => {
-    const before = { route: '/a', allowOrigins: ['https://a.example.com', 'https://b.example.com'], allowMethods: ['GET', 'POST'], maxAge: 600, description: 'x' };
-    const after = { route: ['/a', '/b'], allowOrigins: ['https://b.example.com', 'https://c.example.com'], allowMethods: ['POST', 'GET'], maxAge: 60, allowCredentials: true };
+    const before = {
+      route: '/a',
+      allowOrigins: ['https://a.example.com', 'https://b.example.com'],
+      allowMethods: ['GET', 'POST'],
+      maxAge: 600,
+      description: 'x',
+    };
+    const after = {
+      route: ['/a', '/b'],
+      allowOrigins: ['https://b.example.com', 'https://c.example.com'],
+      allowMethods: ['POST', 'GET'],
+      maxAge: 60,
+      allowCredentials: true,
+    };
     expect(diffDocuments(before, after)).toEqual([
       { field: 'route', kind: 'changed', before: '/a', after: ['/a', '/b'] },
       { field: 'allowOrigins', kind: 'items', added: ['https://c.example.com'], removed: ['https://a.example.com'] },
@@ -47,7 +59,11 @@ describe('planChanges', () => {
     const changes = planChanges(
       [local('new', doc), local('same', doc), local('edited', { ...doc, maxAge: 5 })],
       [
-        { name: '/cors/api/same', value: JSON.stringify({ allowMethods: ['GET'], route: '/a', allowOrigins: ['https://a.example.com'] }, null, 2), type: 'String' },
+        {
+          name: '/cors/api/same',
+          value: JSON.stringify({ allowMethods: ['GET'], route: '/a', allowOrigins: ['https://a.example.com'] }, null, 2),
+          type: 'String',
+        },
         { name: '/cors/api/edited', value: JSON.stringify(doc), type: 'String' },
         { name: '/cors/api/stray', value: JSON.stringify(doc), type: 'String' },
       ],

@@ -40,7 +40,10 @@ describe('parsing', () => {
   });
 
   it('reads YAML 1.2: "on" and "yes" stay strings, unquoted paths stay strings', () => {
-    expect(parsePolicyText('description: on\nroute: /a/{id}\nallowMethods: [GET]\n', 'yaml')).toEqual({ ok: true, value: { description: 'on', route: '/a/{id}', allowMethods: ['GET'] } });
+    expect(parsePolicyText('description: on\nroute: /a/{id}\nallowMethods: [GET]\n', 'yaml')).toEqual({
+      ok: true,
+      value: { description: 'on', route: '/a/{id}', allowMethods: ['GET'] },
+    });
   });
 
   it('reports invalid JSON with its code and the parser message', () => {

@@ -22,7 +22,10 @@ const cli = (...args: string[]) => runCli(args, { env });
 
 async function listFiles(d: string): Promise<string[]> {
   const entries = await readdir(d, { recursive: true, withFileTypes: true });
-  return entries.filter((e) => e.isFile()).map((e) => join(e.parentPath ?? (e as unknown as { path: string }).path, e.name).slice(d.length + 1)).sort();
+  return entries
+    .filter((e) => e.isFile())
+    .map((e) => join(e.parentPath ?? (e as unknown as { path: string }).path, e.name).slice(d.length + 1))
+    .sort();
 }
 
 beforeAll(async () => {
@@ -94,7 +97,11 @@ describe('diff, push and pull', () => {
     await putParameters(client, {
       [`${path}/products`]: JSON.stringify({ ...rest, allowOrigins: [...POLICIES.products.allowOrigins, 'https://admin.example.com'], maxAge: 60 }),
       // Same document, pretty-printed with the keys in another order.
-      [`${path}/public`]: JSON.stringify({ allowMethods: POLICIES.public.allowMethods, route: POLICIES.public.route, allowOrigins: POLICIES.public.allowOrigins }, null, 4),
+      [`${path}/public`]: JSON.stringify(
+        { allowMethods: POLICIES.public.allowMethods, route: POLICIES.public.route, allowOrigins: POLICIES.public.allowOrigins },
+        null,
+        4,
+      ),
       [`${path}/stray`]: JSON.stringify(POLICIES.fallback),
     });
     const r = await cli('diff', '--path', path, '--dir', d);
@@ -145,7 +152,9 @@ describe('diff, push and pull', () => {
     // --json: each problem with its stable code next to the prose.
     const json = await cli('push', '--path', path, '--dir', d, '--prune', '--json');
     expect(json.code).toBe(1);
-    expect(JSON.parse(json.stdout).problems).toEqual([{ file: join(d, 'broken.json'), field: 'allowCredentials', value: 'yes', code: 'wrong_type', reason: 'must be true or false' }]);
+    expect(JSON.parse(json.stdout).problems).toEqual([
+      { file: join(d, 'broken.json'), field: 'allowCredentials', value: 'yes', code: 'wrong_type', reason: 'must be true or false' },
+    ]);
     expect(await readParameters(client, path)).toEqual(before);
   });
 
@@ -154,7 +163,9 @@ describe('diff, push and pull', () => {
     const d = await dir({ 'ok.json': POLICIES.public, 'products v2.json': POLICIES.products });
     const r = await cli('push', '--path', path, '--dir', d);
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain(`${join(d, 'products v2.json')}: "${path}/products v2": is not a valid parameter name: may only contain letters, digits and _ . - /`);
+    expect(r.stderr).toContain(
+      `${join(d, 'products v2.json')}: "${path}/products v2": is not a valid parameter name: may only contain letters, digits and _ . - /`,
+    );
     expect(await readParameters(client, path)).toEqual({});
   });
 
@@ -211,7 +222,12 @@ describe('diff, push and pull', () => {
     const pruned = await cli('push', '--path', path, '--dir', d, '--prune', '--json');
     expect(pruned.code).toBe(0);
     const doc = JSON.parse(pruned.stdout);
-    expect(doc.done.filter((x: { action: string }) => x.action === 'deleted').map((x: { parameter: string }) => x.parameter).sort()).toEqual(Object.keys(strays).sort());
+    expect(
+      doc.done
+        .filter((x: { action: string }) => x.action === 'deleted')
+        .map((x: { parameter: string }) => x.parameter)
+        .sort(),
+    ).toEqual(Object.keys(strays).sort());
     expect(doc.summary).toEqual({ add: 0, change: 0, remove: 13, unchanged: 1 });
     expect(Object.keys(await readParameters(client, path))).toEqual([`${path}/public`]);
   });

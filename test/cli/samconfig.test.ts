@@ -12,7 +12,13 @@ describe('SAM parameter overrides', () => {
   });
 
   test('render quotes every value, so empty ones survive a round trip', () => {
-    const pairs = mergeOverrides([['A', 'x'], ['B', 'y']], { B: '', C: '$default' });
+    const pairs = mergeOverrides(
+      [
+        ['A', 'x'],
+        ['B', 'y'],
+      ],
+      { B: '', C: '$default' },
+    );
     expect(renderOverrides(pairs)).toBe('A="x" B="" C="$default"');
     expect(parseOverrides(renderOverrides(pairs))).toEqual(pairs);
   });
@@ -40,7 +46,9 @@ describe('setParameterOverrides', () => {
   });
 
   test('adds the line under the table header when the table has none', () => {
-    expect(setParameterOverrides('[default.deploy.parameters]\ncapabilities = "X"\n', { A: 'x' })).toBe('[default.deploy.parameters]\nparameter_overrides = "A=\\"x\\""\ncapabilities = "X"\n');
+    expect(setParameterOverrides('[default.deploy.parameters]\ncapabilities = "X"\n', { A: 'x' })).toBe(
+      '[default.deploy.parameters]\nparameter_overrides = "A=\\"x\\""\ncapabilities = "X"\n',
+    );
   });
 
   test('appends the table when the file lacks it, and creates a file from nothing', () => {
@@ -49,6 +57,8 @@ describe('setParameterOverrides', () => {
   });
 
   test('refuses a parameter_overrides it cannot edit safely (a list)', () => {
-    expect(() => setParameterOverrides('[default.deploy.parameters]\nparameter_overrides = ["A=x"]\n', { A: 'y' })).toThrow(/not a one-line string \(line 2\); edit it by hand/);
+    expect(() => setParameterOverrides('[default.deploy.parameters]\nparameter_overrides = ["A=x"]\n', { A: 'y' })).toThrow(
+      /not a one-line string \(line 2\); edit it by hand/,
+    );
   });
 });

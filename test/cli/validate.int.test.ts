@@ -49,7 +49,9 @@ describe('cors-policy validate', () => {
     expect(lines).toEqual(
       expect.arrayContaining([
         expect.stringMatching(new RegExp(`^${bad}: colour: "red": is not a policy field`)),
-        expect.stringMatching(new RegExp(`^${bad}: allowOrigins\\[0\\]: "https://\\*\\.com": invalid origin pattern: has a wildcard over the public suffix "com"`)),
+        expect.stringMatching(
+          new RegExp(`^${bad}: allowOrigins\\[0\\]: "https://\\*\\.com": invalid origin pattern: has a wildcard over the public suffix "com"`),
+        ),
         expect.stringMatching(new RegExp(`^${bad}: allowOrigins\\[1\\]: "https://ok.example.com/": invalid origin pattern: has a trailing slash`)),
         expect.stringMatching(new RegExp(`^${bad}: allowMethods\\[0\\]: "get": browsers upper-case this method`)),
         expect.stringMatching(new RegExp(`^${bad}: maxAge: 90000: must be between 0 and 86400 seconds`)),
@@ -64,17 +66,26 @@ describe('cors-policy validate', () => {
     const d = await dir({ 'a.json': POLICIES.public, 'b.json': { ...POLICIES.public, route: '/public/{rest+}' } });
     const r = await runCli(['validate', d], { env: env() });
     expect(r.code).toBe(1);
-    expect(r.stdout).toContain(`${join(d, 'a.json')}: route: "/public/{path+}": is the same route as "/public/{rest+}" of ${join(d, 'b.json')}; each route belongs to one policy, and until one of them gives it up the route is denied (route_conflict)`);
+    expect(r.stdout).toContain(
+      `${join(d, 'a.json')}: route: "/public/{path+}": is the same route as "/public/{rest+}" of ${join(d, 'b.json')}; each route belongs to one policy, and until one of them gives it up the route is denied (route_conflict)`,
+    );
     expect(r.stdout).toContain(`${join(d, 'b.json')}: route: "/public/{rest+}": is the same route as "/public/{path+}" of ${join(d, 'a.json')};`);
     expect(r.stdout.trim().split('\n').at(-1)).toBe('2 files checked: 2 problems in 2 files');
   });
 
   it('refuses names Parameter Store refuses, two files for one name, and values over 4096 bytes', async () => {
     const big = { ...POLICIES.fallback, route: '/big', description: 'x'.repeat(4100) };
-    const d = await dir({ 'has space.json': POLICIES.public, 'dup.json': POLICIES.fallback, 'dup.yaml': 'route: /dup\nallowOrigins: [https://a.example.com]\nallowMethods: [GET]\n', 'big.json': big });
+    const d = await dir({
+      'has space.json': POLICIES.public,
+      'dup.json': POLICIES.fallback,
+      'dup.yaml': 'route: /dup\nallowOrigins: [https://a.example.com]\nallowMethods: [GET]\n',
+      'big.json': big,
+    });
     const r = await runCli(['validate', d, '--path', '/cors/api'], { env: env() });
     expect(r.code).toBe(1);
-    expect(r.stdout).toContain(`${join(d, 'has space.json')}: "/cors/api/has space": is not a valid parameter name: may only contain letters, digits and _ . - /`);
+    expect(r.stdout).toContain(
+      `${join(d, 'has space.json')}: "/cors/api/has space": is not a valid parameter name: may only contain letters, digits and _ . - /`,
+    );
     expect(r.stdout).toContain(`${join(d, 'dup.json')}: "/cors/api/dup": maps to the same parameter as ${join(d, 'dup.yaml')}`);
     expect(r.stdout).toContain(`${join(d, 'dup.yaml')}: "/cors/api/dup": maps to the same parameter as ${join(d, 'dup.json')}`);
     expect(r.stdout).toMatch(new RegExp(`${join(d, 'big.json')}: is \\d+ bytes as compact JSON; a Standard tier parameter holds at most 4096 bytes`));
@@ -98,16 +109,26 @@ describe('cors-policy validate', () => {
       ok: false,
       path: null,
       files: [{ file: join(d, 'bad.json'), parameter: null, bytes: expect.any(Number), valid: false }],
-      problems: [{ file: join(d, 'bad.json'), field: 'allowOrigins[0]', value: 'null', code: 'origin_null', reason: expect.stringContaining('can never be allowed') }],
+      problems: [
+        { file: join(d, 'bad.json'), field: 'allowOrigins[0]', value: 'null', code: 'origin_null', reason: expect.stringContaining('can never be allowed') },
+      ],
     });
   });
 
   it('refuses a wildcard over a hosting domain, naming the public suffix below it, in validate and explain alike', async () => {
-    const d = await dir({ 'assets.json': { route: '/assets/{path+}', allowOrigins: ['https://*.amazonaws.com'], allowMethods: ['GET'], allowCredentials: true } });
+    const d = await dir({
+      'assets.json': { route: '/assets/{path+}', allowOrigins: ['https://*.amazonaws.com'], allowMethods: ['GET'], allowCredentials: true },
+    });
     const r = await runCli(['validate', d, '--json'], { env: env() });
     expect(r.code).toBe(1);
     const [problem] = JSON.parse(r.stdout).problems;
-    expect(problem).toEqual({ file: join(d, 'assets.json'), field: 'allowOrigins[0]', value: 'https://*.amazonaws.com', code: 'origin_wildcard_public_suffix', reason: expect.stringMatching(/public suffix "[a-z0-9.*-]+\.amazonaws\.com"/) });
+    expect(problem).toEqual({
+      file: join(d, 'assets.json'),
+      field: 'allowOrigins[0]',
+      value: 'https://*.amazonaws.com',
+      code: 'origin_wildcard_public_suffix',
+      reason: expect.stringMatching(/public suffix "[a-z0-9.*-]+\.amazonaws\.com"/),
+    });
     // explain compiles the same files with the same engine: the policy is not served, and the problem is reported with its code.
     const e = await runCli(['explain', '--dir', d, '--url-path', '/assets/app.js', '--origin', 'https://evil.s3.amazonaws.com', '--json'], { env: env() });
     const explained = JSON.parse(e.stdout);

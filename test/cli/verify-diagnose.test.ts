@@ -4,7 +4,16 @@ import type { Observed } from '../../functions/cli/verify-http';
 import { buildProbes, type Probe } from '../../functions/cli/verify-probes';
 
 const set = compilePolicySet([
-  { source: 'products', value: JSON.stringify({ route: '/products/{id}', allowOrigins: ['https://shop.example.com'], allowMethods: ['GET', 'PUT'], allowHeaders: ['content-type'], allowCredentials: true }) },
+  {
+    source: 'products',
+    value: JSON.stringify({
+      route: '/products/{id}',
+      allowOrigins: ['https://shop.example.com'],
+      allowMethods: ['GET', 'PUT'],
+      allowHeaders: ['content-type'],
+      allowCredentials: true,
+    }),
+  },
 ]);
 const { probes } = buildProbes(set, { actual: true });
 const allowed = probes.find((p) => p.kind === 'allowed') as Probe;
@@ -17,13 +26,19 @@ const lowerCase = (h: Record<string, string>) => Object.fromEntries(Object.entri
 
 describe('compare', () => {
   it('matches the expected answer whatever the header names’ case, with extra headers and Vary tokens', () => {
-    expect(compare(allowed, answer(204, { ...lowerCase(allowed.expected.headers), vary: `${PREFLIGHT_VARY}, Accept-Encoding`, 'x-amzn-requestid': '1' }))).toEqual({ match: true, statusMatches: true, differences: [] });
+    expect(
+      compare(allowed, answer(204, { ...lowerCase(allowed.expected.headers), vary: `${PREFLIGHT_VARY}, Accept-Encoding`, 'x-amzn-requestid': '1' })),
+    ).toEqual({ match: true, statusMatches: true, differences: [] });
     expect(compare(denied, answer(403, { vary: PREFLIGHT_VARY, 'x-cors-deny-reason': 'origin_not_allowed: ...' })).match).toBe(true);
   });
 
   it('diagnoses this product’s answer with another decision as a different policy, naming the deny reason', () => {
     const c = compare(allowed, answer(403, { vary: PREFLIGHT_VARY, 'x-cors-deny-reason': 'origin_not_allowed: origin is not in allowOrigins' }));
-    expect(c).toMatchObject({ match: false, diagnosis: 'different-policy', detail: expect.stringContaining('expected allowed, the function denied (origin_not_allowed') });
+    expect(c).toMatchObject({
+      match: false,
+      diagnosis: 'different-policy',
+      detail: expect.stringContaining('expected allowed, the function denied (origin_not_allowed'),
+    });
     const headers = compare(allowed, answer(204, { ...lowerCase(allowed.expected.headers), 'access-control-max-age': '5' }));
     expect(headers).toMatchObject({ diagnosis: 'different-policy', differences: [{ header: 'access-control-max-age', expected: '7200', observed: '5' }] });
   });
@@ -44,7 +59,10 @@ describe('compare', () => {
     ['HTTP API', 401, {}, '{"message":"Unauthorized"}'],
     ['HTTP API, a Lambda authorizer denying', 403, {}, '{"message":"Forbidden"}'],
   ])('diagnoses an authorizer (%s)', (_label, status, headers, body) => {
-    expect(compare(allowed, answer(status, { 'content-type': 'application/json', ...headers }, body))).toMatchObject({ diagnosis: 'authorizer', fix: expect.stringContaining('AuthorizationType NONE') });
+    expect(compare(allowed, answer(status, { 'content-type': 'application/json', ...headers }, body))).toMatchObject({
+      diagnosis: 'authorizer',
+      fix: expect.stringContaining('AuthorizationType NONE'),
+    });
   });
 
   it.each([
@@ -58,7 +76,10 @@ describe('compare', () => {
   it('diagnoses 5xx as an integration error and a refused connection or lasting 429 as network errors', () => {
     expect(compare(allowed, answer(502, {}, '{"message":"Internal server error"}')).diagnosis).toBe('integration-error');
     expect(compare(allowed, answer(429, {}, '{"message":"Too Many Requests"}')).diagnosis).toBe('network-error');
-    expect(compare(allowed, { ok: false, error: 'connect ECONNREFUSED', code: 'ECONNREFUSED', attempts: 1 })).toMatchObject({ diagnosis: 'network-error', detail: 'ECONNREFUSED: connect ECONNREFUSED (after 1 attempt)' });
+    expect(compare(allowed, { ok: false, error: 'connect ECONNREFUSED', code: 'ECONNREFUSED', attempts: 1 })).toMatchObject({
+      diagnosis: 'network-error',
+      detail: 'ECONNREFUSED: connect ECONNREFUSED (after 1 attempt)',
+    });
   });
 
   describe('actual responses', () => {
@@ -67,7 +88,10 @@ describe('compare', () => {
     });
 
     it('diagnose a function without the layer (no Vary: Origin, no CORS headers)', () => {
-      expect(compare(actual, answer(200, { 'content-type': 'application/json' }, '{}'))).toMatchObject({ diagnosis: 'answered-by-something-else', fix: expect.stringContaining('CorsLayerVersionArn') });
+      expect(compare(actual, answer(200, { 'content-type': 'application/json' }, '{}'))).toMatchObject({
+        diagnosis: 'answered-by-something-else',
+        fix: expect.stringContaining('CorsLayerVersionArn'),
+      });
     });
 
     it('diagnose the layer answering from other policies', () => {

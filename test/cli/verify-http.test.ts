@@ -24,7 +24,8 @@ async function serve(plan: (n: number) => { status: number; headers?: Record<str
 }
 
 const fast: PoliteOptions = { rate: 1000, concurrency: 2, timeoutMs: 2000, retries: 2 };
-const requests = (url: URL, n: number): OutgoingRequest[] => Array.from({ length: n }, () => ({ method: 'OPTIONS', url, headers: { Origin: 'https://a.example.com', 'Access-Control-Request-Method': 'PUT' } }));
+const requests = (url: URL, n: number): OutgoingRequest[] =>
+  Array.from({ length: n }, () => ({ method: 'OPTIONS', url, headers: { Origin: 'https://a.example.com', 'Access-Control-Request-Method': 'PUT' } }));
 
 describe('sendAll', () => {
   it('keeps at most `concurrency` requests in flight and answers in request order', async () => {

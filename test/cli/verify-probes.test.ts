@@ -71,7 +71,11 @@ describe('buildProbes', () => {
 
   it('expects exactly the preflight function’s answer, from the engine', () => {
     const [first] = of('/products/{id}');
-    expect(first!.headers).toEqual({ Origin: 'https://shop.example.com', 'Access-Control-Request-Method': 'GET', 'Access-Control-Request-Headers': 'content-type,x-request-id' });
+    expect(first!.headers).toEqual({
+      Origin: 'https://shop.example.com',
+      'Access-Control-Request-Method': 'GET',
+      'Access-Control-Request-Headers': 'content-type,x-request-id',
+    });
     expect(first!.credentials).toBe(true);
     expect(first!.expected).toEqual({
       status: 204,
@@ -87,23 +91,35 @@ describe('buildProbes', () => {
     });
     const header = of('/products/{id}').find((p) => p.kind === 'unlisted-header')!;
     expect(header.headers['Access-Control-Request-Headers']).toBe('content-type,x-cors-verify-unlisted,x-request-id');
-    expect(header.expected).toEqual({ status: 403, headers: { Vary: 'Origin, Access-Control-Request-Method, Access-Control-Request-Headers' }, browserAllows: false, reason: 'header_not_allowed' });
+    expect(header.expected).toEqual({
+      status: 403,
+      headers: { Vary: 'Origin, Access-Control-Request-Method, Access-Control-Request-Headers' },
+      browserAllows: false,
+      reason: 'header_not_allowed',
+    });
   });
 
   it('probes wildcards with samples, skips what a wildcard always allows, and tries authorization against "*"', () => {
-    expect(of('/files/{path+}').map((p) => [p.kind, p.headers['Access-Control-Request-Method'], p.headers['Access-Control-Request-Headers'], p.expected.status])).toEqual([
+    expect(
+      of('/files/{path+}').map((p) => [p.kind, p.headers['Access-Control-Request-Method'], p.headers['Access-Control-Request-Headers'], p.expected.status]),
+    ).toEqual([
       ['allowed', 'PUT', 'x-cors-verify', 204],
       ['unlisted-header', 'PUT', 'authorization,x-cors-verify', 403],
     ]);
   });
 
   it('never sends cookies or credentials, only the preflight request headers', () => {
-    for (const p of probes) expect(Object.keys(p.headers).filter((h) => !['Origin', 'Access-Control-Request-Method', 'Access-Control-Request-Headers'].includes(h))).toEqual([]);
+    for (const p of probes)
+      expect(Object.keys(p.headers).filter((h) => !['Origin', 'Access-Control-Request-Method', 'Access-Control-Request-Headers'].includes(h))).toEqual([]);
   });
 
   it('adds GET (or HEAD when only HEAD is allowed) with each origin and a look-alike with --actual', () => {
     const headOnly = setOf({ h: { route: '/h', allowOrigins: ['https://a.example.com'], allowMethods: ['HEAD'] } });
-    expect(buildProbes(headOnly, { actual: true }).probes.filter((p) => p.kind === 'actual').map((p) => [p.method, p.headers.Origin, p.expected.headers['Access-Control-Allow-Origin'] ?? null])).toEqual([
+    expect(
+      buildProbes(headOnly, { actual: true })
+        .probes.filter((p) => p.kind === 'actual')
+        .map((p) => [p.method, p.headers.Origin, p.expected.headers['Access-Control-Allow-Origin'] ?? null]),
+    ).toEqual([
       ['HEAD', 'https://a.example.com', 'https://a.example.com'],
       ['HEAD', 'https://a.example.com.cors-verify.example', null],
     ]);

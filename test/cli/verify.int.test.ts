@@ -29,7 +29,10 @@ interface Run {
 
 async function verify(stack: LocalStack, extra: string[] = [], dir = POLICIES): Promise<Run> {
   // A fast rate: the emulator is local; the defaults are for real APIs.
-  const r = await runCli(['verify', '--url', stack.urls.api, '--dir', dir, '--rate', '100', '--json', ...extra], { env: cliEnv(undefined, home), timeoutMs: 60_000 });
+  const r = await runCli(['verify', '--url', stack.urls.api, '--dir', dir, '--rate', '100', '--json', ...extra], {
+    env: cliEnv(undefined, home),
+    timeoutMs: 60_000,
+  });
   return { code: r.code, report: JSON.parse(r.stdout) as VerifyReport, stderr: r.stderr };
 }
 
@@ -114,7 +117,9 @@ describe.each(['v1', 'v2'] as const)('verify against the local stack with payloa
     const { code, report } = await verify(stack);
     expect(code).toBe(3);
     expect(diagnosesOf(report.probes)).toEqual(['not-deployed']);
-    expect(report.probes[0]?.observed).toMatchObject(payload === 'v1' ? { status: 403, body: '{"message":"Missing Authentication Token"}' } : { status: 404, body: '{"message":"Not Found"}' });
+    expect(report.probes[0]?.observed).toMatchObject(
+      payload === 'v1' ? { status: 403, body: '{"message":"Missing Authentication Token"}' } : { status: 404, body: '{"message":"Not Found"}' },
+    );
     expect(report.diagnoses[0]?.fixes.join(' ')).toMatch(/redeploy|deployed/);
   });
 

@@ -30,7 +30,13 @@ describe('one bad parameter never takes the others down', () => {
     expect(set.status.get('/cors/api/not-json')).toBe('rejected');
     expect(set.status.get('/cors/api/orders')).toBe('current');
     expect(new Set(set.problems.map((p) => p.source))).toEqual(new Set(['/cors/api/broken', '/cors/api/not-json']));
-    expect(set.problems).toContainEqual({ source: '/cors/api/broken', field: 'allowOrigins[0]', value: 'null', code: 'origin_null', reason: expect.any(String) });
+    expect(set.problems).toContainEqual({
+      source: '/cors/api/broken',
+      field: 'allowOrigins[0]',
+      value: 'null',
+      code: 'origin_null',
+      reason: expect.any(String),
+    });
   });
 
   test('a route without a valid policy falls through to $default, never to the rejected policy', () => {
@@ -74,16 +80,28 @@ describe('an invalid value serves the newest stored version that validates', () 
   const users = { source: '/cors/api/users', value: json(valid('/users')), type: 'String' };
 
   test('the newest valid version serves, with status earlier-version, its version number, and the problem of the current value', () => {
-    const set = compilePolicySet([stored(orders, valid('/orders', 'https://v1.example.com'), valid('/orders', 'https://v2.example.com'), basePolicy({ route: '/orders', allowOrigins: ['https://*.com'] })), users]);
+    const set = compilePolicySet([
+      stored(
+        orders,
+        valid('/orders', 'https://v1.example.com'),
+        valid('/orders', 'https://v2.example.com'),
+        basePolicy({ route: '/orders', allowOrigins: ['https://*.com'] }),
+      ),
+      users,
+    ]);
     expect(set.status.get(orders)).toBe('earlier-version');
     expect(set.versions.get(orders)).toBe(2);
     expect(decidePreflight(set, preflight({ path: '/orders', origin: 'https://v2.example.com' })).kind).toBe('allowed');
     expect(decidePreflight(set, preflight({ path: '/orders', origin: 'https://v1.example.com' })).kind).toBe('denied');
-    expect(set.problems).toEqual([{ source: orders, field: 'allowOrigins[0]', value: 'https://*.com', code: 'origin_wildcard_public_suffix', reason: expect.stringContaining('"com"') }]);
+    expect(set.problems).toEqual([
+      { source: orders, field: 'allowOrigins[0]', value: 'https://*.com', code: 'origin_wildcard_public_suffix', reason: expect.stringContaining('"com"') },
+    ]);
   });
 
   test('skips invalid versions in between, however many', () => {
-    const set = compilePolicySet([stored(orders, valid('/orders', 'https://v1.example.com'), '{oops', '{"route": 1}', basePolicy({ route: '/orders', allowMethods: ['TRACE'] }))]);
+    const set = compilePolicySet([
+      stored(orders, valid('/orders', 'https://v1.example.com'), '{oops', '{"route": 1}', basePolicy({ route: '/orders', allowMethods: ['TRACE'] })),
+    ]);
     expect(set.versions.get(orders)).toBe(1);
     expect(decidePreflight(set, preflight({ path: '/orders', origin: 'https://v1.example.com' })).kind).toBe('allowed');
   });
@@ -103,7 +121,15 @@ describe('an invalid value serves the newest stored version that validates', () 
   });
 
   test('versions newer than the current one are never used (a listing older than the history read)', () => {
-    const entry: PolicyEntry = { source: orders, value: '{oops', version: 2, history: [{ version: 1, value: json(valid('/orders', 'https://v1.example.com')) }, { version: 3, value: json(valid('/orders', 'https://v3.example.com')) }] };
+    const entry: PolicyEntry = {
+      source: orders,
+      value: '{oops',
+      version: 2,
+      history: [
+        { version: 1, value: json(valid('/orders', 'https://v1.example.com')) },
+        { version: 3, value: json(valid('/orders', 'https://v3.example.com')) },
+      ],
+    };
     expect(compilePolicySet([entry]).versions.get(orders)).toBe(1);
   });
 
@@ -137,7 +163,16 @@ describe('two policies claiming the same route', () => {
     expect(sourceAt(set, '/b-only')).toBe('/cors/api/b');
     expect(set.status.get('/cors/api/a')).toBe('current');
     expect(set.status.get('/cors/api/b')).toBe('current');
-    expect(set.conflicts).toEqual([{ kind: 'route-conflict', key: '/orders', claims: [{ source: '/cors/api/a', route: '/orders' }, { source: '/cors/api/b', route: '/orders' }] }]);
+    expect(set.conflicts).toEqual([
+      {
+        kind: 'route-conflict',
+        key: '/orders',
+        claims: [
+          { source: '/cors/api/a', route: '/orders' },
+          { source: '/cors/api/b', route: '/orders' },
+        ],
+      },
+    ]);
     expect(set.problems).toEqual([]);
     for (const origin of ['https://a.example.com', 'https://b.example.com', 'https://evil.example']) {
       const d = decidePreflight(set, preflight({ path: '/orders', origin }));
@@ -150,10 +185,19 @@ describe('two policies claiming the same route', () => {
   test('the issue 11 reproduction: a newcomer claiming /products/{pid} for * never widens /products/{id}', () => {
     const products = { source: '/cors/shop/products', value: json(basePolicy({ route: '/products/{id}', allowCredentials: true })), type: 'String' };
     const wide = { source: '/cors/shop/anyone', value: json(basePolicy({ route: '/products/{pid}', allowOrigins: ['*'] })), type: 'String' };
-    for (const entries of [[products, wide], [wide, products]]) {
+    for (const entries of [
+      [products, wide],
+      [wide, products],
+    ]) {
       const set = compilePolicySet(entries);
-      expect(decidePreflight(set, preflight({ path: '/products/42', origin: 'https://evil.example' }))).toMatchObject({ kind: 'denied', reason: 'route_conflict' });
-      expect(decidePreflight(set, preflight({ path: '/products/42', origin: 'https://shop.example.com' }))).toMatchObject({ kind: 'denied', reason: 'route_conflict' });
+      expect(decidePreflight(set, preflight({ path: '/products/42', origin: 'https://evil.example' }))).toMatchObject({
+        kind: 'denied',
+        reason: 'route_conflict',
+      });
+      expect(decidePreflight(set, preflight({ path: '/products/42', origin: 'https://shop.example.com' }))).toMatchObject({
+        kind: 'denied',
+        reason: 'route_conflict',
+      });
     }
   });
 
@@ -164,16 +208,23 @@ describe('two policies claiming the same route', () => {
       '/cors/api/greedy': valid('/products/{rest+}', 'https://evil.example'),
       '/cors/api/default': valid('$default', 'https://evil.example'),
     });
-    expect(decidePreflight(set, preflight({ path: '/products/42', origin: 'https://evil.example' }))).toMatchObject({ kind: 'denied', reason: 'route_conflict' });
+    expect(decidePreflight(set, preflight({ path: '/products/42', origin: 'https://evil.example' }))).toMatchObject({
+      kind: 'denied',
+      reason: 'route_conflict',
+    });
     // Paths the contested route does not match still go where they always went.
     expect(sourceAt(set, '/products/42/reviews')).toBe('/cors/api/greedy');
     expect(sourceAt(set, '/elsewhere')).toBe('/cors/api/default');
   });
 
   test('routes differing only in parameter names, and greedy routes at one place, are the same route', () => {
-    expect(setOf({ '/cors/api/a': valid('/products/{id}'), '/cors/api/b': valid('/products/{productId}') }).conflicts.map((c) => c.key)).toEqual(['/products/{}']);
+    expect(setOf({ '/cors/api/a': valid('/products/{id}'), '/cors/api/b': valid('/products/{productId}') }).conflicts.map((c) => c.key)).toEqual([
+      '/products/{}',
+    ]);
     expect(setOf({ '/cors/api/a': valid('/{proxy+}'), '/cors/api/b': valid('/{path+}') }).conflicts.map((c) => c.key)).toEqual(['/{+}']);
-    expect(setOf({ '/cors/api/a': valid('$default'), '/cors/api/b': valid('$default'), '/cors/api/c': valid('$default') }).conflicts[0]!.claims.map((c) => c.source)).toEqual(['/cors/api/a', '/cors/api/b', '/cors/api/c']);
+    expect(
+      setOf({ '/cors/api/a': valid('$default'), '/cors/api/b': valid('$default'), '/cors/api/c': valid('$default') }).conflicts[0]!.claims.map((c) => c.source),
+    ).toEqual(['/cors/api/a', '/cors/api/b', '/cors/api/c']);
   });
 
   test('an earlier version serving for an invalid value conflicts like any other', () => {
@@ -197,8 +248,20 @@ describe('two policies claiming the same route', () => {
   test('each conflict becomes a problem of every claimant, for validate and push', () => {
     const problems = conflictProblems(setOf({ '/cors/api/a': valid('/products/{id}'), '/cors/api/b': valid('/products/{pid}') }));
     expect(problems).toEqual([
-      { source: '/cors/api/a', field: 'route', value: '/products/{id}', code: 'route_conflict', reason: expect.stringContaining('"/products/{pid}" of /cors/api/b') },
-      { source: '/cors/api/b', field: 'route', value: '/products/{pid}', code: 'route_conflict', reason: expect.stringContaining('"/products/{id}" of /cors/api/a') },
+      {
+        source: '/cors/api/a',
+        field: 'route',
+        value: '/products/{id}',
+        code: 'route_conflict',
+        reason: expect.stringContaining('"/products/{pid}" of /cors/api/b'),
+      },
+      {
+        source: '/cors/api/b',
+        field: 'route',
+        value: '/products/{pid}',
+        code: 'route_conflict',
+        reason: expect.stringContaining('"/products/{id}" of /cors/api/a'),
+      },
     ]);
     for (const p of problems) expect(p.reason).toContain('route_conflict');
   });
@@ -206,7 +269,11 @@ describe('two policies claiming the same route', () => {
   test('the outcome does not depend on the order SSM returns parameters in', () => {
     const docs = { '/cors/api/b': valid(['/orders', '/x'], 'https://b.example.com'), '/cors/api/a': valid(['/orders', '/y'], 'https://a.example.com') };
     const forward = compilePolicySet(Object.entries(docs).map(([source, d]) => ({ source, value: JSON.stringify(d) })));
-    const backward = compilePolicySet(Object.entries(docs).reverse().map(([source, d]) => ({ source, value: JSON.stringify(d) })));
+    const backward = compilePolicySet(
+      Object.entries(docs)
+        .reverse()
+        .map(([source, d]) => ({ source, value: JSON.stringify(d) })),
+    );
     for (const path of ['/orders', '/x', '/y']) expect(sourceAt(forward, path)).toBe(sourceAt(backward, path));
     expect(forward.conflicts).toEqual(backward.conflicts);
   });

@@ -66,14 +66,18 @@ describe('allowOrigins: refused entries', () => {
 
 describe('allowOrigins: http:// with credentials', () => {
   // localhost.evil.com and 127.0.0.1.evil.com only look like loopback.
-  test.each(['http://shop.example.com', 'http://*.example.com', 'http://10.0.0.7:8080', 'http://192.168.1.20', 'http://localhost.evil.com', 'http://127.0.0.1.evil.com'])(
-    'refuses non-loopback %s with credentials unless the policy opts in',
-    (origin) => {
-      expectOneProblem(basePolicy({ allowOrigins: [origin], allowCredentials: true }), 'allowOrigins[0]', origin, 'insecure_origin_with_credentials');
-      const optedIn = accept(basePolicy({ allowOrigins: [origin], allowCredentials: true, dangerouslyAllowInsecureOriginsWithCredentials: true }));
-      expect(optedIn.document.allowOrigins).toEqual([origin]);
-    },
-  );
+  test.each([
+    'http://shop.example.com',
+    'http://*.example.com',
+    'http://10.0.0.7:8080',
+    'http://192.168.1.20',
+    'http://localhost.evil.com',
+    'http://127.0.0.1.evil.com',
+  ])('refuses non-loopback %s with credentials unless the policy opts in', (origin) => {
+    expectOneProblem(basePolicy({ allowOrigins: [origin], allowCredentials: true }), 'allowOrigins[0]', origin, 'insecure_origin_with_credentials');
+    const optedIn = accept(basePolicy({ allowOrigins: [origin], allowCredentials: true, dangerouslyAllowInsecureOriginsWithCredentials: true }));
+    expect(optedIn.document.allowOrigins).toEqual([origin]);
+  });
 
   test.each(['http://localhost:3000', 'http://localhost:*', 'http://127.0.0.1:8080', 'http://[::1]:5173', 'http://app.localhost:3000'])(
     'accepts loopback %s with credentials without any opt-in',
@@ -323,9 +327,12 @@ describe('route patterns', () => {
     expectOneProblem(basePolicy({ route: ['/a/{x}', '/a/{y}'] }), 'route[1]', '/a/{y}', 'route_repeated');
   });
 
-  test.each(['/', '$default', '/products', '/products/{id}', '/files/{path+}', '/{proxy+}', '/a/{b}/c/{d}', '/v1.0/my_items/item-list'])('accepts %j', (route) => {
-    expect(accept(basePolicy({ route })).document.route).toEqual([route]);
-  });
+  test.each(['/', '$default', '/products', '/products/{id}', '/files/{path+}', '/{proxy+}', '/a/{b}/c/{d}', '/v1.0/my_items/item-list'])(
+    'accepts %j',
+    (route) => {
+      expect(accept(basePolicy({ route })).document.route).toEqual([route]);
+    },
+  );
 });
 
 describe('every problem at once', () => {
@@ -344,7 +351,19 @@ describe('every problem at once', () => {
     const problems = problemsOf(doc, SOURCE);
     const byField = Object.fromEntries(problems.map((p) => [p.field, p]));
     expect(Object.keys(byField).sort()).toEqual(
-      ['allowHeaders[0]', 'allowMethods[1]', 'allowMethods[2]', 'allowOrigins[0]', 'allowOrigins[1]', 'allowOrigins[2]', 'allowOrigins[3]', 'colour', 'exposeHeaders[0]', 'maxAge', 'route'].sort(),
+      [
+        'allowHeaders[0]',
+        'allowMethods[1]',
+        'allowMethods[2]',
+        'allowOrigins[0]',
+        'allowOrigins[1]',
+        'allowOrigins[2]',
+        'allowOrigins[3]',
+        'colour',
+        'exposeHeaders[0]',
+        'maxAge',
+        'route',
+      ].sort(),
     );
     expect(problems).toHaveLength(11);
     for (const p of problems) {
@@ -352,8 +371,8 @@ describe('every problem at once', () => {
       expect(p.reason.length).toBeGreaterThan(5);
     }
     expect(byField['allowOrigins[2]']!.value).toBe('https://*.com');
-    expect(byField['maxAge']!.value).toBe(100000);
-    expect(byField['colour']!.value).toBe('blue');
+    expect(byField.maxAge!.value).toBe(100000);
+    expect(byField.colour!.value).toBe('blue');
   });
 
   test('the thrown error and formatProblem carry the parameter, field, value and reason in text', () => {

@@ -75,7 +75,10 @@ describe('request headers in decidePreflight', () => {
   });
 
   test('one unlisted header denies the preflight with header_not_allowed', () => {
-    expect(decidePreflight(set, preflight({ path: '/listed', requestHeaders: 'content-type,x-api-key' }))).toMatchObject({ kind: 'denied', reason: 'header_not_allowed' });
+    expect(decidePreflight(set, preflight({ path: '/listed', requestHeaders: 'content-type,x-api-key' }))).toMatchObject({
+      kind: 'denied',
+      reason: 'header_not_allowed',
+    });
   });
 
   test('a policy without allowHeaders allows a preflight without request headers only', () => {
@@ -85,7 +88,10 @@ describe('request headers in decidePreflight', () => {
 
   test('"*" allows any header but authorization', () => {
     expect(decidePreflight(set, preflight({ path: '/any', requestHeaders: 'x-anything,x-else' })).kind).toBe('allowed');
-    expect(decidePreflight(set, preflight({ path: '/any', requestHeaders: 'x-anything,authorization' }))).toMatchObject({ kind: 'denied', reason: 'header_not_allowed' });
+    expect(decidePreflight(set, preflight({ path: '/any', requestHeaders: 'x-anything,authorization' }))).toMatchObject({
+      kind: 'denied',
+      reason: 'header_not_allowed',
+    });
     expect(decidePreflight(set, preflight({ path: '/any', requestHeaders: 'Authorization' }))).toMatchObject({ kind: 'denied', reason: 'header_not_allowed' });
   });
 
@@ -153,6 +159,6 @@ describe('parseRequestHeaderList reads each character once', () => {
     }
     expect(read).toBeLessThanOrEqual(value.length);
     // Three scans per element (whitespace, token, whitespace) and no more.
-    expect(spans.length).toBeLessThanOrEqual(3 * (value.split(',').length));
+    expect(spans.length).toBeLessThanOrEqual(3 * value.split(',').length);
   });
 });

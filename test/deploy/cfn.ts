@@ -32,7 +32,12 @@ export async function startResponseServer(): Promise<ResponseServer> {
     req.on('end', () => {
       const status = statusQueue.shift() ?? 200;
       if (status === 200) {
-        received.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: JSON.parse(Buffer.concat(chunks).toString('utf8')) as ResponseBody });
+        received.push({
+          method: req.method ?? '',
+          url: req.url ?? '',
+          headers: req.headers,
+          body: JSON.parse(Buffer.concat(chunks).toString('utf8')) as ResponseBody,
+        });
       }
       res.writeHead(status).end();
     });

@@ -23,7 +23,11 @@ jest.setTimeout(180_000);
 const EVENTS_DIR = join(ROOT, 'events');
 const POLICIES_DIR = join(ROOT, 'policies');
 const envJson = JSON.parse(readFileSync(join(ROOT, 'env.json'), 'utf8')) as Record<string, Record<string, string>>;
-const eventFiles = existsSync(EVENTS_DIR) ? readdirSync(EVENTS_DIR).filter((f) => f.endsWith('.json')).sort() : [];
+const eventFiles = existsSync(EVENTS_DIR)
+  ? readdirSync(EVENTS_DIR)
+      .filter((f) => f.endsWith('.json'))
+      .sort()
+  : [];
 
 interface Invocation {
   result?: { statusCode?: unknown; headers?: Record<string, unknown>; multiValueHeaders?: Record<string, unknown[]>; body?: unknown };
@@ -130,11 +134,22 @@ describe('sam local invoke, without Docker', () => {
 
     // 3. Seed the sample policies under the path env.json configures.
     const m = motoEnv(endpoint);
-    const ssm = new SSMClient({ endpoint, region: m.AWS_REGION, credentials: { accessKeyId: m.AWS_ACCESS_KEY_ID!, secretAccessKey: m.AWS_SECRET_ACCESS_KEY! } });
+    const ssm = new SSMClient({
+      endpoint,
+      region: m.AWS_REGION,
+      credentials: { accessKeyId: m.AWS_ACCESS_KEY_ID!, secretAccessKey: m.AWS_SECRET_ACCESS_KEY! },
+    });
     const policies = readdirSync(POLICIES_DIR).filter((f) => f.endsWith('.json'));
     expect(policies.length).toBeGreaterThan(0);
     for (const f of policies) {
-      await ssm.send(new PutParameterCommand({ Name: `${env.CORS_POLICY_PATH}/${basename(f, '.json')}`, Value: readFileSync(join(POLICIES_DIR, f), 'utf8'), Type: 'String', Overwrite: true }));
+      await ssm.send(
+        new PutParameterCommand({
+          Name: `${env.CORS_POLICY_PATH}/${basename(f, '.json')}`,
+          Value: readFileSync(join(POLICIES_DIR, f), 'utf8'),
+          Type: 'String',
+          Overwrite: true,
+        }),
+      );
     }
     ssm.destroy();
   });

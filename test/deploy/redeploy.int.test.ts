@@ -77,8 +77,24 @@ const restCheck = (apiId: string, rootId: string, extra: Props = {}): Props => (
   PolicyPath: '/cors/shop-api',
   ...extra,
 });
-const restDeploy = (apiId: string, extra: Props = {}): Props => ({ Action: 'Deploy', ApiType: 'REST', ApiId: apiId, StageName: 'prod', Triggers: { Revision: '1' }, ...extra });
-const httpCheck = (apiId: string, extra: Props = {}): Props => ({ Action: 'Check', ApiType: 'HTTP', ApiId: apiId, StageName: '$default', RestRootResourceId: '', ExistingProxyResourceId: '', PolicyPath: '/cors/shop-api', ...extra });
+const restDeploy = (apiId: string, extra: Props = {}): Props => ({
+  Action: 'Deploy',
+  ApiType: 'REST',
+  ApiId: apiId,
+  StageName: 'prod',
+  Triggers: { Revision: '1' },
+  ...extra,
+});
+const httpCheck = (apiId: string, extra: Props = {}): Props => ({
+  Action: 'Check',
+  ApiType: 'HTTP',
+  ApiId: apiId,
+  StageName: '$default',
+  RestRootResourceId: '',
+  ExistingProxyResourceId: '',
+  PolicyPath: '/cors/shop-api',
+  ...extra,
+});
 const httpDeploy = (apiId: string): Props => ({ Action: 'Deploy', ApiType: 'HTTP', ApiId: apiId, StageName: '$default', Triggers: { Revision: '1' } });
 
 const mockOptions = { mock: { headers: { 'Access-Control-Allow-Origin': "'https://shop.example.com'" } } };
@@ -110,18 +126,26 @@ describe('REST Check', () => {
     const api = await createRestApi(rest, 'check-no-stage', { stages: ['dev'] });
     const body = await invoke('Create', restCheck(api.id, api.rootId));
     expect(body.Status).toBe('FAILED');
-    expect(body.Reason).toMatch(new RegExp(`^REST API ${api.id} or its stage "prod" was not found .*never creates stages\\. \\(log stream ${LOG_STREAM.replace(/[[\]$]/g, '\\$&')}\\)$`));
+    expect(body.Reason).toMatch(
+      new RegExp(`^REST API ${api.id} or its stage "prod" was not found .*never creates stages\\. \\(log stream ${LOG_STREAM.replace(/[[\]$]/g, '\\$&')}\\)$`),
+    );
   });
 
   test('a missing REST API fails with a hint about ApiType', async () => {
     const body = await invoke('Create', restCheck('nosuchapi1', 'r00t'));
-    expect(body).toMatchObject({ Status: 'FAILED', Reason: expect.stringMatching(/REST API nosuchapi1 or its stage "prod" was not found.*for an HTTP API set ApiType=HTTP/) });
+    expect(body).toMatchObject({
+      Status: 'FAILED',
+      Reason: expect.stringMatching(/REST API nosuchapi1 or its stage "prod" was not found.*for an HTTP API set ApiType=HTTP/),
+    });
   });
 
   test('a RestRootResourceId that is not "/" fails and names the root id', async () => {
     const api = await createRestApi(rest, 'check-root', { resources: { '/users': { GET: {} } }, stages: ['prod'] });
     const body = await invoke('Create', restCheck(api.id, api.ids['/users']!));
-    expect(body).toMatchObject({ Status: 'FAILED', Reason: expect.stringContaining(`is not the root resource of REST API ${api.id}; its "/" resource has id "${api.rootId}".`) });
+    expect(body).toMatchObject({
+      Status: 'FAILED',
+      Reason: expect.stringContaining(`is not the root resource of REST API ${api.id}; its "/" resource has id "${api.rootId}".`),
+    });
   });
 
   test('an existing /{proxy+} not named in ExistingProxyResourceId fails on create with the id to pass', async () => {
@@ -139,7 +163,10 @@ describe('REST Check', () => {
   test('an ExistingProxyResourceId that is no resource of the API fails', async () => {
     const api = await createRestApi(rest, 'check-proxy-unknown', { stages: ['prod'] });
     const body = await invoke('Create', restCheck(api.id, api.rootId, { ExistingProxyResourceId: 'zzzzzzzzzz' }));
-    expect(body).toMatchObject({ Status: 'FAILED', Reason: expect.stringContaining(`ExistingProxyResourceId "zzzzzzzzzz" is not a resource of REST API ${api.id}.`) });
+    expect(body).toMatchObject({
+      Status: 'FAILED',
+      Reason: expect.stringContaining(`ExistingProxyResourceId "zzzzzzzzzz" is not a resource of REST API ${api.id}.`),
+    });
   });
 
   test('an ExistingProxyResourceId of another path fails and names the real /{proxy+}', async () => {
@@ -147,20 +174,28 @@ describe('REST Check', () => {
     const body = await invoke('Create', restCheck(api.id, api.rootId, { ExistingProxyResourceId: api.ids['/users/{proxy+}']! }));
     expect(body).toMatchObject({
       Status: 'FAILED',
-      Reason: expect.stringContaining(`is the resource "/users/{proxy+}", not "/{proxy+}" directly under the root (that one has id "${api.ids['/{proxy+}']}").`),
+      Reason: expect.stringContaining(
+        `is the resource "/users/{proxy+}", not "/{proxy+}" directly under the root (that one has id "${api.ids['/{proxy+}']}").`,
+      ),
     });
   });
 
   test('an ExistingProxyResourceId of another path, with no /{proxy+} on the API, says to leave it empty', async () => {
     const api = await createRestApi(rest, 'check-proxy-none', { resources: { '/users': { GET: {} } }, stages: ['prod'] });
     const body = await invoke('Create', restCheck(api.id, api.rootId, { ExistingProxyResourceId: api.ids['/users']! }));
-    expect(body).toMatchObject({ Status: 'FAILED', Reason: expect.stringContaining('is the resource "/users", not "/{proxy+}" directly under the root; leave ExistingProxyResourceId empty to create it.') });
+    expect(body).toMatchObject({
+      Status: 'FAILED',
+      Reason: expect.stringContaining('is the resource "/users", not "/{proxy+}" directly under the root; leave ExistingProxyResourceId empty to create it.'),
+    });
   });
 
   test('an OPTIONS method already on "/" fails a new install', async () => {
     const api = await createRestApi(rest, 'check-root-options', { resources: { '/': { OPTIONS: mockOptions } }, stages: ['prod'] });
     const body = await invoke('Create', restCheck(api.id, api.rootId));
-    expect(body).toMatchObject({ Status: 'FAILED', Reason: expect.stringContaining(`Resource "/" (id "${api.rootId}") of REST API ${api.id} already has an OPTIONS method`) });
+    expect(body).toMatchObject({
+      Status: 'FAILED',
+      Reason: expect.stringContaining(`Resource "/" (id "${api.rootId}") of REST API ${api.id} already has an OPTIONS method`),
+    });
   });
 
   test('an OPTIONS method already on the named /{proxy+} fails a new install', async () => {
@@ -170,7 +205,10 @@ describe('REST Check', () => {
   });
 
   test('an Update on the same API: the OPTIONS methods the stack added are no conflict', async () => {
-    const api = await createRestApi(rest, 'check-update', { resources: { '/': { OPTIONS: { integrationType: 'AWS_PROXY' } }, '/{proxy+}': { OPTIONS: { integrationType: 'AWS_PROXY' } } }, stages: ['prod', 'old'] });
+    const api = await createRestApi(rest, 'check-update', {
+      resources: { '/': { OPTIONS: { integrationType: 'AWS_PROXY' } }, '/{proxy+}': { OPTIONS: { integrationType: 'AWS_PROXY' } } },
+      stages: ['prod', 'old'],
+    });
     const props = restCheck(api.id, api.rootId);
     const body = await invoke('Update', props, { ...props, StageName: 'old' });
     expect(body).toMatchObject({ Status: 'SUCCESS', Data: { ShadowingRoutes: 'none' } });
@@ -249,19 +287,29 @@ describe('HTTP Check', () => {
       stages: { $default: true },
     });
     const body = await invoke('Create', httpCheck(apiId));
-    expect(body).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: `apigw-cors:check:HTTP:${apiId}:$default`, Data: { ShadowingRoutes: 'ANY /users, OPTIONS /orders/{id}' } });
+    expect(body).toMatchObject({
+      Status: 'SUCCESS',
+      PhysicalResourceId: `apigw-cors:check:HTTP:${apiId}:$default`,
+      Data: { ShadowingRoutes: 'ANY /users, OPTIONS /orders/{id}' },
+    });
   });
 
   test('a CorsConfiguration fails before any route is added, saying why and what to do', async () => {
     const apiId = await createHttpApi(http, 'check-cors', { cors: { AllowOrigins: ['https://app.example.com'] }, stages: { $default: true } });
     const body = await invoke('Create', httpCheck(apiId));
-    expect(body).toMatchObject({ Status: 'FAILED', Reason: expect.stringMatching(new RegExp(`^HTTP API ${apiId} has a CorsConfiguration.*discards the CORS headers.*Remove the API's CorsConfiguration`)) });
+    expect(body).toMatchObject({
+      Status: 'FAILED',
+      Reason: expect.stringMatching(new RegExp(`^HTTP API ${apiId} has a CorsConfiguration.*discards the CORS headers.*Remove the API's CorsConfiguration`)),
+    });
   });
 
   test('the id of a REST API fails with a hint about ApiType', async () => {
     const api = await createRestApi(rest, 'check-http-is-rest', { stages: ['prod'] });
     const body = await invoke('Create', httpCheck(api.id));
-    expect(body).toMatchObject({ Status: 'FAILED', Reason: expect.stringMatching(new RegExp(`^HTTP API ${api.id} was not found.*for a REST API set ApiType=REST`)) });
+    expect(body).toMatchObject({
+      Status: 'FAILED',
+      Reason: expect.stringMatching(new RegExp(`^HTTP API ${api.id} was not found.*for a REST API set ApiType=REST`)),
+    });
   });
 
   test('a WebSocket API is refused', async () => {
@@ -279,7 +327,10 @@ describe('HTTP Check', () => {
   test('existing OPTIONS / or OPTIONS /{proxy+} routes fail a new install', async () => {
     const apiId = await createHttpApi(http, 'check-taken', { routes: ['OPTIONS /', 'OPTIONS /{proxy+}'], stages: { $default: true } });
     const body = await invoke('Create', httpCheck(apiId));
-    expect(body).toMatchObject({ Status: 'FAILED', Reason: expect.stringContaining(`HTTP API ${apiId} already has the route(s) "OPTIONS /", "OPTIONS /{proxy+}".`) });
+    expect(body).toMatchObject({
+      Status: 'FAILED',
+      Reason: expect.stringContaining(`HTTP API ${apiId} already has the route(s) "OPTIONS /", "OPTIONS /{proxy+}".`),
+    });
   });
 
   test('an Update on the same API: the routes the stack added are no conflict', async () => {
@@ -291,7 +342,11 @@ describe('HTTP Check', () => {
 describe('HTTP Deploy', () => {
   test('a stage with AutoDeploy has picked the routes up already: SUCCESS without a deployment', async () => {
     const apiId = await createHttpApi(http, 'deploy-auto', { routes: ['OPTIONS /'], stages: { $default: true } });
-    expect(await invoke('Create', httpDeploy(apiId))).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: `apigw-cors:deploy:HTTP:${apiId}:$default`, Data: { DeploymentId: 'AutoDeploy' } });
+    expect(await invoke('Create', httpDeploy(apiId))).toMatchObject({
+      Status: 'SUCCESS',
+      PhysicalResourceId: `apigw-cors:deploy:HTTP:${apiId}:$default`,
+      Data: { DeploymentId: 'AutoDeploy' },
+    });
   });
 
   test('a CorsConfiguration added after the install fails the next Update', async () => {
@@ -299,7 +354,10 @@ describe('HTTP Deploy', () => {
     expect((await invoke('Create', httpDeploy(apiId))).Status).toBe('SUCCESS');
     server.reset();
     await http.send(new UpdateApiCommand({ ApiId: apiId, CorsConfiguration: { AllowOrigins: ['*'] } }));
-    expect(await invoke('Update', httpDeploy(apiId))).toMatchObject({ Status: 'FAILED', Reason: expect.stringContaining(`HTTP API ${apiId} has a CorsConfiguration`) });
+    expect(await invoke('Update', httpDeploy(apiId))).toMatchObject({
+      Status: 'FAILED',
+      Reason: expect.stringContaining(`HTTP API ${apiId} has a CorsConfiguration`),
+    });
   });
 });
 

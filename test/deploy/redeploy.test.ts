@@ -61,7 +61,15 @@ function only(): ResponseBody {
 
 const restDeploy: Props = { Action: 'Deploy', ApiType: 'REST', ApiId: 'a1b2c3d4e5', StageName: 'prod', Triggers: { Revision: '1', Methods: ['m1', 'm2'] } };
 const httpDeploy: Props = { Action: 'Deploy', ApiType: 'HTTP', ApiId: 'h1t2t3p4a5', StageName: '$default', Triggers: { Revision: '1' } };
-const restCheck: Props = { Action: 'Check', ApiType: 'REST', ApiId: 'a1b2c3d4e5', StageName: 'prod', RestRootResourceId: 'root000001', ExistingProxyResourceId: '', PolicyPath: '/cors/shop-api' };
+const restCheck: Props = {
+  Action: 'Check',
+  ApiType: 'REST',
+  ApiId: 'a1b2c3d4e5',
+  StageName: 'prod',
+  RestRootResourceId: 'root000001',
+  ExistingProxyResourceId: '',
+  PolicyPath: '/cors/shop-api',
+};
 const httpCheck: Props = { Action: 'Check', ApiType: 'HTTP', ApiId: 'h1t2t3p4a5', StageName: '$default', RestRootResourceId: '', ExistingProxyResourceId: '' };
 
 describe('API Gateway errors moto does not produce', () => {
@@ -72,19 +80,31 @@ describe('API Gateway errors moto does not produce', () => {
   test('throttling after the SDK retries becomes FAILED with the error as the reason', async () => {
     restMock.on(CreateRestDeploymentCommand).rejects(new TooManyRequestsException({ message: 'Too Many Requests', $metadata: {} }));
     await handler(event('Update', restDeploy), lambdaContext());
-    expect(only()).toMatchObject({ Status: 'FAILED', Reason: expect.stringMatching(/^TooManyRequestsException: Too Many Requests/), PhysicalResourceId: 'physical-1' });
+    expect(only()).toMatchObject({
+      Status: 'FAILED',
+      Reason: expect.stringMatching(/^TooManyRequestsException: Too Many Requests/),
+      PhysicalResourceId: 'physical-1',
+    });
   });
 
   test('a conflict (another deployment under way) becomes FAILED with the error as the reason', async () => {
-    restMock.on(CreateRestDeploymentCommand).rejects(new ConflictException({ message: 'Unable to complete operation due to concurrent modification. Please try again later.', $metadata: {} }));
+    restMock
+      .on(CreateRestDeploymentCommand)
+      .rejects(new ConflictException({ message: 'Unable to complete operation due to concurrent modification. Please try again later.', $metadata: {} }));
     await handler(event('Create', restDeploy), lambdaContext());
-    expect(only()).toMatchObject({ Status: 'FAILED', Reason: expect.stringMatching(/^ConflictException: Unable to complete operation due to concurrent modification/) });
+    expect(only()).toMatchObject({
+      Status: 'FAILED',
+      Reason: expect.stringMatching(/^ConflictException: Unable to complete operation due to concurrent modification/),
+    });
   });
 
   test('access denied names the parameters to check', async () => {
     httpMock.on(GetApiCommand).rejects(new AccessDeniedException({ message: 'User is not authorized', $metadata: { httpStatusCode: 403 } }));
     await handler(event('Create', httpCheck), lambdaContext());
-    expect(only()).toMatchObject({ Status: 'FAILED', Reason: expect.stringMatching(/^Access denied by API Gateway: User is not authorized\. .*check those parameters/) });
+    expect(only()).toMatchObject({
+      Status: 'FAILED',
+      Reason: expect.stringMatching(/^Access denied by API Gateway: User is not authorized\. .*check those parameters/),
+    });
   });
 
   test('an unexpected exception still answers FAILED', async () => {

@@ -15,7 +15,19 @@ export type Json = null | boolean | number | string | Json[] | { [key: string]: 
 export type JsonObject = { [key: string]: Json };
 
 export interface Template {
-  Parameters: Record<string, { Type: string; Default?: string | number; AllowedValues?: (string | number)[]; AllowedPattern?: string; MinValue?: number; MaxValue?: number; MaxLength?: number; Description?: string }>;
+  Parameters: Record<
+    string,
+    {
+      Type: string;
+      Default?: string | number;
+      AllowedValues?: (string | number)[];
+      AllowedPattern?: string;
+      MinValue?: number;
+      MaxValue?: number;
+      MaxLength?: number;
+      Description?: string;
+    }
+  >;
   Conditions: Record<string, Json>;
   Rules?: Record<string, { RuleCondition?: Json; Assertions: { Assert: Json; AssertDescription?: string }[] }>;
   Mappings?: Record<string, Record<string, Record<string, Json>>>;
@@ -179,7 +191,11 @@ export function resolveValue(value: Json, scope: Scope): Json {
       }
       case 'Fn::Join': {
         const [sep, list] = arg as [string, Json[]];
-        return list.map((v) => resolveValue(v, scope)).filter((v) => v !== (NO_VALUE as unknown)).map(String).join(sep);
+        return list
+          .map((v) => resolveValue(v, scope))
+          .filter((v) => v !== (NO_VALUE as unknown))
+          .map(String)
+          .join(sep);
       }
       case 'Fn::FindInMap': {
         const [m, k1, k2] = (arg as Json[]).map((v) => String(resolveValue(v, scope)));
@@ -230,7 +246,12 @@ export function failedRules(t: Template, given: Record<string, string>): string[
 
 /** IAM ArnLike matching: `*` any run of characters, `?` one character, per ARN. */
 export function arnLike(pattern: string, arn: string): boolean {
-  const re = new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
+  const re = new RegExp(
+    `^${pattern
+      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+      .replace(/\*/g, '.*')
+      .replace(/\?/g, '.')}$`,
+  );
   return re.test(arn);
 }
 
@@ -268,7 +289,11 @@ export const ROUTE_RESOURCE_TYPES: readonly string[] = [
 function canonical(value: Json): Json {
   if (Array.isArray(value)) return value.map(canonical);
   if (value !== null && typeof value === 'object') {
-    return Object.fromEntries(Object.keys(value).sort().map((k) => [k, canonical(value[k]!)]));
+    return Object.fromEntries(
+      Object.keys(value)
+        .sort()
+        .map((k) => [k, canonical(value[k]!)]),
+    );
   }
   return value;
 }

@@ -33,7 +33,14 @@ const REST_GATEWAY = { ...REST_NEW, EnableGatewayResponses: 'true', GatewayRespo
 const REST_GATEWAY_STAR = { ...REST_NEW, EnableGatewayResponses: 'true', GatewayResponseAllowOrigin: '*' };
 const HTTP = { ApiType: 'HTTP', ApiId: 'h1t2t3p4a5', StageName: '$default', PolicyPath: '/cors/shop-api' };
 const TOPIC = 'arn:aws:sns:us-east-1:123456789012:ops-alerts';
-const HTTP_ALARMS = { ...HTTP, AlarmTopicArn: TOPIC, MetricsNamespace: 'Shop/Cors', AlarmRefreshFailureMinutes: '3', AlarmPolicyAgeSeconds: '900', AlarmDenialRatePercent: '25' };
+const HTTP_ALARMS = {
+  ...HTTP,
+  AlarmTopicArn: TOPIC,
+  MetricsNamespace: 'Shop/Cors',
+  AlarmRefreshFailureMinutes: '3',
+  AlarmPolicyAgeSeconds: '900',
+  AlarmDenialRatePercent: '25',
+};
 
 const SETS = { REST_NEW, REST_EXISTING, REST_GATEWAY, REST_GATEWAY_STAR, HTTP, HTTP_ALARMS } as const;
 type SetName = keyof typeof SETS;
@@ -161,7 +168,9 @@ describePython('template.yaml', () => {
       for (const set of Object.values(SETS)) expect(failedRules(raw, set)).toEqual([]);
       expect(failedRules(raw, { ...REST_NEW, RestRootResourceId: '' })).toEqual([expect.stringMatching(/^RestNeedsRootResourceId/)]);
       expect(failedRules(raw, { ...REST_NEW, StageName: '$default' })).toEqual([expect.stringMatching(/^RestNeedsRootResourceId.*\$default/)]);
-      expect(failedRules(raw, { ...HTTP, EnableGatewayResponses: 'true', GatewayResponseAllowOrigin: '*' })).toEqual([expect.stringMatching(/^HttpHasNoRestOptions/)]);
+      expect(failedRules(raw, { ...HTTP, EnableGatewayResponses: 'true', GatewayResponseAllowOrigin: '*' })).toEqual([
+        expect.stringMatching(/^HttpHasNoRestOptions/),
+      ]);
       expect(failedRules(raw, { ...HTTP, RestRootResourceId: 'r00tr00t00' })).toEqual([expect.stringMatching(/^HttpHasNoRestOptions/)]);
       expect(failedRules(raw, { ...REST_NEW, EnableGatewayResponses: 'true' })).toEqual([expect.stringMatching(/^GatewayResponsesNeedAnOrigin/)]);
     });
@@ -179,7 +188,8 @@ describePython('template.yaml', () => {
       expect(conditionOf('RestProxyResource')).toBe('CreateProxyResource');
       for (const id of ['RestProxyOptionsMethod', 'RestRootOptionsMethod', 'RestStageDeployment']) expect(conditionOf(id)).toBe('IsRest');
       for (const id of ['RestGatewayResponse4xx', 'RestGatewayResponse5xx']) expect(conditionOf(id)).toBe('CreateGatewayResponses');
-      for (const id of ['HttpPreflightIntegration', 'HttpProxyOptionsRoute', 'HttpRootOptionsRoute', 'HttpStageDeployment']) expect(conditionOf(id)).toBe('IsHttp');
+      for (const id of ['HttpPreflightIntegration', 'HttpProxyOptionsRoute', 'HttpRootOptionsRoute', 'HttpStageDeployment'])
+        expect(conditionOf(id)).toBe('IsHttp');
       for (const id of ['PreflightFunction', 'PreflightInvokePermission', 'ApiPreflightCheck', 'RedeployFunction']) expect(conditionOf(id)).toBeUndefined();
     });
 
@@ -196,7 +206,18 @@ describePython('template.yaml', () => {
     test.each([
       ['REST_NEW', ['ApiPreflightCheck', 'RestProxyResource', 'RestProxyOptionsMethod', 'RestRootOptionsMethod', 'RestStageDeployment']],
       ['REST_EXISTING', ['ApiPreflightCheck', 'RestProxyOptionsMethod', 'RestRootOptionsMethod', 'RestStageDeployment']],
-      ['REST_GATEWAY', ['ApiPreflightCheck', 'RestGatewayResponse4xx', 'RestGatewayResponse5xx', 'RestProxyResource', 'RestProxyOptionsMethod', 'RestRootOptionsMethod', 'RestStageDeployment']],
+      [
+        'REST_GATEWAY',
+        [
+          'ApiPreflightCheck',
+          'RestGatewayResponse4xx',
+          'RestGatewayResponse5xx',
+          'RestProxyResource',
+          'RestProxyOptionsMethod',
+          'RestRootOptionsMethod',
+          'RestStageDeployment',
+        ],
+      ],
       ['HTTP', ['ApiPreflightCheck', 'HttpPreflightIntegration', 'HttpProxyOptionsRoute', 'HttpRootOptionsRoute', 'HttpStageDeployment']],
     ] as [SetName, string[]][])('%s creates exactly these API-side resources', (name, ids) => {
       const apiSide = Object.entries(stack(name).resources)
@@ -258,7 +279,15 @@ describePython('template.yaml', () => {
 
     test('the check runs before anything is added to the API', () => {
       const check = stack('REST_NEW').resources.ApiPreflightCheck!;
-      expect(check.Properties).toMatchObject({ ServiceToken: '<RedeployFunction.Arn>', Action: 'Check', ApiType: 'REST', ApiId: 'a1b2c3d4e5', RestRootResourceId: 'r00tr00t00', ExistingProxyResourceId: '', PolicyPath: '/cors/shop-api' });
+      expect(check.Properties).toMatchObject({
+        ServiceToken: '<RedeployFunction.Arn>',
+        Action: 'Check',
+        ApiType: 'REST',
+        ApiId: 'a1b2c3d4e5',
+        RestRootResourceId: 'r00tr00t00',
+        ExistingProxyResourceId: '',
+        PolicyPath: '/cors/shop-api',
+      });
       for (const [, r] of Object.entries(stack('REST_GATEWAY').resources).filter(([, r]) => r.Type.startsWith('AWS::ApiGateway::'))) {
         expect(r.DependsOn).toBe('ApiPreflightCheck');
       }
@@ -329,7 +358,13 @@ describePython('template.yaml', () => {
 
     test('the custom resource deploys a stage without AutoDeploy after the routes', () => {
       const d = stack('HTTP').resources.HttpStageDeployment!;
-      expect(d.Properties).toMatchObject({ ServiceToken: '<RedeployFunction.Arn>', Action: 'Deploy', ApiType: 'HTTP', ApiId: 'h1t2t3p4a5', StageName: '$default' });
+      expect(d.Properties).toMatchObject({
+        ServiceToken: '<RedeployFunction.Arn>',
+        Action: 'Deploy',
+        ApiType: 'HTTP',
+        ApiId: 'h1t2t3p4a5',
+        StageName: '$default',
+      });
       expect(d.Properties.Triggers).toMatchObject({ Routes: ['<HttpProxyOptionsRoute>', '<HttpRootOptionsRoute>'], Integration: '<HttpPreflightIntegration>' });
     });
   });
@@ -343,7 +378,13 @@ describePython('template.yaml', () => {
       expect(p).toMatchObject({ Action: 'lambda:InvokeFunction', Principal: 'apigateway.amazonaws.com', FunctionName: '<PreflightFunction.Arn>' });
       const source = p.SourceArn as string;
       expect(source).toBe(`${ACCOUNT_PREFIX}:${api}/*/OPTIONS/*`);
-      for (const arn of [`${api}/prod/OPTIONS/`, `${api}/prod/OPTIONS/{proxy+}`, `${api}/$default/OPTIONS/`, `${api}/$default/OPTIONS/{proxy+}`, `${api}/test-invoke-stage/OPTIONS/{proxy+}`]) {
+      for (const arn of [
+        `${api}/prod/OPTIONS/`,
+        `${api}/prod/OPTIONS/{proxy+}`,
+        `${api}/$default/OPTIONS/`,
+        `${api}/$default/OPTIONS/{proxy+}`,
+        `${api}/test-invoke-stage/OPTIONS/{proxy+}`,
+      ]) {
         expect([arn, arnLike(source, `${ACCOUNT_PREFIX}:${arn}`)]).toEqual([arn, true]);
       }
       for (const arn of [`${api}/prod/GET/`, `${api}/prod/POST/{proxy+}`, `${api}/prod/ANY/users`, `otherapi00/prod/OPTIONS/`]) {
@@ -359,7 +400,12 @@ describePython('template.yaml', () => {
       const f = fn('REST_NEW', 'PreflightFunction');
       expect(f.Type).toBe('AWS::Lambda::Function');
       expect(f.Metadata).toMatchObject({ BuildMethod: 'makefile' });
-      expect(f.Properties).toMatchObject({ Handler: 'index.handler', Architectures: ['arm64'], MemorySize: 128, LoggingConfig: { LogFormat: 'JSON', LogGroup: '<PreflightLogGroup>' } });
+      expect(f.Properties).toMatchObject({
+        Handler: 'index.handler',
+        Architectures: ['arm64'],
+        MemorySize: 128,
+        LoggingConfig: { LogFormat: 'JSON', LogGroup: '<PreflightLogGroup>' },
+      });
       expect(['nodejs22.x', 'nodejs24.x']).toContain(f.Properties.Runtime);
       const vars = (f.Properties.Environment as { Variables: Record<string, string> }).Variables;
       const budgetS = Number(vars.CORS_POLICY_LOAD_BUDGET_MS) / 1000;
@@ -402,7 +448,9 @@ describePython('template.yaml', () => {
     test('the Makefile has a build-<LogicalId> target calling scripts/build.mjs for every makefile-built resource', () => {
       const makefile = readFileSync(join(ROOT, 'Makefile'), 'utf8');
       const expected: Record<string, string> = { PreflightFunction: 'preflight', CorsLayer: 'layer', RedeployFunction: 'redeploy' };
-      const built = Object.entries(raw.Resources).filter(([, r]) => r.Metadata?.BuildMethod === 'makefile').map(([id]) => id);
+      const built = Object.entries(raw.Resources)
+        .filter(([, r]) => r.Metadata?.BuildMethod === 'makefile')
+        .map(([id]) => id);
       expect(built.sort()).toEqual(Object.keys(expected).sort());
       for (const id of built) {
         const recipe = new RegExp(`^build-${id}:[^\\n]*\\n\\t\\$\\(BUILD\\) --only ${expected[id]} --outdir "\\$\\(ARTIFACTS_DIR\\)"$`, 'm');
@@ -438,7 +486,9 @@ describePython('template.yaml', () => {
 
     test('only IAM roles, no stand-alone policies; every statement Allow with explicit resources, no "*"', () => {
       for (const name of Object.keys(SETS) as SetName[]) {
-        const iamTypes = Object.values(stack(name).resources).map((r) => r.Type).filter((t) => t.startsWith('AWS::IAM::'));
+        const iamTypes = Object.values(stack(name).resources)
+          .map((r) => r.Type)
+          .filter((t) => t.startsWith('AWS::IAM::'));
         expect(iamTypes).toEqual(['AWS::IAM::Role', 'AWS::IAM::Role']);
         for (const roleId of ['PreflightRole', 'RedeployRole']) {
           for (const s of statementsOf(name, roleId)) {
@@ -455,12 +505,20 @@ describePython('template.yaml', () => {
       const ssm = statements.filter((s) => list(s.Action).some((a) => a.startsWith('ssm:')));
       expect(ssm).toHaveLength(2);
       expect(list(ssm[0]!.Action)).toEqual(['ssm:GetParametersByPath']);
-      expect(list(ssm[0]!.Resource)).toEqual(['arn:aws:ssm:us-east-1:123456789012:parameter/cors/shop-api', 'arn:aws:ssm:us-east-1:123456789012:parameter/cors/shop-api/*']);
+      expect(list(ssm[0]!.Resource)).toEqual([
+        'arn:aws:ssm:us-east-1:123456789012:parameter/cors/shop-api',
+        'arn:aws:ssm:us-east-1:123456789012:parameter/cors/shop-api/*',
+      ]);
       expect(list(ssm[1]!.Action)).toEqual(['ssm:GetParameterHistory']);
       expect(list(ssm[1]!.Resource)).toEqual(['arn:aws:ssm:us-east-1:123456789012:parameter/cors/shop-api/*']);
       const all = statements.flatMap((s) => list(s.Resource));
       expect(all.filter((r) => /parameter\/\*$/.test(r))).toEqual([]);
-      expect(statements.flatMap((s) => list(s.Action)).filter((a) => !a.startsWith('ssm:')).sort()).toEqual(['logs:CreateLogStream', 'logs:PutLogEvents']);
+      expect(
+        statements
+          .flatMap((s) => list(s.Action))
+          .filter((a) => !a.startsWith('ssm:'))
+          .sort(),
+      ).toEqual(['logs:CreateLogStream', 'logs:PutLogEvents']);
       expect(statements.find((s) => list(s.Action).includes('logs:PutLogEvents'))!.Resource).toBe(
         'arn:aws:logs:us-east-1:123456789012:log-group:<PreflightLogGroup>:*',
       );
@@ -501,14 +559,19 @@ describePython('template.yaml', () => {
       expect(alarms.map(([id]) => id).sort()).toEqual(ALARMS);
       for (const [id, a] of alarms) {
         expect([id, a.Condition]).toEqual([id, 'CreateAlarms']);
-        expect(a.Properties).toMatchObject({ AlarmActions: [TOPIC], OKActions: [TOPIC], TreatMissingData: 'notBreaching', ComparisonOperator: 'GreaterThanThreshold' });
+        expect(a.Properties).toMatchObject({
+          AlarmActions: [TOPIC],
+          OKActions: [TOPIC],
+          TreatMissingData: 'notBreaching',
+          ComparisonOperator: 'GreaterThanThreshold',
+        });
         expect(String(a.Properties.AlarmDescription)).toContain('docs/operate.md');
       }
       // The topic is referenced, never created or subscribed by this stack.
       expect(ofType('HTTP_ALARMS', 'AWS::SNS::Topic')).toEqual([]);
     });
 
-    test('each alarm watches the preflight function\'s metrics in the configured namespace, with the configured bounds', () => {
+    test("each alarm watches the preflight function's metrics in the configured namespace, with the configured bounds", () => {
       const { resources } = stack('HTTP_ALARMS');
       expect(resources.PolicyRefreshFailingAlarm!.Properties).toMatchObject({
         Namespace: 'Shop/Cors',
@@ -520,17 +583,37 @@ describePython('template.yaml', () => {
         DatapointsToAlarm: '3',
         Threshold: 0,
       });
-      expect(resources.PolicyAgeAlarm!.Properties).toMatchObject({ Namespace: 'Shop/Cors', MetricName: 'PolicyAgeSeconds', Dimensions: DIMENSIONS, Statistic: 'Maximum', Threshold: '900' });
-      expect(resources.InvalidPolicyParametersAlarm!.Properties).toMatchObject({ Namespace: 'Shop/Cors', MetricName: 'InvalidPolicyParameters', Dimensions: DIMENSIONS, Statistic: 'Maximum', Threshold: 0 });
+      expect(resources.PolicyAgeAlarm!.Properties).toMatchObject({
+        Namespace: 'Shop/Cors',
+        MetricName: 'PolicyAgeSeconds',
+        Dimensions: DIMENSIONS,
+        Statistic: 'Maximum',
+        Threshold: '900',
+      });
+      expect(resources.InvalidPolicyParametersAlarm!.Properties).toMatchObject({
+        Namespace: 'Shop/Cors',
+        MetricName: 'InvalidPolicyParameters',
+        Dimensions: DIMENSIONS,
+        Statistic: 'Maximum',
+        Threshold: 0,
+      });
       const rate = resources.DenialRateAlarm!.Properties;
       expect(rate).toMatchObject({ Threshold: '25', EvaluationPeriods: 2, DatapointsToAlarm: 2 });
-      const queries = rate.Metrics as Array<{ Id: string; ReturnData: boolean; Expression?: string; MetricStat?: { Metric: { Namespace: string; MetricName: string; Dimensions: unknown }; Stat: string } }>;
+      const queries = rate.Metrics as Array<{
+        Id: string;
+        ReturnData: boolean;
+        Expression?: string;
+        MetricStat?: { Metric: { Namespace: string; MetricName: string; Dimensions: unknown }; Stat: string };
+      }>;
       expect(queries.filter((q) => q.ReturnData).map((q) => q.Id)).toEqual(['rate']);
       for (const [id, name] of [
         ['allowed', 'PreflightsAllowed'],
         ['denied', 'PreflightsDenied'],
       ]) {
-        expect(queries.find((q) => q.Id === id)!.MetricStat).toMatchObject({ Metric: { Namespace: 'Shop/Cors', MetricName: name, Dimensions: DIMENSIONS }, Stat: 'Sum' });
+        expect(queries.find((q) => q.Id === id)!.MetricStat).toMatchObject({
+          Metric: { Namespace: 'Shop/Cors', MetricName: name, Dimensions: DIMENSIONS },
+          Stat: 'Sum',
+        });
       }
       const expression = queries.find((q) => q.Id === 'rate')!.Expression!;
       expect(expression).toMatch(/^IF\(.*>= 10, 100 \* FILL\(denied, 0\) \/ \(FILL\(allowed, 0\) \+ FILL\(denied, 0\)\), 0\)$/);

@@ -12,7 +12,12 @@ import { COMMANDS, main } from '../../functions/cli/main';
 import { Output } from '../../functions/cli/output';
 
 const ROOT = resolve(__dirname, '../..');
-const DOCS = [join(ROOT, 'README.md'), ...readdirSync(join(ROOT, 'docs')).filter((f) => f.endsWith('.md')).map((f) => join(ROOT, 'docs', f))];
+const DOCS = [
+  join(ROOT, 'README.md'),
+  ...readdirSync(join(ROOT, 'docs'))
+    .filter((f) => f.endsWith('.md'))
+    .map((f) => join(ROOT, 'docs', f)),
+];
 
 interface Example {
   file: string;
@@ -43,7 +48,9 @@ function examplesOf(file: string): Example[] {
       continue;
     }
     if (!fenced) continue;
-    const m = (shell ? /^(?:\$ )?((?:[A-Z_]+=\S+ )*)(?:npx )?(cors-policy [^#]*?)\s*(?:#.*)?$/ : /^\$ ((?:[A-Z_]+=\S+ )*)(?:npx )?(cors-policy .*)$/).exec(line);
+    const m = (shell ? /^(?:\$ )?((?:[A-Z_]+=\S+ )*)(?:npx )?(cors-policy [^#]*?)\s*(?:#.*)?$/ : /^\$ ((?:[A-Z_]+=\S+ )*)(?:npx )?(cors-policy .*)$/).exec(
+      line,
+    );
     if (m) {
       const env = Object.fromEntries(words(m[1]!).map((w) => w.split('=', 2) as [string, string]));
       const example: Example = { file: file.slice(ROOT.length + 1), command: m[2]!, env, output: [] };
@@ -113,7 +120,14 @@ async function run(argv: string[]): Promise<{ stdout: string; stderr: string; co
   process.env.AWS_ENDPOINT_URL = 'http://127.0.0.1:1';
   process.chdir(ROOT);
   try {
-    const code = await main(argv, new Output(argv.includes('--json'), sink((s) => (stdout += s)), sink((s) => (stderr += s))));
+    const code = await main(
+      argv,
+      new Output(
+        argv.includes('--json'),
+        sink((s) => (stdout += s)),
+        sink((s) => (stderr += s)),
+      ),
+    );
     return { stdout, stderr, code };
   } finally {
     process.chdir(previous);

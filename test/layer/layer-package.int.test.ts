@@ -17,7 +17,12 @@ const layerModules = join(root, 'dist/layer/nodejs/node_modules');
 const policyPath = '/test/layer-package';
 const endpoint = process.env.MOTO_ENDPOINT as string;
 
-const event = httpApiEvent({ routeKey: 'GET /orders/{id}', rawPath: '/orders/7', pathParameters: { id: '7' }, headers: { origin: 'https://app.example.com', vary: 'x' } });
+const event = httpApiEvent({
+  routeKey: 'GET /orders/{id}',
+  rawPath: '/orders/7',
+  pathParameters: { id: '7' },
+  headers: { origin: 'https://app.example.com', vary: 'x' },
+});
 
 const functionBody = (importLine: string) => `${importLine}
 const handler = withCors(async () => ({ statusCode: 200, headers: { Vary: 'Accept-Encoding' }, body: 'ok' }));
@@ -62,7 +67,10 @@ describe('the built layer package', () => {
   it('works with require() from a CommonJS function through NODE_PATH', () => {
     const dir = mkdtempSync(join(tmpdir(), 'cjs-fn-'));
     const file = join(dir, 'index.js');
-    writeFileSync(file, `(async () => {\n${functionBody("const { withCors, corsHeaders } = require('apigw-cors');")}\n})().catch((e) => { console.error(e); process.exit(1); });\n`);
+    writeFileSync(
+      file,
+      `(async () => {\n${functionBody("const { withCors, corsHeaders } = require('apigw-cors');")}\n})().catch((e) => { console.error(e); process.exit(1); });\n`,
+    );
     expect(runFunction(file, [])).toEqual(expected);
   });
 

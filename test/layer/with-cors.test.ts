@@ -32,7 +32,9 @@ const httpGet = (origin?: string) =>
 
 describe('withCors on REST (payload v1) results', () => {
   it('adds the allowed origin, credentials and exposed headers from the route policy', async () => {
-    const handler = withCors(async (_event: APIGatewayProxyEvent) => ({ statusCode: 200, headers: { 'Content-Type': 'application/json' }, body: '{}' }), { source });
+    const handler = withCors(async (_event: APIGatewayProxyEvent) => ({ statusCode: 200, headers: { 'Content-Type': 'application/json' }, body: '{}' }), {
+      source,
+    });
     const result = await handler(restGet('https://shop.example.com'), context);
     expect(result).toEqual({
       statusCode: 200,
@@ -90,7 +92,11 @@ describe('withCors on REST (payload v1) results', () => {
 
   it('folds multiValueHeaders Vary into one value and keeps every other multi-value header', async () => {
     const handler = withCors(
-      async (_event: APIGatewayProxyEvent) => ({ statusCode: 200, multiValueHeaders: { 'Set-Cookie': ['a=1', 'b=2'], Vary: ['Accept', 'Accept-Language'] }, body: '' }),
+      async (_event: APIGatewayProxyEvent) => ({
+        statusCode: 200,
+        multiValueHeaders: { 'Set-Cookie': ['a=1', 'b=2'], Vary: ['Accept', 'Accept-Language'] },
+        body: '',
+      }),
       { source },
     );
     const result = await handler(restGet('https://shop.example.com'), context);
@@ -124,14 +130,16 @@ describe('withCors on REST (payload v1) results', () => {
   it.each([' Access-Control-Allow-Origin', 'Access-Control-Allow-Origin ', '\tAccess-Control-Allow-Credentials', ' access-control-expose-headers\t'])(
     'removes a CORS header the handler set under a name with surrounding whitespace (%j)',
     async (name) => {
-      const handler = withCors(async (_event: APIGatewayProxyEvent) => ({ statusCode: 200, headers: { [name]: '*', ' Vary ': 'Accept' }, body: '' }), { source });
+      const handler = withCors(async (_event: APIGatewayProxyEvent) => ({ statusCode: 200, headers: { [name]: '*', ' Vary ': 'Accept' }, body: '' }), {
+        source,
+      });
       expect((await handler(restGet('https://evil.example.org'), context))?.headers).toEqual({ Vary: 'Accept, Origin' });
       const allowed = await handler(restGet('https://shop.example.com'), context);
-      expect(Object.keys(allowed?.headers ?? {}).filter((k) => k.trim().toLowerCase().startsWith('access-control-')).sort()).toEqual([
-        'Access-Control-Allow-Credentials',
-        'Access-Control-Allow-Origin',
-        'Access-Control-Expose-Headers',
-      ]);
+      expect(
+        Object.keys(allowed?.headers ?? {})
+          .filter((k) => k.trim().toLowerCase().startsWith('access-control-'))
+          .sort(),
+      ).toEqual(['Access-Control-Allow-Credentials', 'Access-Control-Allow-Origin', 'Access-Control-Expose-Headers']);
       expect(allowed?.headers?.['Access-Control-Allow-Origin']).toBe('https://shop.example.com');
     },
   );
@@ -148,7 +156,12 @@ describe('withCors on REST (payload v1) results', () => {
 
   it('routes a SAM CLI generated event (greedy parameter with a leading slash) as API Gateway routes its path', async () => {
     const handler = withCors(async (_event: APIGatewayProxyEvent) => ({ statusCode: 200, body: '' }), { source });
-    const event = restEvent({ method: 'GET', resource: '/{proxy+}', pathParameters: { proxy: '/products/42' }, headers: { Origin: 'https://shop.example.com' } });
+    const event = restEvent({
+      method: 'GET',
+      resource: '/{proxy+}',
+      pathParameters: { proxy: '/products/42' },
+      headers: { Origin: 'https://shop.example.com' },
+    });
     expect((await handler(event, context))?.headers?.['Access-Control-Allow-Origin']).toBe('https://shop.example.com');
   });
 
@@ -205,9 +218,12 @@ describe('withCors on HTTP API (payload v2) results', () => {
 describe('withCors failure behaviour', () => {
   it('propagates an error thrown by the handler unchanged', async () => {
     const boom = new Error('boom');
-    const handler = withCors(async () => {
-      throw boom;
-    }, { source });
+    const handler = withCors(
+      async () => {
+        throw boom;
+      },
+      { source },
+    );
     await expect(handler(restGet('https://shop.example.com'), context)).rejects.toBe(boom);
   });
 
@@ -236,7 +252,12 @@ describe('withCors failure behaviour', () => {
   it('looks the policy up once per call and never per header', async () => {
     let calls = 0;
     const set: PolicySet = (await source.current()) as PolicySet;
-    const counting: PolicySource = { current: async () => (calls++, set) };
+    const counting: PolicySource = {
+      current: async () => {
+        calls++;
+        return set;
+      },
+    };
     const handler = withCors(async () => ({ statusCode: 200, body: '' }), { source: counting });
     await handler(restGet('https://shop.example.com'), context);
     await handler(httpGet('https://shop.example.com'), context);
@@ -273,9 +294,16 @@ describe('corsHeaders', () => {
 describe('withCors answering preflights that reach the API’s own function', () => {
   const PREFLIGHT_VARY = 'Origin, Access-Control-Request-Method, Access-Control-Request-Headers';
   // A more specific route (`ANY /products/{id}`) sends OPTIONS to the API's function, not to the preflight function.
-  const restPreflight = (headers: Record<string, string>) => restEvent({ method: 'OPTIONS', resource: '/products/{id}', pathParameters: { id: '42' }, headers });
+  const restPreflight = (headers: Record<string, string>) =>
+    restEvent({ method: 'OPTIONS', resource: '/products/{id}', pathParameters: { id: '42' }, headers });
   const httpPreflight = (headers: Record<string, string>) =>
-    httpEvent({ routeKey: 'ANY /products/{id}', method: 'OPTIONS', rawPath: '/products/42', pathParameters: { id: '42' }, headers: Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), v])) });
+    httpEvent({
+      routeKey: 'ANY /products/{id}',
+      method: 'OPTIONS',
+      rawPath: '/products/42',
+      pathParameters: { id: '42' },
+      headers: Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), v])),
+    });
   const allowedHeaders = {
     'Access-Control-Allow-Origin': 'https://shop.example.com',
     'Access-Control-Allow-Methods': 'GET, PUT',
@@ -312,7 +340,10 @@ describe('withCors answering preflights that reach the API’s own function', ()
     it('denies every preflight when the policies cannot be loaded (fail closed, like the preflight function)', async () => {
       const failing: PolicySource = { current: async () => Promise.reject(new Error('ssm down')) };
       const inner = jest.fn(async () => ({ statusCode: 200, body: '' }));
-      const result = await withCors(inner, { source: failing })(preflight({ Origin: 'https://shop.example.com', 'Access-Control-Request-Method': 'PUT' }) as never, context);
+      const result = await withCors(inner, { source: failing })(
+        preflight({ Origin: 'https://shop.example.com', 'Access-Control-Request-Method': 'PUT' }) as never,
+        context,
+      );
       expect(result).toEqual({ statusCode: 403, headers: { Vary: PREFLIGHT_VARY }, body: '' });
       expect(inner).not.toHaveBeenCalled();
     });
@@ -327,7 +358,10 @@ describe('withCors answering preflights that reach the API’s own function', ()
 
     it('leaves preflights to the handler with answerPreflights: false', async () => {
       const inner = jest.fn(async () => ({ statusCode: 200, headers: { Allow: 'GET, PUT' }, body: 'own answer' }));
-      const result = await withCors(inner, { source, answerPreflights: false })(preflight({ Origin: 'https://shop.example.com', 'Access-Control-Request-Method': 'PUT' }) as never, context);
+      const result = await withCors(inner, { source, answerPreflights: false })(
+        preflight({ Origin: 'https://shop.example.com', 'Access-Control-Request-Method': 'PUT' }) as never,
+        context,
+      );
       expect(inner).toHaveBeenCalledTimes(1);
       // The actual-response rules apply: OPTIONS is not in allowMethods, so only Vary is added.
       expect(result).toEqual({ statusCode: 200, headers: { Allow: 'GET, PUT', Vary: 'Origin' }, body: 'own answer' });
@@ -374,14 +408,21 @@ describe('metrics (with the container store)', () => {
     const logs = captureStdout();
     const inner = jest.fn(async () => ({ statusCode: 200, body: '{}' }));
     const preflight = (origin: string) =>
-      restEvent({ method: 'OPTIONS', resource: '/products/{id}', pathParameters: { id: '42' }, headers: { Origin: origin, 'Access-Control-Request-Method': 'PUT' } });
+      restEvent({
+        method: 'OPTIONS',
+        resource: '/products/{id}',
+        pathParameters: { id: '42' },
+        headers: { Origin: origin, 'Access-Control-Request-Method': 'PUT' },
+      });
     try {
       const handler = withCors(inner);
       expect((await handler(preflight('https://shop.example.com'), context))?.statusCode).toBe(204);
       expect((await handler(preflight('https://evil.example.net'), context))?.statusCode).toBe(403);
       expect(inner).not.toHaveBeenCalled();
       expect(logs.withMessage('metrics').map((l) => [l.service, l.PreflightsAllowed])).toEqual([['cors-layer', 1]]);
-      expect(logs.withMessage('preflight denied')).toEqual([expect.objectContaining({ service: 'cors-layer', reason: 'origin_not_allowed', PreflightsDenied: 1 })]);
+      expect(logs.withMessage('preflight denied')).toEqual([
+        expect.objectContaining({ service: 'cors-layer', reason: 'origin_not_allowed', PreflightsDenied: 1 }),
+      ]);
     } finally {
       logs.restore();
       ssm.restore();

@@ -17,12 +17,27 @@ describe('MetricCounters', () => {
     const m = new MetricCounters();
     m.ingest(doc({ PreflightsAllowed: 2 }, ['PreflightsAllowed']));
     m.ingest(doc({ PreflightsAllowed: 3 }, ['PreflightsAllowed']));
-    m.ingest(doc({ reason: 'origin_not_allowed', PreflightsDenied: 1 }, ['PreflightsDenied'], [['service', 'function_name', 'reason'], ['service', 'function_name']]));
+    m.ingest(
+      doc(
+        { reason: 'origin_not_allowed', PreflightsDenied: 1 },
+        ['PreflightsDenied'],
+        [
+          ['service', 'function_name', 'reason'],
+          ['service', 'function_name'],
+        ],
+      ),
+    );
     m.ingest({ message: 'preflight denied' });
     m.ingest(undefined);
     expect(m.total('PreflightsAllowed')).toBe(5);
     expect(m.total('PreflightsDenied', { reason: 'origin_not_allowed' })).toBe(1);
-    expect(m.snapshot().series.find((s) => s.name === 'PreflightsAllowed')).toMatchObject({ sum: 5, last: 3, max: 3, samples: 2, dimensions: { service: 'cors-preflight', function_name: 'fn' } });
+    expect(m.snapshot().series.find((s) => s.name === 'PreflightsAllowed')).toMatchObject({
+      sum: 5,
+      last: 3,
+      max: 3,
+      samples: 2,
+      dimensions: { service: 'cors-preflight', function_name: 'fn' },
+    });
     expect(m.snapshot()).toMatchObject({ documents: 3, invalid: 0 });
   });
 
@@ -41,9 +56,13 @@ describe('/__local/stats', () => {
   });
 
   test('shows the counters the preflight function and the layer emitted', async () => {
-    stack = await startLocalStack({ ...(process.env.MOTO_ENDPOINT ? { motoEndpoint: process.env.MOTO_ENDPOINT } : {}), policyPath: `/test/local-metrics/${process.pid}` });
+    stack = await startLocalStack({
+      ...(process.env.MOTO_ENDPOINT ? { motoEndpoint: process.env.MOTO_ENDPOINT } : {}),
+      policyPath: `/test/local-metrics/${process.pid}`,
+    });
     const api = stack.urls.api;
-    const preflight = (origin: string) => fetch(`${api}/products/42`, { method: 'OPTIONS', headers: { Origin: origin, 'Access-Control-Request-Method': 'GET' } });
+    const preflight = (origin: string) =>
+      fetch(`${api}/products/42`, { method: 'OPTIONS', headers: { Origin: origin, 'Access-Control-Request-Method': 'GET' } });
     expect((await preflight('https://shop.example.com')).status).toBe(204);
     expect((await preflight('https://shop.example.com')).status).toBe(204);
     expect((await preflight('https://evil.example.net')).status).toBe(403);
@@ -52,7 +71,8 @@ describe('/__local/stats', () => {
     // The functions' log lines arrive through the worker's stdout stream: give them a moment.
     const deadline = Date.now() + 5000;
     let stats: { metrics: { series: Array<{ name: string; dimensions: Record<string, string>; sum: number; last: number }> } };
-    const sum = (name: string, where: Record<string, string>) => stats.metrics.series.filter((s) => s.name === name && Object.entries(where).every(([k, v]) => s.dimensions[k] === v)).reduce((n, s) => n + s.sum, 0);
+    const sum = (name: string, where: Record<string, string>) =>
+      stats.metrics.series.filter((s) => s.name === name && Object.entries(where).every(([k, v]) => s.dimensions[k] === v)).reduce((n, s) => n + s.sum, 0);
     do {
       stats = (await (await fetch(`${api}/__local/stats`)).json()) as typeof stats;
       if (sum('ActualDenied', { service: 'cors-layer' }) === 1) break;

@@ -48,7 +48,16 @@ class Instance {
 
   constructor(endpoint: string) {
     this.child = spawn(process.execPath, ['-e', WORKER], {
-      env: { PATH: process.env.PATH, ...motoEnv(endpoint), BUNDLE, CORS_POLICY_PATH: PREFIX, CORS_POLICY_TTL_SECONDS: String(TTL_S), CORS_DEBUG: 'true', LOG_LEVEL: 'DEBUG', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+      env: {
+        PATH: process.env.PATH,
+        ...motoEnv(endpoint),
+        BUNDLE,
+        CORS_POLICY_PATH: PREFIX,
+        CORS_POLICY_TTL_SECONDS: String(TTL_S),
+        CORS_DEBUG: 'true',
+        LOG_LEVEL: 'DEBUG',
+        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+      },
       stdio: ['pipe', 'pipe', 'pipe', 'pipe'],
     }) as ChildProcessWithoutNullStreams;
     createInterface({ input: this.child.stdout }).on('line', (l) => {
@@ -81,19 +90,26 @@ const REQUESTS = PATHS.flatMap((path) =>
   ORIGINS.flatMap((origin) =>
     ['GET', 'PUT'].map((method) => ({
       label: `${method} ${path} from ${origin}`,
-      event: v1Event({ path, pathParameters: path === '/' ? null : { proxy: path.slice(1) }, resource: path === '/' ? '/' : '/{proxy+}', headers: { Origin: origin, 'Access-Control-Request-Method': method } }),
+      event: v1Event({
+        path,
+        pathParameters: path === '/' ? null : { proxy: path.slice(1) },
+        resource: path === '/' ? '/' : '/{proxy+}',
+        headers: { Origin: origin, 'Access-Control-Request-Method': method },
+      }),
     })),
   ),
 );
 
-const policy = (route: string | string[], origins: string[], extra: Record<string, unknown> = {}) => JSON.stringify({ route, allowOrigins: origins, allowMethods: ['GET', 'PUT'], ...extra });
+const policy = (route: string | string[], origins: string[], extra: Record<string, unknown> = {}) =>
+  JSON.stringify({ route, allowOrigins: origins, allowMethods: ['GET', 'PUT'], ...extra });
 
 let seed: SSMClient;
 let endpoint: string;
 const started: Instance[] = [];
 
 beforeAll(() => {
-  if (!existsSync(BUNDLE)) expect(spawnSync(process.execPath, [join(ROOT, 'scripts', 'build.mjs'), '--only', 'preflight'], { cwd: ROOT, stdio: 'inherit' }).status).toBe(0);
+  if (!existsSync(BUNDLE))
+    expect(spawnSync(process.execPath, [join(ROOT, 'scripts', 'build.mjs'), '--only', 'preflight'], { cwd: ROOT, stdio: 'inherit' }).status).toBe(0);
   endpoint = globalMotoEndpoint();
   seed = seedingClient(endpoint);
 }, 120_000);
@@ -126,7 +142,18 @@ test('a warm instance that lived through the edits and a fresh one started after
     [() => put('default', '{oops'), true], // ...and recreated invalid: no valid version, ignored
     [() => put('files', policy('/files/{rest+}', ['https://evil.example'])), false], // a valid edit...
     [() => put('special', policy(['/products/special', '/files/{more+}'], ['https://admin.example.com'])), true], // ...and a newcomer conflicting with it on one of two routes
-    [() => seed.send(new PutParameterCommand({ Name: `${PREFIX}/special`, Value: policy('/products/special', ['https://admin.example.com']), Type: 'StringList', Overwrite: true })), false], // a type change is an invalid edit
+    [
+      () =>
+        seed.send(
+          new PutParameterCommand({
+            Name: `${PREFIX}/special`,
+            Value: policy('/products/special', ['https://admin.example.com']),
+            Type: 'StringList',
+            Overwrite: true,
+          }),
+        ),
+      false,
+    ], // a type change is an invalid edit
   ];
   for (const [edit, refresh] of steps) {
     await edit();
@@ -142,15 +169,28 @@ test('a warm instance that lived through the edits and a fresh one started after
 
   const answer = (label: string) => freshAnswers[REQUESTS.findIndex((r) => r.label === label)]!;
   // The contested route is denied to everyone, the origin the '*' newcomer brought included, and never reaches $default.
-  for (const origin of ORIGINS) expect(answer(`GET /products/42 from ${origin}`)).toMatchObject({ statusCode: 403, headers: { 'X-Cors-Deny-Reason': expect.stringMatching(/^route_conflict: /) } });
+  for (const origin of ORIGINS)
+    expect(answer(`GET /products/42 from ${origin}`)).toMatchObject({
+      statusCode: 403,
+      headers: { 'X-Cors-Deny-Reason': expect.stringMatching(/^route_conflict: /) },
+    });
   // orders serves version 2, the newest valid one, which the warm instance never served.
-  expect(answer('PUT /orders from https://admin.example.com')).toMatchObject({ statusCode: 204, headers: { 'Access-Control-Allow-Origin': 'https://admin.example.com' } });
+  expect(answer('PUT /orders from https://admin.example.com')).toMatchObject({
+    statusCode: 204,
+    headers: { 'Access-Control-Allow-Origin': 'https://admin.example.com' },
+  });
   expect(answer('GET /orders from https://shop.example.com').statusCode).toBe(403);
   // The recreated default has no valid version: nothing answers elsewhere.
-  expect(answer('GET /elsewhere from https://evil.example')).toMatchObject({ statusCode: 403, headers: { 'X-Cors-Deny-Reason': expect.stringMatching(/^no_route_policy: /) } });
+  expect(answer('GET /elsewhere from https://evil.example')).toMatchObject({
+    statusCode: 403,
+    headers: { 'X-Cors-Deny-Reason': expect.stringMatching(/^no_route_policy: /) },
+  });
   // special's StringList value is invalid; its version 1 claims /files/{more+} too, in conflict with files.
   expect(answer('GET /products/special from https://admin.example.com').statusCode).toBe(204);
-  expect(answer('GET /files/a/b from https://evil.example')).toMatchObject({ statusCode: 403, headers: { 'X-Cors-Deny-Reason': expect.stringMatching(/^route_conflict: /) } });
+  expect(answer('GET /files/a/b from https://evil.example')).toMatchObject({
+    statusCode: 403,
+    headers: { 'X-Cors-Deny-Reason': expect.stringMatching(/^route_conflict: /) },
+  });
 
   // The fresh instance's one refresh: one history read per invalid parameter (products, orders, default, special).
   const [load] = fresh.refreshes();
@@ -161,5 +201,7 @@ test('a warm instance that lived through the edits and a fresh one started after
     [`${PREFIX}/anyone`, `${PREFIX}/products`],
   ]);
   const warmReads = warm.refreshes().map((l) => l.historyReads);
-  process.stderr.write(`fleet bundle: fresh refresh history reads ${String(load!.historyReads)}; warm refreshes ${warm.refreshes().length}, history reads per refresh ${JSON.stringify(warmReads)}\n`);
+  process.stderr.write(
+    `fleet bundle: fresh refresh history reads ${String(load!.historyReads)}; warm refreshes ${warm.refreshes().length}, history reads per refresh ${JSON.stringify(warmReads)}\n`,
+  );
 }, 60_000);

@@ -107,7 +107,11 @@ describe('allowed preflights', () => {
   });
 
   test.each([
-    ['payload v1', () => v1Event({ resource: '/', path: '/', pathParameters: null, multiValueHeaders: preflightHeadersV1('https://shop.example.com', 'POST', 'content-type') })],
+    [
+      'payload v1',
+      () =>
+        v1Event({ resource: '/', path: '/', pathParameters: null, multiValueHeaders: preflightHeadersV1('https://shop.example.com', 'POST', 'content-type') }),
+    ],
     ['payload v2', () => v2Event({ routeKey: 'OPTIONS /', rawPath: '/', headers: preflightHeadersV2('https://shop.example.com', 'POST', 'content-type') })],
   ])('the root / is answered by its own route (%s)', async (_what, make) => {
     const result = await handler(make());
@@ -125,11 +129,21 @@ describe('allowed preflights', () => {
   });
 
   test('an anonymous any-origin policy answers "*" and never Allow-Credentials', async () => {
-    const event = v2Event({ rawPath: '/public/a.json', pathParameters: { proxy: 'public/a.json' }, headers: preflightHeadersV2('https://anyone.example.org', 'GET', 'x-client-version') });
+    const event = v2Event({
+      rawPath: '/public/a.json',
+      pathParameters: { proxy: 'public/a.json' },
+      headers: preflightHeadersV2('https://anyone.example.org', 'GET', 'x-client-version'),
+    });
     const result = await handler(event);
     expect(result).toEqual({
       statusCode: 204,
-      headers: { 'Access-Control-Allow-Origin': '*', 'Access-Control-Allow-Methods': 'GET, HEAD', 'Access-Control-Allow-Headers': '*', 'Access-Control-Max-Age': '7200', Vary: VARY },
+      headers: {
+        'Access-Control-Allow-Origin': '*',
+        'Access-Control-Allow-Methods': 'GET, HEAD',
+        'Access-Control-Allow-Headers': '*',
+        'Access-Control-Max-Age': '7200',
+        Vary: VARY,
+      },
       body: '',
     });
   });
@@ -147,7 +161,13 @@ describe('denied preflights', () => {
     [
       'an origin confusable with an allowed one',
       'origin_not_allowed',
-      () => v1Event({ resource: '/{proxy+}', path: '/products/42', pathParameters: { proxy: 'products/42' }, multiValueHeaders: preflightHeadersV1('https://shop.example.com.evil.test', 'PUT') }),
+      () =>
+        v1Event({
+          resource: '/{proxy+}',
+          path: '/products/42',
+          pathParameters: { proxy: 'products/42' },
+          multiValueHeaders: preflightHeadersV1('https://shop.example.com.evil.test', 'PUT'),
+        }),
       { path: '/products/42', origin: 'https://shop.example.com.evil.test', method: 'PUT' },
     ],
     [
@@ -165,25 +185,45 @@ describe('denied preflights', () => {
     [
       'an unlisted request header',
       'header_not_allowed',
-      () => v1Event({ resource: '/{proxy+}', pathParameters: { proxy: 'products/42' }, multiValueHeaders: preflightHeadersV1('https://shop.example.com', 'PUT', 'content-type,x-api-key') }),
+      () =>
+        v1Event({
+          resource: '/{proxy+}',
+          pathParameters: { proxy: 'products/42' },
+          multiValueHeaders: preflightHeadersV1('https://shop.example.com', 'PUT', 'content-type,x-api-key'),
+        }),
       { origin: 'https://shop.example.com', method: 'PUT', requestHeaders: 'content-type,x-api-key' },
     ],
     [
       'authorization under "*"',
       'header_not_allowed',
-      () => v2Event({ rawPath: '/public/x', pathParameters: { proxy: 'public/x' }, headers: preflightHeadersV2('https://anyone.example.org', 'GET', 'authorization') }),
+      () =>
+        v2Event({
+          rawPath: '/public/x',
+          pathParameters: { proxy: 'public/x' },
+          headers: preflightHeadersV2('https://anyone.example.org', 'GET', 'authorization'),
+        }),
       { origin: 'https://anyone.example.org', requestHeaders: 'authorization' },
     ],
     [
       'a comma flood',
       'headers_malformed',
-      () => v2Event({ rawPath: '/products/1', pathParameters: { proxy: 'products/1' }, headers: preflightHeadersV2('https://shop.example.com', 'GET', ','.repeat(5000)) }),
+      () =>
+        v2Event({
+          rawPath: '/products/1',
+          pathParameters: { proxy: 'products/1' },
+          headers: preflightHeadersV2('https://shop.example.com', 'GET', ','.repeat(5000)),
+        }),
       { origin: 'https://shop.example.com' },
     ],
     [
       'two Origin header lines',
       'origin_malformed',
-      () => v1Event({ resource: '/{proxy+}', pathParameters: { proxy: 'products/1' }, multiValueHeaders: { Origin: ['https://shop.example.com', 'https://evil.example.net'], 'Access-Control-Request-Method': ['GET'] } }),
+      () =>
+        v1Event({
+          resource: '/{proxy+}',
+          pathParameters: { proxy: 'products/1' },
+          multiValueHeaders: { Origin: ['https://shop.example.com', 'https://evil.example.net'], 'Access-Control-Request-Method': ['GET'] },
+        }),
       {},
     ],
     [
@@ -206,7 +246,12 @@ describe('denied preflights', () => {
 
   test('the denial log names the route, path, origin, method and request headers', async () => {
     await handler(
-      v1Event({ resource: '/{proxy+}', path: '/v1/products/42', pathParameters: { proxy: 'products/42' }, multiValueHeaders: preflightHeadersV1('https://evil.example.net', 'DELETE', 'content-type') }),
+      v1Event({
+        resource: '/{proxy+}',
+        path: '/v1/products/42',
+        pathParameters: { proxy: 'products/42' },
+        multiValueHeaders: preflightHeadersV1('https://evil.example.net', 'DELETE', 'content-type'),
+      }),
       { awsRequestId: 'req-42' },
     );
     const [line] = logs.withMessage('preflight denied');
@@ -232,7 +277,9 @@ describe('denied preflights', () => {
 
   test('no policy for the route: no_route_policy', async () => {
     serve({ [`${PREFIX}/products`]: samplePolicies()[`${PREFIX}/products`] });
-    const result = await handler(v2Event({ rawPath: '/orders/1', pathParameters: { proxy: 'orders/1' }, headers: preflightHeadersV2('https://shop.example.com', 'GET') }));
+    const result = await handler(
+      v2Event({ rawPath: '/orders/1', pathParameters: { proxy: 'orders/1' }, headers: preflightHeadersV2('https://shop.example.com', 'GET') }),
+    );
     expect(result.statusCode).toBe(403);
     expect(logs.withMessage('preflight denied')).toEqual([expect.objectContaining({ reason: 'no_route_policy', path: '/orders/1' })]);
   });
@@ -241,7 +288,10 @@ describe('denied preflights', () => {
 describe('plain OPTIONS (not a preflight)', () => {
   test.each([
     ['no Origin', v1Event({ resource: '/{proxy+}', pathParameters: { proxy: 'products/1' }, multiValueHeaders: { 'Access-Control-Request-Method': ['GET'] } })],
-    ['no Access-Control-Request-Method', v2Event({ rawPath: '/products/1', pathParameters: { proxy: 'products/1' }, headers: { origin: 'https://shop.example.com' } })],
+    [
+      'no Access-Control-Request-Method',
+      v2Event({ rawPath: '/products/1', pathParameters: { proxy: 'products/1' }, headers: { origin: 'https://shop.example.com' } }),
+    ],
     ['no headers at all', v1Event({ resource: '/', headers: null, multiValueHeaders: null })],
   ])('%s: 204 with Vary only, and Parameter Store is never called', async (_what, event) => {
     serve(samplePolicies());
@@ -254,7 +304,9 @@ describe('plain OPTIONS (not a preflight)', () => {
 describe('fail closed', () => {
   test('nothing ever loaded: 403 no_policies_loaded, and the load failure is logged', async () => {
     ssm.on(GetParametersByPathCommand).rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }));
-    const result = await handler(v2Event({ rawPath: '/products/1', pathParameters: { proxy: 'products/1' }, headers: preflightHeadersV2('https://shop.example.com', 'GET') }));
+    const result = await handler(
+      v2Event({ rawPath: '/products/1', pathParameters: { proxy: 'products/1' }, headers: preflightHeadersV2('https://shop.example.com', 'GET') }),
+    );
     expect(result).toEqual({ statusCode: 403, headers: { Vary: VARY }, body: '' });
     expect(logs.withMessage('preflight denied')).toEqual([expect.objectContaining({ reason: 'no_policies_loaded' })]);
     const errors = logs.lines().filter((l) => l.level === 'ERROR');
@@ -265,7 +317,9 @@ describe('fail closed', () => {
   test('a missing CORS_POLICY_PATH denies every preflight and says why', async () => {
     delete process.env.CORS_POLICY_PATH;
     resetDefaultStore();
-    const result = await handler(v2Event({ rawPath: '/products/1', pathParameters: { proxy: 'products/1' }, headers: preflightHeadersV2('https://shop.example.com', 'GET') }));
+    const result = await handler(
+      v2Event({ rawPath: '/products/1', pathParameters: { proxy: 'products/1' }, headers: preflightHeadersV2('https://shop.example.com', 'GET') }),
+    );
     expect(result.statusCode).toBe(403);
     expectNoCorsHeaders(result.headers);
     expect(ssm.calls()).toHaveLength(0);
@@ -323,7 +377,9 @@ describe('CORS_DEBUG', () => {
       mock.onAnyCommand().resolves({ Parameters: parameters(samplePolicies()) });
       try {
         const fresh = await import('../../functions/preflight/handler');
-        const result = await fresh.handler(v2Event({ rawPath: '/products/1', pathParameters: { proxy: 'products/1' }, headers: preflightHeadersV2('https://evil.example.net', 'GET') }));
+        const result = await fresh.handler(
+          v2Event({ rawPath: '/products/1', pathParameters: { proxy: 'products/1' }, headers: preflightHeadersV2('https://evil.example.net', 'GET') }),
+        );
         expect(result.statusCode).toBe(403);
         headers = result.headers;
       } finally {
@@ -346,8 +402,10 @@ describe('CORS_DEBUG', () => {
 });
 
 describe('metrics (Embedded Metric Format)', () => {
-  const allowedEvent = () => v2Event({ rawPath: '/products/1', pathParameters: { proxy: 'products/1' }, headers: preflightHeadersV2('https://shop.example.com', 'GET') });
-  const deniedEvent = () => v2Event({ rawPath: '/products/1', pathParameters: { proxy: 'products/1' }, headers: preflightHeadersV2('https://evil.example.net', 'GET') });
+  const allowedEvent = () =>
+    v2Event({ rawPath: '/products/1', pathParameters: { proxy: 'products/1' }, headers: preflightHeadersV2('https://shop.example.com', 'GET') });
+  const deniedEvent = () =>
+    v2Event({ rawPath: '/products/1', pathParameters: { proxy: 'products/1' }, headers: preflightHeadersV2('https://evil.example.net', 'GET') });
   afterEach(() => {
     delete process.env.AWS_LAMBDA_FUNCTION_NAME;
     delete process.env.CORS_METRICS_FLUSH_SECONDS;
@@ -378,8 +436,22 @@ describe('metrics (Embedded Metric Format)', () => {
       PolicyAgeSeconds: 0,
       _aws: {
         CloudWatchMetrics: [
-          { Namespace: 'Shop/Cors', Dimensions: [['service', 'function_name', 'reason'], ['service', 'function_name']], Metrics: [{ Name: 'PreflightsDenied', Unit: 'Count' }] },
-          { Namespace: 'Shop/Cors', Dimensions: [['service', 'function_name']], Metrics: expect.arrayContaining([{ Name: 'PreflightsAllowed', Unit: 'Count' }, { Name: 'PolicyAgeSeconds', Unit: 'Seconds' }]) },
+          {
+            Namespace: 'Shop/Cors',
+            Dimensions: [
+              ['service', 'function_name', 'reason'],
+              ['service', 'function_name'],
+            ],
+            Metrics: [{ Name: 'PreflightsDenied', Unit: 'Count' }],
+          },
+          {
+            Namespace: 'Shop/Cors',
+            Dimensions: [['service', 'function_name']],
+            Metrics: expect.arrayContaining([
+              { Name: 'PreflightsAllowed', Unit: 'Count' },
+              { Name: 'PolicyAgeSeconds', Unit: 'Seconds' },
+            ]),
+          },
         ],
       },
     });

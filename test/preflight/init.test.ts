@@ -39,7 +39,10 @@ test('init loads the policies, so the first request makes no Parameter Store cal
 });
 
 test('a failed load in init resolves, is logged, and the first request tries again at once', async () => {
-  ssm.on(GetParametersByPathCommand).rejectsOnce(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' })).resolves({ Parameters: parameters({ [`${PREFIX}/products`]: products }) });
+  ssm
+    .on(GetParametersByPathCommand)
+    .rejectsOnce(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }))
+    .resolves({ Parameters: parameters({ [`${PREFIX}/products`]: products }) });
   await expect(init()).resolves.toBeUndefined();
   expect(logs.withMessage('policy load failed; denying every preflight until policies load')).toHaveLength(1);
   // No waiting out the backoff: nothing was served yet, and the first request's retry succeeds.

@@ -31,15 +31,27 @@ type Op =
   | { kind: 'delete'; name: number }
   | { kind: 'conflict'; name: number; other: number; variant: number; wide: boolean };
 
-const routes = fc.uniqueArray(fc.integer({ min: 0, max: ROUTE_FAMILIES.length - 1 }), { minLength: 1, maxLength: 3 }).chain((families) =>
-  fc.tuple(...families.map((f) => fc.constantFrom(...ROUTE_FAMILIES[f]!))),
-);
+const routes = fc
+  .uniqueArray(fc.integer({ min: 0, max: ROUTE_FAMILIES.length - 1 }), { minLength: 1, maxLength: 3 })
+  .chain((families) => fc.tuple(...families.map((f) => fc.constantFrom(...ROUTE_FAMILIES[f]!))));
 const name = fc.integer({ min: 0, max: NAMES.length - 1 });
 const op: fc.Arbitrary<Op> = fc.oneof(
-  { weight: 4, arbitrary: fc.record({ kind: fc.constant('put' as const), name, routes, origins: fc.uniqueArray(fc.constantFrom('*', ...ORIGINS.slice(0, 2)), { minLength: 1, maxLength: 2 }), credentials: fc.boolean() }) },
+  {
+    weight: 4,
+    arbitrary: fc.record({
+      kind: fc.constant('put' as const),
+      name,
+      routes,
+      origins: fc.uniqueArray(fc.constantFrom('*', ...ORIGINS.slice(0, 2)), { minLength: 1, maxLength: 2 }),
+      credentials: fc.boolean(),
+    }),
+  },
   { weight: 3, arbitrary: fc.record({ kind: fc.constant('invalid' as const), name, how: fc.integer({ min: 0, max: 3 }) }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('delete' as const), name }) },
-  { weight: 2, arbitrary: fc.record({ kind: fc.constant('conflict' as const), name, other: name, variant: fc.integer({ min: 0, max: 1 }), wide: fc.boolean() }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({ kind: fc.constant('conflict' as const), name, other: name, variant: fc.integer({ min: 0, max: 1 }), wide: fc.boolean() }),
+  },
 );
 const request = fc.record({ path: fc.constantFrom(...PATHS), origin: fc.constantFrom(...ORIGINS), requestMethod: fc.constantFrom('GET', 'PUT', 'DELETE') });
 
@@ -56,13 +68,22 @@ function apply(fake: FakeParameterStore, o: Op, current: Map<string, string[]>):
   switch (o.kind) {
     case 'put': {
       const origins = o.credentials ? o.origins.filter((x) => x !== '*') : o.origins;
-      fake.put(target, JSON.stringify({ route: o.routes, allowOrigins: origins.length > 0 ? origins : [ORIGINS[0]], allowMethods: ['GET', 'PUT'], ...(o.credentials ? { allowCredentials: true } : {}) }));
+      fake.put(
+        target,
+        JSON.stringify({
+          route: o.routes,
+          allowOrigins: origins.length > 0 ? origins : [ORIGINS[0]],
+          allowMethods: ['GET', 'PUT'],
+          ...(o.credentials ? { allowCredentials: true } : {}),
+        }),
+      );
       current.set(target, o.routes);
       return;
     }
     case 'invalid':
       // A valid policy stored as a SecureString is an invalid edit too: only String parameters are policies.
-      if (o.how === 3) fake.put(target, JSON.stringify({ route: '/orders', allowOrigins: ['https://shop.example.com'], allowMethods: ['GET'] }), 'SecureString');
+      if (o.how === 3)
+        fake.put(target, JSON.stringify({ route: '/orders', allowOrigins: ['https://shop.example.com'], allowMethods: ['GET'] }), 'SecureString');
       else fake.put(target, INVALID[o.how]!);
       return;
     case 'delete':
@@ -83,17 +104,36 @@ function apply(fake: FakeParameterStore, o: Op, current: Map<string, string[]>):
 
 function storeOn(fake: FakeParameterStore, clock: { t: number }): SsmPolicyStore {
   const logger = createLogger({ service: 'fleet-test', env: { LOG_LEVEL: 'ERROR' }, write: () => undefined });
-  return new SsmPolicyStore({ config: { policyPath: PATH, ttlSeconds: TTL_MS / 1000, loadBudgetMs: 2000 }, logger, client: fake.client(), now: () => clock.t, random: () => 0 });
+  return new SsmPolicyStore({
+    config: { policyPath: PATH, ttlSeconds: TTL_MS / 1000, loadBudgetMs: 2000 },
+    logger,
+    client: fake.client(),
+    now: () => clock.t,
+    random: () => 0,
+  });
 }
 
 /** A decision without object identity: what a client would see, plus the reason and the policy's name. */
 function observable(d: PreflightDecision): unknown {
   if (d.kind === 'allowed') return { kind: d.kind, policy: d.policy.source, headers: d.headers };
-  if (d.kind === 'denied') return { kind: d.kind, reason: d.reason, policy: d.policy?.source, conflict: d.conflict && { key: d.conflict.key, claims: d.conflict.claims } };
+  if (d.kind === 'denied')
+    return { kind: d.kind, reason: d.reason, policy: d.policy?.source, conflict: d.conflict && { key: d.conflict.key, claims: d.conflict.claims } };
   return d;
 }
 
-const figures = { cases: 0, operations: 0, requests: 0, warmRefreshes: 0, warmHistoryReads: 0, freshRefreshes: 0, freshHistoryReads: 0, maxHistoryReadsPerFreshRefresh: 0, conflictsAtEnd: 0, earlierVersionsAtEnd: 0, routeConflictAnswers: 0 };
+const figures = {
+  cases: 0,
+  operations: 0,
+  requests: 0,
+  warmRefreshes: 0,
+  warmHistoryReads: 0,
+  freshRefreshes: 0,
+  freshHistoryReads: 0,
+  maxHistoryReadsPerFreshRefresh: 0,
+  conflictsAtEnd: 0,
+  earlierVersionsAtEnd: 0,
+  routeConflictAnswers: 0,
+};
 afterAll(() => {
   process.stderr.write(`fleet determinism: ${JSON.stringify(figures)} seed=${SEED} (FUZZ_SEED=${SEED} replays this run)\n`);
 });
@@ -101,48 +141,52 @@ afterAll(() => {
 test('a warm instance that lived through any sequence of edits answers every request exactly as a fresh one started afterwards', async () => {
   await fc.assert(
     // Each operation may or may not be followed by a refresh of the warm instance: several edits often land within one TTL.
-    fc.asyncProperty(fc.array(fc.tuple(op, fc.boolean()), { minLength: 1, maxLength: 25 }), fc.array(request, { minLength: 10, maxLength: 30 }), async (ops, requests) => {
-      figures.cases++;
-      const fake = new FakeParameterStore();
-      const clock = { t: 0 };
-      const warm = storeOn(fake, clock);
-      const current = new Map<string, string[]>();
-      await warm.current();
-      for (const [o, refresh] of ops) {
-        figures.operations++;
-        apply(fake, o, current);
-        if (!refresh) continue;
+    fc.asyncProperty(
+      fc.array(fc.tuple(op, fc.boolean()), { minLength: 1, maxLength: 25 }),
+      fc.array(request, { minLength: 10, maxLength: 30 }),
+      async (ops, requests) => {
+        figures.cases++;
+        const fake = new FakeParameterStore();
+        const clock = { t: 0 };
+        const warm = storeOn(fake, clock);
+        const current = new Map<string, string[]>();
+        await warm.current();
+        for (const [o, refresh] of ops) {
+          figures.operations++;
+          apply(fake, o, current);
+          if (!refresh) continue;
+          clock.t += TTL_MS;
+          await warm.current();
+        }
         clock.t += TTL_MS;
         await warm.current();
-      }
-      clock.t += TTL_MS;
-      await warm.current();
-      const fresh = storeOn(fake, clock);
-      const freshSet = (await fresh.current()) as PolicySet;
-      const warmSet = warm.peek() as PolicySet;
-      expect(warm.stats.failedRefreshes).toBe(0);
-      expect(fresh.stats.failedRefreshes).toBe(0);
-      figures.warmRefreshes += warm.stats.refreshes;
-      figures.warmHistoryReads += warm.stats.historyCalls;
-      figures.freshRefreshes++;
-      figures.freshHistoryReads += fresh.stats.historyCalls;
-      figures.maxHistoryReadsPerFreshRefresh = Math.max(figures.maxHistoryReadsPerFreshRefresh, fresh.stats.historyCalls);
-      figures.conflictsAtEnd += freshSet.conflicts.length;
-      figures.earlierVersionsAtEnd += freshSet.versions.size;
+        const fresh = storeOn(fake, clock);
+        const freshSet = (await fresh.current()) as PolicySet;
+        const warmSet = warm.peek() as PolicySet;
+        expect(warm.stats.failedRefreshes).toBe(0);
+        expect(fresh.stats.failedRefreshes).toBe(0);
+        figures.warmRefreshes += warm.stats.refreshes;
+        figures.warmHistoryReads += warm.stats.historyCalls;
+        figures.freshRefreshes++;
+        figures.freshHistoryReads += fresh.stats.historyCalls;
+        figures.maxHistoryReadsPerFreshRefresh = Math.max(figures.maxHistoryReadsPerFreshRefresh, fresh.stats.historyCalls);
+        figures.conflictsAtEnd += freshSet.conflicts.length;
+        figures.earlierVersionsAtEnd += freshSet.versions.size;
 
-      expect([...warmSet.status]).toEqual([...freshSet.status]);
-      expect([...warmSet.versions]).toEqual([...freshSet.versions]);
-      expect(warmSet.conflicts).toEqual(freshSet.conflicts);
-      for (const r of requests) {
-        figures.requests++;
-        const req = { method: 'OPTIONS', path: r.path, origin: r.origin, requestMethod: r.requestMethod, requestHeaders: undefined };
-        const w = decidePreflight(warmSet, req);
-        if (w.kind === 'denied' && w.reason === 'route_conflict') figures.routeConflictAnswers++;
-        expect(observable(w)).toEqual(observable(decidePreflight(freshSet, req)));
-        const actual = { method: r.requestMethod, path: r.path, origin: r.origin };
-        expect(actualResponseHeaders(warmSet, actual)).toEqual(actualResponseHeaders(freshSet, actual));
-      }
-    }),
+        expect([...warmSet.status]).toEqual([...freshSet.status]);
+        expect([...warmSet.versions]).toEqual([...freshSet.versions]);
+        expect(warmSet.conflicts).toEqual(freshSet.conflicts);
+        for (const r of requests) {
+          figures.requests++;
+          const req = { method: 'OPTIONS', path: r.path, origin: r.origin, requestMethod: r.requestMethod, requestHeaders: undefined };
+          const w = decidePreflight(warmSet, req);
+          if (w.kind === 'denied' && w.reason === 'route_conflict') figures.routeConflictAnswers++;
+          expect(observable(w)).toEqual(observable(decidePreflight(freshSet, req)));
+          const actual = { method: r.requestMethod, path: r.path, origin: r.origin };
+          expect(actualResponseHeaders(warmSet, actual)).toEqual(actualResponseHeaders(freshSet, actual));
+        }
+      },
+    ),
     { numRuns: RUNS, seed: SEED },
   );
 });
@@ -150,7 +194,10 @@ test('a warm instance that lived through any sequence of edits answers every req
 test('the issue 11 reproductions: a warm and a fresh instance agree, and neither widens', async () => {
   const fake = new FakeParameterStore();
   const clock = { t: 0 };
-  fake.put(`${PATH}/products`, JSON.stringify({ route: '/products/{id}', allowOrigins: ['https://shop.example.com'], allowMethods: ['GET'], allowCredentials: true }));
+  fake.put(
+    `${PATH}/products`,
+    JSON.stringify({ route: '/products/{id}', allowOrigins: ['https://shop.example.com'], allowMethods: ['GET'], allowCredentials: true }),
+  );
   fake.put(`${PATH}/default`, JSON.stringify({ route: '$default', allowOrigins: ['https://evil.example'], allowMethods: ['GET'] }));
   const warm = storeOn(fake, clock);
   await warm.current();
@@ -164,7 +211,10 @@ test('the issue 11 reproductions: a warm and a fresh instance agree, and neither
   const fresh = storeOn(fake, clock);
   for (const set of [warm.peek(), await fresh.current()]) {
     for (const origin of ['https://evil.example', 'https://shop.example.com']) {
-      expect(decidePreflight(set, { method: 'OPTIONS', path: '/products/1', origin, requestMethod: 'GET', requestHeaders: undefined })).toMatchObject({ kind: 'denied', reason: 'route_conflict' });
+      expect(decidePreflight(set, { method: 'OPTIONS', path: '/products/1', origin, requestMethod: 'GET', requestHeaders: undefined })).toMatchObject({
+        kind: 'denied',
+        reason: 'route_conflict',
+      });
     }
     expect(set!.status.get(`${PATH}/products`)).toBe('earlier-version');
   }
@@ -173,7 +223,11 @@ test('the issue 11 reproductions: a warm and a fresh instance agree, and neither
   clock.t += TTL_MS;
   const later = storeOn(fake, clock);
   for (const set of [await warm.current(), await later.current()]) {
-    expect(decidePreflight(set, { method: 'OPTIONS', path: '/products/1', origin: 'https://shop.example.com', requestMethod: 'GET', requestHeaders: undefined })).toMatchObject({ kind: 'allowed' });
-    expect(decidePreflight(set, { method: 'OPTIONS', path: '/products/1', origin: 'https://evil.example', requestMethod: 'GET', requestHeaders: undefined })).toMatchObject({ kind: 'denied', reason: 'origin_not_allowed' });
+    expect(
+      decidePreflight(set, { method: 'OPTIONS', path: '/products/1', origin: 'https://shop.example.com', requestMethod: 'GET', requestHeaders: undefined }),
+    ).toMatchObject({ kind: 'allowed' });
+    expect(
+      decidePreflight(set, { method: 'OPTIONS', path: '/products/1', origin: 'https://evil.example', requestMethod: 'GET', requestHeaders: undefined }),
+    ).toMatchObject({ kind: 'denied', reason: 'origin_not_allowed' });
   }
 });

@@ -9,7 +9,17 @@
 import { GetParametersByPathCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import fc from 'fast-check';
-import { actualResponseHeaders, compilePolicySet, decidePreflight, formatProblem, parsePolicy, parseRoutePattern, PolicyValidationError, RouteTable, type PolicyEntry } from '../../functions/core';
+import {
+  actualResponseHeaders,
+  compilePolicySet,
+  decidePreflight,
+  formatProblem,
+  parsePolicy,
+  parseRoutePattern,
+  PolicyValidationError,
+  RouteTable,
+  type PolicyEntry,
+} from '../../functions/core';
 import { resetDefaultStore } from '../../functions/aws/default-store';
 import { corsRequestFromEvent } from '../../functions/aws/event';
 import { corsHeaders, withCors } from '../../functions/layer/index';
@@ -66,7 +76,12 @@ function isCanonicalOrigin(origin: string): boolean {
  * request's own, canonical and allowed by the matched policy; `*` never comes
  * with credentials; a denial carries no Access-Control-* header at all.
  */
-function checkSecurity(headers: Record<string, string>, status: number | 'allowed' | 'denied', origin: string | undefined, policy: ModelPolicy | undefined): void {
+function checkSecurity(
+  headers: Record<string, string>,
+  status: number | 'allowed' | 'denied',
+  origin: string | undefined,
+  policy: ModelPolicy | undefined,
+): void {
   const acao = headers['Access-Control-Allow-Origin'];
   const acac = headers['Access-Control-Allow-Credentials'];
   if (status === 403 || status === 'denied') expect(Object.keys(headers).filter(isCorsHeader)).toEqual([]);
@@ -119,20 +134,24 @@ describe('the policy engine against the reference model', () => {
   it('adds actual-response headers exactly as the model does, always with Vary: Origin', () => {
     counts.properties++;
     fc.assert(
-      fc.property(policiesWithRequests, fc.constantFrom('GET', 'POST', 'PATCH', 'patch', 'DELETE', 'OPTIONS', 'x y', ''), ([policies, requests], fallbackMethod) => {
-        counts.cases++;
-        const set = compilePolicySet(entriesOf(policies));
-        const serving = modelServingPolicies(policies);
-        for (const req of requests) {
-          counts.requests++;
-          const method = req.requestMethod ?? fallbackMethod;
-          const actual = actualResponseHeaders(set, { method, path: req.path, origin: req.origin });
-          const expected = modelActualHeaders(policies, { method, path: req.path, origin: req.origin });
-          expect(actual.headers).toEqual(expected);
-          expect(actual.allowed).toBe('Access-Control-Allow-Origin' in expected);
-          checkSecurity(actual.headers, actual.allowed ? 'allowed' : 'denied', req.origin, modelFindPolicy(serving, req.path));
-        }
-      }),
+      fc.property(
+        policiesWithRequests,
+        fc.constantFrom('GET', 'POST', 'PATCH', 'patch', 'DELETE', 'OPTIONS', 'x y', ''),
+        ([policies, requests], fallbackMethod) => {
+          counts.cases++;
+          const set = compilePolicySet(entriesOf(policies));
+          const serving = modelServingPolicies(policies);
+          for (const req of requests) {
+            counts.requests++;
+            const method = req.requestMethod ?? fallbackMethod;
+            const actual = actualResponseHeaders(set, { method, path: req.path, origin: req.origin });
+            const expected = modelActualHeaders(policies, { method, path: req.path, origin: req.origin });
+            expect(actual.headers).toEqual(expected);
+            expect(actual.allowed).toBe('Access-Control-Allow-Origin' in expected);
+            checkSecurity(actual.headers, actual.allowed ? 'allowed' : 'denied', req.origin, modelFindPolicy(serving, req.path));
+          }
+        },
+      ),
       runs(800, 2),
     );
   });
@@ -145,8 +164,15 @@ describe('the policy engine against the reference model', () => {
         for (const req of requests) {
           counts.requests++;
           const decision = decidePreflight(undefined, { method: 'OPTIONS', ...req });
-          expect(decision).toEqual(req.origin === undefined || req.requestMethod === undefined ? { kind: 'not-preflight' } : expect.objectContaining({ kind: 'denied', reason: 'no_policies_loaded' }));
-          expect(actualResponseHeaders(undefined, { method: 'GET', path: req.path, origin: req.origin })).toEqual({ allowed: false, headers: { Vary: 'Origin' } });
+          expect(decision).toEqual(
+            req.origin === undefined || req.requestMethod === undefined
+              ? { kind: 'not-preflight' }
+              : expect.objectContaining({ kind: 'denied', reason: 'no_policies_loaded' }),
+          );
+          expect(actualResponseHeaders(undefined, { method: 'GET', path: req.path, origin: req.origin })).toEqual({
+            allowed: false,
+            headers: { Vary: 'Origin' },
+          });
         }
       }),
       runs(200, 3),
@@ -157,7 +183,8 @@ describe('the policy engine against the reference model', () => {
 describe('conflicts and history', () => {
   const ROUTES = ['/a', '/b', '/c/{id}', '/c/{other}', '/d/{rest+}', '/d/{more+}', '$default', '/'];
   const NAMES = ['/fuzz/p', '/fuzz/q', '/fuzz/r', '/fuzz/s'];
-  const doc = (routes: string[], n: number, wide = false) => JSON.stringify({ route: routes, allowOrigins: wide ? ['*'] : [`https://v${n}.example.com`], allowMethods: ['GET'] });
+  const doc = (routes: string[], n: number, wide = false) =>
+    JSON.stringify({ route: routes, allowOrigins: wide ? ['*'] : [`https://v${n}.example.com`], allowMethods: ['GET'] });
   const routeSubset = fc.uniqueArray(fc.constantFrom(...ROUTES), { minLength: 1, maxLength: 3, selector: modelRouteKey });
   const PATHS = ['/a', '/b', '/c/1', '/d/1', '/d/1/2', '/', '/elsewhere', '/c/1/x'];
   const ORIGINS = ['https://v1.example.com', 'https://v2.example.com', 'https://v3.example.com', 'https://evil.example'];
@@ -178,7 +205,15 @@ describe('conflicts and history', () => {
     counts.properties++;
     fc.assert(
       fc.property(
-        fc.uniqueArray(fc.constantFrom(...NAMES), { minLength: 2, maxLength: 4 }).chain((names) => fc.tuple(fc.constant(names), fc.array(routeSubset, { minLength: names.length, maxLength: names.length }), fc.array(fc.boolean(), { minLength: names.length, maxLength: names.length }))),
+        fc
+          .uniqueArray(fc.constantFrom(...NAMES), { minLength: 2, maxLength: 4 })
+          .chain((names) =>
+            fc.tuple(
+              fc.constant(names),
+              fc.array(routeSubset, { minLength: names.length, maxLength: names.length }),
+              fc.array(fc.boolean(), { minLength: names.length, maxLength: names.length }),
+            ),
+          ),
         ([names, routes, wide]) => {
           counts.cases++;
           const entries = names.map((source, i) => ({ source, value: doc(routes[i]!, i + 1, wide[i]), type: 'String' }));
@@ -193,10 +228,12 @@ describe('conflicts and history', () => {
               const req = { method: 'OPTIONS', path, origin, requestMethod: 'GET', requestHeaders: undefined };
               const now = decidePreflight(after, req);
               const was = decidePreflight(before, req);
-              expect(now.kind === 'denied' ? now.reason : now.kind).toBe((() => {
-                const d = modelDecide(model, req);
-                return d.kind === 'denied' ? d.reason : d.kind;
-              })());
+              expect(now.kind === 'denied' ? now.reason : now.kind).toBe(
+                (() => {
+                  const d = modelDecide(model, req);
+                  return d.kind === 'denied' ? d.reason : d.kind;
+                })(),
+              );
               if (now.kind !== 'allowed') continue;
               if (now.policy.source === added) {
                 // The newcomer answers only on a route nobody held before.
@@ -214,47 +251,65 @@ describe('conflicts and history', () => {
 
   it('serves the newest valid version of each invalid parameter, whatever came before or after it', () => {
     counts.properties++;
-    const version = fc.oneof({ weight: 3, arbitrary: routeSubset.map((r) => ({ valid: true as const, routes: r })) }, { weight: 2, arbitrary: fc.constant({ valid: false as const }) });
+    const version = fc.oneof(
+      { weight: 3, arbitrary: routeSubset.map((r) => ({ valid: true as const, routes: r })) },
+      { weight: 2, arbitrary: fc.constant({ valid: false as const }) },
+    );
     fc.assert(
-      fc.property(fc.uniqueArray(fc.constantFrom(...NAMES), { minLength: 1, maxLength: 4 }).chain((names) => fc.tuple(fc.constant(names), fc.array(fc.array(version, { minLength: 1, maxLength: 6 }), { minLength: names.length, maxLength: names.length }))), ([names, histories]) => {
-        counts.cases++;
-        const entries: PolicyEntry[] = names.map((source, i) => {
-          const history = histories[i]!.map((v, n) => ({ version: n + 1, value: v.valid ? doc(v.routes, n + 1) : '{"route": ', type: 'String' }));
-          return { source, value: history[history.length - 1]!.value, type: 'String', version: history.length, history };
-        });
-        const set = compilePolicySet(entries);
-        // The model: each parameter's newest valid version, or nothing.
-        const model: ModelPolicy[] = [];
-        names.forEach((source, i) => {
-          const h = histories[i]!;
-          for (let n = h.length - 1; n >= 0; n--) {
-            const v = h[n]!;
-            if (!v.valid) continue;
-            model.push({ source, doc: JSON.parse(doc(v.routes, n + 1)) });
-            expect(set.status.get(source)).toBe(n === h.length - 1 ? 'current' : 'earlier-version');
-            if (n < h.length - 1) expect(set.versions.get(source)).toBe(n + 1);
-            return;
+      fc.property(
+        fc
+          .uniqueArray(fc.constantFrom(...NAMES), { minLength: 1, maxLength: 4 })
+          .chain((names) =>
+            fc.tuple(fc.constant(names), fc.array(fc.array(version, { minLength: 1, maxLength: 6 }), { minLength: names.length, maxLength: names.length })),
+          ),
+        ([names, histories]) => {
+          counts.cases++;
+          const entries: PolicyEntry[] = names.map((source, i) => {
+            const history = histories[i]!.map((v, n) => ({ version: n + 1, value: v.valid ? doc(v.routes, n + 1) : '{"route": ', type: 'String' }));
+            return { source, value: history[history.length - 1]!.value, type: 'String', version: history.length, history };
+          });
+          const set = compilePolicySet(entries);
+          // The model: each parameter's newest valid version, or nothing.
+          const model: ModelPolicy[] = [];
+          names.forEach((source, i) => {
+            const h = histories[i]!;
+            for (let n = h.length - 1; n >= 0; n--) {
+              const v = h[n]!;
+              if (!v.valid) continue;
+              model.push({ source, doc: JSON.parse(doc(v.routes, n + 1)) });
+              expect(set.status.get(source)).toBe(n === h.length - 1 ? 'current' : 'earlier-version');
+              if (n < h.length - 1) expect(set.versions.get(source)).toBe(n + 1);
+              return;
+            }
+            expect(set.status.get(source)).toBe('rejected');
+          });
+          for (const path of PATHS) {
+            for (let n = 1; n <= 6; n++) {
+              counts.requests++;
+              const req = { method: 'OPTIONS', path, origin: `https://v${n}.example.com`, requestMethod: 'GET', requestHeaders: undefined };
+              const d = decidePreflight(set, req);
+              const expected = modelDecide(model, req);
+              expect(d.kind === 'denied' ? d.reason : d.kind).toBe(expected.kind === 'denied' ? expected.reason : expected.kind);
+              if (d.kind === 'allowed' && expected.kind === 'allowed') expect(d.headers).toEqual(expected.headers);
+            }
           }
-          expect(set.status.get(source)).toBe('rejected');
-        });
-        for (const path of PATHS) {
-          for (let n = 1; n <= 6; n++) {
-            counts.requests++;
-            const req = { method: 'OPTIONS', path, origin: `https://v${n}.example.com`, requestMethod: 'GET', requestHeaders: undefined };
-            const d = decidePreflight(set, req);
-            const expected = modelDecide(model, req);
-            expect(d.kind === 'denied' ? d.reason : d.kind).toBe(expected.kind === 'denied' ? expected.reason : expected.kind);
-            if (d.kind === 'allowed' && expected.kind === 'allowed') expect(d.headers).toEqual(expected.headers);
-          }
-        }
-      }),
+        },
+      ),
       runs(1000, 11),
     );
   });
 
   it('example: issue 11, a wide newcomer on /products/{pid} against a credentialed /products/{id}', () => {
-    const products = { source: '/fuzz/products', value: JSON.stringify({ route: '/products/{id}', allowOrigins: ['https://shop.example.com'], allowMethods: ['GET'], allowCredentials: true }), type: 'String' };
-    const newcomer = { source: '/fuzz/a-newcomer', value: JSON.stringify({ route: '/products/{pid}', allowOrigins: ['*'], allowMethods: ['GET'] }), type: 'String' };
+    const products = {
+      source: '/fuzz/products',
+      value: JSON.stringify({ route: '/products/{id}', allowOrigins: ['https://shop.example.com'], allowMethods: ['GET'], allowCredentials: true }),
+      type: 'String',
+    };
+    const newcomer = {
+      source: '/fuzz/a-newcomer',
+      value: JSON.stringify({ route: '/products/{pid}', allowOrigins: ['*'], allowMethods: ['GET'] }),
+      type: 'String',
+    };
     const set = compilePolicySet([products, newcomer]);
     const d = decidePreflight(set, { method: 'OPTIONS', path: '/products/1', origin: 'https://evil.example', requestMethod: 'GET', requestHeaders: undefined });
     expect(d).toMatchObject({ kind: 'denied', reason: 'route_conflict' });
@@ -422,10 +477,46 @@ describe('the policy validator', () => {
 
   it('throws nothing but PolicyValidationError when one field of a valid policy is replaced, and never accepts an unsafe result', () => {
     counts.properties++;
-    const fields = ['route', 'allowOrigins', 'allowMethods', 'allowHeaders', 'exposeHeaders', 'allowCredentials', 'maxAge', 'dangerouslyAllowInsecureOriginsWithCredentials', 'description', 'unknownField', '__proto__', 'constructor'];
+    const fields = [
+      'route',
+      'allowOrigins',
+      'allowMethods',
+      'allowHeaders',
+      'exposeHeaders',
+      'allowCredentials',
+      'maxAge',
+      'dangerouslyAllowInsecureOriginsWithCredentials',
+      'description',
+      'unknownField',
+      '__proto__',
+      'constructor',
+    ];
     const hostileValue = fc.oneof(
       fc.jsonValue({ maxDepth: 2 }),
-      fc.array(fc.oneof(token(12), fc.string({ unit: 'binary', maxLength: 30 }), fc.constantFrom('*', 'null', 'https://*.com', 'https://*.github.io', 'http://evil.com', 'GET', 'get', 'CONNECT', 'cookie', 'Sec-Fetch-Mode', '{id}', '/{a}/{a}', '/x/{p+}/y', '$default', '')), { maxLength: 4 }),
+      fc.array(
+        fc.oneof(
+          token(12),
+          fc.string({ unit: 'binary', maxLength: 30 }),
+          fc.constantFrom(
+            '*',
+            'null',
+            'https://*.com',
+            'https://*.github.io',
+            'http://evil.com',
+            'GET',
+            'get',
+            'CONNECT',
+            'cookie',
+            'Sec-Fetch-Mode',
+            '{id}',
+            '/{a}/{a}',
+            '/x/{p+}/y',
+            '$default',
+            '',
+          ),
+        ),
+        { maxLength: 4 },
+      ),
       fc.constantFrom(true, false, -1, 1.5, 86401, 1e308, Number.MAX_SAFE_INTEGER, '', '*', 'GET', '/'),
     );
     fc.assert(
@@ -433,7 +524,7 @@ describe('the policy validator', () => {
         counts.validatorInputs++;
         const mutated: Record<string, unknown> = JSON.parse(JSON.stringify(doc));
         Object.defineProperty(mutated, field, { value, enumerable: true, configurable: true, writable: true });
-        let policy;
+        let policy: ReturnType<typeof parsePolicy>;
         try {
           policy = parsePolicy('/fuzz/mutated', JSON.parse(JSON.stringify(mutated)));
         } catch (err) {
@@ -457,31 +548,39 @@ describe('the policy validator', () => {
     counts.properties++;
     const entry = fc.record({
       source: fc.constantFrom('/fuzz/a', '/fuzz/b', '/fuzz/c', '/fuzz/d'),
-      value: fc.oneof(validPolicyDocument.map((d) => JSON.stringify(d)), fc.jsonValue().map((v) => JSON.stringify(v) ?? ''), fc.string({ maxLength: 50 })),
+      value: fc.oneof(
+        validPolicyDocument.map((d) => JSON.stringify(d)),
+        fc.jsonValue().map((v) => JSON.stringify(v) ?? ''),
+        fc.string({ maxLength: 50 }),
+      ),
       type: fc.constantFrom(undefined, 'String', 'StringList', 'SecureString', ''),
     });
     fc.assert(
-      fc.property(fc.uniqueArray(entry, { maxLength: 4, selector: (e) => e.source }), fc.uniqueArray(entry, { maxLength: 4, selector: (e) => e.source }), (first, second) => {
-        counts.validatorInputs += first.length + second.length;
-        // The second list's values as the history of the first's: an invalid current value may fall back to them.
-        const withHistory = second.map((e) => {
-          const old = first.find((f) => f.source === e.source);
-          return old ? { ...e, version: 2, history: [{ version: 1, value: old.value, ...(old.type !== undefined ? { type: old.type } : {}) }] } : e;
-        });
-        for (const set of [compilePolicySet(first), compilePolicySet(withHistory)]) {
-          for (const [source, policy] of set.policies) {
-            expect(set.status.get(source)).not.toBe('rejected');
-            expect(policy.source).toBe(source);
+      fc.property(
+        fc.uniqueArray(entry, { maxLength: 4, selector: (e) => e.source }),
+        fc.uniqueArray(entry, { maxLength: 4, selector: (e) => e.source }),
+        (first, second) => {
+          counts.validatorInputs += first.length + second.length;
+          // The second list's values as the history of the first's: an invalid current value may fall back to them.
+          const withHistory = second.map((e) => {
+            const old = first.find((f) => f.source === e.source);
+            return old ? { ...e, version: 2, history: [{ version: 1, value: old.value, ...(old.type !== undefined ? { type: old.type } : {}) }] } : e;
+          });
+          for (const set of [compilePolicySet(first), compilePolicySet(withHistory)]) {
+            for (const [source, policy] of set.policies) {
+              expect(set.status.get(source)).not.toBe('rejected');
+              expect(policy.source).toBe(source);
+            }
           }
-        }
-        // A policy served in place of its current value is exactly its earlier version.
-        const after = compilePolicySet(withHistory);
-        for (const [source, policy] of after.policies) {
-          if (after.status.get(source) !== 'earlier-version') continue;
-          expect(after.versions.get(source)).toBe(1);
-          expect(policy.document).toEqual(parsePolicy(source, first.find((f) => f.source === source)!.value).document);
-        }
-      }),
+          // A policy served in place of its current value is exactly its earlier version.
+          const after = compilePolicySet(withHistory);
+          for (const [source, policy] of after.policies) {
+            if (after.status.get(source) !== 'earlier-version') continue;
+            expect(after.versions.get(source)).toBe(1);
+            expect(policy.document).toEqual(parsePolicy(source, first.find((f) => f.source === source)!.value).document);
+          }
+        },
+      ),
       runs(1000, 10),
     );
   });
@@ -491,7 +590,13 @@ describe('cases the fuzzer found, kept as fixed examples', () => {
   // Found by the handler property: routePath() once mapped rawPath "/$default" on the `$default`
   // stage to "/" (the stage root), deciding the request against the root's policy (fixed in 6308f1b).
   it('routes rawPath /$default on the $default stage as the path /$default, not as the root', () => {
-    const event = { version: '2.0', routeKey: '$default', rawPath: '/$default', headers: {}, requestContext: { stage: '$default', http: { method: 'OPTIONS' } } };
+    const event = {
+      version: '2.0',
+      routeKey: '$default',
+      rawPath: '/$default',
+      headers: {},
+      requestContext: { stage: '$default', http: { method: 'OPTIONS' } },
+    };
     expect(corsRequestFromEvent(event as never).path).toBe('/$default');
     expect(modelRequestFromEvent(event).path).toBe('/$default');
   });

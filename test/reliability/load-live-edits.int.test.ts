@@ -104,7 +104,14 @@ const POLICY: Record<Version, object> = {
     maxAge: 300,
   },
 };
-const STEADY = { description: 'load test, never edited', route: '/steady/{path+}', allowOrigins: [S], allowMethods: ['GET', 'POST'], allowHeaders: ['content-type'], maxAge: 120 };
+const STEADY = {
+  description: 'load test, never edited',
+  route: '/steady/{path+}',
+  allowOrigins: [S],
+  allowMethods: ['GET', 'POST'],
+  allowHeaders: ['content-type'],
+  maxAge: 120,
+};
 
 // The answers each version must give, written out from the response table in docs/preflight.md.
 const PREFLIGHT_VARY = 'Origin, Access-Control-Request-Method, Access-Control-Request-Headers';
@@ -144,7 +151,10 @@ const actualA = (origin: string): Answer => ({
   status: 200,
   cors: { 'access-control-allow-origin': origin, 'access-control-allow-credentials': 'true', 'access-control-expose-headers': 'etag', vary: 'Origin' },
 });
-const actualB = (origin: string): Answer => ({ status: 200, cors: { 'access-control-allow-origin': origin, 'access-control-expose-headers': 'x-request-id', vary: 'Origin' } });
+const actualB = (origin: string): Answer => ({
+  status: 200,
+  cors: { 'access-control-allow-origin': origin, 'access-control-expose-headers': 'x-request-id', vary: 'Origin' },
+});
 const actualNone: Answer = { status: 200, cors: { vary: 'Origin' } };
 const actualSteady: Answer = { status: 200, cors: { 'access-control-allow-origin': S, vary: 'Origin' } };
 
@@ -162,16 +172,51 @@ const preflightReq = (origin: string, method: string, extra: Record<string, stri
 
 /** One cycle of the load; every connection goes through it in order, again and again. */
 const KINDS: LoadRequest[] = [
-  { name: 'preflight alpha PUT', target: 'preflight', method: 'OPTIONS', path: LIVE_PATH, headers: preflightReq(X, 'PUT'), expected: { A: preflightA(X), B: preflightDenied } },
-  { name: 'preflight beta DELETE', target: 'preflight', method: 'OPTIONS', path: LIVE_PATH, headers: preflightReq(Y, 'DELETE'), expected: { A: preflightDenied, B: preflightB(Y) } },
-  { name: 'preflight both GET', target: 'preflight', method: 'OPTIONS', path: LIVE_PATH, headers: preflightReq(Z, 'GET'), expected: { A: preflightA(Z), B: preflightB(Z) } },
+  {
+    name: 'preflight alpha PUT',
+    target: 'preflight',
+    method: 'OPTIONS',
+    path: LIVE_PATH,
+    headers: preflightReq(X, 'PUT'),
+    expected: { A: preflightA(X), B: preflightDenied },
+  },
+  {
+    name: 'preflight beta DELETE',
+    target: 'preflight',
+    method: 'OPTIONS',
+    path: LIVE_PATH,
+    headers: preflightReq(Y, 'DELETE'),
+    expected: { A: preflightDenied, B: preflightB(Y) },
+  },
+  {
+    name: 'preflight both GET',
+    target: 'preflight',
+    method: 'OPTIONS',
+    path: LIVE_PATH,
+    headers: preflightReq(Z, 'GET'),
+    expected: { A: preflightA(Z), B: preflightB(Z) },
+  },
   { name: 'GET alpha', target: 'actual', method: 'GET', path: LIVE_PATH, headers: { origin: X }, expected: { A: actualA(X), B: actualNone } },
   { name: 'preflight evil GET', target: 'preflight', method: 'OPTIONS', path: LIVE_PATH, headers: preflightReq(W, 'GET'), expected: both(preflightDenied) },
   { name: 'GET beta', target: 'actual', method: 'GET', path: LIVE_PATH, headers: { origin: Y }, expected: { A: actualNone, B: actualB(Y) } },
-  { name: 'preflight steady GET', target: 'preflight', method: 'OPTIONS', path: STEADY_PATH, headers: preflightReq(S, 'GET', { 'access-control-request-headers': 'content-type' }), expected: both(preflightSteady) },
+  {
+    name: 'preflight steady GET',
+    target: 'preflight',
+    method: 'OPTIONS',
+    path: STEADY_PATH,
+    headers: preflightReq(S, 'GET', { 'access-control-request-headers': 'content-type' }),
+    expected: both(preflightSteady),
+  },
   { name: 'GET both', target: 'actual', method: 'GET', path: LIVE_PATH, headers: { origin: Z }, expected: { A: actualA(Z), B: actualB(Z) } },
   { name: 'GET evil', target: 'actual', method: 'GET', path: LIVE_PATH, headers: { origin: W }, expected: both(actualNone) },
-  { name: 'preflight both DELETE x-version-b', target: 'preflight', method: 'OPTIONS', path: LIVE_PATH, headers: preflightReq(Z, 'DELETE', { 'access-control-request-headers': 'x-version-b' }), expected: { A: preflightDenied, B: preflightB(Z) } },
+  {
+    name: 'preflight both DELETE x-version-b',
+    target: 'preflight',
+    method: 'OPTIONS',
+    path: LIVE_PATH,
+    headers: preflightReq(Z, 'DELETE', { 'access-control-request-headers': 'x-version-b' }),
+    expected: { A: preflightDenied, B: preflightB(Z) },
+  },
   { name: 'GET steady', target: 'actual', method: 'GET', path: STEADY_PATH, headers: { origin: S }, expected: both(actualSteady) },
 ];
 
@@ -208,7 +253,15 @@ function load(url: string, bounds: { seconds: number; maxRequests: number }, unt
   }));
   return new Promise((resolve, reject) => {
     const instance = autocannon(
-      { url, connections: CONNECTIONS, pipelining: 1, duration: bounds.seconds, maxOverallRequests: bounds.maxRequests, timeout: REQUEST_TIMEOUT_SECONDS, requests },
+      {
+        url,
+        connections: CONNECTIONS,
+        pipelining: 1,
+        duration: bounds.seconds,
+        maxOverallRequests: bounds.maxRequests,
+        timeout: REQUEST_TIMEOUT_SECONDS,
+        requests,
+      },
       (err, result) => (err ? reject(err) : resolve({ result, observations })),
     );
     const stop = () => instance.stop();
@@ -277,10 +330,12 @@ describe('load with live policy edits (local stack, autocannon on 127.0.0.1)', (
       onLog: (log: FunctionLog) => {
         const level = log.json?.level;
         // Metrics lines carry the configured level (so Lambda's level filter keeps them); every other warning is bad.
-        if (log.json === undefined || ((level === 'WARN' || level === 'ERROR') && log.json.message !== 'metrics')) badLogs.push(`${log.function} ${log.stream}: ${log.line}`);
+        if (log.json === undefined || ((level === 'WARN' || level === 'ERROR') && log.json.message !== 'metrics'))
+          badLogs.push(`${log.function} ${log.stream}: ${log.line}`);
       },
       onRequest: (record) => {
-        if (record.gatewayError !== undefined || record.status >= 500) gatewayErrors.push(`${record.method} ${record.path} ${record.status} ${record.gatewayError ?? ''}`);
+        if (record.gatewayError !== undefined || record.status >= 500)
+          gatewayErrors.push(`${record.method} ${record.path} ${record.status} ${record.gatewayError ?? ''}`);
       },
     });
     const s = stack;
@@ -299,7 +354,9 @@ describe('load with live policy edits (local stack, autocannon on 127.0.0.1)', (
       const res = await fetch(`${s.urls.api}${k.path}`, { method: k.method, headers: k.headers, signal: AbortSignal.timeout(15_000) });
       await res.arrayBuffer();
       const headers: Record<string, string> = {};
-      res.headers.forEach((v, n) => (headers[n] = v));
+      res.headers.forEach((v, n) => {
+        headers[n] = v;
+      });
       expect({ kind: k.name, answer: corsView(res.status, headers) }).toEqual({ kind: k.name, answer: k.expected.A });
     }
 
@@ -354,7 +411,11 @@ describe('load with live policy edits (local stack, autocannon on 127.0.0.1)', (
       };
     });
     for (const c of coverage) {
-      expect({ version: c.version, preflightSeen: c.preflight > 0, actualSeen: c.actual > 0 }).toEqual({ version: c.version, preflightSeen: true, actualSeen: true });
+      expect({ version: c.version, preflightSeen: c.preflight > 0, actualSeen: c.actual > 0 }).toEqual({
+        version: c.version,
+        preflightSeen: true,
+        actualSeen: true,
+      });
     }
 
     // After the last edit + TTL + budget: the last version everywhere.
@@ -417,7 +478,12 @@ describe('load with live policy edits (local stack, autocannon on 127.0.0.1)', (
       editPutMs: edits.map((e) => e.end - e.start),
       oldVersionLastSeenMsAfterEdit: lastOldSeen,
       exclusiveStretches: coverage,
-      finalBurst: { requests: final.result.requests.total, seconds: final.result.duration, startedMsAfterLastEdit: finalStart - last.end, latencyMs: { p50: final.result.latency.p50, p99: final.result.latency.p99 } },
+      finalBurst: {
+        requests: final.result.requests.total,
+        seconds: final.result.duration,
+        startedMsAfterLastEdit: finalStart - last.end,
+        latencyMs: { p50: final.result.latency.p50, p99: final.result.latency.p99 },
+      },
       parameterStoreCalls: s.parameterStore.snapshot(),
       maxRefreshesPerFunction: maxRefreshes,
       inconsistent: problems.length,

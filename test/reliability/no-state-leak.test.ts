@@ -15,7 +15,15 @@ import { httpApiEvent, restApiEvent } from '../support/apigw-events';
 
 const PATH = '/test/reliability-no-state-leak';
 const POLICIES = {
-  [`${PATH}/shop`]: { route: ['/products/{id}', '/products'], allowOrigins: ['https://*.example.com'], allowMethods: ['GET', 'PUT'], allowHeaders: ['content-type', 'x-trace'], exposeHeaders: ['etag'], allowCredentials: true, maxAge: 600 },
+  [`${PATH}/shop`]: {
+    route: ['/products/{id}', '/products'],
+    allowOrigins: ['https://*.example.com'],
+    allowMethods: ['GET', 'PUT'],
+    allowHeaders: ['content-type', 'x-trace'],
+    exposeHeaders: ['etag'],
+    allowCredentials: true,
+    maxAge: 600,
+  },
   [`${PATH}/public`]: { route: '/public/{path+}', allowOrigins: ['*'], allowMethods: ['GET'], exposeHeaders: ['x-total'] },
 };
 const set = compilePolicySet(Object.entries(POLICIES).map(([source, p]) => ({ source, value: JSON.stringify(p), type: 'String' })));
@@ -31,7 +39,9 @@ beforeAll(() => {
 });
 beforeEach(() => {
   ssm.reset();
-  ssm.on(GetParametersByPathCommand).resolves({ Parameters: Object.entries(POLICIES).map(([Name, p]) => ({ Name, Value: JSON.stringify(p), Type: 'String' })) });
+  ssm
+    .on(GetParametersByPathCommand)
+    .resolves({ Parameters: Object.entries(POLICIES).map(([Name, p]) => ({ Name, Value: JSON.stringify(p), Type: 'String' })) });
   resetDefaultStore();
 });
 afterAll(() => {
@@ -54,11 +64,15 @@ function event(v: 1 | 2, method: string, proxy: string, headers: Record<string, 
 
 /** Request i: an allowed subdomain, an allowed public route, a denied origin or no Origin at all, alternating payload versions. */
 function preflightCase(i: number): Case {
-  const v = (i % 2) + 1 as 1 | 2;
+  const v = ((i % 2) + 1) as 1 | 2;
   switch (i % 4) {
     case 0: {
       const origin = `https://u${i}.example.com`;
-      return { origin, expectAcao: origin, event: event(v, 'OPTIONS', `products/${i}`, { origin, 'access-control-request-method': 'PUT', 'access-control-request-headers': 'content-type' }) };
+      return {
+        origin,
+        expectAcao: origin,
+        event: event(v, 'OPTIONS', `products/${i}`, { origin, 'access-control-request-method': 'PUT', 'access-control-request-headers': 'content-type' }),
+      };
     }
     case 1: {
       const origin = `https://anyone-${i}.test`;
@@ -88,7 +102,9 @@ describe('the preflight function', () => {
   it(`answers ${N} concurrent invocations with different origins, each with only its own origin, from one policy load`, async () => {
     const cases = Array.from({ length: N }, (_, i) => preflightCase(i));
     const results = await Promise.all(cases.map((c) => handler(c.event)));
-    results.forEach((res, i) => checkOwn(cases[i]!, res.headers));
+    results.forEach((res, i) => {
+      checkOwn(cases[i]!, res.headers);
+    });
     // Every answer has its own headers object: nothing shared that one caller could change for another.
     expect(new Set(results.map((r) => r.headers)).size).toBe(N);
     // The cold start's concurrent requests share one refresh instead of stampeding Parameter Store.
@@ -152,11 +168,11 @@ describe('the layer', () => {
 
   function actualCase(i: number): Case {
     const c = preflightCase(i);
-    const headers = { ...((c.event as { headers: Record<string, string> }).headers) };
+    const headers = { ...(c.event as { headers: Record<string, string> }).headers };
     delete headers['access-control-request-method'];
     delete headers['access-control-request-headers'];
     const proxy = (c.event.pathParameters as { proxy: string }).proxy;
-    return { ...c, event: event((i % 2) + 1 as 1 | 2, 'GET', proxy, headers) };
+    return { ...c, event: event(((i % 2) + 1) as 1 | 2, 'GET', proxy, headers) };
   }
 
   it(`gives ${N} concurrent wrapped responses only their own origin, without touching the handler's shared headers object`, async () => {
@@ -181,10 +197,14 @@ describe('the layer', () => {
   it(`gives ${N} concurrent corsHeaders calls only their own origin, and mutating one result changes no other`, async () => {
     const cases = Array.from({ length: N }, (_, i) => actualCase(i));
     const results = await Promise.all(cases.map((c) => corsHeaders(c.event, { source })));
-    results.forEach((h, i) => checkOwn(cases[i]!, h));
+    results.forEach((h, i) => {
+      checkOwn(cases[i]!, h);
+    });
     for (const h of results) h['Access-Control-Allow-Origin'] = 'https://evil.com';
     const again = await Promise.all(cases.map((c) => corsHeaders(c.event, { source })));
-    again.forEach((h, i) => checkOwn(cases[i]!, h));
+    again.forEach((h, i) => {
+      checkOwn(cases[i]!, h);
+    });
   });
 
   it('gives sequential calls through the default store only their own origin', async () => {

@@ -50,7 +50,7 @@ const BYPASSES: Array<[string, string]> = [
   ['exclamation mark after the allowed host', 'https://app.example.com!.evil.com'],
   ['dollar after the allowed host', 'https://app.example.com$.evil.com'],
   ['ampersand after the allowed host', 'https://app.example.com&.evil.com'],
-  ["quote after the allowed host", "https://app.example.com'.evil.com"],
+  ['quote after the allowed host', "https://app.example.com'.evil.com"],
   ['parenthesis after the allowed host', 'https://app.example.com(.evil.com'],
   ['asterisk after the allowed host', 'https://app.example.com*.evil.com'],
   ['plus after the allowed host', 'https://app.example.com+.evil.com'],
@@ -218,7 +218,10 @@ describe.each(Object.entries(VARIANTS))('a policy allowing https://app.example.c
       for (const event of [v1({ Origin: origin }, undefined, 'GET'), v2({ origin }, 'GET')]) {
         expect(await corsHeaders(event, { source })).toEqual({ Vary: 'Origin' });
         // A handler that sets its own permissive headers is overruled by the policy.
-        const wrapped = withCors(async () => ({ statusCode: 200, headers: { 'Access-Control-Allow-Origin': origin || '*', 'access-control-allow-credentials': 'true' }, body: 'ok' }), { source });
+        const wrapped = withCors(
+          async () => ({ statusCode: 200, headers: { 'Access-Control-Allow-Origin': origin || '*', 'access-control-allow-credentials': 'true' }, body: 'ok' }),
+          { source },
+        );
         const result = (await wrapped(event as never, {} as Context)) as { headers?: Record<string, unknown> };
         expect(corsHeaderNames(result.headers)).toEqual([]);
       }
@@ -228,12 +231,27 @@ describe.each(Object.entries(VARIANTS))('a policy allowing https://app.example.c
   describe('refuses two origins delivered as two header lines', () => {
     const evil = 'https://evil.com';
     const cases: Array<[string, () => APIGatewayProxyEvent | APIGatewayProxyEventV2]> = [
-      ['v1 multiValueHeaders: allowed, then attacker', () => v1({ Origin: evil, 'Access-Control-Request-Method': 'PUT' }, { Origin: [ALLOWED, evil], 'Access-Control-Request-Method': ['PUT'] })],
-      ['v1 multiValueHeaders: attacker, then allowed', () => v1({ Origin: ALLOWED, 'Access-Control-Request-Method': 'PUT' }, { Origin: [evil, ALLOWED], 'Access-Control-Request-Method': ['PUT'] })],
-      ['v1 multiValueHeaders: the allowed origin twice', () => v1({ Origin: ALLOWED, 'Access-Control-Request-Method': 'PUT' }, { Origin: [ALLOWED, ALLOWED], 'Access-Control-Request-Method': ['PUT'] })],
-      ['v1 multiValueHeaders under two casings', () => v1({ Origin: ALLOWED, 'Access-Control-Request-Method': 'PUT' }, { Origin: [ALLOWED], origin: [evil], 'Access-Control-Request-Method': ['PUT'] })],
+      [
+        'v1 multiValueHeaders: allowed, then attacker',
+        () => v1({ Origin: evil, 'Access-Control-Request-Method': 'PUT' }, { Origin: [ALLOWED, evil], 'Access-Control-Request-Method': ['PUT'] }),
+      ],
+      [
+        'v1 multiValueHeaders: attacker, then allowed',
+        () => v1({ Origin: ALLOWED, 'Access-Control-Request-Method': 'PUT' }, { Origin: [evil, ALLOWED], 'Access-Control-Request-Method': ['PUT'] }),
+      ],
+      [
+        'v1 multiValueHeaders: the allowed origin twice',
+        () => v1({ Origin: ALLOWED, 'Access-Control-Request-Method': 'PUT' }, { Origin: [ALLOWED, ALLOWED], 'Access-Control-Request-Method': ['PUT'] }),
+      ],
+      [
+        'v1 multiValueHeaders under two casings',
+        () => v1({ Origin: ALLOWED, 'Access-Control-Request-Method': 'PUT' }, { Origin: [ALLOWED], origin: [evil], 'Access-Control-Request-Method': ['PUT'] }),
+      ],
       ['v1 headers under two casings, no multiValueHeaders', () => v1({ Origin: ALLOWED, ORIGIN: evil, 'Access-Control-Request-Method': 'PUT' }, {})],
-      ['v1 headers allowed but multiValueHeaders (every value) attacker', () => v1({ Origin: ALLOWED, 'Access-Control-Request-Method': 'PUT' }, { Origin: [evil], 'Access-Control-Request-Method': ['PUT'] })],
+      [
+        'v1 headers allowed but multiValueHeaders (every value) attacker',
+        () => v1({ Origin: ALLOWED, 'Access-Control-Request-Method': 'PUT' }, { Origin: [evil], 'Access-Control-Request-Method': ['PUT'] }),
+      ],
       ['v2 comma-joined: allowed, attacker', () => v2({ origin: `${ALLOWED},${evil}`, 'access-control-request-method': 'PUT' })],
       ['v2 comma-joined: attacker, allowed', () => v2({ origin: `${evil},${ALLOWED}`, 'access-control-request-method': 'PUT' })],
       ['v2 comma-joined: the allowed origin twice', () => v2({ origin: `${ALLOWED},${ALLOWED}`, 'access-control-request-method': 'PUT' })],
@@ -289,7 +307,10 @@ describe('a public any-origin policy', () => {
   });
 
   it.each(['null', 'https://app.example.com/', 'HTTPS://A.COM', 'https://a.com https://b.com'])('still refuses the malformed origin %j', (origin) => {
-    expect(decidePreflight(set, { method: 'OPTIONS', path: '/x', origin, requestMethod: 'GET', requestHeaders: undefined })).toMatchObject({ kind: 'denied', reason: 'origin_malformed' });
+    expect(decidePreflight(set, { method: 'OPTIONS', path: '/x', origin, requestMethod: 'GET', requestHeaders: undefined })).toMatchObject({
+      kind: 'denied',
+      reason: 'origin_malformed',
+    });
   });
 });
 
@@ -303,7 +324,11 @@ describe('the CORS_DEBUG deny-reason header', () => {
   beforeAll(() => {
     Object.assign(process.env, { CORS_DEBUG: 'true', CORS_POLICY_PATH: `${PATH}-debug`, AWS_REGION: 'us-east-1', LOG_LEVEL: 'ERROR' });
     ssm.reset();
-    ssm.on(GetParametersByPathCommand).resolves({ Parameters: [{ Name: `${PATH}-debug/p`, Type: 'String', Value: JSON.stringify({ route: '/products/{id}', allowOrigins: [ALLOWED], allowMethods: ['GET'] }) }] });
+    ssm.on(GetParametersByPathCommand).resolves({
+      Parameters: [
+        { Name: `${PATH}-debug/p`, Type: 'String', Value: JSON.stringify({ route: '/products/{id}', allowOrigins: [ALLOWED], allowMethods: ['GET'] }) },
+      ],
+    });
     jest.isolateModules(() => {
       debugHandler = (require('../../functions/preflight/handler') as typeof import('../../functions/preflight/handler')).handler;
     });
@@ -332,7 +357,10 @@ describe('the CORS_DEBUG deny-reason header', () => {
     ['a CRLF in Access-Control-Request-Headers', { proxy: 'products/1' }, 'GET', 'x-a,x\r\nSet-Cookie: a=b'],
     ['a NUL in Access-Control-Request-Headers', { proxy: 'products/1' }, 'GET', 'x-a,\u0000'],
   ])('never carries unsafe characters: %s', async (_label, pathParameters, method, requestHeaders) => {
-    const event = { ...v1({ Origin: ALLOWED, 'Access-Control-Request-Method': method, ...(requestHeaders ? { 'Access-Control-Request-Headers': requestHeaders } : {}) }), pathParameters };
+    const event = {
+      ...v1({ Origin: ALLOWED, 'Access-Control-Request-Method': method, ...(requestHeaders ? { 'Access-Control-Request-Headers': requestHeaders } : {}) }),
+      pathParameters,
+    };
     const res = await debugHandler(event);
     expect(res.statusCode).toBe(403);
     for (const value of Object.values(res.headers)) expect(value).toMatch(SAFE_FIELD_VALUE);

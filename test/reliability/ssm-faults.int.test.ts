@@ -37,7 +37,13 @@ let proxy: FaultProxy;
 let seed: SSMClient;
 const savedEnv = { ...process.env };
 
-const orders = { route: '/orders/{id}', allowOrigins: ['https://shop.example.com'], allowMethods: ['GET', 'PUT'], allowHeaders: ['content-type'], allowCredentials: true };
+const orders = {
+  route: '/orders/{id}',
+  allowOrigins: ['https://shop.example.com'],
+  allowMethods: ['GET', 'PUT'],
+  allowHeaders: ['content-type'],
+  allowCredentials: true,
+};
 const account = { route: '/account', allowOrigins: ['https://*.example.com'], allowMethods: ['POST'] };
 const added = { route: '/added', allowOrigins: ['https://new.example.com'], allowMethods: ['DELETE'] };
 
@@ -108,7 +114,11 @@ const record = (label: string, ms: number): void => {
 
 /** Every fault, with what the logged error must mention. */
 const FAULTS: Array<[string, () => Promise<void> | void, RegExp]> = [
-  ['throttling on every attempt (ThrottlingException)', () => proxy.inject({ kind: 'error', status: 400, type: 'ThrottlingException', message: 'Rate exceeded' }), /Throttling|budget/],
+  [
+    'throttling on every attempt (ThrottlingException)',
+    () => proxy.inject({ kind: 'error', status: 400, type: 'ThrottlingException', message: 'Rate exceeded' }),
+    /Throttling|budget/,
+  ],
   ['500 InternalServerError on every attempt', () => proxy.inject({ kind: 'error', status: 500, type: 'InternalServerError' }), /InternalServerError/],
   // The SDK reports this as a JSON deserialization error; the status is not in the log line.
   ['503 HTML page from something in the way', () => proxy.inject({ kind: 'html', status: 503 }), /503|ServiceUnavailable|JSON|Deserialization/i],
@@ -116,11 +126,23 @@ const FAULTS: Array<[string, () => Promise<void> | void, RegExp]> = [
   ['a response slower than the budget', () => proxy.inject({ kind: 'delay', ms: BUDGET_MS * 3 }), /budget|timeout/i],
   ['the connection reset on every request', () => proxy.inject({ kind: 'reset' }), /ECONNRESET|socket hang up|reset/i],
   ['connection refused (listener closed)', () => proxy.refuseConnections(), /ECONNREFUSED/],
-  ['a body cut in half (Content-Length matching the half)', () => proxy.inject({ kind: 'truncate', declareFullLength: false }), /JSON|Deserialization|Unexpected|Unterminated/i],
-  ['a body cut in half and the connection dropped', () => proxy.inject({ kind: 'truncate', declareFullLength: true }), /aborted|ECONNRESET|socket|premature|closed|budget/i],
+  [
+    'a body cut in half (Content-Length matching the half)',
+    () => proxy.inject({ kind: 'truncate', declareFullLength: false }),
+    /JSON|Deserialization|Unexpected|Unterminated/i,
+  ],
+  [
+    'a body cut in half and the connection dropped',
+    () => proxy.inject({ kind: 'truncate', declareFullLength: true }),
+    /aborted|ECONNRESET|socket|premature|closed|budget/i,
+  ],
   ['a 200 whose body is not JSON', () => proxy.inject({ kind: 'body', body: '<html>maintenance</html>' }), /JSON|Deserialization|Unexpected/i],
   ['a 200 whose Parameters is a number', () => proxy.inject({ kind: 'body', body: '{"Parameters":42}' }), /.+/],
-  ['AccessDeniedException (not retried)', () => proxy.inject({ kind: 'error', status: 400, type: 'AccessDeniedException', message: 'not authorized to perform ssm:GetParametersByPath' }), /AccessDenied/],
+  [
+    'AccessDeniedException (not retried)',
+    () => proxy.inject({ kind: 'error', status: 400, type: 'AccessDeniedException', message: 'not authorized to perform ssm:GetParametersByPath' }),
+    /AccessDenied/,
+  ],
   ['a NextToken that never ends', () => proxy.inject({ kind: 'body', body: '{"Parameters":[],"NextToken":"again"}' }), /budget|pages/],
 ];
 
@@ -128,7 +150,10 @@ const FAULTS: Array<[string, () => Promise<void> | void, RegExp]> = [
 const MALFORMED_PAGES: Array<[string, string]> = [
   ['Parameters is a string', '{"Parameters":"abc"}'],
   ['Parameters holds numbers', '{"Parameters":[1,2]}'],
-  ['a parameter whose Value is an object', '{"Parameters":[{"Name":"/x","Type":"String","Value":{"route":"$default","allowOrigins":["*"],"allowMethods":["*"]}}]}'],
+  [
+    'a parameter whose Value is an object',
+    '{"Parameters":[{"Name":"/x","Type":"String","Value":{"route":"$default","allowOrigins":["*"],"allowMethods":["*"]}}]}',
+  ],
   ['an empty body', ''],
   ['a JSON null body', 'null'],
 ];
@@ -163,58 +188,66 @@ describe.each<[string, SsmClientKind]>([
   });
 
   describe('a warm store', () => {
-    it.each(FAULTS)('keeps serving its last good policies through %s, within the budget, and recovers', async (label, inject, why) => {
-      const h = await newStore();
-      const good = await h.store.current();
-      servesOriginal(good);
+    it.each(FAULTS)(
+      'keeps serving its last good policies through %s, within the budget, and recovers',
+      async (label, inject, why) => {
+        const h = await newStore();
+        const good = await h.store.current();
+        servesOriginal(good);
 
-      await inject();
-      // Meanwhile a policy is added: only a successful refresh can know about it.
-      await put(`${h.path}/added`, added);
-      h.advance();
-      const faulty = await timed(() => h.store.current());
-      record(`warm: ${label}`, faulty.ms);
-      expect(faulty.value).toBe(good);
-      servesOriginal(faulty.value);
-      expect(faulty.ms).toBeLessThan(BUDGET_MS + MARGIN_MS);
-      expect(h.store.stats.failedRefreshes).toBe(1);
-      const errors = h.logs.filter((l) => l.level === 'ERROR');
-      expect(errors).toHaveLength(1);
-      expect(errors[0]).toMatchObject({ message: 'policy refresh failed; serving the last good policies', policyPath: h.path, consecutiveFailures: 1 });
-      expect(JSON.stringify(errors[0]!.error)).toMatch(why);
+        await inject();
+        // Meanwhile a policy is added: only a successful refresh can know about it.
+        await put(`${h.path}/added`, added);
+        h.advance();
+        const faulty = await timed(() => h.store.current());
+        record(`warm: ${label}`, faulty.ms);
+        expect(faulty.value).toBe(good);
+        servesOriginal(faulty.value);
+        expect(faulty.ms).toBeLessThan(BUDGET_MS + MARGIN_MS);
+        expect(h.store.stats.failedRefreshes).toBe(1);
+        const errors = h.logs.filter((l) => l.level === 'ERROR');
+        expect(errors).toHaveLength(1);
+        expect(errors[0]).toMatchObject({ message: 'policy refresh failed; serving the last good policies', policyPath: h.path, consecutiveFailures: 1 });
+        expect(JSON.stringify(errors[0]!.error)).toMatch(why);
 
-      // During the backoff every request is answered from memory, without touching Parameter Store.
-      const before = proxy.stats.requests;
-      const during = await Promise.all(Array.from({ length: 50 }, () => h.store.current()));
-      expect(during.every((s) => s === good)).toBe(true);
-      expect(proxy.stats.requests).toBe(before);
+        // During the backoff every request is answered from memory, without touching Parameter Store.
+        const before = proxy.stats.requests;
+        const during = await Promise.all(Array.from({ length: 50 }, () => h.store.current()));
+        expect(during.every((s) => s === good)).toBe(true);
+        expect(proxy.stats.requests).toBe(before);
 
-      await proxy.heal();
-      h.advance();
-      const healed = await h.store.current();
-      expect(healed).not.toBe(good);
-      servesOriginal(healed);
-      expect(decidePreflight(healed, preflight('/added', 'https://new.example.com', 'DELETE')).kind).toBe('allowed');
-      expect(h.store.stats.failedRefreshes).toBe(1);
-    }, 20_000);
+        await proxy.heal();
+        h.advance();
+        const healed = await h.store.current();
+        expect(healed).not.toBe(good);
+        servesOriginal(healed);
+        expect(decidePreflight(healed, preflight('/added', 'https://new.example.com', 'DELETE')).kind).toBe('allowed');
+        expect(h.store.stats.failedRefreshes).toBe(1);
+      },
+      20_000,
+    );
 
-    it.each(MALFORMED_PAGES)('keeps its last good policies when a page is malformed: %s', async (label, body) => {
-      const h = await newStore();
-      const good = await h.store.current();
-      proxy.inject({ kind: 'body', body });
-      h.advance();
-      const faulty = await timed(() => h.store.current());
-      // Found by this test: a page whose Parameters was not a list of {Name, Value} strings (or an empty
-      // or null body, which the SDK turns into {}) once compiled into an empty or junk set that replaced
-      // the last good one, so a warm function denied everything (fixed in d600815).
-      record(`warm: malformed page, ${label}`, faulty.ms);
-      servesOriginal(faulty.value);
-      expect(faulty.value === good).toBe(true);
-      expect(faulty.ms).toBeLessThan(BUDGET_MS + MARGIN_MS);
-      const errors = h.logs.filter((l) => l.level === 'ERROR');
-      expect(errors).toHaveLength(1);
-      expect(JSON.stringify(errors[0]!.error)).toMatch(/malformed/);
-    }, 20_000);
+    it.each(MALFORMED_PAGES)(
+      'keeps its last good policies when a page is malformed: %s',
+      async (label, body) => {
+        const h = await newStore();
+        const good = await h.store.current();
+        proxy.inject({ kind: 'body', body });
+        h.advance();
+        const faulty = await timed(() => h.store.current());
+        // Found by this test: a page whose Parameters was not a list of {Name, Value} strings (or an empty
+        // or null body, which the SDK turns into {}) once compiled into an empty or junk set that replaced
+        // the last good one, so a warm function denied everything (fixed in d600815).
+        record(`warm: malformed page, ${label}`, faulty.ms);
+        servesOriginal(faulty.value);
+        expect(faulty.value === good).toBe(true);
+        expect(faulty.ms).toBeLessThan(BUDGET_MS + MARGIN_MS);
+        const errors = h.logs.filter((l) => l.level === 'ERROR');
+        expect(errors).toHaveLength(1);
+        expect(JSON.stringify(errors[0]!.error)).toMatch(/malformed/);
+      },
+      20_000,
+    );
 
     it('rides out a short throttling burst with the SDK retries: the refresh succeeds', async () => {
       // Throttling retries back off from 500 ms (up to 1 s for the first retry), so this uses the default budget.
@@ -265,23 +298,30 @@ describe.each<[string, SsmClientKind]>([
   });
 
   describe('a cold store (nothing ever loaded)', () => {
-    it.each(FAULTS)('denies within the budget and logs why under %s, then loads once healed', async (label, inject, why) => {
-      const h = await newStore();
-      await inject();
-      const cold = await timed(() => h.store.current());
-      record(`cold: ${label}`, cold.ms);
-      expect(cold.value).toBeUndefined();
-      expect(cold.ms).toBeLessThan(BUDGET_MS + MARGIN_MS);
-      expect(decidePreflight(cold.value, preflight('/orders/7', 'https://shop.example.com', 'PUT'))).toMatchObject({ kind: 'denied', reason: 'no_policies_loaded' });
-      const errors = h.logs.filter((l) => l.level === 'ERROR');
-      expect(errors).toHaveLength(1);
-      expect(errors[0]).toMatchObject({ message: 'policy load failed; denying every preflight until policies load', policyPath: h.path });
-      expect(JSON.stringify(errors[0]!.error)).toMatch(why);
+    it.each(FAULTS)(
+      'denies within the budget and logs why under %s, then loads once healed',
+      async (label, inject, why) => {
+        const h = await newStore();
+        await inject();
+        const cold = await timed(() => h.store.current());
+        record(`cold: ${label}`, cold.ms);
+        expect(cold.value).toBeUndefined();
+        expect(cold.ms).toBeLessThan(BUDGET_MS + MARGIN_MS);
+        expect(decidePreflight(cold.value, preflight('/orders/7', 'https://shop.example.com', 'PUT'))).toMatchObject({
+          kind: 'denied',
+          reason: 'no_policies_loaded',
+        });
+        const errors = h.logs.filter((l) => l.level === 'ERROR');
+        expect(errors).toHaveLength(1);
+        expect(errors[0]).toMatchObject({ message: 'policy load failed; denying every preflight until policies load', policyPath: h.path });
+        expect(JSON.stringify(errors[0]!.error)).toMatch(why);
 
-      await proxy.heal();
-      h.advance();
-      servesOriginal(await h.store.current());
-    }, 20_000);
+        await proxy.heal();
+        h.advance();
+        servesOriginal(await h.store.current());
+      },
+      20_000,
+    );
   });
 
   describe('the preflight function with its own store', () => {
@@ -291,7 +331,8 @@ describe.each<[string, SsmClientKind]>([
     let dateSpy: jest.SpyInstance;
     let writeSpy: jest.SpyInstance;
 
-    const event = (origin: string) => httpApiEvent({ rawPath: '/orders/7', headers: { origin, 'access-control-request-method': 'PUT' }, pathParameters: { proxy: 'orders/7' } });
+    const event = (origin: string) =>
+      httpApiEvent({ rawPath: '/orders/7', headers: { origin, 'access-control-request-method': 'PUT' }, pathParameters: { proxy: 'orders/7' } });
 
     beforeEach(async () => {
       const path = await seededPath();
@@ -339,7 +380,9 @@ describe.each<[string, SsmClientKind]>([
       proxy.inject({ kind: 'error', status: 400, type: 'ThrottlingException', message: 'Rate exceeded' });
       skew += TTL_SECONDS * 1000 + 1;
       const before = proxy.stats.requests;
-      const r = await timed(() => Promise.all(Array.from({ length: 100 }, (_, i) => handler(event(i % 2 ? 'https://shop.example.com' : 'https://evil.com') as never))));
+      const r = await timed(() =>
+        Promise.all(Array.from({ length: 100 }, (_, i) => handler(event(i % 2 ? 'https://shop.example.com' : 'https://evil.com') as never))),
+      );
       expect(r.ms).toBeLessThan(BUDGET_MS + MARGIN_MS);
       r.value.forEach((res, i) => {
         if (i % 2) expect(res).toEqual(first);

@@ -3,7 +3,13 @@
 // the way Parameter Store and moto do: pages of MaxResults with a NextToken,
 // history oldest first, at most 100 versions, versions restarting at 1 after
 // a delete, ParameterNotFound for a name that is gone.
-import { GetParameterHistoryCommand, GetParametersByPathCommand, type GetParameterHistoryCommandOutput, type GetParametersByPathCommandOutput, type SSMClient } from '@aws-sdk/client-ssm';
+import {
+  GetParameterHistoryCommand,
+  GetParametersByPathCommand,
+  type GetParameterHistoryCommandOutput,
+  type GetParametersByPathCommandOutput,
+  type SSMClient,
+} from '@aws-sdk/client-ssm';
 
 interface Version {
   readonly version: number;
@@ -65,7 +71,9 @@ export class FakeParameterStore {
       if (!history) throw Object.assign(new Error(`Parameter ${Name} not found.`), { name: 'ParameterNotFound' });
       const start = Number(NextToken ?? '0');
       const out: GetParameterHistoryCommandOutput = {
-        Parameters: history.slice(start, start + MaxResults).map((v) => ({ Name, Type: v.type as 'String', Value: v.value, Version: v.version, LastModifiedDate: v.modified })),
+        Parameters: history
+          .slice(start, start + MaxResults)
+          .map((v) => ({ Name, Type: v.type as 'String', Value: v.value, Version: v.version, LastModifiedDate: v.modified })),
         $metadata: {},
       };
       if (start + MaxResults < history.length) out.NextToken = String(start + MaxResults);

@@ -15,7 +15,13 @@ import {
   PutMethodCommand,
   PutMethodResponseCommand,
 } from '@aws-sdk/client-api-gateway';
-import { ApiGatewayV2Client, CreateApiCommand, CreateRouteCommand, CreateStageCommand as CreateHttpStageCommand, type Cors } from '@aws-sdk/client-apigatewayv2';
+import {
+  ApiGatewayV2Client,
+  CreateApiCommand,
+  CreateRouteCommand,
+  CreateStageCommand as CreateHttpStageCommand,
+  type Cors,
+} from '@aws-sdk/client-apigatewayv2';
 
 const credentials = { accessKeyId: 'testing', secretAccessKey: 'testing' };
 
@@ -99,12 +105,16 @@ export async function createRestApi(client: APIGatewayClient, name: string, give
     const resourceId = await ensure(path);
     for (const [httpMethod, m] of Object.entries(methods)) {
       const authorizationType = m.authorizationType ?? 'NONE';
-      await client.send(new PutMethodCommand({ restApiId, resourceId, httpMethod, authorizationType, ...(authorizationType === 'CUSTOM' ? { authorizerId } : {}) }));
+      await client.send(
+        new PutMethodCommand({ restApiId, resourceId, httpMethod, authorizationType, ...(authorizationType === 'CUSTOM' ? { authorizerId } : {}) }),
+      );
       if (m.mock) {
         const statusCode = m.mock.statusCode ?? '200';
         const declared = Object.fromEntries(Object.keys(m.mock.headers).map((h) => [`method.response.header.${h}`, false]));
         await client.send(new PutMethodResponseCommand({ restApiId, resourceId, httpMethod, statusCode, responseParameters: declared }));
-        await client.send(new PutIntegrationCommand({ restApiId, resourceId, httpMethod, type: 'MOCK', requestTemplates: { 'application/json': '{"statusCode": 200}' } }));
+        await client.send(
+          new PutIntegrationCommand({ restApiId, resourceId, httpMethod, type: 'MOCK', requestTemplates: { 'application/json': '{"statusCode": 200}' } }),
+        );
         const values = Object.fromEntries(Object.entries(m.mock.headers).map(([h, v]) => [`method.response.header.${h}`, v]));
         await client.send(new PutIntegrationResponseCommand({ restApiId, resourceId, httpMethod, statusCode, responseParameters: values }));
       } else {
@@ -150,7 +160,9 @@ export async function createHttpApi(client: ApiGatewayV2Client, name: string, sp
   const ApiId = api.ApiId!;
   for (const route of spec.routes ?? []) {
     const r = typeof route === 'string' ? { key: route } : route;
-    await client.send(new CreateRouteCommand({ ApiId, RouteKey: r.key, ...(r.authorizationType ? { AuthorizationType: r.authorizationType, AuthorizerId: 'authz001' } : {}) }));
+    await client.send(
+      new CreateRouteCommand({ ApiId, RouteKey: r.key, ...(r.authorizationType ? { AuthorizationType: r.authorizationType, AuthorizerId: 'authz001' } : {}) }),
+    );
   }
   for (const [StageName, AutoDeploy] of Object.entries(spec.stages ?? {})) await client.send(new CreateHttpStageCommand({ ApiId, StageName, AutoDeploy }));
   return ApiId;

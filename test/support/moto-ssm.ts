@@ -20,7 +20,11 @@ export function seedingClient(endpoint: string): SSMClient {
 }
 
 /** Writes each `{name: policy}` as a parameter (String unless `type` says otherwise), overwriting. */
-export async function putPolicies(client: SSMClient, policies: Record<string, unknown>, type: 'String' | 'SecureString' | 'StringList' = 'String'): Promise<void> {
+export async function putPolicies(
+  client: SSMClient,
+  policies: Record<string, unknown>,
+  type: 'String' | 'SecureString' | 'StringList' = 'String',
+): Promise<void> {
   for (const [Name, doc] of Object.entries(policies)) {
     await client.send(new PutParameterCommand({ Name, Value: typeof doc === 'string' ? doc : JSON.stringify(doc), Type: type, Overwrite: true }));
   }

@@ -1,7 +1,15 @@
 // Builders shared by the core, store and handler tests: a valid baseline
 // policy that each test bends in one place, and a way to collect the
 // problems a parse reports.
-import { PolicyValidationError, compilePolicySet, isRouteConflict, parsePolicy, type CompiledPolicy, type PolicyProblem, type PolicySet } from '../../functions/core';
+import {
+  PolicyValidationError,
+  compilePolicySet,
+  isRouteConflict,
+  parsePolicy,
+  type CompiledPolicy,
+  type PolicyProblem,
+  type PolicySet,
+} from '../../functions/core';
 
 /** A policy that passes every rule; tests override one field to break one rule. */
 export function basePolicy(overrides: Record<string, unknown> = {}): Record<string, unknown> {
@@ -40,7 +48,9 @@ export function setOf(docs: Record<string, unknown>): PolicySet {
 }
 
 /** A preflight request with browser-like defaults. */
-export function preflight(overrides: Partial<{ path: string; origin: string | undefined; requestMethod: string | undefined; requestHeaders: string | undefined }> = {}) {
+export function preflight(
+  overrides: Partial<{ path: string; origin: string | undefined; requestMethod: string | undefined; requestHeaders: string | undefined }> = {},
+) {
   return {
     method: 'OPTIONS',
     path: '/products/42',

@@ -4,7 +4,12 @@ import type { Parameter } from '@aws-sdk/client-ssm';
 
 /** SSM parameters holding `{name: policy}`; a string value is stored as is. */
 export function parameters(policies: Record<string, unknown>, type = 'String'): Parameter[] {
-  return Object.entries(policies).map(([Name, doc]) => ({ Name, Type: type as Parameter['Type'], Value: typeof doc === 'string' ? doc : JSON.stringify(doc), Version: 1 }));
+  return Object.entries(policies).map(([Name, doc]) => ({
+    Name,
+    Type: type as Parameter['Type'],
+    Value: typeof doc === 'string' ? doc : JSON.stringify(doc),
+    Version: 1,
+  }));
 }
 
 export interface CapturedLogs {

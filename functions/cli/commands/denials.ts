@@ -32,7 +32,8 @@ export const denials: Command = {
   async run(parsed, out) {
     const logGroup = stringOption(parsed, 'log-group');
     const file = stringOption(parsed, 'file');
-    if ((logGroup === undefined) === (file === undefined)) throw new UsageError('give exactly one of --log-group (CloudWatch Logs) or --file (exported log lines)');
+    if ((logGroup === undefined) === (file === undefined))
+      throw new UsageError('give exactly one of --log-group (CloudWatch Logs) or --file (exported log lines)');
     const top = count(parsed, 'top', 10, 1, 1000);
     const maxPages = count(parsed, 'max-pages', 100, 1, 10_000);
     const now = Date.now();
@@ -49,7 +50,11 @@ export const denials: Command = {
       const profile = stringOption(parsed, 'profile');
       const client = createLogsClient({ ...(region ? { region } : {}), ...(profile ? { profile } : {}) });
       try {
-        const read = await readLogEvents(client, { logGroup, startTime: since!, endTime: now, filterPattern: DENIAL_FILTER_PATTERN, maxPages }, (message, time) => tally.addLine(message, time));
+        const read = await readLogEvents(
+          client,
+          { logGroup, startTime: since!, endTime: now, filterPattern: DENIAL_FILTER_PATTERN, maxPages },
+          (message, time) => tally.addLine(message, time),
+        );
         pages = read.pages;
         truncated = read.truncated;
       } finally {
@@ -75,7 +80,8 @@ export const denials: Command = {
       groups: tally.size,
       top: groups.map((g, i) => groupJson(g, verdicts[i])),
     });
-    if (truncated) out.warn(`warning: stopped after ${plural(pages ?? 0, 'page')} (--max-pages); the report covers only the oldest part of the window: narrow --since`);
+    if (truncated)
+      out.warn(`warning: stopped after ${plural(pages ?? 0, 'page')} (--max-pages); the report covers only the oldest part of the window: narrow --since`);
     printHuman(out, source, tally, groups, verdicts, policies?.describe);
     return EXIT.ok;
   },
@@ -131,12 +137,27 @@ function safe(text: string): string {
   return text.replace(/[\x00-\x1f\x7f-\x9f]/g, '?');
 }
 
-function printHuman(out: Output, source: Record<string, unknown>, tally: DenialTally, groups: readonly DenialGroup[], verdicts: ReadonlyArray<GroupVerdict | undefined>, policies: Record<string, string> | undefined): void {
-  const where = source.logGroup ? `log group ${String(source.logGroup)}, ${String(source.from)} to ${String(source.to)}` : `${String(source.file)}${source.from ? ` since ${String(source.from)}` : ''}`;
+function printHuman(
+  out: Output,
+  source: Record<string, unknown>,
+  tally: DenialTally,
+  groups: readonly DenialGroup[],
+  verdicts: ReadonlyArray<GroupVerdict | undefined>,
+  policies: Record<string, string> | undefined,
+): void {
+  const where = source.logGroup
+    ? `log group ${String(source.logGroup)}, ${String(source.from)} to ${String(source.to)}`
+    : `${String(source.file)}${source.from ? ` since ${String(source.from)}` : ''}`;
   const c = tally.counts;
   out.line(`Denied preflights in ${where}`);
-  out.line(`  ${plural(c.read, 'line')} read: ${plural(c.denials, 'denial')} in ${plural(tally.size, 'group')}; skipped ${plural(c.other, 'other line')} and ${plural(c.malformed, 'malformed line')}${c.outsideWindow > 0 ? `; ${plural(c.outsideWindow, 'denial')} before the window` : ''}`);
-  out.line(policies ? `  checked against the policies in ${policies.path ?? policies.dir}` : '  (give --path or --dir to check each against the current policies and get a suggested fix)');
+  out.line(
+    `  ${plural(c.read, 'line')} read: ${plural(c.denials, 'denial')} in ${plural(tally.size, 'group')}; skipped ${plural(c.other, 'other line')} and ${plural(c.malformed, 'malformed line')}${c.outsideWindow > 0 ? `; ${plural(c.outsideWindow, 'denial')} before the window` : ''}`,
+  );
+  out.line(
+    policies
+      ? `  checked against the policies in ${policies.path ?? policies.dir}`
+      : '  (give --path or --dir to check each against the current policies and get a suggested fix)',
+  );
   if (groups.length === 0) {
     out.line();
     out.line('No denials.');
@@ -156,7 +177,10 @@ function printHuman(out: Output, source: Record<string, unknown>, tally: DenialT
       return;
     }
     out.line(`    now: still denied at the ${v.stage === 'actual' ? 'actual response' : 'preflight'}: ${v.reason}: ${safe(v.detail ?? '')}`);
-    if (v.fixes.length > 0) out.line(`    suggestion, if this request should pass${g.reason === 'origin_not_allowed' ? ` (is ${safe(g.origin)} yours?)` : ''}: ${safe(v.fixes.map((f) => f.text).join('; then '))}`);
+    if (v.fixes.length > 0)
+      out.line(
+        `    suggestion, if this request should pass${g.reason === 'origin_not_allowed' ? ` (is ${safe(g.origin)} yours?)` : ''}: ${safe(v.fixes.map((f) => f.text).join('; then '))}`,
+      );
     if (v.blocked) out.line(`    no policy edit allows it: ${safe(v.blocked)}`);
   });
 }

@@ -22,7 +22,8 @@ export function printChanges(out: Output, changes: readonly ParameterChange[], p
 
 /** Route conflicts push would create, leave or end: the Lambda denies a route two policies claim. */
 export function printConflicts(out: Output, conflicts: readonly ConflictChange[]): void {
-  for (const c of conflicts) (c.state === 'resolved' ? out.line.bind(out) : out.warn.bind(out))(`${c.state === 'new' ? '! ' : c.state === 'kept' ? 'warning: ' : ''}${c.text}`);
+  for (const c of conflicts)
+    (c.state === 'resolved' ? out.line.bind(out) : out.warn.bind(out))(`${c.state === 'new' ? '! ' : c.state === 'kept' ? 'warning: ' : ''}${c.text}`);
 }
 
 /** The documented JSON shape of one conflict. */

@@ -52,20 +52,34 @@ function analyseRest(resources: RestResource[], add: (to: 'blockers' | 'notes', 
   const proxy = resources.find((r) => r.path === '/{proxy+}');
   for (const r of [root, proxy]) {
     if (r && methodsOf(r).includes('OPTIONS')) {
-      add('blockers', `${r.path} already has an OPTIONS method (id ${r.id}); the stack adds its own there: remove it first (cors-policy import can turn a MOCK one into a policy before)`);
+      add(
+        'blockers',
+        `${r.path} already has an OPTIONS method (id ${r.id}); the stack adds its own there: remove it first (cors-policy import can turn a MOCK one into a policy before)`,
+      );
     }
   }
   const mockOptions = resources.filter((r) => r.resourceMethods?.OPTIONS?.methodIntegration?.type === 'MOCK').map((r) => r.path ?? '');
   const authorizedPreflights = resources.flatMap((r) =>
     (['OPTIONS', 'ANY'] as const)
       .map((m) => [m, r.resourceMethods?.[m]] as const)
-      .filter(([, method]) => method && method.authorizationType && method.authorizationType !== 'NONE')
+      .filter(([, method]) => method?.authorizationType && method.authorizationType !== 'NONE')
       .map(([m, method]) => ({ route: routeOf(m, r.path), authorization: method!.authorizationType! })),
   );
-  return { rootResourceId: root?.id ?? null, proxyResourceId: proxy?.id ?? null, mockOptions: mockOptions.sort(), shadowing: restShadowing(resources).sort(), authorizedPreflights };
+  return {
+    rootResourceId: root?.id ?? null,
+    proxyResourceId: proxy?.id ?? null,
+    mockOptions: mockOptions.sort(),
+    shadowing: restShadowing(resources).sort(),
+    authorizedPreflights,
+  };
 }
 
-async function discoverApi(clients: ApiGatewayClients, found: FoundApi, wantedStage: string | undefined, policyPathValue: string | undefined): Promise<Discovery> {
+async function discoverApi(
+  clients: ApiGatewayClients,
+  found: FoundApi,
+  wantedStage: string | undefined,
+  policyPathValue: string | undefined,
+): Promise<Discovery> {
   const blockers: string[] = [];
   const notes: string[] = [];
   const add = (to: 'blockers' | 'notes', text: string) => (to === 'blockers' ? blockers : notes).push(text);
@@ -88,15 +102,23 @@ async function discoverApi(clients: ApiGatewayClients, found: FoundApi, wantedSt
     rest = analyseRest(await restResources(clients, found.id), add);
     shadowing = rest.shadowing;
     authorizedPreflights = rest.authorizedPreflights;
-    if (rest.mockOptions.length > 0) add('notes', `OPTIONS methods with MOCK integrations on ${rest.mockOptions.join(', ')}: cors-policy import --api-id ${found.id} turns them into policies`);
+    if (rest.mockOptions.length > 0)
+      add(
+        'notes',
+        `OPTIONS methods with MOCK integrations on ${rest.mockOptions.join(', ')}: cors-policy import --api-id ${found.id} turns them into policies`,
+      );
   } else {
     corsConfiguration = found.api.CorsConfiguration ?? null;
     if (corsConfiguration) {
-      add('blockers', `the API has a CorsConfiguration: API Gateway then answers every preflight itself and drops the function's headers. Import it (cors-policy import --api-id ${found.id}), push the policies, then remove it`);
+      add(
+        'blockers',
+        `the API has a CorsConfiguration: API Gateway then answers every preflight itself and drops the function's headers. Import it (cors-policy import --api-id ${found.id}), push the policies, then remove it`,
+      );
     }
     const routes = await httpRoutes(clients, found.id);
     for (const r of routes) {
-      if (r.RouteKey && OWN_HTTP_ROUTE_KEYS.includes(r.RouteKey)) add('blockers', `the route "${r.RouteKey}" exists already; the stack adds its own: remove it first`);
+      if (r.RouteKey && OWN_HTTP_ROUTE_KEYS.includes(r.RouteKey))
+        add('blockers', `the route "${r.RouteKey}" exists already; the stack adds its own: remove it first`);
     }
     shadowing = httpShadowing(routes).sort();
     authorizedPreflights = routes
@@ -106,8 +128,13 @@ async function discoverApi(clients: ApiGatewayClients, found: FoundApi, wantedSt
     if (chosen && !chosen.autoDeploy) add('notes', `stage ${chosen.name} has no AutoDeploy: the stack deploys it after adding the routes`);
   }
   if (shadowing.length > 0) add('notes', `${shadowing.join(', ')} answer preflights for their paths instead of the function (more specific routes win)`);
-  for (const a of authorizedPreflights) add('notes', `${a.route} has an authorizer (${a.authorization}): preflights there fail before any function runs, since browsers send no credentials on a preflight`);
-  if (!TEMPLATE_API_ID.test(found.id)) add('notes', `the id "${found.id}" does not have the 10 characters of an AWS API id; the template's ApiId parameter will refuse it`);
+  for (const a of authorizedPreflights)
+    add(
+      'notes',
+      `${a.route} has an authorizer (${a.authorization}): preflights there fail before any function runs, since browsers send no credentials on a preflight`,
+    );
+  if (!TEMPLATE_API_ID.test(found.id))
+    add('notes', `the id "${found.id}" does not have the 10 characters of an AWS API id; the template's ApiId parameter will refuse it`);
 
   const parameters: Record<string, string> = {
     ApiType: found.type,
@@ -144,7 +171,8 @@ async function writeSamconfig(file: string, parameters: Record<string, string>):
   try {
     text = await readFile(file, 'utf8');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new FileError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { cause: err });
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT')
+      throw new FileError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { cause: err });
   }
   let updated: string;
   try {
@@ -166,14 +194,16 @@ export const discover: Command = {
     ...API_ID_OPTION,
     stage: { type: 'string', value: 'NAME', help: 'the stage to serve (default: the only stage)' },
     'policy-path': { type: 'string', value: 'PATH', help: 'the PolicyPath to put in the sam deploy line, e.g. /cors/my-api' },
-    'write-samconfig': { type: 'boolean', help: 'write the values into parameter_overrides of [default.deploy.parameters] in samconfig.toml, changing nothing else' },
+    'write-samconfig': {
+      type: 'boolean',
+      help: 'write the values into parameter_overrides of [default.deploy.parameters] in samconfig.toml, changing nothing else',
+    },
     samconfig: { type: 'string', value: 'FILE', help: 'the file --write-samconfig edits (default: ./samconfig.toml)' },
     ...AWS_OPTIONS,
     ...COMMON_OPTIONS,
   },
   positionals: false,
-  details:
-    `${API_ENDPOINT_DETAILS}\nexit codes: 0 the deploy can go ahead, 3 something blocks it (listed), 2 the API or the stage does not exist, or an AWS, file or usage error`,
+  details: `${API_ENDPOINT_DETAILS}\nexit codes: 0 the deploy can go ahead, 3 something blocks it (listed), 2 the API or the stage does not exist, or an AWS, file or usage error`,
   async run(parsed, out) {
     const apiId = apiIdOf(parsed);
     const stage = stringOption(parsed, 'stage');
@@ -187,7 +217,8 @@ export const discover: Command = {
     } finally {
       destroyClients(clients);
     }
-    if (write && d.stage === null) throw new UsageError(`--write-samconfig needs one stage: pass --stage (stages: ${d.stages.map((s) => s.name).join(', ') || 'none'})`);
+    if (write && d.stage === null)
+      throw new UsageError(`--write-samconfig needs one stage: pass --stage (stages: ${d.stages.map((s) => s.name).join(', ') || 'none'})`);
     if (write) await writeSamconfig(samconfig, d.parameters);
 
     const stageText = (s: StageInfo) => (s.autoDeploy === null ? s.name : `${s.name} (${s.autoDeploy ? 'AutoDeploy' : 'no AutoDeploy'})`);

@@ -77,7 +77,8 @@ export const importCommand: Command = {
       for (const d of r.dropped) out.line(`  dropped  ${problemLine(d)} (left out, never widened)`);
       for (const n of r.notes) out.line(`  note     ${r.source}: ${n}`);
     }
-    if (results.length === 0) out.line(apiType === 'HTTP' ? 'the API has no CorsConfiguration: nothing to import' : 'no resource has an OPTIONS method: nothing to import');
+    if (results.length === 0)
+      out.line(apiType === 'HTTP' ? 'the API has no CorsConfiguration: nothing to import' : 'no resource has an OPTIONS method: nothing to import');
     for (const p of check.problems) out.warn(problemLine(p));
     for (const file of clashes) out.warn(`${file} describes a policy of the same name already; nothing was written (import into an empty --dir, then merge)`);
     if (!refusedToWrite) {
@@ -95,7 +96,13 @@ export const importCommand: Command = {
       apiType,
       dir,
       dryRun,
-      files: planned.map((p) => ({ file: p.file, name: p.name, source: p.imported.source, written: !dryRun && !refusedToWrite, document: p.imported.document })),
+      files: planned.map((p) => ({
+        file: p.file,
+        name: p.name,
+        source: p.imported.source,
+        written: !dryRun && !refusedToWrite,
+        document: p.imported.document,
+      })),
       leftOut: results.filter((r) => r.refused).map((r) => ({ source: r.source, reason: r.refused })),
       dropped: results.flatMap((r) => r.dropped.map(problemJson)),
       notes: results.flatMap((r) => r.notes.map((note) => ({ source: r.source, note }))),

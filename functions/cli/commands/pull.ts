@@ -7,7 +7,17 @@ import { EXIT } from '../errors';
 import { deepEqual } from '../field-diff';
 import { problemJson, problemLine } from '../output';
 import { remoteDocument } from '../plan';
-import { deletePolicyFile, isDirectory, readPolicyFile, relativeNameProblem, renderPolicyFile, scanPolicyDir, writePolicyFile, type PolicyFileRef, type PolicyFormat } from '../policy-files';
+import {
+  deletePolicyFile,
+  isDirectory,
+  readPolicyFile,
+  relativeNameProblem,
+  renderPolicyFile,
+  scanPolicyDir,
+  writePolicyFile,
+  type PolicyFileRef,
+  type PolicyFormat,
+} from '../policy-files';
 import { listParameters } from '../ssm';
 import { DIR_OPTION, PATH_OPTION, clientOf, dirOf } from './shared';
 
@@ -67,7 +77,13 @@ export const pull: Command = {
         continue;
       }
       const clash = folded.get(name.toLowerCase());
-      if (clash) refuse(p.name, name, 'case_collision', `differs from ${clash} only in letter case; the two files would overwrite each other on a case-insensitive file system`);
+      if (clash)
+        refuse(
+          p.name,
+          name,
+          'case_collision',
+          `differs from ${clash} only in letter case; the two files would overwrite each other on a case-insensitive file system`,
+        );
       folded.set(name.toLowerCase(), p.name);
       const stored = remoteDocument(p);
       if (!stored.ok) {
@@ -80,7 +96,18 @@ export const pull: Command = {
       for (const p of problems) out.warn(problemLine(p));
       const message = 'parameters or files that cannot be mapped one to one; nothing was written';
       out.warn(`cors-policy pull: ${message}`);
-      out.document({ command: 'pull', ok: false, path, dir, dryRun, prune, files: [], problems: problems.map(problemJson), warnings: [], error: { code: 'Unmappable', message } });
+      out.document({
+        command: 'pull',
+        ok: false,
+        path,
+        dir,
+        dryRun,
+        prune,
+        files: [],
+        problems: problems.map(problemJson),
+        warnings: [],
+        error: { code: 'Unmappable', message },
+      });
       return EXIT.problems;
     }
 
@@ -110,10 +137,14 @@ export const pull: Command = {
     for (const plan of plans) {
       if (!dryRun && plan.action === 'delete') await deletePolicyFile(plan.file);
       else if (!dryRun && plan.text !== undefined) await writePolicyFile(plan.file, plan.text);
-      if (plan.action !== 'unchanged') out.line(`${(dryRun ? `would ${plan.action}` : PAST[plan.action]).padEnd(15)} ${plan.file}${plan.parameter ? ` <- ${plan.parameter}` : ''}`);
+      if (plan.action !== 'unchanged')
+        out.line(`${(dryRun ? `would ${plan.action}` : PAST[plan.action]).padEnd(15)} ${plan.file}${plan.parameter ? ` <- ${plan.parameter}` : ''}`);
     }
     for (const w of warnings) out.warn(`warning: ${problemLine(w)}`);
-    if (warnings.length > 0) out.warn(`warning: the Lambda rejects ${new Set(warnings.map((w) => w.source)).size === 1 ? 'this policy' : 'these policies'} (it serves the newest stored version that validates, if there is one); fix the files and push`);
+    if (warnings.length > 0)
+      out.warn(
+        `warning: the Lambda rejects ${new Set(warnings.map((w) => w.source)).size === 1 ? 'this policy' : 'these policies'} (it serves the newest stored version that validates, if there is one); fix the files and push`,
+      );
     const count = (a: FileAction): number => plans.filter((p) => p.action === a).length;
     out.line(
       dryRun

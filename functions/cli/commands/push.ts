@@ -23,7 +23,8 @@ export const push: Command = {
     ...COMMON_OPTIONS,
   },
   positionals: false,
-  details: 'A push that would leave a route claimed by two policies (a file and a parameter no file describes) is refused: the Lambda would deny that route.\nexit codes: 0 done, 1 invalid policy files or a route conflict the push would create (nothing written), 2 AWS or file error (what was already written is printed)',
+  details:
+    'A push that would leave a route claimed by two policies (a file and a parameter no file describes) is refused: the Lambda would deny that route.\nexit codes: 0 done, 1 invalid policy files or a route conflict the push would create (nothing written), 2 AWS or file error (what was already written is printed)',
   async run(parsed, out) {
     const path = policyPath(stringOption(parsed, 'path'), true);
     const dir = dirOf(parsed);
@@ -42,7 +43,19 @@ export const push: Command = {
       const message = `the push would leave ${created.length === 1 ? 'a route' : `${created.length} routes`} claimed by two policies, which the Lambda denies (route_conflict); remove the route from one of them, or delete the other parameter with --prune; nothing was written`;
       printConflicts(out, conflicts);
       out.warn(`cors-policy push: ${message}`);
-      out.document({ command: 'push', ok: false, path, dir, dryRun, prune, changes: changes.map(changeJson), conflicts: conflicts.map(conflictJson), done: [], summary: counts, error: { code: 'RouteConflict', message } });
+      out.document({
+        command: 'push',
+        ok: false,
+        path,
+        dir,
+        dryRun,
+        prune,
+        changes: changes.map(changeJson),
+        conflicts: conflicts.map(conflictJson),
+        done: [],
+        summary: counts,
+        error: { code: 'RouteConflict', message },
+      });
       return EXIT.problems;
     }
     const toPut = changes.filter((c) => c.action === 'add' || c.action === 'change');
@@ -50,7 +63,18 @@ export const push: Command = {
     const kept = prune ? [] : changes.filter((c) => c.action === 'remove');
 
     if (dryRun) {
-      out.document({ command: 'push', ok: true, path, dir, dryRun, prune, changes: changes.map(changeJson), conflicts: conflicts.map(conflictJson), done: [], summary: counts });
+      out.document({
+        command: 'push',
+        ok: true,
+        path,
+        dir,
+        dryRun,
+        prune,
+        changes: changes.map(changeJson),
+        conflicts: conflicts.map(conflictJson),
+        done: [],
+        summary: counts,
+      });
       out.line(`push ${dir} -> ${path} (dry run: nothing is written)`);
       printChanges(out, prune ? changes : changes.filter((c) => c.action !== 'remove'), prune);
       printConflicts(out, conflicts);
@@ -74,7 +98,9 @@ export const push: Command = {
         const { missing } = await deleteParameters(
           client,
           toDelete.map((c) => c.parameter),
-          (names) => names.forEach((parameter) => report({ action: 'deleted', parameter, file: null, version: null })),
+          (names) => {
+            for (const parameter of names) report({ action: 'deleted', parameter, file: null, version: null });
+          },
         );
         for (const name of missing) out.warn(`warning: ${name} was already gone`);
       }
@@ -87,12 +113,35 @@ export const push: Command = {
     }
     for (const c of kept) out.line(`kept      ${c.parameter} (no file describes it; --prune deletes it)`);
     printConflicts(out, conflicts);
-    out.line(`${done.filter((d) => d.action === 'added').length} added, ${done.filter((d) => d.action === 'updated').length} updated, ${done.filter((d) => d.action === 'deleted').length} deleted, ${counts.unchanged} unchanged`);
+    out.line(
+      `${done.filter((d) => d.action === 'added').length} added, ${done.filter((d) => d.action === 'updated').length} updated, ${done.filter((d) => d.action === 'deleted').length} deleted, ${counts.unchanged} unchanged`,
+    );
     out.document(result(path, dir, prune, changes, conflicts, done, counts));
     return EXIT.ok;
   },
 };
 
-function result(path: string, dir: string, prune: boolean, changes: readonly ParameterChange[], conflicts: readonly ConflictChange[], done: readonly Done[], summary: SummaryJson, error?: JsonError): PushJson {
-  return { command: 'push', ok: error === undefined, path, dir, dryRun: false, prune, changes: changes.map(changeJson), conflicts: conflicts.map(conflictJson), done, summary, ...(error ? { error } : {}) };
+function result(
+  path: string,
+  dir: string,
+  prune: boolean,
+  changes: readonly ParameterChange[],
+  conflicts: readonly ConflictChange[],
+  done: readonly Done[],
+  summary: SummaryJson,
+  error?: JsonError,
+): PushJson {
+  return {
+    command: 'push',
+    ok: error === undefined,
+    path,
+    dir,
+    dryRun: false,
+    prune,
+    changes: changes.map(changeJson),
+    conflicts: conflicts.map(conflictJson),
+    done,
+    summary,
+    ...(error ? { error } : {}),
+  };
 }

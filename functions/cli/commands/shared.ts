@@ -39,7 +39,15 @@ export async function loadValidSet(command: string, dir: string, path: string, o
       refs.length === 0
         ? `no policy files (.json, .yaml, .yml) in ${dir}; refusing to ${command} an empty set`
         : `${plural(local.problems.length, 'problem')} in ${dir}; nothing was ${command === 'push' ? 'written' : 'compared'}`;
-    out.document({ command, ok: false, path, dir, ...extra, problems: local.problems.map(problemJson), error: { code: refs.length === 0 ? 'NoPolicyFiles' : 'InvalidPolicies', message } });
+    out.document({
+      command,
+      ok: false,
+      path,
+      dir,
+      ...extra,
+      problems: local.problems.map(problemJson),
+      error: { code: refs.length === 0 ? 'NoPolicyFiles' : 'InvalidPolicies', message },
+    });
     for (const p of local.problems) out.warn(problemLine(p));
     out.warn(`cors-policy ${command}: ${message}`);
     return EXIT.problems;

@@ -27,7 +27,7 @@ export const validate: Command = {
       path: path ?? null,
       files: refs.map((r) => {
         const p = local.policies.find((x) => x.file === r.file);
-        return { file: r.file, parameter: path ? p?.parameter ?? null : null, bytes: p?.bytes ?? null, valid: !bad.has(r.file) };
+        return { file: r.file, parameter: path ? (p?.parameter ?? null) : null, bytes: p?.bytes ?? null, valid: !bad.has(r.file) };
       }),
       problems: local.problems.map(problemJson),
     });
@@ -37,7 +37,9 @@ export const validate: Command = {
     }
     for (const p of local.policies) if (!bad.has(p.file)) out.line(`ok   ${p.file}${path ? ` -> ${p.parameter}` : ''} (${p.bytes} bytes)`);
     for (const problem of local.problems) out.line(problemLine(problem));
-    out.line(`${plural(refs.length, 'file')} checked: ${local.problems.length === 0 ? 'all valid' : `${plural(local.problems.length, 'problem')} in ${plural(bad.size, 'file')}`}`);
+    out.line(
+      `${plural(refs.length, 'file')} checked: ${local.problems.length === 0 ? 'all valid' : `${plural(local.problems.length, 'problem')} in ${plural(bad.size, 'file')}`}`,
+    );
     return local.problems.length === 0 ? EXIT.ok : EXIT.problems;
   },
 };

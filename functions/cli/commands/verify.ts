@@ -16,7 +16,12 @@ export interface ProbeReport {
   readonly route: string;
   readonly request: { readonly method: string; readonly path: string; readonly url: string; readonly headers: Readonly<Record<string, string>> };
   readonly credentials: boolean;
-  readonly expected: { readonly status: number | null; readonly headers: Readonly<Record<string, string>>; readonly browserAllows: boolean; readonly reason: string | null };
+  readonly expected: {
+    readonly status: number | null;
+    readonly headers: Readonly<Record<string, string>>;
+    readonly browserAllows: boolean;
+    readonly reason: string | null;
+  };
   readonly observed:
     | { readonly status: number; readonly headers: Readonly<Record<string, string>>; readonly body: string; readonly attempts: number }
     | { readonly error: string; readonly code: string; readonly attempts: number };
@@ -34,7 +39,12 @@ export interface VerifyReport {
   readonly url: string;
   readonly source: Readonly<Record<string, string>>;
   readonly settings: PoliteOptions & { readonly actual: boolean };
-  readonly summary: { readonly probes: number; readonly matched: number; readonly mismatched: number; readonly byDiagnosis: Readonly<Partial<Record<Diagnosis, number>>> };
+  readonly summary: {
+    readonly probes: number;
+    readonly matched: number;
+    readonly mismatched: number;
+    readonly byDiagnosis: Readonly<Partial<Record<Diagnosis, number>>>;
+  };
   /** One entry per diagnosis found, with its fix and the probes it covers. */
   readonly diagnoses: ReadonlyArray<{ readonly diagnosis: Diagnosis; readonly probes: readonly number[]; readonly fixes: readonly string[] }>;
   /** Routes no probe could be made for. */
@@ -47,13 +57,15 @@ function numberOption(parsed: Parsed, name: string, fallback: number, min: numbe
   const raw = stringOption(parsed, name);
   if (raw === undefined) return fallback;
   const n = Number(raw);
-  if (!Number.isFinite(n) || n < min || n > max || (integer && !Number.isInteger(n))) throw new UsageError(`--${name} must be ${integer ? 'a whole number' : 'a number'} from ${min} to ${max}, not "${raw}"`);
+  if (!Number.isFinite(n) || n < min || n > max || (integer && !Number.isInteger(n)))
+    throw new UsageError(`--${name} must be ${integer ? 'a whole number' : 'a number'} from ${min} to ${max}, not "${raw}"`);
   return n;
 }
 
 /** The base URL: http(s), no query or fragment; a trailing slash is dropped so paths join cleanly. */
 function baseUrl(raw: string | undefined): URL {
-  if (raw === undefined) throw new UsageError('--url is required: the stage or custom-domain base URL, e.g. --url https://abc123.execute-api.eu-west-1.amazonaws.com/prod');
+  if (raw === undefined)
+    throw new UsageError('--url is required: the stage or custom-domain base URL, e.g. --url https://abc123.execute-api.eu-west-1.amazonaws.com/prod');
   let url: URL;
   try {
     url = new URL(raw);
@@ -62,7 +74,8 @@ function baseUrl(raw: string | undefined): URL {
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new UsageError(`--url "${raw}" must be http:// or https://`);
   if (url.search || url.hash) throw new UsageError(`--url "${raw}" must not have a query or fragment: give the base URL only`);
-  if (url.username || url.password) throw new UsageError(`--url "${raw}" must not carry credentials: verify sends requests as a browser's preflight does, without any`);
+  if (url.username || url.password)
+    throw new UsageError(`--url "${raw}" must not carry credentials: verify sends requests as a browser's preflight does, without any`);
   url.pathname = url.pathname.replace(/\/+$/, '');
   return url;
 }
@@ -76,14 +89,15 @@ function probeUrl(base: URL, path: string): URL {
 
 export const verify: Command = {
   name: 'verify',
-  usage: 'cors-policy verify --url https://API/STAGE (--path /cors/my-api | --dir policies) [--actual] [--rate N] [--concurrency N] [--timeout MS] [--retries N] [--json]',
+  usage:
+    'cors-policy verify --url https://API/STAGE (--path /cors/my-api | --dir policies) [--actual] [--rate N] [--concurrency N] [--timeout MS] [--retries N] [--json]',
   summary:
     "Proves the deployed API answers as the policies say: builds probes from the policies (a concrete path per route, a concrete origin per allowed origin, each allowed method with the allowed headers; and a look-alike origin, an unlisted method and an unlisted header that must be denied), sends real OPTIONS preflights as a browser would (no cookies, no Authorization), compares every answer with the engine's (the code explain uses) and diagnoses each mismatch with its fix: answered by something else, an authorizer in the way, not deployed, a different policy, or a network error.",
   options: {
     url: { type: 'string', value: 'URL', help: 'the stage or custom-domain base URL, e.g. https://abc123.execute-api.eu-west-1.amazonaws.com/prod (required)' },
     path: { type: 'string', value: 'PATH', help: 'compare with the policies at this Parameter Store path' },
     dir: { type: 'string', value: 'DIR', help: 'compare with the policy files in this directory instead' },
-    actual: { type: 'boolean', help: 'also send GET/HEAD requests with an Origin and check the actual responses\' CORS headers (never another method)' },
+    actual: { type: 'boolean', help: "also send GET/HEAD requests with an Origin and check the actual responses' CORS headers (never another method)" },
     rate: { type: 'string', value: 'N', help: `at most N requests per second, retries included (default ${DEFAULT_POLITE.rate})` },
     concurrency: { type: 'string', value: 'N', help: `at most N requests at a time (default ${DEFAULT_POLITE.concurrency})` },
     timeout: { type: 'string', value: 'MS', help: `milliseconds per attempt (default ${DEFAULT_POLITE.timeoutMs})` },
@@ -107,7 +121,8 @@ export const verify: Command = {
     const set = compilePolicySet(source.entries);
     const problems = [...source.fileProblems, ...set.problems];
     for (const p of problems) out.warn(`warning: ${problemLine(p)}`);
-    if (set.policies.size === 0) throw new UsageError(`no valid policy ${source.kind === 'ssm' ? `under ${source.describe.path}` : `in ${source.describe.dir}`}: nothing to verify`);
+    if (set.policies.size === 0)
+      throw new UsageError(`no valid policy ${source.kind === 'ssm' ? `under ${source.describe.path}` : `in ${source.describe.dir}`}: nothing to verify`);
 
     const { probes, skipped } = buildProbes(set, { actual: settings.actual });
     const progress = !out.json && process.stderr.isTTY;
@@ -182,7 +197,12 @@ function toReport(
 /** Rows padded into columns. */
 function table(rows: readonly (readonly string[])[]): string[] {
   const widths = (rows[0] ?? []).map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
-  return rows.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i] as number))).join('  ').trimEnd());
+  return rows.map((r) =>
+    r
+      .map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i] as number)))
+      .join('  ')
+      .trimEnd(),
+  );
 }
 
 const KIND_LABEL: Record<ProbeKind, string> = {
@@ -209,7 +229,9 @@ const MAX_LISTED = 12;
 
 function printHuman(out: Output, report: VerifyReport): void {
   const source = report.source.path !== undefined ? `policies at ${report.source.path}` : `policy files in ${report.source.dir}`;
-  out.line(`Verified ${report.url} against the ${source}: ${plural(report.summary.probes, 'request')} (${report.settings.actual ? 'preflights and actual GET/HEAD' : 'preflights'}).`);
+  out.line(
+    `Verified ${report.url} against the ${source}: ${plural(report.summary.probes, 'request')} (${report.settings.actual ? 'preflights and actual GET/HEAD' : 'preflights'}).`,
+  );
   for (const s of report.skipped) out.line(`    skipped route ${JSON.stringify(s.route)} of ${s.policy}: ${s.reason}`);
 
   // One row per route: how many of its probes matched, and why the others did not.
@@ -225,7 +247,13 @@ function printHuman(out: Output, report: VerifyReport): void {
     const matched = list.filter((r) => r.match).length;
     const counts = new Map<string, number>();
     for (const r of list) if (r.diagnosis) counts.set(r.diagnosis, (counts.get(r.diagnosis) ?? 0) + 1);
-    rows.push([first.route, first.request.path, first.policy, `${matched}/${list.length}`, counts.size === 0 ? 'ok' : [...counts].map(([d, n]) => `${d} (${n})`).join(', ')]);
+    rows.push([
+      first.route,
+      first.request.path,
+      first.policy,
+      `${matched}/${list.length}`,
+      counts.size === 0 ? 'ok' : [...counts].map(([d, n]) => `${d} (${n})`).join(', '),
+    ]);
   }
   for (const line of table(rows)) out.line(line);
 
@@ -235,7 +263,14 @@ function printHuman(out: Output, report: VerifyReport): void {
     out.line('Mismatches:');
     const mrows: string[][] = [['#', 'PROBE', 'REQUEST', 'EXPECTED', 'GOT', 'DIAGNOSIS']];
     for (const r of mismatched.slice(0, MAX_LISTED)) {
-      mrows.push([String(r.id), KIND_LABEL[r.kind], requestText(r), r.expected.status === null ? (r.expected.headers['Access-Control-Allow-Origin'] ? 'ACAO' : 'no ACAO') : String(r.expected.status), observedStatus(r), r.diagnosis ?? '']);
+      mrows.push([
+        String(r.id),
+        KIND_LABEL[r.kind],
+        requestText(r),
+        r.expected.status === null ? (r.expected.headers['Access-Control-Allow-Origin'] ? 'ACAO' : 'no ACAO') : String(r.expected.status),
+        observedStatus(r),
+        r.diagnosis ?? '',
+      ]);
     }
     for (const line of table(mrows)) out.line(`  ${line}`);
     if (mismatched.length > MAX_LISTED) out.line(`  ... and ${mismatched.length - MAX_LISTED} more (--json lists every probe)`);
@@ -243,11 +278,16 @@ function printHuman(out: Output, report: VerifyReport): void {
     for (const d of report.diagnoses) {
       const example = report.probes.find((r) => r.diagnosis === d.diagnosis) as ProbeReport;
       out.line(`${d.diagnosis} (${plural(d.probes.length, 'probe')}, e.g. #${example.id}): ${example.detail ?? ''}`);
-      for (const diff of example.differences.slice(0, 6)) out.line(`    ${diff.header}: expected ${diff.expected === null ? '(absent)' : JSON.stringify(diff.expected)}, got ${diff.observed === null ? '(absent)' : JSON.stringify(diff.observed)}`);
+      for (const diff of example.differences.slice(0, 6))
+        out.line(
+          `    ${diff.header}: expected ${diff.expected === null ? '(absent)' : JSON.stringify(diff.expected)}, got ${diff.observed === null ? '(absent)' : JSON.stringify(diff.observed)}`,
+        );
       for (const fix of d.fixes) out.line(`    fix: ${fix}`);
     }
   }
   out.line();
   const parts = Object.entries(report.summary.byDiagnosis).map(([d, n]) => `${d} ${n}`);
-  out.line(`Result: ${report.summary.matched}/${report.summary.probes} match${parts.length > 0 ? `; ${parts.join(', ')}` : ' - the deployed API answers as the policies say'}.`);
+  out.line(
+    `Result: ${report.summary.matched}/${report.summary.probes} match${parts.length > 0 ? `; ${parts.join(', ')}` : ' - the deployed API answers as the policies say'}.`,
+  );
 }

@@ -2,14 +2,19 @@
 // form says, then shows three views of it: what the browser let the page see,
 // what the gateway received and answered (from its /__local debug endpoint,
 // served with its own permissive CORS), and, for a refusal, the CLI's explain.
-'use strict';
 
 const $ = (id) => document.getElementById(id);
 let config;
 
 const PRESETS = [
   { label: 'Simple GET', method: 'GET', path: '/products/42', headers: '', credentials: 'omit' },
-  { label: 'JSON PUT with cookies', method: 'PUT', path: '/products/42', headers: 'content-type: application/json\nx-request-id: demo-7', credentials: 'include' },
+  {
+    label: 'JSON PUT with cookies',
+    method: 'PUT',
+    path: '/products/42',
+    headers: 'content-type: application/json\nx-request-id: demo-7',
+    credentials: 'include',
+  },
   { label: 'Header not allowed', method: 'GET', path: '/products/42', headers: 'x-debug: 1', credentials: 'omit' },
   { label: 'patch in lower case', method: 'patch', path: '/products/42', headers: '', credentials: 'omit' },
   { label: 'Public data, any origin', method: 'GET', path: '/public/report.json', headers: 'x-client: demo', credentials: 'omit' },
@@ -94,7 +99,9 @@ async function send(event) {
     } catch (err) {
       verdict = { ok: false, error: `${err.name}: ${err.message}` };
     }
-    const seen = await getJson(`${config.api}/__local/requests?since=${before}&origin=${encodeURIComponent(location.origin)}&path=${encodeURIComponent(pathOf(req.path))}`);
+    const seen = await getJson(
+      `${config.api}/__local/requests?since=${before}&origin=${encodeURIComponent(location.origin)}&path=${encodeURIComponent(pathOf(req.path))}`,
+    );
     const records = seen.records;
     renderVerdict(req, verdict);
     renderExchanges(req, verdict, records);
@@ -114,14 +121,20 @@ async function send(event) {
   }
 }
 
-function renderVerdict(req, v) {
+function renderVerdict(_req, v) {
   const box = $('verdict');
   box.replaceChildren();
   if (v.ok) {
     box.className = 'verdict ok';
     box.append(el('div', { class: 'headline' }, el('span', { class: 'badge ok' }, 'Allowed'), ` fetch() resolved: ${v.status} ${v.statusText}`));
     box.append(el('div', { class: 'label' }, 'Response headers this page can read'));
-    box.append(el('div', { class: 'chips' }, v.headers.map(([k, val]) => el('span', { class: 'chip' }, el('b', {}, k), ': ', val))));
+    box.append(
+      el(
+        'div',
+        { class: 'chips' },
+        v.headers.map(([k, val]) => el('span', { class: 'chip' }, el('b', {}, k), ': ', val)),
+      ),
+    );
     let body = v.body;
     try {
       body = JSON.stringify(JSON.parse(v.body), null, 2);
@@ -141,17 +154,21 @@ function corsHeaders(headers) {
 function diagnose(req, v, records) {
   const preflight = records.find((r) => r.kind === 'preflight');
   const actual = records.find((r) => r.kind === 'actual');
-  if (preflight && preflight.status >= 300) return `The preflight was refused (${preflight.status}${preflight.denyReason ? `: ${preflight.denyReason}` : ''}), so the browser never sent the ${req.method}.`;
+  if (preflight && preflight.status >= 300)
+    return `The preflight was refused (${preflight.status}${preflight.denyReason ? `: ${preflight.denyReason}` : ''}), so the browser never sent the ${req.method}.`;
   if (!preflight && !isSimple(req) && actual) return 'No preflight reached the API: the browser reused its cached preflight answer (Access-Control-Max-Age).';
   if (!preflight && isSimple(req) && actual) {
     const acao = actual.responseHeaders['access-control-allow-origin'];
-    if (!acao) return 'A simple request needs no preflight; the response carried no Access-Control-Allow-Origin for this origin, so the browser hid it from the page.';
-    if (req.credentials === 'include' && actual.responseHeaders['access-control-allow-credentials'] !== 'true') return 'The response allows the origin but not credentials, so the browser hid it from this credentialed request.';
+    if (!acao)
+      return 'A simple request needs no preflight; the response carried no Access-Control-Allow-Origin for this origin, so the browser hid it from the page.';
+    if (req.credentials === 'include' && actual.responseHeaders['access-control-allow-credentials'] !== 'true')
+      return 'The response allows the origin but not credentials, so the browser hid it from this credentialed request.';
     return 'A simple request: no preflight needed; the response allowed this origin.';
   }
   if (preflight && !actual && !v.ok) return 'The preflight answered 2xx but the browser refused its headers for this request.';
   if (actual && !v.ok) {
-    if (req.credentials === 'include' && actual.responseHeaders['access-control-allow-credentials'] !== 'true') return 'The actual response does not allow credentials, so the browser hid it.';
+    if (req.credentials === 'include' && actual.responseHeaders['access-control-allow-credentials'] !== 'true')
+      return 'The actual response does not allow credentials, so the browser hid it.';
     return 'The actual response failed the browser’s CORS check.';
   }
   return preflight ? 'Preflight allowed, then the request itself.' : '';
@@ -176,12 +193,27 @@ function renderExchanges(req, v, records) {
       el(
         'div',
         { class: `exchange ${good ? 'ok' : 'bad'}` },
-        el('div', { class: 'line' }, el('span', { class: 'badge method' }, r.method), ` ${r.path} `, el('span', { class: 'arrow' }, '→'), el('b', {}, ` ${r.status}`), el('span', { class: 'muted' }, `  ${r.kind === 'preflight' ? 'preflight' : 'request'} · ${r.payload} event · ${r.ms} ms`)),
+        el(
+          'div',
+          { class: 'line' },
+          el('span', { class: 'badge method' }, r.method),
+          ` ${r.path} `,
+          el('span', { class: 'arrow' }, '→'),
+          el('b', {}, ` ${r.status}`),
+          el('span', { class: 'muted' }, `  ${r.kind === 'preflight' ? 'preflight' : 'request'} · ${r.payload} event · ${r.ms} ms`),
+        ),
         el(
           'div',
           { class: 'cols' },
           el('div', {}, el('div', { class: 'label' }, 'Sent'), ...sent.map(([k, val]) => el('div', { class: 'kv' }, el('b', {}, k), ': ', val))),
-          el('div', {}, el('div', { class: 'label' }, 'Answered'), ...(corsHeaders(r.responseHeaders).length ? corsHeaders(r.responseHeaders).map(([k, val]) => el('div', { class: 'kv' }, el('b', {}, k), ': ', val)) : [el('div', { class: 'kv muted' }, 'no CORS headers')])),
+          el(
+            'div',
+            {},
+            el('div', { class: 'label' }, 'Answered'),
+            ...(corsHeaders(r.responseHeaders).length
+              ? corsHeaders(r.responseHeaders).map(([k, val]) => el('div', { class: 'kv' }, el('b', {}, k), ': ', val))
+              : [el('div', { class: 'kv muted' }, 'no CORS headers')]),
+          ),
         ),
       ),
     );
@@ -204,12 +236,21 @@ async function renderExplain(req) {
 function addHistory(req, v, records) {
   const preflight = records.find((r) => r.kind === 'preflight');
   const actual = records.filter((r) => r.kind === 'actual');
-  const pre = preflight ? `${preflight.status}${preflight.denyReason ? ` ${preflight.denyReason.split(':')[0]}` : ''}` : isSimple(req) ? 'not needed' : 'cached';
+  const pre = preflight
+    ? `${preflight.status}${preflight.denyReason ? ` ${preflight.denyReason.split(':')[0]}` : ''}`
+    : isSimple(req)
+      ? 'not needed'
+      : 'cached';
   const row = el(
     'tr',
     { class: v.ok ? 'ok' : 'bad' },
     el('td', {}, new Date().toLocaleTimeString()),
-    el('td', {}, el('code', {}, `${req.method} ${req.path}`), req.headers.length ? el('span', { class: 'muted' }, ` + ${req.headers.map(([k]) => k.toLowerCase()).join(', ')}`) : null),
+    el(
+      'td',
+      {},
+      el('code', {}, `${req.method} ${req.path}`),
+      req.headers.length ? el('span', { class: 'muted' }, ` + ${req.headers.map(([k]) => k.toLowerCase()).join(', ')}`) : null,
+    ),
     el('td', {}, req.credentials),
     el('td', {}, el('span', { class: `badge ${v.ok ? 'ok' : 'bad'}` }, v.ok ? `allowed ${v.status}` : 'blocked')),
     el('td', {}, pre),
@@ -250,7 +291,10 @@ function applyPreset(p) {
 }
 
 function cookieState() {
-  const found = document.cookie.split(';').map((c) => c.trim()).find((c) => c.startsWith('demo_session='));
+  const found = document.cookie
+    .split(';')
+    .map((c) => c.trim())
+    .find((c) => c.startsWith('demo_session='));
   $('cookie-state').textContent = found ?? 'none';
 }
 
@@ -277,10 +321,12 @@ async function init() {
   $('form').addEventListener('input', updateForm);
   $('set-cookie').addEventListener('click', () => {
     // Host-only and SameSite=Lax: sent to the API on the same host (another port is the same site).
+    // biome-ignore lint/suspicious/noDocumentCookie: the demo sets a plain session cookie to show credentialed CORS.
     document.cookie = `demo_session=${Math.random().toString(36).slice(2, 10)}; path=/; SameSite=Lax`;
     cookieState();
   });
   $('clear-cookie').addEventListener('click', () => {
+    // biome-ignore lint/suspicious/noDocumentCookie: clears the demo's own session cookie.
     document.cookie = 'demo_session=; path=/; max-age=0';
     cookieState();
   });

@@ -89,7 +89,11 @@ export async function readParameters(client: SSMClient, path: string): Promise<R
   return out;
 }
 
-export async function putParameters(client: SSMClient, values: Record<string, string>, type: 'String' | 'StringList' | 'SecureString' = 'String'): Promise<void> {
+export async function putParameters(
+  client: SSMClient,
+  values: Record<string, string>,
+  type: 'String' | 'StringList' | 'SecureString' = 'String',
+): Promise<void> {
   for (const [name, value] of Object.entries(values)) await client.send(new PutParameterCommand({ Name: name, Value: value, Type: type, Overwrite: true }));
 }
 

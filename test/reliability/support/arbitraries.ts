@@ -25,26 +25,71 @@ const policyMethod = fc
   .filter((m) => m !== '*' && !FORBIDDEN_METHODS.includes(m.toUpperCase()) && (m === m.toUpperCase() || !NORMALIZED_METHODS.includes(m.toUpperCase())));
 
 const FORBIDDEN_REQUEST_HEADERS = [
-  'accept-charset', 'accept-encoding', 'access-control-request-headers', 'access-control-request-method', 'connection', 'content-length',
-  'cookie', 'cookie2', 'date', 'dnt', 'expect', 'host', 'keep-alive', 'origin', 'referer', 'set-cookie', 'te', 'trailer',
-  'transfer-encoding', 'upgrade', 'via',
+  'accept-charset',
+  'accept-encoding',
+  'access-control-request-headers',
+  'access-control-request-method',
+  'connection',
+  'content-length',
+  'cookie',
+  'cookie2',
+  'date',
+  'dnt',
+  'expect',
+  'host',
+  'keep-alive',
+  'origin',
+  'referer',
+  'set-cookie',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'via',
 ];
 
 const headerNameChar = fc.constantFrom(...'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_'.split(''));
 const headerName = fc
   .oneof(
-    { weight: 3, arbitrary: fc.constantFrom('content-type', 'Content-Type', 'authorization', 'Authorization', 'x-api-key', 'X-Request-Id', 'x-amz-date', 'accept', 'range', 'If-Match') },
+    {
+      weight: 3,
+      arbitrary: fc.constantFrom(
+        'content-type',
+        'Content-Type',
+        'authorization',
+        'Authorization',
+        'x-api-key',
+        'X-Request-Id',
+        'x-amz-date',
+        'accept',
+        'range',
+        'If-Match',
+      ),
+    },
     { weight: 1, arbitrary: fc.string({ unit: headerNameChar, minLength: 1, maxLength: 10 }).map((s) => `x-${s}`) },
   )
   .filter((h) => {
     const l = h.toLowerCase();
     return !FORBIDDEN_REQUEST_HEADERS.includes(l) && !l.startsWith('sec-') && !l.startsWith('proxy-');
   });
-const exposeName = fc.oneof(fc.constantFrom('etag', 'ETag', 'x-request-id', 'content-length', 'x-total'), fc.string({ unit: headerNameChar, minLength: 1, maxLength: 8 }).map((s) => `x-${s}`));
+const exposeName = fc.oneof(
+  fc.constantFrom('etag', 'ETag', 'x-request-id', 'content-length', 'x-total'),
+  fc.string({ unit: headerNameChar, minLength: 1, maxLength: 8 }).map((s) => `x-${s}`),
+);
 
 // ---------------------------------------------------------------- origins
 
-export const EXACT_HOSTS = ['app.example.com', 'example.com', 'a.b.example.org', 'shop.example.net', 'x-1.example.com', 'localhost', '127.0.0.1', '[::1]', 'api.localhost'];
+export const EXACT_HOSTS = [
+  'app.example.com',
+  'example.com',
+  'a.b.example.org',
+  'shop.example.net',
+  'x-1.example.com',
+  'localhost',
+  '127.0.0.1',
+  '[::1]',
+  'api.localhost',
+];
 export const WILDCARD_BASES = ['example.com', 'example.org', 'b.example.org', 'preview.example.net', 'localhost'];
 const LOOPBACK = (host: string): boolean => host === 'localhost' || host.endsWith('.localhost') || host === '[::1]' || host.startsWith('127.');
 
@@ -53,13 +98,30 @@ type OriginSpec = { kind: 'any' } | { kind: 'exact' | 'anyPort' | 'subdomains'; 
 const scheme = fc.constantFrom<'http' | 'https'>('https', 'http');
 /** '' (the default), a concrete port that is never the scheme's default, or '*'. */
 const portFor = (s: 'http' | 'https', allowStar: boolean): fc.Arbitrary<string> =>
-  fc.oneof(fc.constant(''), fc.constantFrom('1', '443', '80', '3000', '8080', '8443', '65535'), ...(allowStar ? [fc.constant('*')] : [])).filter((p) => p !== (s === 'https' ? '443' : '80'));
+  fc
+    .oneof(fc.constant(''), fc.constantFrom('1', '443', '80', '3000', '8080', '8443', '65535'), ...(allowStar ? [fc.constant('*')] : []))
+    .filter((p) => p !== (s === 'https' ? '443' : '80'));
 
 const originSpec: fc.Arbitrary<OriginSpec> = fc.oneof(
   { weight: 1, arbitrary: fc.constant<OriginSpec>({ kind: 'any' }) },
-  { weight: 4, arbitrary: scheme.chain((s) => fc.record({ kind: fc.constant('exact' as const), scheme: fc.constant(s), host: fc.constantFrom(...EXACT_HOSTS), port: portFor(s, false) })) },
-  { weight: 2, arbitrary: scheme.chain((s) => fc.record({ kind: fc.constant('anyPort' as const), scheme: fc.constant(s), host: fc.constantFrom(...EXACT_HOSTS), port: fc.constant('*') })) },
-  { weight: 3, arbitrary: scheme.chain((s) => fc.record({ kind: fc.constant('subdomains' as const), scheme: fc.constant(s), host: fc.constantFrom(...WILDCARD_BASES), port: portFor(s, true) })) },
+  {
+    weight: 4,
+    arbitrary: scheme.chain((s) =>
+      fc.record({ kind: fc.constant('exact' as const), scheme: fc.constant(s), host: fc.constantFrom(...EXACT_HOSTS), port: portFor(s, false) }),
+    ),
+  },
+  {
+    weight: 2,
+    arbitrary: scheme.chain((s) =>
+      fc.record({ kind: fc.constant('anyPort' as const), scheme: fc.constant(s), host: fc.constantFrom(...EXACT_HOSTS), port: fc.constant('*') }),
+    ),
+  },
+  {
+    weight: 3,
+    arbitrary: scheme.chain((s) =>
+      fc.record({ kind: fc.constant('subdomains' as const), scheme: fc.constant(s), host: fc.constantFrom(...WILDCARD_BASES), port: portFor(s, true) }),
+    ),
+  },
 );
 
 function originPatternText(o: OriginSpec): string {
@@ -78,7 +140,10 @@ export const routePattern: fc.Arbitrary<string> = fc.oneof(
   {
     weight: 6,
     arbitrary: fc
-      .tuple(fc.array(fc.oneof({ weight: 3, arbitrary: fc.constantFrom(...LITERALS) }, { weight: 1, arbitrary: fc.constant('{}') }), { minLength: 0, maxLength: 3 }), fc.boolean())
+      .tuple(
+        fc.array(fc.oneof({ weight: 3, arbitrary: fc.constantFrom(...LITERALS) }, { weight: 1, arbitrary: fc.constant('{}') }), { minLength: 0, maxLength: 3 }),
+        fc.boolean(),
+      )
       .filter(([segs, greedy]) => segs.length > 0 || greedy)
       .map(([segs, greedy]) => {
         const parts = segs.map((s, i) => (s === '{}' ? `{p${i}}` : s));
@@ -146,7 +211,9 @@ function originFromPattern(spec: string): fc.Arbitrary<string> {
   const port = hasPort ? hostPort.slice(colon + 1) : '';
   const concretePort = (p: string): fc.Arbitrary<string> => (p === '*' ? fc.constantFrom('', ':1', ':3000', ':8443', ':65535') : fc.constant(p ? `:${p}` : ''));
   if (host.startsWith('*.')) {
-    return fc.tuple(fc.array(label, { minLength: 1, maxLength: 3 }), concretePort(port)).map(([labels, p]) => `${sch}://${labels.join('.')}.${host.slice(2)}${p}`);
+    return fc
+      .tuple(fc.array(label, { minLength: 1, maxLength: 3 }), concretePort(port))
+      .map(([labels, p]) => `${sch}://${labels.join('.')}.${host.slice(2)}${p}`);
   }
   return concretePort(port).map((p) => `${sch}://${host}${p}`);
 }
@@ -183,7 +250,22 @@ function mutateOrigin(o: string): fc.Arbitrary<string> {
 }
 
 const hostileOrigin: fc.Arbitrary<string> = fc.oneof(
-  fc.constantFrom('null', '', '*', 'https://*.example.com', 'file://', 'https://', 'https://:443', 'https://.example.com', 'https://a..example.com', 'https://example.com.', 'https://[::1', 'https://[]', 'http://[::1]:65536', 'https://localhost:0'),
+  fc.constantFrom(
+    'null',
+    '',
+    '*',
+    'https://*.example.com',
+    'file://',
+    'https://',
+    'https://:443',
+    'https://.example.com',
+    'https://a..example.com',
+    'https://example.com.',
+    'https://[::1',
+    'https://[]',
+    'http://[::1]:65536',
+    'https://localhost:0',
+  ),
   anyText(40),
   fc.tuple(scheme, fc.array(label, { minLength: 1, maxLength: 200 })).map(([s, l]) => `${s}://${l.join('.')}.example.com`),
   fc.integer({ min: 1000, max: 200_000 }).map((n) => `https://${'a'.repeat(n)}.example.com`),
@@ -224,7 +306,9 @@ const hostilePath: fc.Arbitrary<string> = fc.oneof(
 
 function requestPath(policies: readonly ModelPolicy[]): fc.Arbitrary<string> {
   const routes = policies.flatMap((p) => (typeof p.doc.route === 'string' ? [p.doc.route] : p.doc.route));
-  return routes.length > 0 ? fc.oneof({ weight: 4, arbitrary: fc.constantFrom(...routes).chain(pathFromRoute) }, { weight: 1, arbitrary: hostilePath }) : hostilePath;
+  return routes.length > 0
+    ? fc.oneof({ weight: 4, arbitrary: fc.constantFrom(...routes).chain(pathFromRoute) }, { weight: 1, arbitrary: hostilePath })
+    : hostilePath;
 }
 
 function requestMethod(policies: readonly ModelPolicy[]): fc.Arbitrary<string | undefined> {
@@ -242,14 +326,24 @@ function requestMethod(policies: readonly ModelPolicy[]): fc.Arbitrary<string | 
 }
 
 const randomCase = (s: string): fc.Arbitrary<string> =>
-  fc.array(fc.boolean(), { minLength: s.length, maxLength: s.length }).map((flags) => [...s].map((c, i) => (flags[i] ? c.toUpperCase() : c.toLowerCase())).join(''));
+  fc
+    .array(fc.boolean(), { minLength: s.length, maxLength: s.length })
+    .map((flags) => [...s].map((c, i) => (flags[i] ? c.toUpperCase() : c.toLowerCase())).join(''));
 
 function requestHeaders(policies: readonly ModelPolicy[]): fc.Arbitrary<string | undefined> {
   const listed = [...new Set(policies.flatMap((p) => p.doc.allowHeaders ?? []).filter((h) => h !== '*')), 'authorization', 'x-unlisted', 'content-type'];
   const names = fc.array(fc.constantFrom(...listed).chain(randomCase), { minLength: 0, maxLength: 5 });
   const separator = fc.constantFrom(',', ', ', ' , ', ',\t', ',,', ' ,', '\t,\t');
   return fc.oneof(
-    { weight: 5, arbitrary: names.map((n) => n.map((h) => h.toLowerCase()).sort().join(',')) }, // as a browser sends it
+    {
+      weight: 5,
+      arbitrary: names.map((n) =>
+        n
+          .map((h) => h.toLowerCase())
+          .sort()
+          .join(','),
+      ),
+    }, // as a browser sends it
     { weight: 3, arbitrary: fc.tuple(names, separator).map(([n, sep]) => n.join(sep)) },
     { weight: 1, arbitrary: fc.integer({ min: 60, max: 70 }).map((n) => ','.repeat(n)) },
     { weight: 1, arbitrary: fc.integer({ min: 60, max: 70 }).map((n) => Array.from({ length: n }, () => 'x-a').join(',')) },
@@ -266,23 +360,40 @@ function coherentRequest(p: ModelPolicy): fc.Arbitrary<ModelRequest> {
   const routes = typeof p.doc.route === 'string' ? [p.doc.route] : p.doc.route;
   const listedHeaders = (p.doc.allowHeaders ?? []).filter((h) => h !== '*');
   const headerPool = p.doc.allowHeaders?.includes('*') ? [...listedHeaders, 'x-anything', 'X-Other', 'content-type'] : listedHeaders;
-  const names = headerPool.length > 0 ? fc.uniqueArray(fc.constantFrom(...headerPool), { maxLength: 3, selector: (h) => h.toLowerCase() }) : fc.constant([] as string[]);
+  const names =
+    headerPool.length > 0 ? fc.uniqueArray(fc.constantFrom(...headerPool), { maxLength: 3, selector: (h) => h.toLowerCase() }) : fc.constant([] as string[]);
   return fc.record({
     path: fc.constantFrom(...routes).chain(pathFromRoute),
     origin: fc.constantFrom(...p.doc.allowOrigins).chain(originFromPattern),
     requestMethod: fc.constantFrom(...p.doc.allowMethods.filter((m) => m !== '*'), ...(p.doc.allowMethods.includes('*') ? ['QUERY', 'PUT', 'trace'] : [])),
-    requestHeaders: fc.oneof(names.map((n) => n.map((h) => h.toLowerCase()).sort().join(',')), names.map((n) => n.join(' , ')), fc.constant(undefined)),
+    requestHeaders: fc.oneof(
+      names.map((n) =>
+        n
+          .map((h) => h.toLowerCase())
+          .sort()
+          .join(','),
+      ),
+      names.map((n) => n.join(' , ')),
+      fc.constant(undefined),
+    ),
   });
 }
 
 export function requestFor(policies: readonly ModelPolicy[]): fc.Arbitrary<ModelRequest> {
-  const independent = fc.record({ path: requestPath(policies), origin: requestOrigin(policies), requestMethod: requestMethod(policies), requestHeaders: requestHeaders(policies) });
+  const independent = fc.record({
+    path: requestPath(policies),
+    origin: requestOrigin(policies),
+    requestMethod: requestMethod(policies),
+    requestHeaders: requestHeaders(policies),
+  });
   if (policies.length === 0) return independent;
   return fc.oneof({ weight: 2, arbitrary: fc.constantFrom(...policies).chain(coherentRequest) }, { weight: 3, arbitrary: independent });
 }
 
 /** Policies and a batch of requests against them. */
-export const policiesWithRequests = policySet.chain((policies) => fc.tuple(fc.constant(policies), fc.array(requestFor(policies), { minLength: 1, maxLength: 25 })));
+export const policiesWithRequests = policySet.chain((policies) =>
+  fc.tuple(fc.constant(policies), fc.array(requestFor(policies), { minLength: 1, maxLength: 25 })),
+);
 
 // ---------------------------------------------------------------- events
 
@@ -304,7 +415,11 @@ function headerLines(req: ModelRequest): fc.Arbitrary<Array<[string, string]>> {
   return lines.length === 0 ? fc.constant([]) : fc.tuple(...lines).map((l) => l.flat());
 }
 
-const junkHeaders = fc.dictionary(fc.oneof(fc.constantFrom('Host', 'User-Agent', 'X-Forwarded-For', '__proto__', 'constructor', 'toString', 'originx', 'x-origin'), anyText(8)), anyText(20), { maxKeys: 4 });
+const junkHeaders = fc.dictionary(
+  fc.oneof(fc.constantFrom('Host', 'User-Agent', 'X-Forwarded-For', '__proto__', 'constructor', 'toString', 'originx', 'x-origin'), anyText(8)),
+  anyText(20),
+  { maxKeys: 4 },
+);
 
 /** A REST API (payload v1) event as API Gateway builds it for `OPTIONS /{proxy+}` or `OPTIONS /`. */
 function v1Event(req: ModelRequest): fc.Arbitrary<Record<string, Json>> {
@@ -335,28 +450,30 @@ function v1Event(req: ModelRequest): fc.Arbitrary<Record<string, Json>> {
 
 /** An HTTP API (payload v2) event: lower-case names, duplicate lines joined with commas. */
 function v2Event(req: ModelRequest): fc.Arbitrary<Record<string, Json>> {
-  return fc.tuple(headerLines(req), junkHeaders, fc.constantFrom('OPTIONS /{proxy+}', '$default'), fc.constantFrom('$default', 'dev')).map(([lines, junk, routeKey, stage]) => {
-    const headers: Record<string, Json> = {};
-    for (const [k, v] of Object.entries(junk)) headers[k.toLowerCase()] = v;
-    for (const [name, value] of lines) {
-      const n = name.toLowerCase();
-      const before = headers[n];
-      headers[n] = typeof before === 'string' ? `${before},${value}` : value;
-    }
-    const root = req.path === '/' || req.path === '';
-    const proxy = req.path.startsWith('/') ? req.path.slice(1) : req.path;
-    const key = routeKey === '$default' ? '$default' : root ? 'OPTIONS /' : routeKey;
-    return {
-      version: '2.0',
-      routeKey: key,
-      rawPath: `${stage === '$default' ? '' : `/${stage}`}${req.path}`,
-      rawQueryString: '',
-      headers,
-      pathParameters: root || key === '$default' ? null : { proxy },
-      requestContext: { http: { method: 'OPTIONS', path: req.path, protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 'fuzz' }, routeKey: key, stage },
-      isBase64Encoded: false,
-    };
-  });
+  return fc
+    .tuple(headerLines(req), junkHeaders, fc.constantFrom('OPTIONS /{proxy+}', '$default'), fc.constantFrom('$default', 'dev'))
+    .map(([lines, junk, routeKey, stage]) => {
+      const headers: Record<string, Json> = {};
+      for (const [k, v] of Object.entries(junk)) headers[k.toLowerCase()] = v;
+      for (const [name, value] of lines) {
+        const n = name.toLowerCase();
+        const before = headers[n];
+        headers[n] = typeof before === 'string' ? `${before},${value}` : value;
+      }
+      const root = req.path === '/' || req.path === '';
+      const proxy = req.path.startsWith('/') ? req.path.slice(1) : req.path;
+      const key = routeKey === '$default' ? '$default' : root ? 'OPTIONS /' : routeKey;
+      return {
+        version: '2.0',
+        routeKey: key,
+        rawPath: `${stage === '$default' ? '' : `/${stage}`}${req.path}`,
+        rawQueryString: '',
+        headers,
+        pathParameters: root || key === '$default' ? null : { proxy },
+        requestContext: { http: { method: 'OPTIONS', path: req.path, protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 'fuzz' }, routeKey: key, stage },
+        isBase64Encoded: false,
+      };
+    });
 }
 
 const anyJson: fc.Arbitrary<Json> = fc.jsonValue({ maxDepth: 2 }) as fc.Arbitrary<Json>;
@@ -374,19 +491,60 @@ function mangle(event: Record<string, Json>): fc.Arbitrary<unknown> {
     fc.constant({ ...event, headers: f({ ...(event.headers as Record<string, Json>) }) });
   return fc.oneof(
     set('headers', fc.constantFrom(null, undefined, 'origin: https://app.example.com', 42, [])),
-    set('multiValueHeaders', fc.oneof(fc.constantFrom(null, undefined, 'x', 7, []), fc.constant({ Origin: 'https://app.example.com' }), fc.constant({ Origin: ['https://evil.example'] }), fc.constant({ origin: [null, 1, 'https://app.example.com'] }), fc.constant({ origin: [] }), fc.constant({ Origin: [1, 2] }))),
-    set('pathParameters', fc.oneof(fc.constantFrom(null, undefined, 'proxy', 1, []), fc.constant({ proxy: null }), fc.constant({ proxy: 5 }), fc.constant({ proxy: '' }), fc.constant({ proxy: '../../etc' }), fc.constant({ rest: 'a' }))),
+    set(
+      'multiValueHeaders',
+      fc.oneof(
+        fc.constantFrom(null, undefined, 'x', 7, []),
+        fc.constant({ Origin: 'https://app.example.com' }),
+        fc.constant({ Origin: ['https://evil.example'] }),
+        fc.constant({ origin: [null, 1, 'https://app.example.com'] }),
+        fc.constant({ origin: [] }),
+        fc.constant({ Origin: [1, 2] }),
+      ),
+    ),
+    set(
+      'pathParameters',
+      fc.oneof(
+        fc.constantFrom(null, undefined, 'proxy', 1, []),
+        fc.constant({ proxy: null }),
+        fc.constant({ proxy: 5 }),
+        fc.constant({ proxy: '' }),
+        fc.constant({ proxy: '../../etc' }),
+        fc.constant({ rest: 'a' }),
+      ),
+    ),
     set('resource', fc.constantFrom(null, undefined, '', '/', '/{proxy+}', '/products/{id}', '/{a}/{b+}', '{proxy+}', '/{}', 5)),
     set('routeKey', fc.constantFrom(null, undefined, '', 'OPTIONS', 'OPTIONS /', 'ANY /products/{id}', '$default', ' ', 3)),
     set('rawPath', fc.constantFrom(null, undefined, '', '/dev', '/dev/', '/dev/products/1', 'nope', 9)),
     set('version', fc.constantFrom(null, undefined, '2.0', '1.0', 2, '2')),
-    set('requestContext', fc.oneof(fc.constantFrom(null, undefined, 'ctx'), fc.constant({ stage: null }), fc.constant({ stage: 'dev', http: null }), fc.constant({ stage: '' }), fc.constant({ http: { method: 5 } }))),
+    set(
+      'requestContext',
+      fc.oneof(
+        fc.constantFrom(null, undefined, 'ctx'),
+        fc.constant({ stage: null }),
+        fc.constant({ stage: 'dev', http: null }),
+        fc.constant({ stage: '' }),
+        fc.constant({ http: { method: 5 } }),
+      ),
+    ),
     inHeaders((h) => ({ ...h, Origin: null, ORIGIN: 'https://app.example.com' })),
     inHeaders((h) => ({ ...h, origin: ['https://app.example.com'] as Json })),
     inHeaders((h) => ({ ...h, 'Access-Control-Request-Method': 7 })),
     inHeaders((h) => ({ ...h, 'access-control-request-headers': { a: 1 } })),
-    fc.tuple(anyJson, anyJson).map(([a, b]) => ({ ...event, headers: { ...(event.headers as Record<string, Json>), origin: a, 'access-control-request-method': b } })),
-    fc.constantFrom(null, undefined, 0, '', 'event', [], {}, { version: '2.0' }, { headers: { origin: 'https://app.example.com', 'access-control-request-method': 'GET' } }),
+    fc
+      .tuple(anyJson, anyJson)
+      .map(([a, b]) => ({ ...event, headers: { ...(event.headers as Record<string, Json>), origin: a, 'access-control-request-method': b } })),
+    fc.constantFrom(
+      null,
+      undefined,
+      0,
+      '',
+      'event',
+      [],
+      {},
+      { version: '2.0' },
+      { headers: { origin: 'https://app.example.com', 'access-control-request-method': 'GET' } },
+    ),
     anyJson,
   );
 }

@@ -112,10 +112,15 @@ export class FaultProxy {
       const fault = this.takeFault();
       if (!fault) {
         this.stats.forwarded++;
-        this.forward(req, body, (status, headers, payload) => {
-          res.writeHead(status, headers);
-          res.end(payload);
-        }, res);
+        this.forward(
+          req,
+          body,
+          (status, headers, payload) => {
+            res.writeHead(status, headers);
+            res.end(payload);
+          },
+          res,
+        );
         return;
       }
       this.stats.faulted++;
@@ -145,26 +150,36 @@ export class FaultProxy {
         res.end(fault.body);
         return;
       case 'truncate':
-        this.forward(req, body, (status, headers, payload) => {
-          const half = payload.subarray(0, Math.floor(payload.length / 2));
-          if (fault.declareFullLength) {
-            res.writeHead(status, { ...headers, 'content-length': String(payload.length) });
-            res.write(half);
-            // Drop the connection mid-body, as a dying upstream would.
-            setImmediate(() => res.socket?.destroy());
-          } else {
-            res.writeHead(status, { ...headers, 'content-length': String(half.length) });
-            res.end(half);
-          }
-        }, res);
+        this.forward(
+          req,
+          body,
+          (status, headers, payload) => {
+            const half = payload.subarray(0, Math.floor(payload.length / 2));
+            if (fault.declareFullLength) {
+              res.writeHead(status, { ...headers, 'content-length': String(payload.length) });
+              res.write(half);
+              // Drop the connection mid-body, as a dying upstream would.
+              setImmediate(() => res.socket?.destroy());
+            } else {
+              res.writeHead(status, { ...headers, 'content-length': String(half.length) });
+              res.end(half);
+            }
+          },
+          res,
+        );
         return;
       case 'delay': {
         const timer = setTimeout(() => {
           this.timers.delete(timer);
-          this.forward(req, body, (status, headers, payload) => {
-            res.writeHead(status, headers);
-            res.end(payload);
-          }, res);
+          this.forward(
+            req,
+            body,
+            (status, headers, payload) => {
+              res.writeHead(status, headers);
+              res.end(payload);
+            },
+            res,
+          );
         }, fault.ms);
         this.timers.add(timer);
         return;
@@ -172,7 +187,12 @@ export class FaultProxy {
     }
   }
 
-  private forward(req: IncomingMessage, body: Buffer, reply: (status: number, headers: Record<string, string>, payload: Buffer) => void, res: ServerResponse): void {
+  private forward(
+    req: IncomingMessage,
+    body: Buffer,
+    reply: (status: number, headers: Record<string, string>, payload: Buffer) => void,
+    res: ServerResponse,
+  ): void {
     const headers = { ...req.headers, host: this.target.host };
     const upstream = httpRequest({ host: this.target.hostname, port: this.target.port, method: req.method, path: req.url, headers }, (up) => {
       const chunks: Buffer[] = [];

@@ -69,7 +69,9 @@ function routeSegments(route: string): Seg[] {
 /** Two routes are the same route when they differ only in parameter names. */
 export function modelRouteKey(route: string): string {
   if (route === '$default') return '$default';
-  return '/' + routeSegments(route).map((s) => (s.kind === 'literal' ? s.text : s.kind === 'param' ? '{}' : '{+}')).join('/');
+  return `/${routeSegments(route)
+    .map((s) => (s.kind === 'literal' ? s.text : s.kind === 'param' ? '{}' : '{+}'))
+    .join('/')}`;
 }
 
 function pathSegments(path: string): string[] {
@@ -318,7 +320,10 @@ export function modelDecide(policies: readonly ModelPolicy[] | undefined, req: M
 }
 
 /** Headers for an actual response: the origin allowed and the request's own method listed, exactly as a preflight needs. */
-export function modelActualHeaders(policies: readonly ModelPolicy[] | undefined, req: { method: string; path: string; origin: string | undefined }): Record<string, string> {
+export function modelActualHeaders(
+  policies: readonly ModelPolicy[] | undefined,
+  req: { method: string; path: string; origin: string | undefined },
+): Record<string, string> {
   const headers: Record<string, string> = { Vary: 'Origin' };
   if (req.origin === undefined || !policies || modelHasDotSegment(req.path)) return headers;
   const policy = modelFindPolicy(modelServingPolicies(policies), req.path);
@@ -433,7 +438,10 @@ export function modelRequestFromEvent(event: unknown): ModelRequest {
 }
 
 /** The proxy result the preflight function must return for this event. */
-export function modelHandlerResult(policies: readonly ModelPolicy[] | undefined, event: unknown): { statusCode: number; headers: Record<string, string>; body: string } {
+export function modelHandlerResult(
+  policies: readonly ModelPolicy[] | undefined,
+  event: unknown,
+): { statusCode: number; headers: Record<string, string>; body: string } {
   const d = modelDecide(policies, modelRequestFromEvent(event));
   if (d.kind === 'allowed') return { statusCode: 204, headers: d.headers, body: '' };
   if (d.kind === 'not-preflight') return { statusCode: 204, headers: { Vary: MODEL_VARY }, body: '' };
