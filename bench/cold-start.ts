@@ -5,7 +5,7 @@
  * so that every variant shares the machine's noise, and every figure is a median.
  */
 import { spawn } from 'node:child_process';
-import { copyFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import { median } from './lib/stats';
@@ -149,39 +149,3 @@ export function fileBytes(...files: string[]): number {
   return files.reduce((sum, f) => sum + statSync(f).size, 0);
 }
 
-/**
- * The shipped preflight bundle with `tldts` replaced by a stub (last label =
- * public suffix): not a product, a measurement of the Public Suffix List's
- * share of the cold start (docs/performance.md). Written next to a copy of the
- * shipped ES module entry and SDK side file.
- */
-export async function buildWithoutPublicSuffixList(outDir: string): Promise<string> {
-  const dir = join(outDir, 'preflight-no-psl');
-  const { sdkInSideFile } = (await import(join(ROOT, 'scripts', 'lib', 'sdk-trim.mjs'))) as { sdkInSideFile: () => import('esbuild').Plugin };
-  const stub: import('esbuild').Plugin = {
-    name: 'tldts-stub',
-    setup(b) {
-      b.onResolve({ filter: /^tldts$/ }, () => ({ path: 'tldts', namespace: 'tldts-stub' }));
-      b.onLoad({ filter: /.*/, namespace: 'tldts-stub' }, () => ({
-        loader: 'js',
-        contents: "exports.getPublicSuffix = (host) => host.slice(host.lastIndexOf('.') + 1);\n",
-      }));
-    },
-  };
-  await build({
-    entryPoints: [join(ROOT, 'functions', 'preflight', 'handler.ts')],
-    bundle: true,
-    platform: 'node',
-    target: 'node20',
-    format: 'cjs',
-    minify: true,
-    legalComments: 'none',
-    mainFields: ['module', 'main'],
-    supported: { 'dynamic-import': false },
-    plugins: [sdkInSideFile(), stub],
-    outfile: join(dir, 'preflight.cjs'),
-    logLevel: 'warning',
-  });
-  for (const f of ['index.mjs', 'ssm-sdk.js']) copyFileSync(join(ROOT, 'dist', 'preflight', f), join(dir, f));
-  return join(dir, 'index.mjs');
-}

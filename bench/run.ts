@@ -13,7 +13,6 @@ import { motoEnv, startMoto } from '../scripts/lib/moto';
 import {
   buildEngineOnlyBundle,
   buildNaiveSdkBundles,
-  buildWithoutPublicSuffixList,
   fileBytes,
   measureColdStarts,
   type ColdResult,
@@ -129,7 +128,6 @@ async function coldStart(endpoint: string, tmp: string, options: Options, node: 
   const shipped = join(ROOT, 'dist', 'preflight', 'index.mjs');
   const shippedBytes = fileBytes(shipped, join(ROOT, 'dist', 'preflight', 'preflight.cjs'));
   const engine = await buildEngineOnlyBundle(join(tmp, 'cold'));
-  const noPsl = await buildWithoutPublicSuffixList(join(tmp, 'cold'));
   const variants: ColdVariant[] = [
     { name: 'bare handler', module: join(ROOT, 'bench', 'cold', 'bare-handler.cjs'), expectStatus: 200 },
     { name: 'bare handler, ES module', module: join(ROOT, 'bench', 'cold', 'bare-handler.mjs'), expectStatus: 200 },
@@ -140,12 +138,6 @@ async function coldStart(endpoint: string, tmp: string, options: Options, node: 
     { name: 'naive SDK bundle, --minify', module: naive.minified, expectStatus: 200, bytes: fileBytes(naive.minified) },
     { name: 'preflight, plain esbuild (before)', module: before, expectStatus: 204, bytes: fileBytes(before) },
     { name: 'preflight, shipped (dist/preflight)', module: shipped, expectStatus: 204, bytes: shippedBytes },
-    {
-      name: 'part: shipped with a stub for the Public Suffix List',
-      module: noPsl,
-      expectStatus: 204,
-      bytes: fileBytes(noPsl, join(noPsl, '..', 'preflight.cjs')),
-    },
     {
       name: 'preflight, shipped, SDK client (CORS_SSM_CLIENT=sdk)',
       module: shipped,
