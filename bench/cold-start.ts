@@ -148,4 +148,3 @@ export async function buildEngineOnlyBundle(outDir: string): Promise<string> {
 export function fileBytes(...files: string[]): number {
   return files.reduce((sum, f) => sum + statSync(f).size, 0);
 }
-

@@ -10,14 +10,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import { motoEnv, startMoto } from '../scripts/lib/moto';
-import {
-  buildEngineOnlyBundle,
-  buildNaiveSdkBundles,
-  fileBytes,
-  measureColdStarts,
-  type ColdResult,
-  type ColdVariant,
-} from './cold-start';
+import { buildEngineOnlyBundle, buildNaiveSdkBundles, fileBytes, measureColdStarts, type ColdResult, type ColdVariant } from './cold-start';
 import { seedClient, seedPolicies, samplePolicy } from './lib/policies';
 import { ROOT } from './lib/root';
 import { median, ratio, round, table } from './lib/stats';

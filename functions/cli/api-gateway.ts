@@ -17,7 +17,7 @@ import {
 } from '@aws-sdk/client-apigatewayv2';
 import { listHttpRoutes, listRestResources } from '../aws/api-gateway';
 import { AwsError, oneLine } from './errors';
-import { CALL_DEADLINE_MS } from './ssm';
+import { callWithDeadline } from './ssm';
 
 /**
  * The API Gateway reads of `discover` and `import` (REST and HTTP APIs), each
@@ -63,19 +63,8 @@ export function describeApiGatewayError(err: unknown, operation: string, target:
   return new AwsError(oneLine(`${operation} ${target} failed: ${code}: ${message}${status}${hint ? ` - ${hint}` : ''}`), code, { cause: err });
 }
 
-async function call<T>(operation: string, target: string, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
-  const signal = AbortSignal.timeout(CALL_DEADLINE_MS);
-  try {
-    return await fn(signal);
-  } catch (err) {
-    if (signal.aborted)
-      throw describeApiGatewayError(
-        Object.assign(new Error(`no answer within ${CALL_DEADLINE_MS / 1000} s, retries included`), { name: 'TimeoutError', cause: err }),
-        operation,
-        target,
-      );
-    throw describeApiGatewayError(err, operation, target);
-  }
+function call<T>(operation: string, target: string, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  return callWithDeadline(describeApiGatewayError, operation, target, fn);
 }
 
 const isNotFound = (err: unknown): boolean => err instanceof AwsError && err.code === 'NotFoundException';

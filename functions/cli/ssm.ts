@@ -105,19 +105,34 @@ export async function deleteParameters(
   return { deleted, missing };
 }
 
-async function call<T>(operation: string, target: string, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
+/**
+ * One AWS call (its retries included) under {@link CALL_DEADLINE_MS}; any
+ * failure becomes one {@link AwsError} line through `describe`, a missed
+ * deadline as a `TimeoutError`. Shared by the Parameter Store, API Gateway and
+ * CloudWatch Logs calls of the CLI.
+ */
+export async function callWithDeadline<T>(
+  describe: (err: unknown, operation: string, target: string) => AwsError,
+  operation: string,
+  target: string,
+  fn: (signal: AbortSignal) => Promise<T>,
+): Promise<T> {
   const signal = AbortSignal.timeout(CALL_DEADLINE_MS);
   try {
     return await fn(signal);
   } catch (err) {
     if (signal.aborted)
-      throw describeAwsError(
+      throw describe(
         Object.assign(new Error(`no answer within ${CALL_DEADLINE_MS / 1000} s, retries included`), { name: 'TimeoutError', cause: err }),
         operation,
         target,
       );
-    throw describeAwsError(err, operation, target);
+    throw describe(err, operation, target);
   }
+}
+
+function call<T>(operation: string, target: string, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  return callWithDeadline(describeAwsError, operation, target, fn);
 }
 
 /** Advice for the errors people actually meet, keyed by AWS or network error code. */

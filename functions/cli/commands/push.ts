@@ -43,19 +43,7 @@ export const push: Command = {
       const message = `the push would leave ${created.length === 1 ? 'a route' : `${created.length} routes`} claimed by two policies, which the Lambda denies (route_conflict); remove the route from one of them, or delete the other parameter with --prune; nothing was written`;
       printConflicts(out, conflicts);
       out.warn(`cors-policy push: ${message}`);
-      out.document({
-        command: 'push',
-        ok: false,
-        path,
-        dir,
-        dryRun,
-        prune,
-        changes: changes.map(changeJson),
-        conflicts: conflicts.map(conflictJson),
-        done: [],
-        summary: counts,
-        error: { code: 'RouteConflict', message },
-      });
+      out.document(result(path, dir, dryRun, prune, changes, conflicts, [], counts, { code: 'RouteConflict', message }));
       return EXIT.problems;
     }
     const toPut = changes.filter((c) => c.action === 'add' || c.action === 'change');
@@ -63,18 +51,7 @@ export const push: Command = {
     const kept = prune ? [] : changes.filter((c) => c.action === 'remove');
 
     if (dryRun) {
-      out.document({
-        command: 'push',
-        ok: true,
-        path,
-        dir,
-        dryRun,
-        prune,
-        changes: changes.map(changeJson),
-        conflicts: conflicts.map(conflictJson),
-        done: [],
-        summary: counts,
-      });
+      out.document(result(path, dir, dryRun, prune, changes, conflicts, [], counts));
       out.line(`push ${dir} -> ${path} (dry run: nothing is written)`);
       printChanges(out, prune ? changes : changes.filter((c) => c.action !== 'remove'), prune);
       printConflicts(out, conflicts);
@@ -108,7 +85,7 @@ export const push: Command = {
       if (!(err instanceof AwsError)) throw err;
       out.warn(`cors-policy push: error: ${err.message}`);
       out.warn(`cors-policy push: stopped after ${done.length} of ${toPut.length + toDelete.length} writes; run push again to finish`);
-      out.document(result(path, dir, prune, changes, conflicts, done, counts, { code: err.code, message: err.message }));
+      out.document(result(path, dir, false, prune, changes, conflicts, done, counts, { code: err.code, message: err.message }));
       return EXIT.error;
     }
     for (const c of kept) out.line(`kept      ${c.parameter} (no file describes it; --prune deletes it)`);
@@ -116,14 +93,16 @@ export const push: Command = {
     out.line(
       `${done.filter((d) => d.action === 'added').length} added, ${done.filter((d) => d.action === 'updated').length} updated, ${done.filter((d) => d.action === 'deleted').length} deleted, ${counts.unchanged} unchanged`,
     );
-    out.document(result(path, dir, prune, changes, conflicts, done, counts));
+    out.document(result(path, dir, false, prune, changes, conflicts, done, counts));
     return EXIT.ok;
   },
 };
 
+/** The one `--json` document of a push run, whichever way it ends. */
 function result(
   path: string,
   dir: string,
+  dryRun: boolean,
   prune: boolean,
   changes: readonly ParameterChange[],
   conflicts: readonly ConflictChange[],
@@ -136,7 +115,7 @@ function result(
     ok: error === undefined,
     path,
     dir,
-    dryRun: false,
+    dryRun,
     prune,
     changes: changes.map(changeJson),
     conflicts: conflicts.map(conflictJson),
