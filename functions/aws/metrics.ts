@@ -163,9 +163,12 @@ export class Metrics {
     return doc;
   }
 
-  /** At the end of an invocation: writes the pending counts when the interval has passed or a refresh failed. */
-  settle(store: ObservedStore | undefined): void {
-    const now = this.now();
+  /**
+   * At the end of an invocation: writes the pending counts when the interval
+   * has passed or a refresh failed. `now`: a clock reading the caller took
+   * moments ago in this invocation, to save another (default: read the clock).
+   */
+  settle(store: ObservedStore | undefined, now: number = this.now()): void {
     this.observe(store, now);
     this.flushIfDue(now, store);
   }

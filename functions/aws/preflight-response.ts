@@ -25,7 +25,7 @@ export interface AnswerOptions {
   /** Counts allowed preflights and carries each denial's metrics on its log line; none: no metrics. */
   readonly metrics?: ContainerMetrics | undefined;
   /** The store whose refreshes and policy age the metrics report. */
-  readonly store?: ObservedStore | undefined;
+  readonly store?: (ObservedStore & { readonly checkedAt?: number | undefined }) | undefined;
 }
 
 /** True for a CORS preflight: `OPTIONS` with both `Origin` and `Access-Control-Request-Method`. */
@@ -97,7 +97,8 @@ export function answerPreflight(set: PolicySet | undefined, request: CorsRequest
         requestId,
       });
     metrics?.count('PreflightsAllowed');
-    metrics?.settle(store);
+    // The store read the clock when this request asked for its policies: reuse that reading.
+    metrics?.settle(store, store?.checkedAt);
     return respond(204, decision.headers);
   }
   if (decision.kind === 'not-preflight') return notPreflightResponse();

@@ -71,6 +71,12 @@ export class SsmPolicyStore {
   readonly stats: PolicyStoreStats = { ssmCalls: 0, historyCalls: 0, refreshes: 0, failedRefreshes: 0 };
   private set: PolicySet | undefined;
   private nextRefreshAt = 0;
+  /**
+   * When {@link fresh} last read the clock. The preflight path reads the time
+   * once per request and its metrics reuse it: on some hosts a clock read costs
+   * a tenth of a warm preflight.
+   */
+  checkedAt: number | undefined;
   private failures = 0;
   private inflight: Promise<void> | undefined;
   private sendPage: PageSender | undefined;
@@ -98,18 +104,23 @@ export class SsmPolicyStore {
 
   /** The current policy set, refreshed first if stale; undefined if none could ever be loaded. */
   async current(): Promise<PolicySet | undefined> {
-    if (this.now() >= this.nextRefreshAt) {
+    const now = this.now();
+    this.checkedAt = now;
+    if (now >= this.nextRefreshAt) {
       this.inflight ??= this.refresh().finally(() => {
         this.inflight = undefined;
       });
       await this.inflight;
+      this.checkedAt = this.now();
     }
     return this.set;
   }
 
   /** The set when no refresh is due, else undefined: lets callers skip a promise on the hot path. */
   fresh(): PolicySet | undefined {
-    return this.now() < this.nextRefreshAt ? this.set : undefined;
+    const now = this.now();
+    this.checkedAt = now;
+    return now < this.nextRefreshAt ? this.set : undefined;
   }
 
   /**
