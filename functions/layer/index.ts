@@ -83,11 +83,11 @@ function resolveSource(options: CorsOptions | undefined): Resolved {
 }
 
 /** Counts a request that carried an Origin by whether its response allows it, then flushes if due. */
-function measure(resolved: Resolved, event: ApiGatewayEvent, allowed: boolean): void {
+function measure(resolved: Resolved, origin: string | undefined, allowed: boolean): void {
   const { metrics } = resolved;
   if (!metrics) return;
   if (allowed) metrics.count('ActualAllowed');
-  else if (event && typeof event === 'object' && readHeader(event, 'origin') !== undefined) metrics.count('ActualDenied');
+  else if (origin !== undefined) metrics.count('ActualDenied');
   metrics.settle(resolved.store);
 }
 
@@ -103,8 +103,9 @@ async function loadSet(source: PolicySource | undefined, logger: Logger | undefi
 }
 
 function headersFor(event: ApiGatewayEvent, set: PolicySet | undefined, resolved?: Resolved): Record<string, string> {
-  const answer = actualResponseHeaders(set, { method: requestMethod(event), path: routePath(event), origin: readHeader(event, 'origin') });
-  if (resolved) measure(resolved, event, answer.allowed);
+  const origin = readHeader(event, 'origin');
+  const answer = actualResponseHeaders(set, { method: requestMethod(event), path: routePath(event), origin });
+  if (resolved) measure(resolved, origin, answer.allowed);
   return answer.headers;
 }
 
