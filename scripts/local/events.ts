@@ -11,8 +11,6 @@ import { randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEvent, APIGatewayProxyEventV2 } from 'aws-lambda';
 import { httpApiEvent as httpApiEvent_, restApiEvent } from '../lib/apigw-events';
 
-export { ACCOUNT_ID, API_ID, clfTime } from '../lib/apigw-events';
-
 export type PayloadVersion = 'v1' | 'v2';
 
 /** What the gateway knows about one incoming HTTP request. */

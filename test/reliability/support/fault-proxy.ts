@@ -112,15 +112,7 @@ export class FaultProxy {
       const fault = this.takeFault();
       if (!fault) {
         this.stats.forwarded++;
-        this.forward(
-          req,
-          body,
-          (status, headers, payload) => {
-            res.writeHead(status, headers);
-            res.end(payload);
-          },
-          res,
-        );
+        this.forwardAsIs(req, body, res);
         return;
       }
       this.stats.faulted++;
@@ -171,20 +163,25 @@ export class FaultProxy {
       case 'delay': {
         const timer = setTimeout(() => {
           this.timers.delete(timer);
-          this.forward(
-            req,
-            body,
-            (status, headers, payload) => {
-              res.writeHead(status, headers);
-              res.end(payload);
-            },
-            res,
-          );
+          this.forwardAsIs(req, body, res);
         }, fault.ms);
         this.timers.add(timer);
         return;
       }
     }
+  }
+
+  /** Forwards the request and relays moto's answer unchanged. */
+  private forwardAsIs(req: IncomingMessage, body: Buffer, res: ServerResponse): void {
+    this.forward(
+      req,
+      body,
+      (status, headers, payload) => {
+        res.writeHead(status, headers);
+        res.end(payload);
+      },
+      res,
+    );
   }
 
   private forward(
