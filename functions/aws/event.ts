@@ -17,6 +17,15 @@ function isHeaderName(key: string, lowerName: string): boolean {
 }
 
 /**
+ * {@link isHeaderName} for a key of the right length, trying the two casings
+ * clients send (`origin` over HTTP/2 and in payload v2, `Origin` over HTTP/1.1)
+ * by plain comparison before lower-casing: the hot path allocates no string.
+ */
+function isPreflightHeaderName(key: string, lowerName: string, canonicalName: string): boolean {
+  return key === lowerName || key === canonicalName || ((key.charCodeAt(0) | 32) === lowerName.charCodeAt(0) && key.toLowerCase() === lowerName);
+}
+
+/**
  * Reads one header case-insensitively. Payload v1 keeps the client's casing and
  * may split a header over `multiValueHeaders` (which then holds every value);
  * payload v2 lower-cases names and joins duplicates with commas. Several values
@@ -106,6 +115,8 @@ export function routePath(event: ApiGatewayEvent): string {
     return proxy !== '' ? `/${proxy}` : '/';
   }
   if (template === '/') return '/';
+  // The preflight function's own route: no template to split.
+  if (template === '/{proxy+}') return `/${greedyValue(params.proxy)}`;
   const parts = templateParts(template);
   let path = '';
   for (let i = 1; i < parts.length; i++) {
@@ -133,18 +144,24 @@ const ACRH = 'access-control-request-headers';
 /** Which of the three preflight headers a header name is: by length, then as {@link isHeaderName}. */
 function preflightHeaderIndex(key: string): 0 | 1 | 2 | -1 {
   const n = key.length;
-  if (n === 6) return isHeaderName(key, ORIGIN) ? 0 : -1;
-  if (n === 29) return isHeaderName(key, ACRM) ? 1 : -1;
-  if (n === 30) return isHeaderName(key, ACRH) ? 2 : -1;
+  if (n === 6) return isPreflightHeaderName(key, ORIGIN, 'Origin') ? 0 : -1;
+  if (n === 29) return isPreflightHeaderName(key, ACRM, 'Access-Control-Request-Method') ? 1 : -1;
+  if (n === 30) return isPreflightHeaderName(key, ACRH, 'Access-Control-Request-Headers') ? 2 : -1;
   return -1;
 }
 
+/** Appends a header's further value as {@link readHeader} joins them. */
+const joinValue = (found: string | undefined, v: string): string => (found === undefined ? v : `${found},${v}`);
+
 /**
  * `Origin`, `Access-Control-Request-Method` and `Access-Control-Request-Headers`
- * in one pass over each header map, with exactly {@link readHeader}'s rules.
+ * in one pass over each header map, with exactly {@link readHeader}'s rules:
+ * `multiValueHeaders` first, `headers` for the ones it lacks.
  */
 function readPreflightHeaders(event: ApiGatewayEvent): [string | undefined, string | undefined, string | undefined] {
-  const out: [string | undefined, string | undefined, string | undefined] = [undefined, undefined, undefined];
+  let origin: string | undefined;
+  let acrm: string | undefined;
+  let acrh: string | undefined;
   const multi = (event as APIGatewayProxyEvent).multiValueHeaders;
   if (multi && typeof multi === 'object') {
     const keys = Object.keys(multi);
@@ -154,25 +171,36 @@ function readPreflightHeaders(event: ApiGatewayEvent): [string | undefined, stri
       if (i === -1) continue;
       const values = multi[key];
       if (!Array.isArray(values)) continue;
-      for (const v of values) if (typeof v === 'string') out[i] = out[i] === undefined ? v : `${out[i]},${v}`;
+      for (const v of values) {
+        if (typeof v !== 'string') continue;
+        if (i === 0) origin = joinValue(origin, v);
+        else if (i === 1) acrm = joinValue(acrm, v);
+        else acrh = joinValue(acrh, v);
+      }
     }
+    if (origin !== undefined && acrm !== undefined && acrh !== undefined) return [origin, acrm, acrh];
   }
   const headers = event.headers as Record<string, unknown> | null | undefined;
-  if (headers && typeof headers === 'object' && (out[0] === undefined || out[1] === undefined || out[2] === undefined)) {
-    const fromHeaders: [string | undefined, string | undefined, string | undefined] = [undefined, undefined, undefined];
+  if (headers && typeof headers === 'object') {
+    // Only the headers multiValueHeaders lacks are taken from here.
+    const needOrigin = origin === undefined;
+    const needAcrm = acrm === undefined;
+    const needAcrh = acrh === undefined;
     const keys = Object.keys(headers);
     for (let k = 0; k < keys.length; k++) {
       const key = keys[k] as string;
       const i = preflightHeaderIndex(key);
       if (i === -1) continue;
       const v = headers[key];
-      if (typeof v === 'string') fromHeaders[i] = fromHeaders[i] === undefined ? v : `${fromHeaders[i]},${v}`;
+      if (typeof v !== 'string') continue;
+      if (i === 0) {
+        if (needOrigin) origin = joinValue(origin, v);
+      } else if (i === 1) {
+        if (needAcrm) acrm = joinValue(acrm, v);
+      } else if (needAcrh) acrh = joinValue(acrh, v);
     }
-    out[0] ??= fromHeaders[0];
-    out[1] ??= fromHeaders[1];
-    out[2] ??= fromHeaders[2];
   }
-  return out;
+  return [origin, acrm, acrh];
 }
 
 /** Turns an API Gateway event into the engine's request. Never throws on odd events. */

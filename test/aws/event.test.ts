@@ -2,6 +2,8 @@
 // headers read case-insensitively from headers and multiValueHeaders, and the
 // path rebuilt from the route template and path parameters, never from
 // path/rawPath (which carry stages and custom-domain base paths).
+import fc from 'fast-check';
+import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { corsRequestFromEvent, readHeader, routePath } from '../../functions/aws/event';
 import { v1Event, v2Event } from '../support/apigw-events';
 
@@ -142,5 +144,36 @@ describe('odd events never throw', () => {
     ['a v1 event with non-string header values', { resource: '/', headers: { Origin: 5 }, multiValueHeaders: { Origin: 'x' } }],
   ])('%s', (_what, event) => {
     expect(() => corsRequestFromEvent(event as never)).not.toThrow();
+  });
+});
+
+describe('the one-pass preflight header reader', () => {
+  // corsRequestFromEvent reads the three headers in one pass with a fast path for the usual
+  // casings; it must agree with readHeader (one header at a time) on any header maps.
+  const name = (lower: string) =>
+    fc.array(fc.boolean(), { minLength: lower.length, maxLength: lower.length }).map((upper) => [...lower].map((c, i) => (upper[i] ? c.toUpperCase() : c)).join(''));
+  const headerName = fc.oneof(
+    name('origin'),
+    name('access-control-request-method'),
+    name('access-control-request-headers'),
+    fc.constantFrom('Host', 'Originx', 'origin ', 'Access-Control-Request-Methods', 'x-forwarded-for'),
+  );
+  const value = fc.oneof(fc.string({ maxLength: 8 }), fc.constant(null), fc.integer());
+  const headers = fc.option(fc.dictionary(headerName, value, { maxKeys: 6 }), { nil: null });
+  const multi = fc.option(fc.dictionary(headerName, fc.oneof(fc.array(value, { maxLength: 3 }), fc.constant(null)), { maxKeys: 6 }), { nil: null });
+
+  test('agrees with readHeader for every header map', () => {
+    fc.assert(
+      fc.property(headers, multi, (h, m) => {
+        const event = v1Event({ headers: h as APIGatewayProxyEvent['headers'], multiValueHeaders: m as APIGatewayProxyEvent['multiValueHeaders'] });
+        const request = corsRequestFromEvent(event);
+        expect([request.origin, request.requestMethod, request.requestHeaders]).toEqual([
+          readHeader(event, 'origin'),
+          readHeader(event, 'access-control-request-method'),
+          readHeader(event, 'access-control-request-headers'),
+        ]);
+      }),
+      { numRuns: 2000 },
+    );
   });
 });
