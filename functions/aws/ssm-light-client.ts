@@ -22,7 +22,6 @@
  */
 import type { ClientRequest, IncomingMessage, RequestOptions } from 'node:http';
 import { existsSync } from 'node:fs';
-import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { Hash } from '@smithy/core/serde';
 import { SignatureV4 } from '@smithy/signature-v4';
@@ -77,7 +76,9 @@ export function lightClientSettings(env: NodeJS.ProcessEnv = process.env): Light
   if (!region || !AWS_PARTITION_REGION.test(region)) return undefined;
   if (truthy(env.AWS_USE_FIPS_ENDPOINT) || truthy(env.AWS_USE_DUALSTACK_ENDPOINT)) return undefined;
   if (env.AWS_MAX_ATTEMPTS || (env.AWS_RETRY_MODE && env.AWS_RETRY_MODE !== 'standard')) return undefined;
-  if (existsSync(env.AWS_CONFIG_FILE || join(env.HOME || homedir(), '.aws', 'config'))) return undefined;
+  // node:os only when HOME is unset (Lambda sets it): one built-in module less on a cold start.
+  const home = env.HOME || (require('node:os') as typeof import('node:os')).homedir();
+  if (existsSync(env.AWS_CONFIG_FILE || join(home, '.aws', 'config'))) return undefined;
   let endpoint: URL;
   const configured = truthy(env.AWS_IGNORE_CONFIGURED_ENDPOINT_URLS) ? undefined : env.AWS_ENDPOINT_URL_SSM || env.AWS_ENDPOINT_URL;
   try {

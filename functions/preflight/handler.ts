@@ -1,5 +1,4 @@
 import type { Context } from 'aws-lambda';
-import { decidePreflight } from '../core/preflight';
 import { compilePolicySet, type PolicySet } from '../core/policy-set';
 import type { CorsRequest } from '../core/request';
 import { defaultStore } from '../aws/default-store';
@@ -51,7 +50,8 @@ const WARM_UP_EVENTS = [
 function warmUpEngine(): void {
   try {
     const set = compilePolicySet([{ source: 'warm-up', value: WARM_UP_POLICY, type: 'String' }]);
-    for (const event of WARM_UP_EVENTS) decidePreflight(set, corsRequestFromEvent(event));
+    // The request path as a request takes it, minus what a real request would record (no logger, metrics or store).
+    for (const event of WARM_UP_EVENTS) answerPreflight(set, corsRequestFromEvent(event), {});
   } catch {
     // Only an optimisation: the real request path reports its own errors.
   }
@@ -80,6 +80,8 @@ export async function init(): Promise<void> {
     // The request is on its way: compile while Parameter Store answers.
     await new Promise<void>((resolve) => setImmediate(resolve));
     warmUpEngine();
+    // Created while Parameter Store answers, not by the first request.
+    defaultMetrics('cors-preflight', runtime.logger);
     await Promise.race([loading, limit]);
   } catch (error) {
     // warmUp never rejects by design; if it ever does, init must still succeed.
