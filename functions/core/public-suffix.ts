@@ -8,74 +8,69 @@ import { EXCEPTIONS, SUFFIXES } from './public-suffixes';
  * blocks of 16 (the first entry in full, then per entry one letter "A"+n for
  * the n characters it shares with the previous entry, and the rest).
  *
- * Nothing is parsed at load: the first look-up splits the blocks apart (one
- * native split), each look-up binary-searches the blocks' first entries and
- * decodes (once) the block it lands in.
+ * Nothing is parsed or split at load: each look-up binary-searches the text
+ * itself (a probe jumps to a character offset and reads the first entry of
+ * the next block, up to its first count letter) and decodes, once, only the
+ * block it lands in. A position is [offset of the block in SUFFIXES, index
+ * in the block].
  */
 
 const isCount = (c: number): boolean => c >= 65 && c <= 90; // "A".."Z"
 const COUNT = /[A-Z]/;
+const NEWLINE = 10;
 
-interface Index {
-  /** The encoded blocks (one native split of SUFFIXES). */
-  readonly blocks: string[];
-  /** Each block's first entry, taken when a search first needs it. */
-  readonly firsts: Array<string | undefined>;
-  /** Blocks decoded so far: wildcard bases share a few top-level domains, so few are ever decoded. */
-  readonly decoded: Array<string[] | undefined>;
-}
-let index: Index | undefined;
+/** Blocks decoded so far, by offset: wildcard bases share a few top-level domains, so few are ever decoded. */
+const decoded = new Map<number, string[]>();
 
-function load(): Index {
-  index ??= { blocks: SUFFIXES.split('\n'), firsts: [], decoded: [] };
-  return index;
+/** Offset of the block after the one at `start`, or -1 past the last one. */
+function nextBlock(start: number): number {
+  const nl = SUFFIXES.indexOf('\n', start);
+  return nl < 0 ? -1 : nl + 1;
 }
 
-/** The first entry of block `b`: written in full, up to the first count letter. */
-function firstOf(b: number): string {
-  const { blocks, firsts } = load();
-  let first = firsts[b];
-  if (first === undefined) {
-    const block = blocks[b] as string;
-    const end = block.search(COUNT);
-    firsts[b] = first = end < 0 ? block : block.slice(0, end);
-  }
-  return first;
+/** The first entry of the block at `start`: written in full, up to the first count letter. */
+function firstOf(start: number): string {
+  const end = SUFFIXES.indexOf('\n', start);
+  const text = end < 0 ? SUFFIXES.slice(start) : SUFFIXES.slice(start, end);
+  const count = text.search(COUNT);
+  return count < 0 ? text : text.slice(0, count);
 }
 
-/** The entries of block `b`, decoded once. */
-function block(b: number): string[] {
-  const { blocks, decoded } = load();
-  let entries = decoded[b];
+/** The entries of the block at `start`, decoded once. */
+function block(start: number): string[] {
+  let entries = decoded.get(start);
   if (entries) return entries;
-  const text = blocks[b] as string;
   entries = [];
   let previous = '';
   let shared = 0;
-  for (let i = 0; i < text.length; ) {
+  for (let i = start; i < SUFFIXES.length && SUFFIXES.charCodeAt(i) !== NEWLINE; ) {
     let j = i;
-    while (j < text.length && !isCount(text.charCodeAt(j))) j++;
-    previous = previous.slice(0, shared) + text.slice(i, j);
+    while (j < SUFFIXES.length && !isCount(SUFFIXES.charCodeAt(j)) && SUFFIXES.charCodeAt(j) !== NEWLINE) j++;
+    previous = previous.slice(0, shared) + SUFFIXES.slice(i, j);
     entries.push(previous);
-    if (j < text.length) shared = text.charCodeAt(j) - 65;
-    i = j + 1;
+    if (j < SUFFIXES.length && isCount(SUFFIXES.charCodeAt(j))) {
+      shared = SUFFIXES.charCodeAt(j) - 65;
+      i = j + 1;
+    } else i = j;
   }
-  decoded[b] = entries;
+  decoded.set(start, entries);
   return entries;
 }
 
-/** Position of the first entry >= key: [block, index in block], or undefined past the end. */
+/** Position of the first entry >= key: [block offset, index in block], or undefined past the end. */
 function lowerBound(key: string): [number, number] | undefined {
-  const n = load().blocks.length;
-  // The last block whose first entry is <= key.
+  // The last block whose first entry is <= key: lo is a block start with first(lo) <= key
+  // (or the first block), hi the start of a block whose first entry is > key (or the end).
   let lo = 0;
-  let hi = n - 1;
-  while (lo < hi) {
-    const mid = (lo + hi + 1) >> 1;
-    if (firstOf(mid) <= key) lo = mid;
-    else hi = mid - 1;
+  let hi = SUFFIXES.length;
+  for (;;) {
+    let probe = nextBlock((lo + hi) >> 1);
+    if (probe < 0 || probe >= hi) probe = nextBlock(lo);
+    if (probe < 0 || probe >= hi) break;
+    if (firstOf(probe) <= key) lo = probe;
+    else hi = probe;
   }
-  for (let b = lo; b < n; b++) {
+  for (let b = lo; b >= 0; b = nextBlock(b)) {
     const i = block(b).findIndex((e) => e >= key);
     if (i >= 0) return [b, i];
   }
@@ -112,7 +107,7 @@ export function publicSuffixAtOrBelow(domain: string): string | undefined {
   if (!first || !(entryAt(first) as string).startsWith(prefix)) return undefined;
   // Rules below are rare to refuse on: read the whole run and name the shallowest.
   let best: string | undefined;
-  for (let b = first[0], i = first[1]; b < load().blocks.length; b++, i = 0) {
+  for (let b = first[0], i = first[1]; b >= 0; b = nextBlock(b), i = 0) {
     const entries = block(b);
     for (; i < entries.length; i++) {
       const e = entries[i] as string;
