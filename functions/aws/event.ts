@@ -17,22 +17,12 @@ function isHeaderName(key: string, lowerName: string): boolean {
 }
 
 /**
- * {@link isHeaderName} for a key of the right length: the two casings clients
- * send (`origin` over HTTP/2 and in payload v2, `Origin` over HTTP/1.1) by
- * plain comparison, any other by an ASCII case-insensitive comparison that
- * stops at the first difference. No string is allocated, however many
- * look-alike names an event carries. Equivalent to comparing `toLowerCase()`
- * for names made of lower-case letters other than "k" and "-" (the only
- * non-ASCII character that lower-cases to an ASCII letter is the Kelvin sign).
+ * {@link isHeaderName} for a key of the right length, trying the two casings
+ * clients send (`origin` over HTTP/2 and in payload v2, `Origin` over HTTP/1.1)
+ * by plain comparison before lower-casing: the hot path allocates no string.
  */
 function isPreflightHeaderName(key: string, lowerName: string, canonicalName: string): boolean {
-  if (key === lowerName || key === canonicalName) return true;
-  for (let i = 0; i < lowerName.length; i++) {
-    const c = key.charCodeAt(i);
-    const l = lowerName.charCodeAt(i);
-    if (c !== l && !(l >= 97 && l <= 122 && c === l - 32)) return false;
-  }
-  return true;
+  return key === lowerName || key === canonicalName || ((key.charCodeAt(0) | 32) === lowerName.charCodeAt(0) && key.toLowerCase() === lowerName);
 }
 
 /**
