@@ -14,7 +14,15 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CREDENTIAL_CHAIN_FILE, SDK_SIDE_FILE, credentialsFromEnvFirst, noEventStreams, sdkInSideFile, ssmErrorSchemas } from './lib/sdk-trim.mjs';
+import {
+  CREDENTIAL_CHAIN_FILE,
+  SDK_SIDE_FILE,
+  credentialsFromEnvFirst,
+  noEventStreams,
+  nodeCryptoOnFirstUse,
+  sdkInSideFile,
+  ssmErrorSchemas,
+} from './lib/sdk-trim.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const LAYER_PACKAGE = 'apigw-cors';
@@ -53,7 +61,7 @@ const lambdaDefaults = {
 const ssmLoaderDefaults = {
   ...lambdaDefaults,
   supported: { 'dynamic-import': false },
-  plugins: [sdkInSideFile()],
+  plugins: [sdkInSideFile(), nodeCryptoOnFirstUse()],
 };
 
 /** Writes the full SDK client (SDK_SIDE_FILE) and its complete credential chain next to an entry built with ssmLoaderDefaults. */

@@ -1,7 +1,10 @@
 /**
  * GetParametersByPath without the SDK client: one JSON request signed with the
- * SDK's own Signature V4 signer (`@smithy/signature-v4`, SHA-256 from
- * node:crypto) over node:http(s). Loading and running the full
+ * SDK's own Signature V4 signer (`@smithy/signature-v4`) over node:http(s).
+ * SHA-256 is AWS's JavaScript one (`@aws-crypto/sha256-js`, what the SDK uses
+ * where node:crypto is missing): a handful of hashes per refresh, and a cold
+ * start that never loads node:crypto (~2.5 ms; TLS does not load it either).
+ * Loading and running the full
  * `@aws-sdk/client-ssm` client (middleware stack, credential chain, endpoint
  * rules, user agent, retry strategy) costs a cold start several times what the
  * request itself does (docs/performance.md).
@@ -23,7 +26,7 @@
 import type { ClientRequest, IncomingMessage, RequestOptions } from 'node:http';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { Hash } from '@smithy/core/serde';
+import { Sha256 } from '@aws-crypto/sha256-js';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { GetParametersByPathCommandOutput } from '@aws-sdk/client-ssm';
 import type { PageSender } from './ssm-page-sender';
@@ -194,7 +197,7 @@ export function createLightPageSender(settings: LightClientSettings, options: Li
   // Only the module the endpoint needs: node:https loads TLS, which Lambda's real endpoint needs and moto does not.
   const transport: typeof import('node:http') = secure ? require('node:https') : require('node:http');
   const agent = new transport.Agent({ keepAlive: true, maxSockets: 4 });
-  const signer = new SignatureV4({ service: 'ssm', region, credentials, sha256: Hash.bind(null, 'sha256'), uriEscapePath: true, applyChecksum: false });
+  const signer = new SignatureV4({ service: 'ssm', region, credentials, sha256: Sha256, uriEscapePath: true, applyChecksum: false });
   const host = endpoint.host; // includes a non-default port, as the signed Host header must
   const path = endpoint.pathname || '/';
   // Not signed (Signature V4 leaves user-agent out); says which client and app made the call, as the SDK's does.

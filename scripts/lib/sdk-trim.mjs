@@ -173,6 +173,62 @@ export function ssmErrorSchemas() {
   };
 }
 
+/** Where the serde helpers that @smithy/signature-v4 uses import node:crypto. */
+const SERDE_DIR = /@smithy[\\/]core[\\/]dist-es[\\/]submodules[\\/]serde[\\/]/;
+/** The branch of serde's uuid/v4.js that reads `globalThis.crypto` when the module loads. */
+const WEB_CRYPTO_PROBE = /if \(typeof crypto !== "undefined" && typeof crypto\.randomUUID === "function"\) \{\s*return \(\) => crypto\.randomUUID\(\);\s*\}/;
+
+/**
+ * node-crypto-on-first-use. DEFERS `node:crypto` in an entry bundle: the
+ * `@smithy/core/serde` helpers that the Signature V4 signer imports load it
+ * at module load (for `getRandomValues` and the node hash class, neither used
+ * by the light client, which hashes with `@aws-crypto/sha256-js`); here they
+ * get functions that load it on their first call. And serde's UUID helper no
+ * longer reads `globalThis.crypto` at load (which loads WebCrypto): it draws
+ * its random bytes from `getRandomValues`, as it does wherever
+ * `crypto.randomUUID` is missing. WHY: `node:crypto` and WebCrypto are the
+ * largest Node built-ins a cold start loaded, and nothing on the light path
+ * needs them; TLS (`node:https`) does not load them either.
+ * test/build/cold-path.int.test.ts checks that a cold start loads neither.
+ * @returns {Plugin}
+ */
+export function nodeCryptoOnFirstUse() {
+  return {
+    name: 'node-crypto-on-first-use',
+    setup(b) {
+      let deferred = 0;
+      let probes = 0;
+      b.onResolve({ filter: /^node:crypto$/ }, (args) => {
+        if (!SERDE_DIR.test(args.importer)) return undefined;
+        deferred++;
+        return { path: 'node:crypto', namespace: 'node-crypto-on-first-use' };
+      });
+      b.onLoad({ filter: /.*/, namespace: 'node-crypto-on-first-use' }, () => ({
+        loader: 'js',
+        contents: [
+          '// node:crypto, loaded by the first call that needs it (scripts/lib/sdk-trim.mjs).',
+          'let crypto;',
+          "const load = () => (crypto ??= require('node:crypto'));",
+          'export const getRandomValues = (array) => load().getRandomValues(array);',
+          'export const createHash = (...args) => load().createHash(...args);',
+          'export const createHmac = (...args) => load().createHmac(...args);',
+          '',
+        ].join('\n'),
+      }));
+      b.onLoad({ filter: /@smithy[\\/]core[\\/]dist-es[\\/]submodules[\\/]serde[\\/]uuid[\\/]v4\.js$/ }, async (args) => {
+        const source = await readFile(args.path, 'utf8');
+        if (!WEB_CRYPTO_PROBE.test(source)) return undefined; // reported by mustApply
+        probes++;
+        return { contents: source.replace(WEB_CRYPTO_PROBE, ''), loader: 'js' };
+      });
+      mustApply(b, 'node-crypto-on-first-use', () => {
+        if (deferred === 0) return 'nothing in @smithy/core/serde imports node:crypto (new layout?)';
+        return probes > 0 ? undefined : "@smithy/core/serde's uuid/v4.js no longer probes globalThis.crypto as expected";
+      });
+    },
+  };
+}
+
 /**
  * sdk-in-side-file. KEEPS the SDK client out of an entry bundle: `require('./ssm-sdk')`
  * becomes the external {@link SDK_SIDE_FILE}, and any other import of

@@ -158,7 +158,17 @@ describe('the one-pass preflight header reader', () => {
     name('access-control-request-method'),
     name('access-control-request-headers'),
     // Look-alikes: other names, and characters whose lower case is not what an ASCII fold gives.
-    fc.constantFrom('Host', 'Originx', 'origin ', 'Access-Control-Request-Methods', 'x-forwarded-for', 'orİgin', 'ORIGİN', 'Origin\r', 'access-control-request-metho0'),
+    fc.constantFrom(
+      'Host',
+      'Originx',
+      'origin ',
+      'Access-Control-Request-Methods',
+      'x-forwarded-for',
+      'orİgin',
+      'ORIGİN',
+      'Origin\r',
+      'access-control-request-metho0',
+    ),
   );
   const value = fc.oneof(fc.string({ maxLength: 8 }), fc.constant(null), fc.integer());
   const headers = fc.option(fc.dictionary(headerName, value, { maxKeys: 6 }), { nil: null });

@@ -15,6 +15,7 @@ type Trim = {
   noEventStreams: () => Plugin;
   ssmErrorSchemas: () => Plugin;
   sdkInSideFile: () => Plugin;
+  nodeCryptoOnFirstUse: () => Plugin;
 };
 let trim: Trim;
 beforeAll(async () => {
@@ -46,6 +47,7 @@ describe('a trimming step that no longer applies fails the build', () => {
     ['no-event-streams', () => trim.noEventStreams()],
     ['ssm-error-schemas', () => trim.ssmErrorSchemas()],
     ['sdk-in-side-file', () => trim.sdkInSideFile()],
+    ['node-crypto-on-first-use', () => trim.nodeCryptoOnFirstUse()],
   ])('%s, on an entry without what it trims', async (name, plugin) => {
     expect(await buildWith(plugin(), 'export const x = 1;\n')).toMatch(new RegExp(`SDK trimming step "${name}" no longer applies`));
   });
@@ -64,6 +66,24 @@ describe('a trimming step that no longer applies fails the build', () => {
 });
 
 describe('on the pinned SDK', () => {
+  it('node-crypto-on-first-use defers every node:crypto import of the signer and drops the WebCrypto probe', async () => {
+    const result = await build({
+      stdin: { contents: "export { SignatureV4 } from '@smithy/signature-v4';\n", resolveDir: root, loader: 'ts' },
+      bundle: true,
+      platform: 'node',
+      format: 'cjs',
+      mainFields: ['module', 'main'],
+      write: false,
+      logLevel: 'silent',
+      plugins: [trim.nodeCryptoOnFirstUse()],
+    });
+    const text = result.outputFiles[0]!.text;
+    // The only require of node:crypto left is the deferred one, inside a function.
+    expect(text.match(/require\("node:crypto"\)/g)).toHaveLength(1);
+    expect(text).toMatch(/=> crypto \?\?= require\("node:crypto"\)/);
+    expect(text).not.toContain('crypto.randomUUID');
+  });
+
   it('the error-schema rewrite keeps exactly the errors GetParametersByPath can return and drops the rest', () => {
     const file = join(root, 'node_modules/@aws-sdk/client-ssm/dist-es/schemas/schemas_0.js');
     const { contents, dropped } = trim.trimSsmErrorSchemas(readFileSync(file, 'utf8'), new Set(trim.SSM_ERRORS_KEPT));
@@ -80,6 +100,7 @@ describe('on the pinned SDK', () => {
       '@aws-sdk/credential-provider-env',
       '@smithy/core',
       '@smithy/signature-v4',
+      '@aws-crypto/sha256-js',
     ]) {
       expect([name, deps[name]]).toEqual([name, expect.stringMatching(/^\d+\.\d+\.\d+$/)]);
       expect(JSON.parse(readFileSync(join(root, 'node_modules', name, 'package.json'), 'utf8')).version).toBe(deps[name]);
