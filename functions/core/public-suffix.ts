@@ -1,4 +1,5 @@
-import { EXCEPTIONS, SUFFIXES } from './public-suffixes';
+import { suffixText } from './public-suffix-text';
+import { EXCEPTIONS } from './public-suffixes';
 
 /*
  * Public Suffix List look-ups for wildcard origins, on the data generated into
@@ -11,7 +12,7 @@ import { EXCEPTIONS, SUFFIXES } from './public-suffixes';
  * Nothing is parsed or split at load: each look-up binary-searches the text
  * itself (a probe jumps to a character offset and reads the first entry of
  * the next block, up to its first count letter) and decodes, once, only the
- * block it lands in. A position is [offset of the block in SUFFIXES, index
+ * block it lands in. A position is [offset of the block in the text, index
  * in the block].
  */
 
@@ -19,37 +20,43 @@ const isCount = (c: number): boolean => c >= 65 && c <= 90; // "A".."Z"
 const COUNT = /[A-Z]/;
 const NEWLINE = 10;
 
+let text: string | undefined;
+/** The encoded rules, fetched on the first look-up (public-suffix-text.ts). */
+const rules = (): string => (text ??= suffixText());
+
 /** Blocks decoded so far, by offset: wildcard bases share a few top-level domains, so few are ever decoded. */
 const decoded = new Map<number, string[]>();
 
 /** Offset of the block after the one at `start`, or -1 past the last one. */
 function nextBlock(start: number): number {
-  const nl = SUFFIXES.indexOf('\n', start);
+  const nl = rules().indexOf('\n', start);
   return nl < 0 ? -1 : nl + 1;
 }
 
 /** The first entry of the block at `start`: written in full, up to the first count letter. */
 function firstOf(start: number): string {
-  const end = SUFFIXES.indexOf('\n', start);
-  const text = end < 0 ? SUFFIXES.slice(start) : SUFFIXES.slice(start, end);
-  const count = text.search(COUNT);
-  return count < 0 ? text : text.slice(0, count);
+  const all = rules();
+  const end = all.indexOf('\n', start);
+  const entry = end < 0 ? all.slice(start) : all.slice(start, end);
+  const count = entry.search(COUNT);
+  return count < 0 ? entry : entry.slice(0, count);
 }
 
 /** The entries of the block at `start`, decoded once. */
 function block(start: number): string[] {
   let entries = decoded.get(start);
   if (entries) return entries;
+  const all = rules();
   entries = [];
   let previous = '';
   let shared = 0;
-  for (let i = start; i < SUFFIXES.length && SUFFIXES.charCodeAt(i) !== NEWLINE; ) {
+  for (let i = start; i < all.length && all.charCodeAt(i) !== NEWLINE; ) {
     let j = i;
-    while (j < SUFFIXES.length && !isCount(SUFFIXES.charCodeAt(j)) && SUFFIXES.charCodeAt(j) !== NEWLINE) j++;
-    previous = previous.slice(0, shared) + SUFFIXES.slice(i, j);
+    while (j < all.length && !isCount(all.charCodeAt(j)) && all.charCodeAt(j) !== NEWLINE) j++;
+    previous = previous.slice(0, shared) + all.slice(i, j);
     entries.push(previous);
-    if (j < SUFFIXES.length && isCount(SUFFIXES.charCodeAt(j))) {
-      shared = SUFFIXES.charCodeAt(j) - 65;
+    if (j < all.length && isCount(all.charCodeAt(j))) {
+      shared = all.charCodeAt(j) - 65;
       i = j + 1;
     } else i = j;
   }
@@ -62,7 +69,7 @@ function lowerBound(key: string): [number, number] | undefined {
   // The last block whose first entry is <= key: lo is a block start with first(lo) <= key
   // (or the first block), hi the start of a block whose first entry is > key (or the end).
   let lo = 0;
-  let hi = SUFFIXES.length;
+  let hi = rules().length;
   for (;;) {
     let probe = nextBlock((lo + hi) >> 1);
     if (probe < 0 || probe >= hi) probe = nextBlock(lo);

@@ -8,7 +8,8 @@
  * neither node:crypto nor WebCrypto may load, nor the SDK side file.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { motoEnv } from '../../scripts/lib/moto';
 import { globalMotoEndpoint, putPolicies, seedingClient } from '../support/moto-ssm';
@@ -37,6 +38,8 @@ interface ColdPath {
 }
 
 let cold: ColdPath;
+let env: NodeJS.ProcessEnv;
+const EVENT = join(ROOT, 'events', 'rest-v1-preflight-allowed.json');
 
 beforeAll(async () => {
   expect(existsSync(ENTRY)).toBe(true);
@@ -47,8 +50,8 @@ beforeAll(async () => {
   } finally {
     seed.destroy();
   }
-  const env = { PATH: process.env.PATH, HOME: process.env.HOME, ...motoEnv(endpoint), CORS_POLICY_PATH: PREFIX, LOG_LEVEL: 'ERROR' };
-  const out = execFileSync(process.execPath, ['-e', CHILD, ENTRY, join(ROOT, 'events', 'rest-v1-preflight-allowed.json')], { env, encoding: 'utf8' });
+  env = { PATH: process.env.PATH, HOME: process.env.HOME, ...motoEnv(endpoint), CORS_POLICY_PATH: PREFIX, LOG_LEVEL: 'ERROR' };
+  const out = execFileSync(process.execPath, ['-e', CHILD, ENTRY, EVENT], { env, encoding: 'utf8' });
   cold = JSON.parse(out.trim().split('\n').pop() as string) as ColdPath;
 }, 60_000);
 
@@ -62,4 +65,18 @@ test('neither node:crypto nor WebCrypto is loaded', () => {
 
 test('the SDK side files are not loaded', () => {
   expect(cold.files.map((f) => f.slice(ROOT.length))).toEqual(['/dist/preflight/preflight.cjs']);
+});
+
+test('without its Public Suffix List file, the function denies every preflight and logs which file is missing', () => {
+  const copy = mkdtempSync(join(tmpdir(), 'apigw-cors-no-psl-'));
+  try {
+    cpSync(join(ROOT, 'dist', 'preflight'), copy, { recursive: true });
+    rmSync(join(copy, 'public-suffixes.txt'));
+    const out = execFileSync(process.execPath, ['-e', CHILD, join(copy, 'index.mjs'), EVENT], { env, encoding: 'utf8' });
+    const lines = out.trim().split('\n');
+    expect((JSON.parse(lines.pop() as string) as ColdPath).statusCode).toBe(403);
+    expect(lines.join('\n')).toContain(`the Public Suffix List data file ${join(copy, 'public-suffixes.txt')} cannot be read`);
+  } finally {
+    rmSync(copy, { recursive: true, force: true });
+  }
 });
