@@ -17,8 +17,9 @@ check-env:
 	@test -d "$(ROOT)/node_modules/esbuild" || { echo "node_modules is missing in $(ROOT): run npm ci first" >&2; exit 2; }
 
 # -> $(ARTIFACTS_DIR)/index.mjs (ES module entry: loads the policies in the init phase, then exports
-#    handler; Handler: index.handler) + preflight.cjs, and ssm-sdk.js/aws-credential-chain.js (loaded
-#    only off the light-client path)
+#    handler; Handler: index.handler) + preflight.cjs, public-suffixes.txt (the Public Suffix List,
+#    read on the first wildcard check), and ssm-sdk.js/aws-credential-chain.js (loaded only off the
+#    light-client path)
 build-PreflightFunction: check-env
 	$(BUILD) --only preflight --outdir "$(ARTIFACTS_DIR)"
 
