@@ -7,7 +7,7 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { cpus, loadavg, release, tmpdir } from 'node:os';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { build } from 'esbuild';
 import { motoEnv, startMoto } from '../scripts/lib/moto';
 import { buildEngineOnlyBundle, buildNaiveSdkBundles, fileBytes, measureColdStarts, type ColdResult, type ColdVariant } from './cold-start';
@@ -127,7 +127,7 @@ async function coldStart(endpoint: string, tmp: string, options: Options, node: 
     { name: 'bare handler', module: join(ROOT, 'bench', 'cold', 'bare-handler.cjs'), expectStatus: 200 },
     { name: 'bare handler, ES module', module: join(ROOT, 'bench', 'cold', 'bare-handler.mjs'), expectStatus: 200 },
     { name: 'part: node built-ins the bundle loads', module: join(ROOT, 'bench', 'cold', 'builtins-handler.cjs'), expectStatus: 200 },
-    { name: 'part: policy engine, no SDK', module: engine, expectStatus: 204, bytes: fileBytes(engine) },
+    { name: 'part: policy engine, no SDK', module: engine, expectStatus: 204, bytes: fileBytes(join(dirname(engine), 'engine.cjs')) },
     { name: 'floor: raw HTTP request, no SDK', module: join(ROOT, 'bench', 'cold', 'floor-handler.cjs'), expectStatus: 200 },
     { name: 'naive SDK bundle (esbuild --bundle)', module: naive.plain, expectStatus: 200, bytes: fileBytes(naive.plain) },
     { name: 'naive SDK bundle, --minify', module: naive.minified, expectStatus: 200, bytes: fileBytes(naive.minified) },
