@@ -97,7 +97,7 @@ function publicSuffixesInFile(outDir) {
           '  try {',
           "    return (text ??= readFileSync(file, 'utf8'));",
           '  } catch (cause) {',
-          '    throw new Error(`the Public Suffix List data file ${file} cannot be read; it ships next to the bundle (scripts/build.mjs)`, { cause });',
+          "    throw new Error('the Public Suffix List data file ' + file + ' cannot be read; it ships next to the bundle (scripts/build.mjs)', { cause });",
           '  }',
           '}',
           '',
