@@ -126,7 +126,6 @@ async function coldStart(endpoint: string, tmp: string, options: Options, node: 
   const variants: ColdVariant[] = [
     { name: 'bare handler', module: join(ROOT, 'bench', 'cold', 'bare-handler.cjs'), expectStatus: 200 },
     { name: 'bare handler, ES module', module: join(ROOT, 'bench', 'cold', 'bare-handler.mjs'), expectStatus: 200 },
-    { name: 'part: node built-ins the bundle loads', module: join(ROOT, 'bench', 'cold', 'builtins-handler.cjs'), expectStatus: 200 },
     { name: 'part: policy engine, no SDK', module: engine, expectStatus: 204, bytes: fileBytes(join(dirname(engine), 'engine.cjs')) },
     { name: 'floor: raw HTTP request, no SDK', module: join(ROOT, 'bench', 'cold', 'floor-handler.cjs'), expectStatus: 200 },
     { name: 'naive SDK bundle (esbuild --bundle)', module: naive.plain, expectStatus: 200, bytes: fileBytes(naive.plain) },
