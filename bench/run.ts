@@ -150,7 +150,9 @@ async function coldStart(endpoint: string, tmp: string, options: Options, node: 
   const results = await measureColdStarts(variants, { rounds, event, node, env, harness: 'lambda-runtime' });
 
   // The same under a plain `node` program (the harness of the figures published before): the entry's ES module loader and node:http count against the handler.
-  const plainVariants = variants.filter((v) => v.name.startsWith('bare') || v.name.startsWith('floor') || v.name === SHIPPED || v.name.startsWith('compared build'));
+  const plainVariants = variants.filter(
+    (v) => v.name.startsWith('bare') || v.name.startsWith('floor') || v.name === SHIPPED || v.name.startsWith('compared build'),
+  );
   const plainRounds = options.quick ? 5 : 15;
   progress(`cold start on Node ${nodeVersion}, plain node program: ${plainVariants.length} variants x ${plainRounds} rounds`);
   const plainNode = await measureColdStarts(plainVariants, { rounds: plainRounds, event, node, env, harness: 'plain-node' });

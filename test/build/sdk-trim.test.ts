@@ -22,19 +22,25 @@ beforeAll(async () => {
   trim = require(join(root, 'scripts/lib/sdk-trim.mjs')) as Trim;
 });
 
-/** Bundles `contents` (resolved from the repository root) with one plugin; resolves to the error text, or '' when it built. */
+/** Bundles `contents` (imports resolved from `resolveDir`) with one plugin, as the build does; resolves to the bundle's text. */
+async function bundle(plugin: Plugin, contents: string, resolveDir: string): Promise<string> {
+  const result = await build({
+    stdin: { contents, resolveDir, loader: 'ts' },
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    mainFields: ['module', 'main'],
+    write: false,
+    logLevel: 'silent',
+    plugins: [plugin],
+  });
+  return result.outputFiles[0]!.text;
+}
+
+/** Bundles `contents` (resolved from functions/aws) with one plugin; resolves to the error text, or '' when it built. */
 async function buildWith(plugin: Plugin, contents: string): Promise<string> {
   try {
-    await build({
-      stdin: { contents, resolveDir: join(root, 'functions/aws'), loader: 'ts' },
-      bundle: true,
-      platform: 'node',
-      format: 'cjs',
-      mainFields: ['module', 'main'],
-      write: false,
-      logLevel: 'silent',
-      plugins: [plugin],
-    });
+    await bundle(plugin, contents, join(root, 'functions/aws'));
     return '';
   } catch (err) {
     return String((err as Error).message);
@@ -67,17 +73,7 @@ describe('a trimming step that no longer applies fails the build', () => {
 
 describe('on the pinned SDK', () => {
   it('node-crypto-on-first-use defers every node:crypto import of the signer and drops the WebCrypto probe', async () => {
-    const result = await build({
-      stdin: { contents: "export { SignatureV4 } from '@smithy/signature-v4';\n", resolveDir: root, loader: 'ts' },
-      bundle: true,
-      platform: 'node',
-      format: 'cjs',
-      mainFields: ['module', 'main'],
-      write: false,
-      logLevel: 'silent',
-      plugins: [trim.nodeCryptoOnFirstUse()],
-    });
-    const text = result.outputFiles[0]!.text;
+    const text = await bundle(trim.nodeCryptoOnFirstUse(), "export { SignatureV4 } from '@smithy/signature-v4';\n", root);
     // The only require of node:crypto left is the deferred one, inside a function.
     expect(text.match(/require\("node:crypto"\)/g)).toHaveLength(1);
     expect(text).toMatch(/=> crypto \?\?= require\("node:crypto"\)/);
