@@ -152,24 +152,33 @@ export async function buildNaiveSdkBundles(outDir: string): Promise<{ plain: str
 }
 
 /**
+ * Bundles `entry` with esbuild's plain settings for a Lambda function (one
+ * minified CommonJS file, no trimming step, no side file): the baseline the
+ * build's cold-start work is measured against.
+ */
+export async function bundlePlain(entry: string, outfile: string, logLevel: 'warning' | 'error'): Promise<void> {
+  await build({
+    entryPoints: [entry],
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    minify: true,
+    legalComments: 'none',
+    mainFields: ['module', 'main'],
+    outfile,
+    logLevel,
+  });
+}
+
+/**
  * The policy engine alone (bench/cold/engine-only-handler.ts), bundled like the
  * shipped function: a CommonJS bundle behind an ES module entry that loads it
  * with createRequire, so that Lambda's import() of the entry does not run
  * cjs-module-lexer over the bundle (as the shipped entry avoids it). Returns the entry.
  */
 export async function buildEngineOnlyBundle(outDir: string): Promise<string> {
-  const outfile = join(outDir, 'engine-only', 'engine.cjs');
-  await build({
-    entryPoints: [join(ROOT, 'bench', 'cold', 'engine-only-handler.ts')],
-    bundle: true,
-    platform: 'node',
-    target: 'node20',
-    format: 'cjs',
-    minify: true,
-    mainFields: ['module', 'main'],
-    outfile,
-    logLevel: 'warning',
-  });
+  await bundlePlain(join(ROOT, 'bench', 'cold', 'engine-only-handler.ts'), join(outDir, 'engine-only', 'engine.cjs'), 'warning');
   const entry = join(outDir, 'engine-only', 'index.mjs');
   writeFileSync(entry, "import { createRequire } from 'node:module';\nexport const { handler } = createRequire(import.meta.url)('./engine.cjs');\n");
   return entry;

@@ -10,7 +10,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { dirname, join } from 'node:path';
 import { build } from 'esbuild';
 import { motoEnv, startMoto } from '../scripts/lib/moto';
-import { buildEngineOnlyBundle, buildNaiveSdkBundles, fileBytes, measureColdStarts, type ColdResult, type ColdVariant } from './cold-start';
+import { buildEngineOnlyBundle, buildNaiveSdkBundles, bundlePlain, fileBytes, measureColdStarts, type ColdResult, type ColdVariant } from './cold-start';
 import { seedClient, seedPolicies, samplePolicy } from './lib/policies';
 import { ROOT } from './lib/root';
 import { median, ratio, round, table } from './lib/stats';
@@ -108,18 +108,7 @@ async function coldStart(endpoint: string, tmp: string, options: Options, node: 
   const naive = await buildNaiveSdkBundles(join(tmp, 'cold'));
   // The preflight function bundled with the build's plain esbuild settings (before the cold-start work in scripts/build.mjs).
   const before = join(tmp, 'cold', 'preflight-plain-esbuild', 'index.js');
-  await build({
-    entryPoints: [join(ROOT, 'functions', 'preflight', 'handler.ts')],
-    bundle: true,
-    platform: 'node',
-    target: 'node20',
-    format: 'cjs',
-    minify: true,
-    legalComments: 'none',
-    mainFields: ['module', 'main'],
-    outfile: before,
-    logLevel: 'error',
-  });
+  await bundlePlain(join(ROOT, 'functions', 'preflight', 'handler.ts'), before, 'error');
   const shipped = join(ROOT, 'dist', 'preflight', 'index.mjs');
   const shippedBytes = fileBytes(shipped, join(ROOT, 'dist', 'preflight', 'preflight.cjs'));
   const engine = await buildEngineOnlyBundle(join(tmp, 'cold'));
