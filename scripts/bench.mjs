@@ -12,7 +12,7 @@
 import { spawnSync } from 'node:child_process';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ensureNode22 } from './lib/node22.mjs';
+import { ensureNode22 } from './lib/node-runtime.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 // The runner's own SDK (it seeds moto) runs on this machine's Node; its notice

@@ -1,15 +1,16 @@
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { performance } from 'node:perf_hooks';
 
 /**
- * A polite HTTP client for `cors-policy verify`: at most `rate` request
- * starts per second (retries included), at most `concurrency` in flight,
+ * A polite HTTP client for `cors-policy verify`: request starts at least
+ * `1000 / rate` ms apart (retries included), at most `concurrency` in flight,
  * each attempt bounded by `timeoutMs`, and retries with backoff on 429, 5xx
  * and dropped connections. Sends exactly the headers it is given: no
  * cookies, no credentials.
  */
 export interface PoliteOptions {
-  /** Request starts per second, retries included. Default {@link DEFAULT_POLITE}.rate (10). */
+  /** Request starts per second, retries included: two starts are never closer than `1000 / rate` ms. Default {@link DEFAULT_POLITE}.rate (10). */
   readonly rate: number;
   /** Requests in flight at once. Default 2. */
   readonly concurrency: number;
@@ -36,20 +37,36 @@ export type Observed =
   | { readonly ok: true; readonly status: number; readonly headers: Readonly<Record<string, string>>; readonly body: string; readonly attempts: number }
   | { readonly ok: false; readonly error: string; readonly code: string; readonly attempts: number };
 
-/** Spaces request starts `1000 / rate` ms apart, across every worker. */
-class Pacer {
-  private next = 0;
+/**
+ * Lets request starts through one at a time, each at least `intervalMs` after
+ * the previous one began. The interval is measured from the moment the
+ * previous request was handed to the network (after `start` returned), on a
+ * monotonic clock, so a late timer or a busy event loop can only widen a gap,
+ * never shrink it: no burst after a delay.
+ */
+export class StartGate {
+  private lastStart = Number.NEGATIVE_INFINITY;
+  private queue: Promise<unknown> = Promise.resolve();
+
   constructor(
     private readonly intervalMs: number,
-    private readonly now: () => number = Date.now,
+    private readonly now: () => number = () => performance.now(),
   ) {}
 
-  /** Milliseconds to wait before the next start; reserves that start. */
-  reserve(): number {
-    const t = this.now();
-    const at = Math.max(t, this.next);
-    this.next = at + this.intervalMs;
-    return at - t;
+  /** Waits for this caller's turn, then calls `start` and returns what it returned. */
+  run<T>(start: () => T): Promise<T> {
+    const turn = this.queue.then(async () => {
+      for (let wait = this.lastStart + this.intervalMs - this.now(); wait > 0; wait = this.lastStart + this.intervalMs - this.now()) {
+        await sleep(Math.ceil(wait));
+      }
+      try {
+        return start();
+      } finally {
+        this.lastStart = this.now();
+      }
+    });
+    this.queue = turn.catch(() => undefined);
+    return turn;
   }
 }
 
@@ -68,8 +85,10 @@ function headersOf(res: IncomingMessage): Record<string, string> {
 
 type Attempt = { ok: true; status: number; headers: Record<string, string>; body: string } | { ok: false; error: string; code: string; retryable: boolean };
 
-function attempt(req: OutgoingRequest, agents: { http: HttpAgent; https: HttpsAgent }, timeoutMs: number): Promise<Attempt> {
+/** Sends one attempt; the request is on its way when this returns (the promise settles with the answer). */
+function attempt(req: OutgoingRequest, agents: { http: HttpAgent; https: HttpsAgent }, timeoutMs: number, onStart?: () => void): Promise<Attempt> {
   return new Promise((resolve) => {
+    onStart?.();
     const https = req.url.protocol === 'https:';
     const send = https ? httpsRequest : httpRequest;
     let settled = false;
@@ -121,20 +140,24 @@ export async function sendAll(
   requests: readonly OutgoingRequest[],
   options: PoliteOptions,
   onDone?: (done: number, total: number) => void,
+  /** Called as each attempt starts, just before it is handed to the network (tests measure the pacing here). */
+  onStart?: () => void,
 ): Promise<Observed[]> {
   const agents = {
     http: new HttpAgent({ keepAlive: true, maxSockets: options.concurrency }),
     https: new HttpsAgent({ keepAlive: true, maxSockets: options.concurrency }),
   };
-  const pacer = new Pacer(1000 / options.rate);
+  const gate = new StartGate(1000 / options.rate);
   const results: Observed[] = new Array(requests.length);
   let nextIndex = 0;
   let finished = 0;
 
   async function one(req: OutgoingRequest): Promise<Observed> {
     for (let n = 1; ; n++) {
-      await sleep(pacer.reserve());
-      const a = await attempt(req, agents, options.timeoutMs);
+      // The gate hands back the pending answer inside an object: awaiting the
+      // gate must not wait for the answer, only for this attempt's turn.
+      const { answer } = await gate.run(() => ({ answer: attempt(req, agents, options.timeoutMs, onStart) }));
+      const a = await answer;
       const retryable = a.ok ? a.status === 429 || a.status >= 500 : a.retryable;
       if (!retryable || n > options.retries) {
         return a.ok ? { ok: true, status: a.status, headers: a.headers, body: a.body, attempts: n } : { ok: false, error: a.error, code: a.code, attempts: n };

@@ -18,6 +18,24 @@ export function ensureMoto(): void {
   }
 }
 
+/**
+ * Runs moto's server and ends it when the process that started it ends,
+ * however it ends (Ctrl-C, a CI timeout, SIGKILL): the server watches its
+ * stdin, a pipe only the parent holds, and exits when the pipe closes.
+ */
+const SERVER_TIED_TO_PARENT = `
+import os, sys, threading
+def watch_parent():
+    try:
+        while sys.stdin.buffer.read(65536):
+            pass
+    finally:
+        os._exit(0)
+threading.Thread(target=watch_parent, daemon=True).start()
+from moto.server import main
+main(sys.argv[1:])
+`;
+
 /** Resolves to a TCP port that was free on 127.0.0.1 a moment ago. */
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -60,10 +78,10 @@ export interface MotoServer {
 export async function startMoto(options: { port?: number; quiet?: boolean; timeoutMs?: number } = {}): Promise<MotoServer> {
   ensureMoto();
   const port = options.port ?? (await freePort());
-  const child = spawn(PYTHON, ['-m', 'moto.server', '-H', '127.0.0.1', '-p', String(port)], {
-    stdio: options.quiet === false ? 'inherit' : 'ignore',
-    detached: false,
-  });
+  const out = options.quiet === false ? 'inherit' : 'ignore';
+  const child = spawn(PYTHON, ['-c', SERVER_TIED_TO_PARENT, '-H', '127.0.0.1', '-p', String(port)], { stdio: ['pipe', out, out], detached: false });
+  // The pipe must not keep this process alive on its own.
+  (child.stdin as unknown as { unref?: () => void }).unref?.();
   const endpoint = `http://127.0.0.1:${port}`;
   try {
     await waitUntilReady(endpoint, child, options.timeoutMs ?? 30_000);

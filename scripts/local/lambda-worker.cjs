@@ -13,7 +13,7 @@ const Module = /** @type {typeof import('node:module') & { _initPaths(): void }}
 Module._initPaths();
 
 /** @typedef {(event: unknown, context: unknown, callback?: (err: unknown, result?: unknown) => void) => unknown} Handler */
-/** @typedef {{ id: number, requestId: string, deadline: number, event: unknown }} Invocation */
+/** @typedef {{ id: number, requestId: string, timeoutMs: number, event: unknown }} Invocation */
 
 /** @type {Handler | undefined} */
 let handler;
@@ -30,8 +30,11 @@ function load() {
   return fn;
 }
 
-/** @param {Invocation} message */
-function contextFor(message) {
+/**
+ * @param {Invocation} message
+ * @param {number} deadline
+ */
+function contextFor(message, deadline) {
   return {
     awsRequestId: message.requestId,
     functionName: workerData.functionName,
@@ -41,7 +44,7 @@ function contextFor(message) {
     logGroupName: `/aws/lambda/${workerData.functionName}`,
     logStreamName: 'local',
     callbackWaitsForEmptyEventLoop: true,
-    getRemainingTimeInMillis: () => Math.max(0, message.deadline - Date.now()),
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
     done() {},
     fail() {},
     succeed() {},
@@ -83,7 +86,9 @@ port.on('message', async (/** @type {Invocation} */ message) => {
   try {
     coldStart = handler === undefined;
     const fn = load();
-    const result = await callHandler(fn, message.event, contextFor(message));
+    // The init phase is over: the invocation's own timeout starts now, as in Lambda.
+    port.postMessage({ id: message.id, started: true });
+    const result = await callHandler(fn, message.event, contextFor(message, Date.now() + message.timeoutMs));
     // Lambda hands API Gateway the JSON serialization of the result.
     const payload = result === undefined ? null : JSON.parse(JSON.stringify(result));
     port.postMessage({ id: message.id, ok: true, result: payload, coldStart });

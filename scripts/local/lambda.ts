@@ -16,7 +16,11 @@ export interface LambdaFunctionOptions {
   handlerName?: string;
   /** The function's whole environment: nothing is inherited from this process. */
   env: Record<string, string>;
-  /** API Gateway gives up on an integration after 29 s. */
+  /**
+   * The invocation's timeout, counted from the moment the handler is called, as
+   * Lambda counts it (the init phase has its own limit, {@link INIT_LIMIT_MS}).
+   * Default 29 s: API Gateway gives up on an integration then.
+   */
   timeoutMs?: number;
   /** Every line the function writes to stdout or stderr. */
   onLog?: (line: string, stream: 'stdout' | 'stderr') => void;
@@ -28,9 +32,13 @@ export type InvokeOutcome =
 
 type LambdaError = { errorType: string; errorMessage: string; stack?: string[] };
 
-/** What lambda-worker.cjs posts back for one invocation. */
+/** Lambda's limit on a function's init phase (loading the handler file and its top level). */
+export const INIT_LIMIT_MS = 10_000;
+
+/** What lambda-worker.cjs posts back for one invocation: `started` once the handler is called, then the outcome. */
 interface WorkerReply {
   id: number;
+  started?: true;
   ok: boolean;
   result?: unknown;
   error?: LambdaError;
@@ -40,6 +48,7 @@ interface WorkerReply {
 interface Pending {
   resolve: (outcome: InvokeOutcome) => void;
   timer: NodeJS.Timeout;
+  onStarted?: () => void;
   requestId: string;
   started: number;
 }
@@ -61,20 +70,28 @@ export class LambdaFunction {
     const started = Date.now();
     this.stats.invocations++;
     return new Promise<InvokeOutcome>((resolve) => {
-      const timer = setTimeout(() => {
-        this.pending.delete(id);
-        this.stats.errors++;
-        resolve({
-          ok: false,
-          error: { errorType: 'TimeoutError', errorMessage: `no response within ${timeoutMs} ms` },
-          coldStart: false,
-          requestId,
-          ms: Date.now() - started,
-          timedOut: true,
-        });
-      }, timeoutMs);
-      this.pending.set(id, { resolve, timer, requestId, started });
-      worker.postMessage({ id, event, requestId, deadline: started + timeoutMs });
+      const expire = (limitMs: number, what: string) =>
+        setTimeout(() => {
+          this.pending.delete(id);
+          this.stats.errors++;
+          resolve({
+            ok: false,
+            error: { errorType: 'TimeoutError', errorMessage: `${what} within ${limitMs} ms` },
+            coldStart: false,
+            requestId,
+            ms: Date.now() - started,
+            timedOut: true,
+          });
+        }, limitMs);
+      // Until the worker says the handler was called, only the init limit runs:
+      // a slow start on a busy machine is not the function's timeout.
+      const pending: Pending = { resolve, timer: expire(INIT_LIMIT_MS + timeoutMs, 'no response'), requestId, started };
+      pending.onStarted = () => {
+        clearTimeout(pending.timer);
+        pending.timer = expire(timeoutMs, 'no response');
+      };
+      this.pending.set(id, pending);
+      worker.postMessage({ id, event, requestId, timeoutMs });
     });
   }
 
@@ -101,6 +118,7 @@ export class LambdaFunction {
     worker.on('message', (msg: WorkerReply) => {
       const p = this.pending.get(msg.id);
       if (!p) return;
+      if (msg.started) return p.onStarted?.();
       this.pending.delete(msg.id);
       clearTimeout(p.timer);
       if (msg.coldStart) this.stats.coldStarts++;

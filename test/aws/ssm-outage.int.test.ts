@@ -46,7 +46,7 @@ describe.each<[string, 'light' | 'sdk']>([
     if (kind === 'sdk') process.env.CORS_SSM_CLIENT = 'sdk';
     else delete process.env.CORS_SSM_CLIENT;
     await startSeededMoto();
-  }, 60_000);
+  });
 
   afterAll(async () => {
     seed?.destroy();
@@ -87,7 +87,7 @@ describe.each<[string, 'light' | 'sdk']>([
     expect(none).toBeUndefined();
     expect(decidePreflight(none, preflight({ path: '/orders' }))).toMatchObject({ kind: 'denied', reason: 'no_policies_loaded' });
     expect(cold.logs.filter((l) => l.level === 'ERROR')).toHaveLength(1);
-  }, 30_000);
+  });
 
   test('a Parameter Store that accepts connections but never answers costs at most the load budget', async () => {
     // A loopback server that swallows requests: the real client must give up, not wait for Lambda's timeout.
@@ -114,5 +114,5 @@ describe.each<[string, 'light' | 'sdk']>([
       for (const s of sockets) s.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     }
-  }, 15_000);
+  });
 });

@@ -168,8 +168,8 @@ describe('the gateway server with functions in worker threads', () => {
   });
 
   async function start(payload: 'v1' | 'v2', env: Record<string, string> = {}) {
-    const preflight = new LambdaFunction({ name: 'preflight', handlerFile, env: { ROLE: 'preflight', ...env }, timeoutMs: 500 });
-    const api = new LambdaFunction({ name: 'api', handlerFile, env: { ROLE: 'api', ...env }, timeoutMs: 500 });
+    const preflight = new LambdaFunction({ name: 'preflight', handlerFile, env: { ROLE: 'preflight', ...env }, timeoutMs: 2000 });
+    const api = new LambdaFunction({ name: 'api', handlerFile, env: { ROLE: 'api', ...env }, timeoutMs: 2000 });
     const recorder = new Recorder();
     const server = createGateway({ payload, preflight, api, recorder });
     const port = await listen(server, 0);
@@ -227,6 +227,14 @@ describe('the gateway server with functions in worker threads', () => {
     expect(stats.counts.preflight).toEqual({ 'http://a.example.test /echo': 2, 'http://b.example.test /echo': 1 });
     const last = await (await fetch(`${base}/__local/last-preflight?path=/echo&origin=http://b.example.test`)).json();
     expect(last).toMatchObject({ kind: 'preflight', origin: 'http://b.example.test', requestMethod: 'PUT', status: 200 });
+  });
+
+  it('counts the timeout from the handler call, as Lambda does: a slow init phase is not a timeout', async () => {
+    const { base, api } = await start('v1', { INIT_DELAY_MS: '1500' });
+    const res = await fetch(`${base}/env?name=ROLE`);
+    expect(res.status).toBe(200);
+    expect(await res.text()).toBe('api');
+    expect(api.stats).toEqual({ invocations: 1, errors: 0, coldStarts: 1 });
   });
 
   it('keeps one execution environment per function: a cold start once, then warm invocations', async () => {

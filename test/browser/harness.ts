@@ -6,9 +6,13 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
+/** Playwright's waits (launch, navigation, waitForFunction), sized for a loaded 2-core machine rather than its 30 s default. */
+export const BROWSER_WAIT_MS = 90_000;
+
 export function launchChromium(): Promise<Browser> {
   return chromium.launch({
     executablePath: CHROMIUM_PATH,
+    timeout: BROWSER_WAIT_MS,
     args: [
       '--no-sandbox',
       '--disable-gpu',
@@ -99,6 +103,7 @@ export class Contexts {
   /** A page showing a document of `origin`, in `ctx` or a new context. */
   async pageAt(origin: string, ctx?: BrowserContext): Promise<Page> {
     const page = await (ctx ?? (await this.context())).newPage();
+    page.setDefaultTimeout(BROWSER_WAIT_MS);
     await page.goto(`${origin}/blank`);
     return page;
   }

@@ -12,7 +12,7 @@ module.exports = {
   transform,
   testEnvironment: 'node',
   moduleFileExtensions: ['ts', 'js', 'mjs', 'cjs', 'json'],
-  // Starting moto, a stack and Chromium takes seconds on a busy 2-core machine.
-  testTimeout: 60_000,
+  // Starting moto, a stack and Chromium takes seconds, more on a busy 2-core machine.
+  testTimeout: 150_000,
   maxWorkers: 2,
 };

@@ -6,7 +6,7 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { launchChromium } from './harness';
+import { BROWSER_WAIT_MS, launchChromium } from './harness';
 
 const ROOT = join(__dirname, '..', '..');
 
@@ -49,7 +49,7 @@ beforeAll(async () => {
   });
   child.stdout.on('data', (c: Buffer) => (output += c.toString()));
   child.stderr.on('data', (c: Buffer) => (output += c.toString()));
-  await waitFor(/Ctrl-C stops everything/, 50_000);
+  await waitFor(/Ctrl-C stops everything/, 100_000);
   for (const [name, re] of Object.entries({ page: /Demo page\s+(\S+)/, other: /Same page\s+(\S+)/, api: /API\s+(http\S+)/, moto: /Parameter Store\s+(\S+)/ })) {
     urls[name] = (output.match(re) as RegExpMatchArray)[1] as string;
   }
@@ -81,12 +81,13 @@ describe('npm start', () => {
     expect(res.status).toBe(204);
     expect(res.headers.get('access-control-allow-origin')).toBe(urls.page);
     expect(res.headers.get('access-control-allow-credentials')).toBe('true');
-    await waitFor(/OPTIONS\s+\/products\/42 204 http:\/\/localhost:\d+ · preflight PUT/, 5000);
+    await waitFor(/OPTIONS\s+\/products\/42 204 http:\/\/localhost:\d+ · preflight PUT/, 30_000);
   });
 
   describe('the demo page in Chromium', () => {
     async function openDemo(origin: string): Promise<Page> {
       const page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
+      page.setDefaultTimeout(BROWSER_WAIT_MS);
       await page.goto(`${origin}/`);
       // Expressions as strings: they run in the page, and this project's types have no DOM.
       await page.waitForFunction("document.getElementById('api-url').textContent.startsWith('http')");

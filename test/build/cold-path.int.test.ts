@@ -53,7 +53,7 @@ beforeAll(async () => {
   env = { PATH: process.env.PATH, HOME: process.env.HOME, ...motoEnv(endpoint), CORS_POLICY_PATH: PREFIX, LOG_LEVEL: 'ERROR' };
   const out = execFileSync(process.execPath, ['-e', CHILD, ENTRY, EVENT], { env, encoding: 'utf8' });
   cold = JSON.parse(out.trim().split('\n').pop() as string) as ColdPath;
-}, 60_000);
+});
 
 test('the preflight is answered from the policies in Parameter Store', () => {
   expect(cold.statusCode).toBe(204);

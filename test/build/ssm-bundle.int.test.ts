@@ -38,7 +38,7 @@ async function invoke(env: Record<string, string>): Promise<{ status: number; lo
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
       ...env,
     },
-    timeout: 30_000,
+    timeout: 120_000,
   });
   let stdout = '';
   let stderr = '';
@@ -56,7 +56,7 @@ beforeAll(async () => {
   Object.assign(process.env, motoEnv(endpoint));
   const policy = { route: '/orders', allowOrigins: ['https://shop.example.com'], allowMethods: ['PUT'], allowHeaders: ['authorization', 'content-type'] };
   await new SSMClient({}).send(new PutParameterCommand({ Name: `${policyPath}/orders`, Type: 'String', Overwrite: true, Value: JSON.stringify(policy) }));
-}, 60_000);
+});
 
 describe('the trimmed SDK in the preflight bundle', () => {
   it('signs with credentials from the environment, as Lambda provides them (light client)', async () => {

@@ -1,6 +1,7 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { sendAll, type OutgoingRequest, type PoliteOptions } from '../../functions/cli/verify-http';
+import { performance } from 'node:perf_hooks';
+import { sendAll, StartGate, type OutgoingRequest, type PoliteOptions } from '../../functions/cli/verify-http';
 
 /** A server answering with `plan(n)` for its n-th request (from 1), recording what it saw. */
 async function serve(plan: (n: number) => { status: number; headers?: Record<string, string>; delayMs?: number }) {
@@ -23,7 +24,7 @@ async function serve(plan: (n: number) => { status: number; headers?: Record<str
   return { url, seen, maxInFlight: () => maxInFlight, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
 }
 
-const fast: PoliteOptions = { rate: 1000, concurrency: 2, timeoutMs: 2000, retries: 2 };
+const fast: PoliteOptions = { rate: 1000, concurrency: 2, timeoutMs: 20_000, retries: 2 };
 const requests = (url: URL, n: number): OutgoingRequest[] =>
   Array.from({ length: n }, () => ({ method: 'OPTIONS', url, headers: { Origin: 'https://a.example.com', 'Access-Control-Request-Method': 'PUT' } }));
 
@@ -39,14 +40,17 @@ describe('sendAll', () => {
     }
   });
 
-  it('spaces request starts by 1/rate seconds, retries included', async () => {
-    const s = await serve((n) => ({ status: n === 2 ? 503 : 204 }));
+  it('starts requests at least 1/rate seconds apart, retries included, measured where they start', async () => {
+    // Slow answers keep both workers busy, so starts compete for the gate.
+    const s = await serve((n) => ({ status: n === 2 || n === 5 ? 503 : 204, delayMs: 15 }));
     try {
-      await sendAll(requests(s.url, 4), { ...fast, rate: 20, concurrency: 2 });
-      const gaps = s.seen.slice(1).map((r, i) => r.at - (s.seen[i] as { at: number }).at);
-      expect(s.seen).toHaveLength(5);
-      // 50 ms apart at 20/s (a timer may fire a millisecond early).
-      for (const gap of gaps) expect(gap).toBeGreaterThanOrEqual(45);
+      const starts: number[] = [];
+      await sendAll(requests(s.url, 6), { ...fast, rate: 20, concurrency: 2 }, undefined, () => starts.push(performance.now()));
+      expect(s.seen).toHaveLength(8);
+      expect(starts).toHaveLength(8);
+      const gaps = starts.slice(1).map((at, i) => at - (starts[i] as number));
+      // The gate measures on the same monotonic clock, so no slack is needed: a busy machine only widens gaps.
+      for (const gap of gaps) expect(gap).toBeGreaterThanOrEqual(50);
     } finally {
       await s.close();
     }
@@ -86,5 +90,36 @@ describe('sendAll', () => {
       await s.close();
     }
     expect(await sendAll(requests(new URL('http://127.0.0.1:9/x'), 1), fast)).toMatchObject([{ ok: false, code: 'ECONNREFUSED', attempts: 1 }]);
+  });
+});
+
+describe('StartGate', () => {
+  it('never lets a start through before the interval has passed, even when timers fire late', async () => {
+    // A clock that jumps: the gate must re-check after every wake-up instead of trusting the timer.
+    let t = 0;
+    const gate = new StartGate(100, () => t);
+    const order: number[] = [];
+    const first = gate.run(() => order.push(t));
+    await first;
+    t = 40; // 40 ms later: the second start must wait for 60 more
+    const second = gate.run(() => order.push(t));
+    await new Promise((r) => setTimeout(r, 5));
+    expect(order).toEqual([0]);
+    t = 99;
+    await new Promise((r) => setTimeout(r, 80));
+    expect(order).toEqual([0]);
+    t = 100;
+    await second;
+    expect(order).toEqual([0, 100]);
+  });
+
+  it('keeps serving after a start throws', async () => {
+    const gate = new StartGate(0);
+    await expect(
+      gate.run(() => {
+        throw new Error('boom');
+      }),
+    ).rejects.toThrow('boom');
+    await expect(gate.run(() => 'next')).resolves.toBe('next');
   });
 });

@@ -21,7 +21,6 @@ import { apiGatewayEnv, createHttpApi, createRestApi, httpClient, restClient } f
 import { LOG_STREAM, STACK_ID, captureStdout, cfnEvent, lambdaContext, startResponseServer, type Props, type ResponseServer } from './cfn';
 
 const BUNDLE = resolve(__dirname, '../../dist/redeploy/index.js');
-jest.setTimeout(30_000);
 
 let handler: (event: CloudFormationCustomResourceEvent, context: Context) => Promise<void>;
 let bundleDir: string;

@@ -36,7 +36,7 @@ function runFunction(file: string, nodeArgs: string[]): { result: { headers: Rec
     cwd: tmpdir(),
     env: { PATH: process.env.PATH, ...motoEnv(endpoint), NODE_PATH: layerModules, CORS_POLICY_PATH: policyPath, LOG_LEVEL: 'WARN' },
     encoding: 'utf8',
-    timeout: 30_000,
+    timeout: 120_000,
   });
   const line = run.stdout.split('\n').find((l) => l.startsWith('RESULT '));
   if (run.status !== 0 || !line) throw new Error(`function failed (exit ${run.status}):\n${run.stderr}\n${run.stdout}`);
@@ -61,7 +61,7 @@ beforeAll(async () => {
   const ssm = new SSMClient({});
   const policy = { route: '/orders/{id}', allowOrigins: ['https://app.example.com'], allowMethods: ['GET'], exposeHeaders: ['x-order-id'] };
   await ssm.send(new PutParameterCommand({ Name: `${policyPath}/orders`, Type: 'String', Overwrite: true, Value: JSON.stringify(policy) }));
-}, 60_000);
+});
 
 describe('the built layer package', () => {
   it('works with require() from a CommonJS function through NODE_PATH', () => {

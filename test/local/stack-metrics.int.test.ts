@@ -3,8 +3,6 @@
 import { MetricCounters } from '../../scripts/local/metrics';
 import { startLocalStack, type LocalStack } from '../../scripts/local/stack';
 
-jest.setTimeout(60_000);
-
 describe('MetricCounters', () => {
   const doc = (fields: Record<string, unknown>, metrics: string[], dims: string[][] = [['service', 'function_name']]) => ({
     service: 'cors-preflight',
@@ -69,7 +67,7 @@ describe('/__local/stats', () => {
     expect((await fetch(`${api}/products/42`, { headers: { Origin: 'https://shop.example.com' } })).status).toBe(200);
     expect((await fetch(`${api}/products/42`, { headers: { Origin: 'https://evil.example.net' } })).status).toBe(200);
     // The functions' log lines arrive through the worker's stdout stream: give them a moment.
-    const deadline = Date.now() + 5000;
+    const deadline = Date.now() + 30_000;
     let stats: { metrics: { series: Array<{ name: string; dimensions: Record<string, string>; sum: number; last: number }> } };
     const sum = (name: string, where: Record<string, string>) =>
       stats.metrics.series.filter((s) => s.name === name && Object.entries(where).every(([k, v]) => s.dimensions[k] === v)).reduce((n, s) => n + s.sum, 0);

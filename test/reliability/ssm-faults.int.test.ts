@@ -164,7 +164,7 @@ beforeAll(async () => {
   proxy = await FaultProxy.start(moto.endpoint);
   // The product's clients find the proxy through the standard endpoint variable.
   Object.assign(process.env, motoEnv(proxy.endpoint), { LOG_LEVEL: 'INFO' });
-}, 60_000);
+});
 
 afterEach(async () => {
   await proxy.heal();
@@ -264,7 +264,7 @@ describe.each<[string, SsmClientKind]>([
       expect(proxy.stats.faulted - faultedBefore).toBe(1);
       expect(refreshed.ms).toBeLessThan(2000 + MARGIN_MS);
       expect(h.logs.filter((l) => l.level === 'ERROR')).toEqual([]);
-    }, 20_000);
+    });
 
     it('rides out a burst of 5xx answers with the SDK retries', async () => {
       const h = await newStore();
@@ -275,7 +275,7 @@ describe.each<[string, SsmClientKind]>([
       expect(refreshed).not.toBe(good);
       servesOriginal(refreshed);
       expect(h.store.stats.failedRefreshes).toBe(0);
-    }, 20_000);
+    });
 
     it('keeps serving through repeated failures, backing off, and recovers on the first refresh after healing', async () => {
       const h = await newStore();
@@ -294,7 +294,7 @@ describe.each<[string, SsmClientKind]>([
       const healed = await h.store.current();
       expect(healed).not.toBe(good);
       servesOriginal(healed);
-    }, 30_000);
+    });
   });
 
   describe('a cold store (nothing ever loaded)', () => {
@@ -372,7 +372,7 @@ describe.each<[string, SsmClientKind]>([
       const healed = await handler(event('https://shop.example.com') as never);
       expect(healed.statusCode).toBe(204);
       expect(healed.headers['Access-Control-Allow-Origin']).toBe('https://shop.example.com');
-    }, 20_000);
+    });
 
     it('warm during an outage: 100 concurrent preflights all get their usual answer within the budget, from one refresh attempt', async () => {
       const first = await handler(event('https://shop.example.com') as never);
@@ -393,6 +393,6 @@ describe.each<[string, SsmClientKind]>([
       expect(proxy.stats.requests - before).toBeLessThanOrEqual(3);
       expect(lines.filter((l) => l.message === 'policy refresh failed; serving the last good policies')).toHaveLength(1);
       expect(lines.filter((l) => l.message === 'unexpected error; denying')).toEqual([]);
-    }, 20_000);
+    });
   });
 });
