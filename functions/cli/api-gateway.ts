@@ -16,6 +16,7 @@ import {
   type Route as HttpRoute,
 } from '@aws-sdk/client-apigatewayv2';
 import { listHttpRoutes, listRestResources } from '../aws/api-gateway';
+import { awsTimeouts } from './aws-timeouts';
 import { AwsError, oneLine } from './errors';
 import { callWithDeadline } from './ssm';
 
@@ -31,11 +32,12 @@ export interface ApiGatewayClients {
 }
 
 export function createApiGatewayClients(options: { region?: string; profile?: string } = {}): ApiGatewayClients {
+  const t = awsTimeouts();
   const config = {
     ...(options.region ? { region: options.region } : {}),
     ...(options.profile ? { profile: options.profile } : {}),
     maxAttempts: 3,
-    requestHandler: { connectionTimeout: 2000, requestTimeout: 3000, throwOnRequestTimeout: true },
+    requestHandler: { connectionTimeout: t.connectionTimeoutMs, requestTimeout: t.requestTimeoutMs, throwOnRequestTimeout: true },
   };
   return { rest: new APIGatewayClient(config), http: new ApiGatewayV2Client(config) };
 }

@@ -1,5 +1,6 @@
 import { CloudWatchLogsClient, FilterLogEventsCommand, type FilterLogEventsCommandOutput } from '@aws-sdk/client-cloudwatch-logs';
-import { CALL_DEADLINE_MS, describeAwsError } from './ssm';
+import { awsTimeouts } from './aws-timeouts';
+import { describeAwsError } from './ssm';
 
 /**
  * Reads log events from CloudWatch Logs with FilterLogEvents, page by page,
@@ -8,11 +9,12 @@ import { CALL_DEADLINE_MS, describeAwsError } from './ssm';
  * AWS_PROFILE, ~/.aws, AWS_ENDPOINT_URL_CLOUDWATCH_LOGS or AWS_ENDPOINT_URL).
  */
 export function createLogsClient(options: { region?: string; profile?: string } = {}): CloudWatchLogsClient {
+  const t = awsTimeouts();
   return new CloudWatchLogsClient({
     ...(options.region ? { region: options.region } : {}),
     ...(options.profile ? { profile: options.profile } : {}),
     maxAttempts: 3,
-    requestHandler: { connectionTimeout: 2000, requestTimeout: 5000, throwOnRequestTimeout: true },
+    requestHandler: { connectionTimeout: t.connectionTimeoutMs, requestTimeout: t.logsRequestTimeoutMs, throwOnRequestTimeout: true },
   });
 }
 
@@ -83,7 +85,7 @@ export async function readLogEvents(
           limit: pageSize,
           ...(token ? { nextToken: token } : {}),
         }),
-        { abortSignal: AbortSignal.timeout(CALL_DEADLINE_MS) },
+        { abortSignal: AbortSignal.timeout(awsTimeouts().deadlineMs) },
       );
     } catch (err) {
       throw logsError(err, options.logGroup);

@@ -2,6 +2,7 @@ import { DeleteParametersCommand, GetParameterHistoryCommand, GetParametersByPat
 import { readParameterHistory } from '../aws/parameter-history';
 import { MalformedResponseError, listParametersByPath, type ListedParameter } from '../aws/parameters-by-path';
 import { checkEntry, type PolicyEntry, type StoredVersion } from '../core/policy-set';
+import { awsTimeouts } from './aws-timeouts';
 import { AwsError, oneLine } from './errors';
 
 /**
@@ -23,16 +24,14 @@ export type RemoteParameter = ListedParameter;
  * places (AWS_REGION, AWS_PROFILE, ~/.aws, AWS_ENDPOINT_URL_SSM).
  */
 export function createClient(options: SsmOptions = {}): SSMClient {
+  const t = awsTimeouts();
   return new SSMClient({
     ...(options.region ? { region: options.region } : {}),
     ...(options.profile ? { profile: options.profile } : {}),
     maxAttempts: 3,
-    requestHandler: { connectionTimeout: 2000, requestTimeout: 3000, throwOnRequestTimeout: true },
+    requestHandler: { connectionTimeout: t.connectionTimeoutMs, requestTimeout: t.requestTimeoutMs, throwOnRequestTimeout: true },
   });
 }
-
-/** Upper bound on one call, every retry included: a hung endpoint fails in seconds, never minutes. */
-export const CALL_DEADLINE_MS = 8000;
 
 /** Every parameter under `path`, recursively, sorted by name (the shared pager refuses malformed pages). */
 export async function listParameters(client: SSMClient, path: string): Promise<RemoteParameter[]> {
@@ -106,7 +105,7 @@ export async function deleteParameters(
 }
 
 /**
- * One AWS call (its retries included) under {@link CALL_DEADLINE_MS}; any
+ * One AWS call (its retries included) under the deadline of {@link awsTimeouts}; any
  * failure becomes one {@link AwsError} line through `describe`, a missed
  * deadline as a `TimeoutError`. Shared by the Parameter Store, API Gateway and
  * CloudWatch Logs calls of the CLI.
@@ -117,13 +116,14 @@ export async function callWithDeadline<T>(
   target: string,
   fn: (signal: AbortSignal) => Promise<T>,
 ): Promise<T> {
-  const signal = AbortSignal.timeout(CALL_DEADLINE_MS);
+  const { deadlineMs } = awsTimeouts();
+  const signal = AbortSignal.timeout(deadlineMs);
   try {
     return await fn(signal);
   } catch (err) {
     if (signal.aborted)
       throw describe(
-        Object.assign(new Error(`no answer within ${CALL_DEADLINE_MS / 1000} s, retries included`), { name: 'TimeoutError', cause: err }),
+        Object.assign(new Error(`no answer within ${deadlineMs / 1000} s, retries included`), { name: 'TimeoutError', cause: err }),
         operation,
         target,
       );

@@ -99,9 +99,14 @@ export async function startMoto(options: { port?: number; quiet?: boolean; timeo
   return { endpoint, port, pid: child.pid ?? -1, stop };
 }
 
-/** Environment that points the AWS SDK and CLI at a moto endpoint with dummy credentials. */
+/**
+ * Environment that points the AWS SDK and CLI at a moto endpoint with dummy
+ * credentials. The CLI's per-call deadline is raised: moto on a loaded machine
+ * can take seconds to answer, which is not what the tests and the local stack test.
+ */
 export function motoEnv(endpoint: string): Record<string, string> {
   return {
+    CORS_POLICY_AWS_TIMEOUT_SECONDS: '60',
     AWS_ENDPOINT_URL_SSM: endpoint,
     AWS_REGION: 'us-east-1',
     AWS_DEFAULT_REGION: 'us-east-1',

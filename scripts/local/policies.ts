@@ -18,7 +18,7 @@ export interface CliRun {
 }
 
 /** Runs the built CLI with the given environment added (moto endpoint, dummy credentials). */
-export function runCli(args: string[], env: Record<string, string>, timeoutMs = 30_000): Promise<CliRun> {
+export function runCli(args: string[], env: Record<string, string>, timeoutMs = 150_000): Promise<CliRun> {
   return new Promise((resolve, reject) => {
     if (!existsSync(CLI_BUNDLE)) return reject(new Error(`${CLI_BUNDLE} is missing: run npm run build`));
     const child = spawn(process.execPath, [CLI_BUNDLE, ...args], {

@@ -169,6 +169,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
       CORS_POLICY_PATH: policyPath,
       CORS_POLICY_TTL_SECONDS: String(ttlSeconds),
+      // moto on loopback, but on a machine that may be busy: the most a load may take, not the AWS default.
+      CORS_POLICY_LOAD_BUDGET_MS: '20000',
       CORS_METRICS_FLUSH_SECONDS: String(options.metricsFlushSeconds ?? 0),
       LOG_LEVEL: options.logLevel ?? 'INFO',
       TZ: 'UTC',
@@ -227,7 +229,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       for (const h of q.headers) args.push('--headers', h);
       if (q.credentials) args.push('--credentials');
       try {
-        const run = await runCli(args, env, 15_000);
+        const run = await runCli(args, env);
         return { available: true, code: run.code, text: (run.stdout + run.stderr).trim(), command: `cors-policy ${args.join(' ')}` };
       } catch (err) {
         return { available: false, code: -1, text: String((err as Error).message), command: `cors-policy ${args.join(' ')}` };
