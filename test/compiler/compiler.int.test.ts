@@ -157,7 +157,7 @@ test('a delete during the paging of a listing never drops an unrelated policy (m
     return page;
   });
   // p10 was listed before its delete; the delete moved the offset, so p20 was skipped.
-  expect(plain.map((p) => p.name)).toEqual([...names.slice(0, 10), names[11]].map((n) => n.replace(path, control)));
+  expect(plain.map((p) => p.name)).toEqual([...names.slice(0, 10), names[11]!].map((n) => n.replace(path, control)));
 
   const { deps } = depsFor(path, {
     onPage: async (page) => {
