@@ -29,7 +29,9 @@ function problemsText(checked: CheckedEntry): string {
  * - a current value that validates serves (`current`);
  * - else the newest valid earlier version from its history (`earlier-version`);
  * - history without a valid version: `rejected`;
- * - history unreadable: the value the previous snapshot served for it, when
+ * - history unreadable: the previous snapshot's `earlier-version` entry when it
+ *   is of this same version (the answer a read would give), else the value the
+ *   previous snapshot served for it, when
  *   that was an earlier version of this same parameter (`previous-snapshot`),
  *   else `rejected` with the reason. A previous value whose version is not
  *   below the current one belongs to a parameter deleted and created again,
@@ -60,6 +62,11 @@ export function snapshotParameters(
       continue;
     }
     const prior = before.get(p.name);
+    // The previous snapshot already read the history of this very version: history below a version never changes.
+    if (prior?.status === 'earlier-version' && prior.version === version) {
+      out.push(prior);
+      continue;
+    }
     const why = `${invalid}; its history could not be read (${errorText(outcome.error)})`;
     if (prior?.value !== undefined && prior.servedVersion !== undefined && prior.servedVersion < version) {
       out.push({
