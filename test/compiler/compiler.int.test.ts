@@ -8,6 +8,8 @@
 import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { GetParameterHistoryCommand, GetParametersByPathCommand, type SSMClient } from '@aws-sdk/client-ssm';
 import { readFileSync } from 'node:fs';
+import { createServer, request as httpRequest, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { createLogger } from '../../functions/aws/logger';
 import { readParameterHistory } from '../../functions/aws/parameter-history';
@@ -340,6 +342,64 @@ describe('the handler', () => {
       SnapshotCompileFailures: 1,
       SnapshotCompiles: 0,
     });
+  });
+
+  test('throttled history through the real SDK client (a proxy answers ThrottlingException for one parameter): the others update', async () => {
+    const path = freshPath('proxied');
+    const broken = `${path}/broken`;
+    const users = `${path}/users`;
+    await putPolicies(seed, { [broken]: policy('/broken', 'https://b1.example.com'), [users]: policy('/users', 'https://old.example.com') });
+    configure(path);
+    await handler(event('scheduled.json'), lambdaContext());
+    await putPolicies(seed, { [broken]: '{oops', [users]: policy('/users', 'https://new.example.com') });
+    // Everything goes to moto except GetParameterHistory of the broken parameter, which is throttled on every attempt.
+    let throttled = 0;
+    const server: Server = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        const body = Buffer.concat(chunks);
+        if (req.headers['x-amz-target'] === 'AmazonSSM.GetParameterHistory' && body.toString().includes(JSON.stringify(broken))) {
+          throttled++;
+          res.writeHead(400, { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-ErrorType': 'ThrottlingException' });
+          res.end(JSON.stringify({ __type: 'ThrottlingException', message: 'Rate exceeded' }));
+          return;
+        }
+        const target = new URL(endpoint);
+        const up = httpRequest(
+          { host: target.hostname, port: target.port, method: req.method, path: req.url, headers: { ...req.headers, host: target.host } },
+          (r) => {
+            res.writeHead(r.statusCode ?? 502, r.headers);
+            r.pipe(res);
+          },
+        );
+        up.on('error', () => res.destroy());
+        up.end(body);
+      });
+    });
+    await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+    try {
+      resetCompiler();
+      process.env.AWS_ENDPOINT_URL_SSM = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      const results = [
+        await handler(event('parameter-store-change.json'), lambdaContext()),
+        await handler(event('parameter-store-change.json'), lambdaContext()),
+      ];
+      expect(results).toEqual([
+        { outcome: 'written', sequence: 2, changes: 2 },
+        { outcome: 'unchanged', sequence: 2, changes: 0 },
+      ]);
+      expect(throttled).toBeGreaterThanOrEqual(2); // the SDK retried, then the run went on without it
+    } finally {
+      process.env.AWS_ENDPOINT_URL_SSM = endpoint;
+      resetCompiler();
+      await new Promise<void>((done) => server.close(() => done()));
+    }
+    const snapshot = await readSnapshot(keyOf(path));
+    expect(byName(snapshot, broken)).toMatchObject({ status: 'previous-snapshot', servedVersion: 1, reason: expect.stringContaining('ThrottlingException') });
+    expect(answers(snapshot, '/users', 'https://new.example.com')).toBe('allowed');
+    expect(answers(snapshot, '/users', 'https://old.example.com')).toBe('denied');
+    expect(lines().find((l) => l.message === 'invalid policy parameter')).toMatchObject({ parameter: broken, status: 'previous-snapshot' });
   });
 
   test('invalid configuration: the error names the variable', async () => {
