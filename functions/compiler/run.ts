@@ -14,7 +14,7 @@ import { listParametersByPath, type ListedParameter } from '../aws/parameters-by
 import { HistoryCache, resolveInvalidParameters, type HistoryReader } from '../aws/policy-compile';
 import { listStable } from '../aws/stable-listing';
 import { checkEntry, describeClaims } from '../core/policy-set';
-import { SNAPSHOT_FORMAT, parseSnapshot, serializeSnapshot, type PolicySnapshot } from '../core/snapshot';
+import { MAX_SNAPSHOT_BYTES, SNAPSHOT_FORMAT, parseSnapshot, serializeSnapshot, type PolicySnapshot } from '../core/snapshot';
 import { snapshotChanges, servedSet, snapshotParameters, type PolicyChange } from './compile';
 import type { CompilerConfig } from './config';
 import { WriteConflictError, type SnapshotObjects } from './snapshot-object';
@@ -158,6 +158,10 @@ export async function compileSnapshot(deps: CompilerDeps, trigger: Trigger): Pro
       parameters,
     };
     const body = serializeSnapshot(snapshot);
+    // Instances refuse a larger snapshot (and fall back to listing the path): better to fail here, loudly, and keep the previous one.
+    if (body.length > MAX_SNAPSHOT_BYTES) {
+      throw new Error(`the snapshot would be ${body.length} characters, over the ${MAX_SNAPSHOT_BYTES} instances accept; the previous snapshot keeps serving`);
+    }
     try {
       await objects.write(body, previous.etag);
     } catch (err) {
