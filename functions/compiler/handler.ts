@@ -106,6 +106,7 @@ export async function runOnce(trigger: Trigger, override?: CompilerDeps): Promis
 
 interface EventBridgeEvent {
   readonly source?: unknown;
+  readonly time?: unknown;
   readonly 'detail-type'?: unknown;
   readonly detail?: { readonly name?: unknown; readonly operation?: unknown };
 }
@@ -119,7 +120,13 @@ export function triggerOf(event: unknown): Trigger {
   if (e.source === 'aws.ssm' && e['detail-type'] === 'Parameter Store Change') {
     const name = typeof e.detail?.name === 'string' ? e.detail.name : undefined;
     const operation = typeof e.detail?.operation === 'string' ? e.detail.operation : undefined;
-    return { kind: 'change', ...(name !== undefined ? { name } : {}), ...(operation !== undefined ? { operation } : {}) };
+    const time = typeof e.time === 'string' && !Number.isNaN(Date.parse(e.time)) ? e.time : undefined;
+    return {
+      kind: 'change',
+      ...(name !== undefined ? { name } : {}),
+      ...(operation !== undefined ? { operation } : {}),
+      ...(time !== undefined ? { time } : {}),
+    };
   }
   if (e.source === 'aws.events' && e['detail-type'] === 'Scheduled Event') return { kind: 'schedule' };
   return { kind: 'manual' };
