@@ -8,7 +8,8 @@
  *   and answer SUCCESS or FAILED; Delete answers SUCCESS and deletes the
  *   snapshot only when CORS_SNAPSHOT_DELETE_ON_STACK_DELETE=true.
  * Every run does the same whole compile whatever triggered it: events are
- * triggers, never data.
+ * triggers, never data (only a change event's time is read, to skip a run the
+ * current snapshot already covers; see run.ts).
  */
 import type { CloudFormationCustomResourceEvent, Context } from 'aws-lambda';
 import { GetParameterHistoryCommand, GetParametersByPathCommand, SSMClient } from '@aws-sdk/client-ssm';
