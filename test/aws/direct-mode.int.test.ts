@@ -15,7 +15,6 @@ import { decidePreflight } from '../../functions/core';
 import { basePolicy, preflight } from '../support/policies';
 import { deleteParameter, globalMotoEndpoint, putPolicies, seedingClient, useMoto } from '../support/moto-ssm';
 
-jest.setTimeout(60_000);
 
 const ROOT = '/test/direct-mode-int';
 const TTL_S = 60;

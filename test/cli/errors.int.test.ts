@@ -7,7 +7,6 @@ import { join } from 'node:path';
 import { POLICIES, assertBuilt, cliEnv, motoEndpoint, releaseBuilt, removeDir, runCli, tempDir, writeFiles } from './support/cli';
 
 // Each case spawns the built CLI one or more times: generous for a loaded 2-core machine.
-jest.setTimeout(60_000);
 
 let home: string;
 let policies: string;

@@ -17,7 +17,6 @@ import { defaultSnapshotKey, serializeSnapshot } from '../../functions/core/snap
 import { basePolicy } from '../support/policies';
 import { globalMotoEndpoint, putPolicies, seedingClient, useMoto } from '../support/moto-ssm';
 
-jest.setTimeout(60_000);
 
 const ROOT = '/test/cli-snapshot';
 const BUCKET = 'cli-snapshot-int';
