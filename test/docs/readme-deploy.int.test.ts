@@ -108,7 +108,14 @@ describe("the README's Deploy walkthrough, against moto", () => {
     for (const f of readdirSync(join(ROOT, 'policies'))) copyFileSync(join(ROOT, 'policies', f), join(clone, 'policies', f));
     symlinkSync(join(ROOT, 'node_modules'), join(clone, 'node_modules'), 'dir');
     writeFileSync(join(clone, 'package.json'), '{ "name": "clone", "private": true }\n');
-    env = { PATH: process.env.PATH, HOME: clone, npm_config_update_notifier: 'false', ...motoEnv(endpoint), ...apiGatewayEnv(endpoint), AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' };
+    env = {
+      PATH: process.env.PATH,
+      HOME: clone,
+      npm_config_update_notifier: 'false',
+      ...motoEnv(endpoint),
+      ...apiGatewayEnv(endpoint),
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    };
     ssm = new SSMClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } });
   });
 
