@@ -57,6 +57,13 @@ describe('npx cors-policy in the repository', () => {
     }
   });
 
+  it('validate without arguments reads the empty policies/ of a fresh clone and points at the examples', () => {
+    expect(readdirSync(join(ROOT, 'policies'))).toEqual(['README.md']);
+    const r = sh('npx cors-policy validate', ROOT, env);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe('no policy files (.json, .yaml, .yml) found in policies (the demo policies are in examples/: cors-policy validate examples)\n');
+  });
+
   it("the README's explain example exits 0 as written", () => {
     const line = README.split('\n').find((l) => l.startsWith('$ npx cors-policy explain '))!;
     expect(line).toBeDefined();
