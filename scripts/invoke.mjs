@@ -99,12 +99,15 @@ function envJsonOf(file) {
   return { ...(parsed.Parameters ?? {}), ...(parsed[FUNCTION_ID] ?? {}) };
 }
 
+// npm run starts scripts in the package's root; file names are the user's, relative to where they typed.
+const cwd = process.env.INIT_CWD ?? process.cwd();
+
 const LOOPBACK = /^https?:\/\/(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?(\/|$)/;
 
 function main() {
   const args = parseArgs(process.argv.slice(2));
   if (!args.event) return usage('no event file');
-  const eventFile = resolve(args.event);
+  const eventFile = resolve(cwd, args.event);
   if (!existsSync(eventFile)) return usage(`${args.event} does not exist`);
   let event;
   try {
@@ -121,7 +124,7 @@ function main() {
   }
 
   const { variables, timeout, memory } = templateSettings();
-  const fromFile = envJsonOf(resolve(args.envVars));
+  const fromFile = envJsonOf(resolve(cwd, args.envVars));
   /** @type {Record<string, string>} */
   const functionEnv = { ...variables };
   for (const [k, v] of Object.entries(fromFile)) {

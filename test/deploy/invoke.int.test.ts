@@ -25,9 +25,9 @@ interface Run {
   stderr: string;
 }
 
-function invoke(args: string[], env: NodeJS.ProcessEnv = shell, viaNpm = false): Run {
+function invoke(args: string[], env: NodeJS.ProcessEnv = shell, viaNpm = false, cwd = ROOT): Run {
   const [command, argv] = viaNpm ? ['npm', ['run', '-s', 'invoke', '--', ...args]] : [process.execPath, [join(ROOT, 'scripts', 'invoke.mjs'), ...args]];
-  const r = spawnSync(command as string, argv as string[], { cwd: ROOT, env, encoding: 'utf8', timeout: 90_000 });
+  const r = spawnSync(command as string, argv as string[], { cwd, env, encoding: 'utf8', timeout: 90_000 });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -65,6 +65,12 @@ test('through npm run invoke, as the docs write it', () => {
   const r = invoke(['events/rest-v1-preflight-allowed.json'], shell, true);
   expect(r.code).toBe(0);
   expect(JSON.parse(r.stdout)).toMatchObject({ statusCode: 204, headers: { 'Access-Control-Allow-Origin': 'https://shop.example.com' } });
+});
+
+test('from a subdirectory, the event file is relative to where npm run was typed', () => {
+  const r = invoke(['rest-v1-preflight-allowed.json'], { ...shell, npm_config_update_notifier: 'false' }, true, join(ROOT, 'events'));
+  expect(r.code).toBe(0);
+  expect(JSON.parse(r.stdout)).toMatchObject({ statusCode: 204 });
 });
 
 describe('what sam local generate-event writes', () => {
