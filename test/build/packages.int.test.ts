@@ -13,6 +13,9 @@ import { motoEnv } from '../../scripts/lib/moto';
 import { httpEvent } from '../support/apigw-events';
 import { globalMotoEndpoint, putPolicies, seedingClient } from '../support/moto-ssm';
 
+// Each test spawns processes (npm, node, tsc, the CLI): sized for a loaded 2-core machine.
+jest.setTimeout(120_000);
+
 const ROOT = resolve(__dirname, '../..');
 const VERSION = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
 const PACKAGES = join(ROOT, 'dist', 'packages');

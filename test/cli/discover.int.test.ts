@@ -8,6 +8,9 @@ import { parseOverrides } from '../../functions/cli/samconfig';
 import { apiGatewayEnv, createHttpApi, createRestApi, httpClient, restClient } from '../support/moto-apigateway';
 import { assertBuilt, cliEnv, motoEndpoint, releaseBuilt, removeDir, runCli, tempDir } from './support/cli';
 
+// Each test spawns processes (npm, node, tsc, the CLI): sized for a loaded 2-core machine.
+jest.setTimeout(120_000);
+
 const REPO = resolve(__dirname, '../..');
 let rest: APIGatewayClient;
 let http: ApiGatewayV2Client;
