@@ -6,6 +6,9 @@ import { join, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { POLICIES, assertBuilt, cliEnv, motoEndpoint, putParameters, readParameters, releaseBuilt, removeDir, runCli, ssmClient, tempDir } from './support/cli';
 
+// Tests run the CLI several times each: sized for a loaded 2-core machine, not jest's 5 s.
+jest.setTimeout(120_000);
+
 const ROOT = '/test/cli-sync';
 let client: SSMClient;
 let home: string;
