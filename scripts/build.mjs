@@ -9,7 +9,7 @@
 // --outdir is only valid together with a single --only target; the target's
 // files are then written directly under DIR (the layout SAM expects).
 import { build } from 'esbuild';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -34,7 +34,7 @@ export const LAYER_PACKAGE = 'apigw-cors';
 const lambdaDefaults = {
   bundle: true,
   platform: 'node',
-  target: 'node20', // runs on the Node 20 used here and the nodejs22.x/24.x runtimes
+  target: 'node22', // the oldest runtime the template allows (nodejs22.x; nodejs24.x is the default); Node 20 here runs it too
   format: 'cjs',
   minify: true,
   sourcemap: false,
@@ -163,6 +163,67 @@ const PREFLIGHT_ENTRY = [
   '',
 ].join('\n');
 
+/**
+ * The `apigw-cors` package: CommonJS index.js, an ES module entry, the SDK side files, types, package.json.
+ * @param {string} pkgDir
+ * @param {boolean} suffixesInFile  the Public Suffix List as a data file beside index.js (the layer) or inside it (npm)
+ */
+async function buildHelperPackage(pkgDir, suffixesInFile) {
+  await mkdir(pkgDir, { recursive: true });
+  await build({
+    ...ssmLoaderDefaults,
+    plugins: [...(ssmLoaderDefaults.plugins ?? []), ...(suffixesInFile ? [publicSuffixesInFile(pkgDir)] : [])],
+    entryPoints: [join(root, 'functions/layer/index.ts')],
+    outfile: join(pkgDir, 'index.js'),
+  });
+  await buildSdkSideFiles(pkgDir);
+  // ESM entry re-exports the CommonJS one, so `import` and `require` share one
+  // module instance (one policy cache per process, not two).
+  await writeFile(join(pkgDir, 'index.mjs'), "import cjs from './index.js';\nexport const { withCors, corsHeaders } = cjs;\nexport default cjs;\n");
+  // Declarations come from the sources themselves, so they cannot drift.
+  const tsc = spawnSync(
+    process.execPath,
+    [
+      join(root, 'node_modules/typescript/bin/tsc'),
+      '--ignoreConfig',
+      '--declaration',
+      '--emitDeclarationOnly',
+      '--outDir',
+      join(pkgDir, 'types'),
+      '--rootDir',
+      join(root, 'functions'),
+      join(root, 'functions/layer/index.ts'),
+      '--skipLibCheck',
+      '--strict',
+      '--target',
+      'es2023',
+      '--module',
+      'preserve',
+      '--moduleResolution',
+      'bundler',
+      '--types',
+      'node',
+    ],
+    { stdio: 'inherit' },
+  );
+  if (tsc.status !== 0) throw new Error('declarations for the layer failed to build');
+  await writeFile(
+    join(pkgDir, 'package.json'),
+    `${JSON.stringify(
+      {
+        name: LAYER_PACKAGE,
+        version: JSON.parse(await readFile(join(root, 'package.json'), 'utf8')).version,
+        description: 'CORS headers for API Gateway actual responses, from the same Parameter Store policies as the preflight function.',
+        main: 'index.js',
+        types: 'types/layer/index.d.ts',
+        exports: { '.': { types: './types/layer/index.d.ts', import: './index.mjs', require: './index.js' } },
+      },
+      null,
+      2,
+    )}\n`,
+  );
+}
+
 /** @type {Record<string, { defaultDir: string, build(outDir: string): Promise<void> }>} */
 const targets = {
   preflight: {
@@ -183,62 +244,20 @@ const targets = {
     defaultDir: 'dist/layer',
     /** @param {string} outDir */
     async build(outDir) {
-      const pkgDir = join(outDir, 'nodejs', 'node_modules', LAYER_PACKAGE);
-      await mkdir(pkgDir, { recursive: true });
-      await build({
-        ...ssmLoaderDefaults,
-        plugins: [...(ssmLoaderDefaults.plugins ?? []), publicSuffixesInFile(pkgDir)],
-        entryPoints: [join(root, 'functions/layer/index.ts')],
-        outfile: join(pkgDir, 'index.js'),
-      });
-      await buildSdkSideFiles(pkgDir);
-      // ESM entry re-exports the CommonJS one, so `import` and `require` share one
-      // module instance (one policy cache per process, not two).
-      await writeFile(join(pkgDir, 'index.mjs'), "import cjs from './index.js';\nexport const { withCors, corsHeaders } = cjs;\nexport default cjs;\n");
-      // Declarations come from the sources themselves, so they cannot drift.
-      const tsc = spawnSync(
-        process.execPath,
-        [
-          join(root, 'node_modules/typescript/bin/tsc'),
-          '--ignoreConfig',
-          '--declaration',
-          '--emitDeclarationOnly',
-          '--outDir',
-          join(pkgDir, 'types'),
-          '--rootDir',
-          join(root, 'functions'),
-          join(root, 'functions/layer/index.ts'),
-          '--skipLibCheck',
-          '--strict',
-          '--target',
-          'es2023',
-          '--module',
-          'preserve',
-          '--moduleResolution',
-          'bundler',
-          '--types',
-          'node',
-        ],
-        { stdio: 'inherit' },
-      );
-      if (tsc.status !== 0) throw new Error('declarations for the layer failed to build');
-      await writeFile(
-        join(pkgDir, 'package.json'),
-        `${JSON.stringify(
-          {
-            name: LAYER_PACKAGE,
-            version: JSON.parse(await readFile(join(root, 'package.json'), 'utf8')).version,
-            description: 'CORS headers for API Gateway actual responses, from the same Parameter Store policies as the preflight function.',
-            main: 'index.js',
-            types: 'types/layer/index.d.ts',
-            exports: { '.': { types: './types/layer/index.d.ts', import: './index.mjs', require: './index.js' } },
-          },
-          null,
-          2,
-        )}\n`,
-      );
+      await buildHelperPackage(join(outDir, 'nodejs', 'node_modules', LAYER_PACKAGE), true);
     },
   },
+  // The same package for npm (scripts/pack.mjs): the Public Suffix List stays
+  // inside index.js, so that a function that bundles the package (esbuild,
+  // webpack) keeps it; a data file beside it would be left behind.
+  helper: {
+    defaultDir: 'dist/helper',
+    /** @param {string} outDir */
+    async build(outDir) {
+      await buildHelperPackage(join(outDir, LAYER_PACKAGE), false);
+    },
+  },
+
   cli: {
     defaultDir: 'dist/cli',
     /** @param {string} outDir */
@@ -246,11 +265,14 @@ const targets = {
       await build({
         ...lambdaDefaults,
         minify: false,
-        sourcemap: 'inline',
+        // Beside the bundle (index.js.map), not inline: half the size to load and to ship.
+        sourcemap: 'linked',
         entryPoints: [join(root, 'functions/cli/main.ts')],
         outfile: join(outDir, 'index.js'),
         banner: { js: '#!/usr/bin/env node' },
       });
+      // A bin: every rebuild keeps it executable (`node dist/cli/index.js` and a packed bin both work).
+      await chmod(join(outDir, 'index.js'), 0o755);
     },
   },
   redeploy: {
@@ -281,7 +303,8 @@ const targets = {
  */
 function parseArgs(argv) {
   /** @type {{ only: string[], outdir: string | undefined }} */
-  const args = { only: Object.keys(targets), outdir: undefined };
+  // helper (the npm package's variant of the layer) only when asked for: scripts/pack.mjs does.
+  const args = { only: Object.keys(targets).filter((t) => t !== 'helper'), outdir: undefined };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--only')

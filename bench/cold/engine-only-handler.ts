@@ -7,7 +7,7 @@ import { compilePolicySet, decidePreflight } from '../../functions/core';
 import { corsRequestFromEvent, type ApiGatewayEvent } from '../../functions/aws/event';
 
 export async function handler(event: ApiGatewayEvent): Promise<{ statusCode: number; body: string }> {
-  const dir = join(process.env.BENCH_ROOT ?? '.', 'policies');
+  const dir = join(process.env.BENCH_ROOT ?? '.', 'examples');
   const set = compilePolicySet(
     ['products', 'public', 'default'].map((name) => ({ source: name, value: readFileSync(join(dir, `${name}.json`), 'utf8'), type: 'String' })),
   );

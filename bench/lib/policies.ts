@@ -11,7 +11,7 @@ import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { ROOT } from './root';
 
 export function samplePolicy(name: 'products' | 'public' | 'default'): string {
-  return readFileSync(join(ROOT, 'policies', `${name}.json`), 'utf8');
+  return readFileSync(join(ROOT, 'examples', `${name}.json`), 'utf8');
 }
 
 /** `count` policies: products first, then `/r<i>/items/{id}` routes with their own origins. */

@@ -9,6 +9,8 @@ export interface OptionSpec {
   /** Shown as `--name VALUE`. */
   readonly value?: string;
   readonly multiple?: boolean;
+  /** A one-letter alias, `-h` for `--help`. */
+  readonly short?: string;
 }
 
 export type OptionSpecs = Record<string, OptionSpec>;
@@ -17,7 +19,7 @@ export type OptionSpecs = Record<string, OptionSpec>;
 export const COMMON_OPTIONS: OptionSpecs = {
   json: { type: 'boolean', help: 'print one JSON document on stdout (stable shape, see docs/cli.md)' },
   debug: { type: 'boolean', help: 'print stack traces and SDK error details on failures' },
-  help: { type: 'boolean', help: 'show this help' },
+  help: { type: 'boolean', short: 'h', help: 'show this help (also -h)' },
 };
 
 /** Flags of the subcommands that talk to Parameter Store. */
@@ -37,8 +39,9 @@ export interface Parsed {
  * the flag, never silently ignored.
  */
 export function parseCommandArgs(command: string, argv: readonly string[], specs: OptionSpecs, allowPositionals: boolean): Parsed {
-  const options: Record<string, { type: 'string' | 'boolean'; multiple?: boolean }> = {};
-  for (const [name, spec] of Object.entries(specs)) options[name] = { type: spec.type, ...(spec.multiple ? { multiple: true } : {}) };
+  const options: Record<string, { type: 'string' | 'boolean'; multiple?: boolean; short?: string }> = {};
+  for (const [name, spec] of Object.entries(specs))
+    options[name] = { type: spec.type, ...(spec.multiple ? { multiple: true } : {}), ...(spec.short ? { short: spec.short } : {}) };
   const { values, positionals, tokens } = parseArgs({ args: [...argv], options, allowPositionals: true, strict: false, tokens: true });
   for (const token of tokens) {
     if (token.kind !== 'option') continue;

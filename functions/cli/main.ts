@@ -30,8 +30,9 @@ function topHelp(): string {
     'commands:',
     ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.usage.replace(/^cors-policy \S+ ?/, '')}`),
     '',
-    'Run cors-policy <command> --help for details. AWS settings come from the usual places:',
-    'AWS_PROFILE, AWS_REGION, ~/.aws, and AWS_ENDPOINT_URL_SSM (e.g. a local moto server);',
+    'Run cors-policy <command> --help (or -h) for details; cors-policy --version (or -v) prints the version.',
+    'Policy files: ./policies by default (yours; the demo policies are in ./examples).',
+    'AWS settings come from the usual places: AWS_PROFILE, AWS_REGION, ~/.aws, and AWS_ENDPOINT_URL_SSM (e.g. a local moto server);',
     'discover and import read the API through AWS_ENDPOINT_URL_API_GATEWAY / AWS_ENDPOINT_URL_APIGATEWAYV2.',
     'exit codes: 0 ok, 1 policy problems, 2 usage, AWS, file or network errors, 3 a negative answer (diff --exit-code, explain, verify, discover)',
     '',
@@ -52,7 +53,7 @@ export async function main(argv: readonly string[], out?: Output): Promise<numbe
     process.stdout.write(target ? helpText(target.usage, target.summary, target.options, target.details) : topHelp());
     return name === undefined ? EXIT.error : EXIT.ok;
   }
-  if (name === '--version') {
+  if (name === '--version' || name === '-v') {
     process.stdout.write(`${pkg.version}\n`);
     return EXIT.ok;
   }

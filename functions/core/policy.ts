@@ -43,6 +43,8 @@ const KNOWN_FIELDS: ReadonlySet<string> = new Set([
   'maxAge',
   'dangerouslyAllowInsecureOriginsWithCredentials',
   'description',
+  // The JSON Schema an editor validates the file against (schema/policy.schema.json); ignored by the engine.
+  '$schema',
 ]);
 
 /** A validated policy, with everything the hot path needs computed once. */
@@ -137,6 +139,8 @@ export function parsePolicy(source: string, input: string | unknown): CompiledPo
   const credentials = bool('allowCredentials');
   const insecureOptIn = bool('dangerouslyAllowInsecureOriginsWithCredentials');
   if (doc.description !== undefined && typeof doc.description !== 'string') problem('description', doc.description, 'wrong_type', 'must be a string');
+  if (doc.$schema !== undefined && typeof doc.$schema !== 'string')
+    problem('$schema', doc.$schema, 'wrong_type', "must be a string (the schema's path or URL)");
 
   // route
   const routes: RoutePattern[] = [];

@@ -33,7 +33,7 @@ export interface FunctionLog {
 export interface LocalStackOptions {
   /** Event shape: REST API payload v1 (default) or HTTP API payload v2. */
   payload?: PayloadVersion;
-  /** Policy files to push at start; `null` seeds nothing. Default: the repository's `policies/`. */
+  /** Policy files to push at start; `null` seeds nothing. Default: the repository's `examples/` (the demo policies; `policies/` is the user's). */
   policiesDir?: string | null;
   /** Parameter Store path of the policies. Default `/cors/demo-api`. */
   policyPath?: string;
@@ -193,7 +193,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     );
 
     let seeded: SeedResult | undefined;
-    const policiesDir = options.policiesDir === undefined ? join(REPO_ROOT, 'policies') : options.policiesDir;
+    const policiesDir = options.policiesDir === undefined ? join(REPO_ROOT, 'examples') : options.policiesDir;
     if (policiesDir !== null) seeded = await seedPolicies(resolve(policiesDir), policyPath, env);
 
     let apiUrl = '';

@@ -15,7 +15,7 @@ const USAGE = `usage: npm start -- [options]
   --page-port N     demo page port (default 3001; a free port if taken)
   --ttl N           seconds the functions cache policies (default 5, minimum 5)
   --path PATH       Parameter Store path of the policies (default /cors/demo-api)
-  --policies DIR    policy files to push at start (default policies/)
+  --policies DIR    policy files to push at start (default examples/)
   --log-level L     LOG_LEVEL of the functions: DEBUG, INFO (default), WARN, ERROR
   --quiet           do not print one line per request
 
@@ -181,15 +181,15 @@ function banner(s: LocalStack, layerPreflights: boolean): string {
     `  Gateway counters  ${s.urls.stats}`,
     `  Parameter Store   ${cyan(s.motoEndpoint)}   ${dim(`(moto) policies under ${s.policyPath}, re-read every ${s.ttlSeconds} s`)}`,
     ...misconfigurationLines(s, layerPreflights),
-    `  Seeded            ${s.seeded ? `${s.seeded.parameters.length} policies from policies/ via ${s.seeded.via === 'cli' ? 'cors-policy push' : 'the SDK (CLI not built)'}` : 'nothing'}`,
+    `  Seeded            ${s.seeded ? `${s.seeded.parameters.length} policies from examples/ via ${s.seeded.via === 'cli' ? 'cors-policy push' : 'the SDK (CLI not built)'}` : 'nothing'}`,
     '',
     bold('Try a preflight:'),
     `  curl -i -X OPTIONS ${s.urls.api}/products/42 -H 'Origin: ${s.urls.page}' -H 'Access-Control-Request-Method: PUT' -H 'Access-Control-Request-Headers: content-type'`,
     '',
     bold('Edit a policy live (no restart; it takes effect within the TTL):'),
     `  export ${envLine}`,
-    `  aws ssm put-parameter --endpoint-url ${s.motoEndpoint} --name ${examplePolicy} --type String --overwrite --value file://policies/products.json`,
-    `  node dist/cli/index.js push --dir policies --path ${s.policyPath}`,
+    `  aws ssm put-parameter --endpoint-url ${s.motoEndpoint} --name ${examplePolicy} --type String --overwrite --value file://examples/products.json`,
+    `  npx cors-policy push --dir examples --path ${s.policyPath}`,
     '',
     dim('Ctrl-C stops everything.'),
     '',

@@ -69,9 +69,9 @@ describe('npm start', () => {
     expect(urls.other).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(urls.api).toMatch(/^http:\/\/localhost:\d+$/);
     expect(urls.moto).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
-    expect(output).toContain('3 policies from policies/ via cors-policy push');
+    expect(output).toContain('3 policies from examples/ via cors-policy push');
     expect(output).toContain(
-      `aws ssm put-parameter --endpoint-url ${urls.moto} --name /cors/demo-api/products --type String --overwrite --value file://policies/products.json`,
+      `aws ssm put-parameter --endpoint-url ${urls.moto} --name /cors/demo-api/products --type String --overwrite --value file://examples/products.json`,
     );
     expect(output).toContain(`AWS_ENDPOINT_URL_SSM=${urls.moto}`);
   });

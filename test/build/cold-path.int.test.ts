@@ -46,7 +46,7 @@ beforeAll(async () => {
   const endpoint = globalMotoEndpoint();
   const seed = seedingClient(endpoint);
   try {
-    await putPolicies(seed, { [`${PREFIX}/products`]: readFileSync(join(ROOT, 'policies', 'products.json'), 'utf8') });
+    await putPolicies(seed, { [`${PREFIX}/products`]: readFileSync(join(ROOT, 'examples', 'products.json'), 'utf8') });
   } finally {
     seed.destroy();
   }

@@ -2,11 +2,14 @@
 // (REST and HTTP). Each test builds its own API; moto's HTTP API ids have 8 letters.
 import { copyFile, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import type { APIGatewayClient } from '@aws-sdk/client-api-gateway';
+import { type APIGatewayClient, DeleteMethodCommand } from '@aws-sdk/client-api-gateway';
 import type { ApiGatewayV2Client } from '@aws-sdk/client-apigatewayv2';
 import { parseOverrides } from '../../functions/cli/samconfig';
 import { apiGatewayEnv, createHttpApi, createRestApi, httpClient, restClient } from '../support/moto-apigateway';
 import { assertBuilt, cliEnv, motoEndpoint, releaseBuilt, removeDir, runCli, tempDir } from './support/cli';
+
+// Each test spawns processes (npm, node, tsc, the CLI): sized for a loaded 2-core machine.
+jest.setTimeout(120_000);
 
 const REPO = resolve(__dirname, '../..');
 let rest: APIGatewayClient;
@@ -72,6 +75,32 @@ describe('REST', () => {
     const r = await cli('discover', '--api-id', api.id);
     expect(r.code).toBe(3);
     expect(r.stdout).toContain(`blocks the deploy: / already has an OPTIONS method (id ${api.rootId})`);
+    expect(r.stdout).toContain(
+      `to remove what blocks the deploy, after import and push (live with the stage deployment the stack makes):\n  aws apigateway delete-method --rest-api-id ${api.id} --resource-id ${api.rootId} --http-method OPTIONS\n`,
+    );
+  });
+
+  test('prints the delete-method commands for what blocks the deploy and, apart, for the MOCK OPTIONS on other paths; they work as printed', async () => {
+    const api = await createRestApi(rest, 'discover-removals', {
+      resources: { '/': { OPTIONS: enableCors }, '/items': { GET: {}, OPTIONS: enableCors }, '/users': { OPTIONS: enableCors } },
+      stages: ['prod'],
+    });
+    const r = await cli('discover', '--api-id', api.id, '--region', 'us-east-1', '--json');
+    expect(r.code).toBe(3);
+    const doc = JSON.parse(r.stdout) as { removeBlockers: string[]; removeMockOptions: string[] };
+    const del = (id: string) => `aws apigateway delete-method --rest-api-id ${api.id} --resource-id ${id} --http-method OPTIONS --region us-east-1`;
+    expect(doc.removeBlockers).toEqual([del(api.rootId)]);
+    expect(doc.removeMockOptions).toEqual([del(api.ids['/items']!), del(api.ids['/users']!)]);
+    // The printed words are the arguments of the API call: run them through the SDK, then discover again.
+    for (const command of [...doc.removeBlockers, ...doc.removeMockOptions]) {
+      const words = command.split(' ');
+      const arg = (name: string) => words[words.indexOf(name) + 1]!;
+      await rest.send(new DeleteMethodCommand({ restApiId: arg('--rest-api-id'), resourceId: arg('--resource-id'), httpMethod: arg('--http-method') }));
+    }
+    const after = await cli('discover', '--api-id', api.id);
+    expect(after.code).toBe(0);
+    expect(after.stdout).toContain('  MOCK OPTIONS:          none\n');
+    expect(after.stdout).not.toContain('aws apigateway delete-method');
   });
 
   test('several stages without --stage: the line names none, --write-samconfig refuses', async () => {
@@ -167,6 +196,9 @@ describe('HTTP', () => {
     expect(r.stdout).toContain('  stages:                $default (AutoDeploy)\n');
     expect(r.stdout).toContain('  shadowing OPTIONS/ANY: ANY /users\n');
     expect(r.stdout).toContain(`blocks the deploy: the API has a CorsConfiguration`);
+    expect(r.stdout).toContain(
+      `to remove what blocks the deploy, after import and push (preflights fail from then until the stack exists: run sam deploy right after):\n  aws apigatewayv2 delete-cors-configuration --api-id ${apiId}\n`,
+    );
     expect(r.stdout).toContain(`note: the id "${apiId}" does not have the 10 characters of an AWS API id`);
     expect(r.stdout).toContain(
       `sam deploy --parameter-overrides 'ApiType="HTTP" ApiId="${apiId}" RestRootResourceId="" ExistingProxyResourceId="" StageName="$default"'`,
@@ -189,6 +221,8 @@ describe('HTTP', () => {
       shadowing: ['ANY /admin'],
       authorizedPreflights: [{ route: 'ANY /admin', authorization: 'JWT' }],
       blockers: ['the route "OPTIONS /" exists already; the stack adds its own: remove it first'],
+      removeBlockers: [expect.stringMatching(new RegExp(`^aws apigatewayv2 delete-route --api-id ${apiId} --route-id [a-z0-9]+$`))],
+      removeMockOptions: [],
     });
     expect(doc.notes).toContain('stage live has no AutoDeploy: the stack deploys it after adding the routes');
   });

@@ -62,7 +62,7 @@ describe('parsing', () => {
 
 describe('prettyJson (what pull writes)', () => {
   it('reproduces the sample policies byte for byte', async () => {
-    const dir = resolve(__dirname, '../../policies');
+    const dir = resolve(__dirname, '../../examples');
     const files = (await readdir(dir)).filter((f) => f.endsWith('.json'));
     expect(files.length).toBeGreaterThan(0);
     for (const f of files) {

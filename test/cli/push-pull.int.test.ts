@@ -6,6 +6,9 @@ import { join, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { POLICIES, assertBuilt, cliEnv, motoEndpoint, putParameters, readParameters, releaseBuilt, removeDir, runCli, ssmClient, tempDir } from './support/cli';
 
+// Tests run the CLI several times each: sized for a loaded 2-core machine, not jest's 5 s.
+jest.setTimeout(120_000);
+
 const ROOT = '/test/cli-sync';
 let client: SSMClient;
 let home: string;
@@ -44,7 +47,7 @@ afterAll(async () => {
 describe('diff, push and pull', () => {
   it('round-trip: push then pull leaves files and parameters identical', async () => {
     const path = `${ROOT}/roundtrip`;
-    const repoPolicies = resolve(__dirname, '../../policies');
+    const repoPolicies = resolve(__dirname, '../../examples');
     const files: Record<string, string> = {};
     for (const name of ['default.json', 'products.json', 'public.json']) files[name] = await readFile(join(repoPolicies, name), 'utf8');
     files['team/orders.yaml'] = '# Orders, owned by the team\nroute: /orders/{id}\nallowOrigins:\n  - https://shop.example.com\nallowMethods: [GET, PUT]\n';

@@ -9,7 +9,7 @@ import { SAMPLE_CORS_CONFIGURATION, type Misconfiguration } from '../../scripts/
 import { startLocalStack, type LocalStack } from '../../scripts/local/stack';
 import { assertBuilt, cliEnv, motoEndpoint, releaseBuilt, removeDir, runCli, tempDir } from './support/cli';
 
-const POLICIES = join(__dirname, '..', '..', 'policies');
+const POLICIES = join(__dirname, '..', '..', 'examples');
 let home: string;
 
 beforeAll(async () => {

@@ -6,7 +6,7 @@
  *   2. give it the environment SAM would: the variables the template declares, with
  *      parameter defaults, overridden by env.json (only declared variables), then
  *      pointed at this suite's moto instead of the container-side endpoint in env.json;
- *   3. seed policies/<name>.json as <CORS_POLICY_PATH>/<name> into moto;
+ *   3. seed examples/<name>.json as <CORS_POLICY_PATH>/<name> into moto;
  *   4. invoke every event in events/ in a fresh Node process (a cold container) and
  *      check the status the file name promises: "allowed" 204, "denied" 403.
  */
@@ -21,7 +21,7 @@ import { materialize, rawTemplate, ROOT, type JsonObject, type Template } from '
 jest.setTimeout(180_000);
 
 const EVENTS_DIR = join(ROOT, 'events');
-const POLICIES_DIR = join(ROOT, 'policies');
+const POLICIES_DIR = join(ROOT, 'examples');
 const envJson = JSON.parse(readFileSync(join(ROOT, 'env.json'), 'utf8')) as Record<string, Record<string, string>>;
 const eventFiles = existsSync(EVENTS_DIR)
   ? readdirSync(EVENTS_DIR)

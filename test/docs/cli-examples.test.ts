@@ -2,7 +2,7 @@
 // - every quoted `cors-policy ...` command names a real command and only flags
 //   that command's --help lists (a renamed flag fails here, not in a reader's shell);
 // - a quoted usage error is the one the CLI prints;
-// - the README's examples run against the repository's own policies/ and
+// - the README's examples run against the repository's examples/ and
 //   print what the README shows (`...` in a quote stands for lines left out).
 import { readFileSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';

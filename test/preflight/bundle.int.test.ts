@@ -1,7 +1,7 @@
 // The built bundle dist/preflight/preflight.cjs (what the ES module entry
 // index.mjs loads), loaded with Node's own require (not
 // jest's module system, so nothing is transformed or mocked), answering the
-// sample events in events/ from the sample policies in policies/, seeded into
+// sample events in events/ from the sample policies in examples/, seeded into
 // the shared moto server with the SDK.
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
@@ -28,8 +28,8 @@ beforeAll(async () => {
   const endpoint = globalMotoEndpoint();
   seed = seedingClient(endpoint);
   const policies: Record<string, string> = {};
-  for (const file of readdirSync(join(ROOT, 'policies')).filter((f) => f.endsWith('.json'))) {
-    policies[`${PREFIX}/${file.replace(/\.json$/, '')}`] = readFileSync(join(ROOT, 'policies', file), 'utf8');
+  for (const file of readdirSync(join(ROOT, 'examples')).filter((f) => f.endsWith('.json'))) {
+    policies[`${PREFIX}/${file.replace(/\.json$/, '')}`] = readFileSync(join(ROOT, 'examples', file), 'utf8');
   }
   await putPolicies(seed, policies);
   useMoto(endpoint);

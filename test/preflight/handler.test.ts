@@ -15,11 +15,11 @@ const ROOT = join(__dirname, '..', '..');
 const PREFIX = '/test/handler/api';
 const VARY = PREFLIGHT_VARY_EXPECTED;
 
-/** The sample policies shipped in policies/, as parameters under PREFIX. */
+/** The sample policies shipped in examples/, as parameters under PREFIX. */
 function samplePolicies(): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const file of readdirSync(join(ROOT, 'policies')).filter((f) => f.endsWith('.json'))) {
-    out[`${PREFIX}/${file.replace(/\.json$/, '')}`] = readFileSync(join(ROOT, 'policies', file), 'utf8');
+  for (const file of readdirSync(join(ROOT, 'examples')).filter((f) => f.endsWith('.json'))) {
+    out[`${PREFIX}/${file.replace(/\.json$/, '')}`] = readFileSync(join(ROOT, 'examples', file), 'utf8');
   }
   return out;
 }

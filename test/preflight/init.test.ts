@@ -11,7 +11,7 @@ import { handler, init } from '../../functions/preflight/handler';
 import { captureStdout, parameters, type CapturedLogs } from '../support/ssm-mock';
 
 const PREFIX = '/test/init/api';
-const products = readFileSync(join(__dirname, '..', '..', 'policies', 'products.json'), 'utf8');
+const products = readFileSync(join(__dirname, '..', '..', 'examples', 'products.json'), 'utf8');
 const event = JSON.parse(readFileSync(join(__dirname, '..', '..', 'events', 'rest-v1-preflight-allowed.json'), 'utf8'));
 const ssm = mockClient(SSMClient);
 let logs: CapturedLogs;

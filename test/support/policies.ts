@@ -64,7 +64,7 @@ export function preflight(
 /** Every preflight answer's Vary, spelled out (not imported) so the tests check the engine's value. */
 export const PREFLIGHT_VARY_EXPECTED = 'Origin, Access-Control-Request-Method, Access-Control-Request-Headers';
 
-/** The exact allowed answer of the sample policies/products.json to https://shop.example.com. */
+/** The exact allowed answer of the sample examples/products.json to https://shop.example.com. */
 export const SAMPLE_PRODUCTS_ALLOWED: Readonly<Record<string, string>> = {
   'Access-Control-Allow-Origin': 'https://shop.example.com',
   'Access-Control-Allow-Credentials': 'true',

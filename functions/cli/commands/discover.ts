@@ -9,6 +9,7 @@ import { AwsError, EXIT, FileError, UsageError } from '../errors';
 import { API_ENDPOINT_DETAILS, API_ID_OPTION, apiClientsOf, apiIdOf } from './api-options';
 import { writePolicyFile } from '../policy-files';
 import { SamconfigError, renderOverrides, setParameterOverrides } from '../samconfig';
+import { shellQuote } from '../shell';
 
 /** What the stack needs to know about an existing API, and what stands in the way. */
 export interface Discovery {
@@ -32,6 +33,10 @@ export interface Discovery {
   authorizedPreflights: Array<{ route: string; authorization: string }>;
   /** Why the stack's check would fail today; empty when the deploy can go ahead. */
   blockers: string[];
+  /** The AWS CLI commands that remove what blocks the deploy, shell-quoted, from the ids read. */
+  removeBlockers: string[];
+  /** REST: the commands that remove the MOCK OPTIONS methods on other paths, once verify is green (they answer instead of the function). */
+  removeMockOptions: string[];
   /** Facts worth knowing that do not stop the deploy. */
   notes: string[];
   /** The template parameters, in template order. */
@@ -47,18 +52,39 @@ function routeOf(method: string, path: string | undefined): string {
   return `${method} ${path ?? '?'}`;
 }
 
-function analyseRest(resources: RestResource[], add: (to: 'blockers' | 'notes', text: string) => void) {
+/** `aws ...` with the --region/--profile the user gave discover, every argument quoted. */
+function awsCommand(words: string[], aws: AwsFlags): string {
+  const extra = [...(aws.region ? ['--region', aws.region] : []), ...(aws.profile ? ['--profile', aws.profile] : [])];
+  return ['aws', ...words, ...extra].map(shellQuote).join(' ');
+}
+
+interface AwsFlags {
+  readonly region?: string | undefined;
+  readonly profile?: string | undefined;
+}
+
+function deleteRestOptions(apiId: string, resourceId: string, aws: AwsFlags): string {
+  return awsCommand(['apigateway', 'delete-method', '--rest-api-id', apiId, '--resource-id', resourceId, '--http-method', 'OPTIONS'], aws);
+}
+
+function analyseRest(resources: RestResource[], apiId: string, aws: AwsFlags, add: (to: 'blockers' | 'notes', text: string) => void) {
   const root = resources.find((r) => r.path === '/');
   const proxy = resources.find((r) => r.path === '/{proxy+}');
+  const removeBlockers: string[] = [];
   for (const r of [root, proxy]) {
     if (r && methodsOf(r).includes('OPTIONS')) {
       add(
         'blockers',
         `${r.path} already has an OPTIONS method (id ${r.id}); the stack adds its own there: remove it first (cors-policy import can turn a MOCK one into a policy before)`,
       );
+      if (r.id) removeBlockers.push(deleteRestOptions(apiId, r.id, aws));
     }
   }
-  const mockOptions = resources.filter((r) => r.resourceMethods?.OPTIONS?.methodIntegration?.type === 'MOCK').map((r) => r.path ?? '');
+  const mocks = resources
+    .filter((r) => r.resourceMethods?.OPTIONS?.methodIntegration?.type === 'MOCK')
+    .sort((a, b) => ((a.path ?? '') < (b.path ?? '') ? -1 : 1));
+  const mockOptions = mocks.map((r) => r.path ?? '');
+  const removeMockOptions = mocks.filter((r) => r !== root && r !== proxy && r.id).map((r) => deleteRestOptions(apiId, r.id!, aws));
   const authorizedPreflights = resources.flatMap((r) =>
     (['OPTIONS', 'ANY'] as const)
       .map((m) => [m, r.resourceMethods?.[m]] as const)
@@ -68,7 +94,9 @@ function analyseRest(resources: RestResource[], add: (to: 'blockers' | 'notes', 
   return {
     rootResourceId: root?.id ?? null,
     proxyResourceId: proxy?.id ?? null,
-    mockOptions: mockOptions.sort(),
+    mockOptions,
+    removeBlockers,
+    removeMockOptions,
     shadowing: restShadowing(resources).sort(),
     authorizedPreflights,
   };
@@ -79,6 +107,7 @@ async function discoverApi(
   found: FoundApi,
   wantedStage: string | undefined,
   policyPathValue: string | undefined,
+  aws: AwsFlags,
 ): Promise<Discovery> {
   const blockers: string[] = [];
   const notes: string[] = [];
@@ -98,8 +127,10 @@ async function discoverApi(
   let corsConfiguration: Cors | null = null;
   let shadowing: string[];
   let authorizedPreflights: Discovery['authorizedPreflights'];
+  const removeBlockers: string[] = [];
   if (found.type === 'REST') {
-    rest = analyseRest(await restResources(clients, found.id), add);
+    rest = analyseRest(await restResources(clients, found.id), found.id, aws, add);
+    removeBlockers.push(...rest.removeBlockers);
     shadowing = rest.shadowing;
     authorizedPreflights = rest.authorizedPreflights;
     if (rest.mockOptions.length > 0)
@@ -114,11 +145,14 @@ async function discoverApi(
         'blockers',
         `the API has a CorsConfiguration: API Gateway then answers every preflight itself and drops the function's headers. Import it (cors-policy import --api-id ${found.id}), push the policies, then remove it`,
       );
+      removeBlockers.push(awsCommand(['apigatewayv2', 'delete-cors-configuration', '--api-id', found.id], aws));
     }
     const routes = await httpRoutes(clients, found.id);
     for (const r of routes) {
-      if (r.RouteKey && OWN_HTTP_ROUTE_KEYS.includes(r.RouteKey))
+      if (r.RouteKey && OWN_HTTP_ROUTE_KEYS.includes(r.RouteKey)) {
         add('blockers', `the route "${r.RouteKey}" exists already; the stack adds its own: remove it first`);
+        if (r.RouteId) removeBlockers.push(awsCommand(['apigatewayv2', 'delete-route', '--api-id', found.id, '--route-id', r.RouteId], aws));
+      }
     }
     shadowing = httpShadowing(routes).sort();
     authorizedPreflights = routes
@@ -160,6 +194,8 @@ async function discoverApi(
     shadowing,
     authorizedPreflights,
     blockers,
+    removeBlockers,
+    removeMockOptions: rest?.removeMockOptions ?? [],
     notes,
     parameters,
     samDeploy,
@@ -213,7 +249,10 @@ export const discover: Command = {
     const clients = apiClientsOf(parsed);
     let d: Discovery;
     try {
-      d = await discoverApi(clients, await findApi(clients, apiId), stage, path);
+      d = await discoverApi(clients, await findApi(clients, apiId), stage, path, {
+        region: stringOption(parsed, 'region'),
+        profile: stringOption(parsed, 'profile'),
+      });
     } finally {
       destroyClients(clients);
     }
@@ -235,6 +274,20 @@ export const discover: Command = {
     out.line(`  authorizers:           ${d.authorizedPreflights.map((a) => `${a.route} (${a.authorization})`).join(', ') || 'none on OPTIONS or ANY'}`);
     for (const n of d.notes) out.line(`note: ${n}`);
     for (const b of d.blockers) out.line(`blocks the deploy: ${b}`);
+    if (d.removeBlockers.length > 0) {
+      out.line('');
+      out.line(
+        d.apiType === 'HTTP'
+          ? 'to remove what blocks the deploy, after import and push (preflights fail from then until the stack exists: run sam deploy right after):'
+          : 'to remove what blocks the deploy, after import and push (live with the stage deployment the stack makes):',
+      );
+      for (const c of d.removeBlockers) out.line(`  ${c}`);
+    }
+    if (d.removeMockOptions.length > 0) {
+      out.line('');
+      out.line('once cors-policy verify is green, the MOCK OPTIONS methods that still answer for their paths (then deploy the stage):');
+      for (const c of d.removeMockOptions) out.line(`  ${c}`);
+    }
     out.line('');
     out.line(d.samDeploy);
     if (write) out.line(`wrote ${Object.keys(d.parameters).join(', ')} into ${samconfig} ([default.deploy.parameters] parameter_overrides)`);

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { compilePolicySet } from '../../core/policy-set';
-import { AWS_OPTIONS, COMMON_OPTIONS, flag } from '../args';
+import { AWS_OPTIONS, COMMON_OPTIONS, flag, policyPath, stringOption } from '../args';
 import type { Command } from '../command';
 import { destroyClients, findApi, restResources } from '../api-gateway';
 import { fromCorsConfiguration, fromRestOptions, policyNameFor, type Imported } from '../cors-import';
@@ -8,6 +8,7 @@ import { EXIT } from '../errors';
 import { problemJson, problemLine } from '../output';
 import { isDirectory, prettyJson, scanPolicyDir, writePolicyFile } from '../policy-files';
 import { API_ENDPOINT_DETAILS, API_ID_OPTION, apiClientsOf, apiIdOf } from './api-options';
+import { shellQuote } from '../shell';
 import { DIR_OPTION, dirOf } from './shared';
 
 interface PlannedFile {
@@ -19,12 +20,13 @@ interface PlannedFile {
 
 export const importCommand: Command = {
   name: 'import',
-  usage: 'cors-policy import --api-id ID [--dir policies] [--dry-run] [--json]',
+  usage: 'cors-policy import --api-id ID [--dir policies] [--path /cors/my-api] [--dry-run] [--json]',
   summary:
     "Turns an API's current CORS setup into policy files that reproduce it, so that switching to the preflight function changes nothing a browser sees: an HTTP API's CorsConfiguration becomes one policy for $default and /; each REST OPTIONS method with a MOCK integration (the console's \"Enable CORS\", SAM's Cors) becomes one policy for its path, from the static Access-Control-* values of its integration response. Then diff and push as usual.",
   options: {
     ...API_ID_OPTION,
     ...DIR_OPTION,
+    path: { type: 'string', value: 'PATH', help: 'the Parameter Store path the policies will be pushed to; only named in the next steps printed' },
     'dry-run': { type: 'boolean', help: 'print the policies and write nothing' },
     ...AWS_OPTIONS,
     ...COMMON_OPTIONS,
@@ -34,6 +36,7 @@ export const importCommand: Command = {
   async run(parsed, out) {
     const apiId = apiIdOf(parsed);
     const dir = dirOf(parsed);
+    const path = policyPath(stringOption(parsed, 'path'), false);
     const dryRun = flag(parsed, 'dry-run');
     const clients = apiClientsOf(parsed);
     let apiType: 'REST' | 'HTTP';
@@ -87,7 +90,10 @@ export const importCommand: Command = {
         out.line(`${dryRun ? 'would write' : 'wrote'}  ${p.file} <- ${p.imported.source}`);
         if (dryRun) out.line(p.text.replace(/^/gm, '    ').trimEnd());
       }
-      if (planned.length > 0) out.line(`next: cors-policy validate ${dir} && cors-policy diff --path /cors/my-api --dir ${dir}, then push`);
+      // The user's own path and folder, quoted for a shell; a placeholder when no --path was given.
+      const [d, target] = [shellQuote(dir), path ? shellQuote(path) : '/cors/<your-api>'];
+      if (planned.length > 0)
+        out.line(`next: cors-policy validate ${d} && cors-policy diff --path ${target} --dir ${d}, then cors-policy push --path ${target} --dir ${d}`);
     }
     out.document({
       command: 'import',

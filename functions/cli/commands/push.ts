@@ -6,6 +6,7 @@ import { conflictChanges, countActions, planChanges, type ConflictChange, type P
 import { deleteParameters, listParameters, policyEntries, putParameter } from '../ssm';
 import { changeJson, conflictJson, printChanges, printConflicts } from './diff';
 import { DIR_OPTION, PATH_OPTION, clientOf, dirOf, loadValidSet } from './shared';
+import { plural, type Output } from '../output';
 
 type Done = { action: 'added' | 'updated' | 'deleted'; parameter: string; file: string | null; version: number | null };
 
@@ -66,6 +67,7 @@ export const push: Command = {
       out.line(`${d.action.padEnd(9)} ${d.parameter}${d.file ? ` from ${d.file}` : ''}${d.version !== null ? ` (version ${d.version})` : ''}`);
     };
     out.line(`push ${dir} -> ${path}`);
+    announce(out, dir, path, toPut, toDelete);
     try {
       for (const c of toPut) {
         const version = await putParameter(client, c.parameter, c.value as string);
@@ -97,6 +99,38 @@ export const push: Command = {
     return EXIT.ok;
   },
 };
+
+/** A document's field as a list of short strings, for the announcement. */
+function listOf(document: unknown, field: string): string[] {
+  const v = (document as Record<string, unknown> | null)?.[field];
+  const items = Array.isArray(v) ? v : v === undefined ? [] : [v];
+  return items.map((x) => clip(String(x), 80));
+}
+
+function clip(text: string, max: number): string {
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+}
+
+/**
+ * Says what is about to be published before the first write: which files go
+ * to which parameters under which path, with the routes and origins each one
+ * opens, so that a push of the wrong folder or to the wrong path is seen for
+ * what it is. Values come from the validated files.
+ */
+function announce(out: Output, dir: string, path: string, toPut: readonly ParameterChange[], toDelete: readonly ParameterChange[]): void {
+  if (toPut.length + toDelete.length === 0) return;
+  const parts = [toPut.length > 0 ? `${plural(toPut.length, 'policy', 'policies')} from ${dir}` : '', toDelete.length > 0 ? `deleting ${toDelete.length}` : '']
+    .filter(Boolean)
+    .join(', ');
+  out.line(`about to publish ${parts} to ${path}:`);
+  for (const c of toPut) {
+    const document = c.value === undefined ? undefined : (JSON.parse(c.value) as unknown);
+    out.line(`  ${c.file ?? '?'} -> ${c.parameter}`);
+    out.line(`      routes:  ${listOf(document, 'route').join(', ')}`);
+    out.line(`      origins: ${listOf(document, 'allowOrigins').join(', ')}`);
+  }
+  for (const c of toDelete) out.line(`  delete ${c.parameter} (no file describes it; --prune)`);
+}
 
 /** The one `--json` document of a push run, whichever way it ends. */
 function result(

@@ -2,6 +2,7 @@ import { COMMON_OPTIONS, policyPath, stringOption } from '../args';
 import { DEFAULT_DIR, type Command } from '../command';
 import { EXIT } from '../errors';
 import { loadLocalPolicies, resolveTargets } from '../local-policies';
+import { isDirectory } from '../policy-files';
 import { plural, problemJson, problemLine } from '../output';
 
 export const validate: Command = {
@@ -32,7 +33,10 @@ export const validate: Command = {
       problems: local.problems.map(problemJson),
     });
     if (empty) {
-      out.warn(`no policy files (.json, .yaml, .yml) found in ${targets.join(', ')}`);
+      // In a fresh clone policies/ holds only its README: point at the demo policies.
+      const hint =
+        parsed.positionals.length === 0 && (await isDirectory('examples')) ? ' (the demo policies are in examples/: cors-policy validate examples)' : '';
+      out.warn(`no policy files (.json, .yaml, .yml) found in ${targets.join(', ')}${hint}`);
       return EXIT.problems;
     }
     for (const p of local.policies) if (!bad.has(p.file)) out.line(`ok   ${p.file}${path ? ` -> ${p.parameter}` : ''} (${p.bytes} bytes)`);
