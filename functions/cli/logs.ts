@@ -1,4 +1,5 @@
 import { CloudWatchLogsClient, FilterLogEventsCommand, type FilterLogEventsCommandOutput } from '@aws-sdk/client-cloudwatch-logs';
+import { DENIAL_MESSAGE } from '../aws/denial-line';
 import { CALL_DEADLINE_MS, describeAwsError } from './ssm';
 
 /**
@@ -37,7 +38,7 @@ export interface ReadResult {
   readonly truncated: boolean;
 }
 
-export const DENIAL_FILTER_PATTERN = '"preflight denied"';
+export const DENIAL_FILTER_PATTERN = `"${DENIAL_MESSAGE}"`;
 
 const LOGS_HINTS: Record<string, string> = {
   ResourceNotFoundException:
