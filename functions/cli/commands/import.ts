@@ -9,6 +9,7 @@ import { problemJson, problemLine } from '../output';
 import { isDirectory, prettyJson, scanPolicyDir, writePolicyFile } from '../policy-files';
 import { API_ENDPOINT_DETAILS, API_ID_OPTION, apiClientsOf, apiIdOf } from './api-options';
 import { DIR_OPTION, dirOf } from './shared';
+import { escapingOutput } from '../terminal-text';
 
 interface PlannedFile {
   readonly file: string;
@@ -31,7 +32,9 @@ export const importCommand: Command = {
   },
   positionals: false,
   details: `Never widened: a value the policy engine refuses (a "*" origin with credentials, a bad token, an origin with a path) is reported and left out of its list; a policy left without origins or methods, a non-MOCK OPTIONS method and an origin mapped from the request are reported and not imported. Every written file passes validate. Existing files are never overwritten.\n${API_ENDPOINT_DETAILS}\nexit codes: 0 written (or shown with --dry-run), 1 a file exists already or the policies would conflict (nothing written), 2 the API does not exist, or an AWS, file or usage error`,
-  async run(parsed, out) {
+  async run(parsed, output) {
+    // Everything shown comes from logs, the network or AWS APIs: no control or bidi character reaches the terminal.
+    const out = escapingOutput(output);
     const apiId = apiIdOf(parsed);
     const dir = dirOf(parsed);
     const dryRun = flag(parsed, 'dry-run');

@@ -7,6 +7,7 @@ import { DIAGNOSES, compare, type Comparison, type Diagnosis, type HeaderDiffere
 import { DEFAULT_POLITE, sendAll, type Observed, type PoliteOptions } from '../verify-http';
 import { buildProbes, type Probe, type ProbeKind } from '../verify-probes';
 import { loadEntries } from './explain';
+import { escapingOutput, terminalSafe } from '../terminal-text';
 
 /** One probe in `verify --json`. */
 export interface ProbeReport {
@@ -108,7 +109,9 @@ export const verify: Command = {
   positionals: false,
   details:
     'Probe paths use "cors-verify" for path parameters and origins such as https://cors-verify.preview.example.com for wildcards, so they are easy to find in access logs. Invalid policies are warnings: like the function, verify leaves them out and checks the rest.\nexit codes: 0 every answer matches, 3 some do not (each with a diagnosis and a fix), 2 usage, AWS, file or network errors',
-  async run(parsed, out) {
+  async run(parsed, output) {
+    // Everything shown comes from logs, the network or AWS APIs: no control or bidi character reaches the terminal.
+    const out = escapingOutput(output);
     const base = baseUrl(stringOption(parsed, 'url'));
     const settings = {
       rate: numberOption(parsed, 'rate', DEFAULT_POLITE.rate, 0.1, 100, false),
@@ -280,7 +283,7 @@ function printHuman(out: Output, report: VerifyReport): void {
       out.line(`${d.diagnosis} (${plural(d.probes.length, 'probe')}, e.g. #${example.id}): ${example.detail ?? ''}`);
       for (const diff of example.differences.slice(0, 6))
         out.line(
-          `    ${diff.header}: expected ${diff.expected === null ? '(absent)' : JSON.stringify(diff.expected)}, got ${diff.observed === null ? '(absent)' : JSON.stringify(diff.observed)}`,
+          `    ${diff.header}: expected ${diff.expected === null ? '(absent)' : JSON.stringify(diff.expected)}, got ${diff.observed === null ? '(absent)' : `"${terminalSafe(diff.observed)}"`}`,
         );
       for (const fix of d.fixes) out.line(`    fix: ${fix}`);
     }
