@@ -5,7 +5,7 @@ import { EXIT, UsageError } from '../errors';
 import { plural, problemJson, problemLine, type Output } from '../output';
 import { DIAGNOSES, compare, type Comparison, type Diagnosis, type HeaderDifference } from '../verify-diagnose';
 import { DEFAULT_POLITE, sendAll, type Observed, type PoliteOptions } from '../verify-http';
-import { buildProbes, type Probe, type ProbeKind } from '../verify-probes';
+import { buildProbes, planProbes, type Probe, type ProbeKind, type ProbePlan } from '../verify-probes';
 import { loadEntries } from './explain';
 import { escapingOutput, terminalSafe } from '../terminal-text';
 
@@ -64,6 +64,21 @@ function numberOption(parsed: Parsed, name: string, fallback: number, min: numbe
 }
 
 /** The base URL: http(s), no query or fragment; a trailing slash is dropped so paths join cleanly. */
+/** Default --max-probes: a few minutes at the default rate; the demo policies need 34. */
+export const DEFAULT_MAX_PROBES = 2000;
+const MAX_MAX_PROBES = 1_000_000;
+
+function duration(seconds: number): string {
+  if (seconds < 120) return `${Math.ceil(seconds)} s`;
+  if (seconds < 3600) return `${Math.ceil(seconds / 60)} min`;
+  return `${(seconds / 3600).toFixed(1)} h`;
+}
+
+function tooManyProbes(plan: ProbePlan, max: number, rate: number): string {
+  const routes = plan.routes.length;
+  return `the policies need ${plan.count.toLocaleString('en-US')} requests (${plural(routes, 'route')}), more than --max-probes ${max.toLocaleString('en-US')}: about ${duration(plan.count / rate)} at --rate ${rate} against the API; nothing was sent. Raise --max-probes if that is intended, or verify fewer policies (--dir with a subset)`;
+}
+
 function baseUrl(raw: string | undefined): URL {
   if (raw === undefined)
     throw new UsageError('--url is required: the stage or custom-domain base URL, e.g. --url https://abc123.execute-api.eu-west-1.amazonaws.com/prod');
@@ -103,6 +118,11 @@ export const verify: Command = {
     concurrency: { type: 'string', value: 'N', help: `at most N requests at a time (default ${DEFAULT_POLITE.concurrency})` },
     timeout: { type: 'string', value: 'MS', help: `milliseconds per attempt (default ${DEFAULT_POLITE.timeoutMs})` },
     retries: { type: 'string', value: 'N', help: `further attempts on 429, 5xx, timeouts and reset connections (default ${DEFAULT_POLITE.retries})` },
+    'max-probes': {
+      type: 'string',
+      value: 'N',
+      help: `refuse to start when the policies need more than N requests (default ${DEFAULT_MAX_PROBES}; counted before anything is sent)`,
+    },
     ...AWS_OPTIONS,
     ...COMMON_OPTIONS,
   },
@@ -127,7 +147,11 @@ export const verify: Command = {
     if (set.policies.size === 0)
       throw new UsageError(`no valid policy ${source.kind === 'ssm' ? `under ${source.describe.path}` : `in ${source.describe.dir}`}: nothing to verify`);
 
-    const { probes, skipped } = buildProbes(set, { actual: settings.actual });
+    // Counted before anything is sent: a valid policy can mean tens of thousands of requests against someone's production API.
+    const maxProbes = numberOption(parsed, 'max-probes', DEFAULT_MAX_PROBES, 1, MAX_MAX_PROBES, true);
+    const plan = planProbes(set, { actual: settings.actual });
+    if (plan.count > maxProbes) throw new UsageError(tooManyProbes(plan, maxProbes, settings.rate));
+    const { probes, skipped } = buildProbes(set, { actual: settings.actual }, plan);
     const progress = !out.json && process.stderr.isTTY;
     const observed = await sendAll(
       probes.map((p) => ({ method: p.method, url: probeUrl(base, p.path), headers: p.headers })),
