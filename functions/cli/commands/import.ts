@@ -88,7 +88,8 @@ export const importCommand: Command = {
       for (const p of planned) {
         if (!dryRun) await writePolicyFile(p.file, p.text);
         out.line(`${dryRun ? 'would write' : 'wrote'}  ${p.file} <- ${p.imported.source}`);
-        if (dryRun) out.line(p.text.replace(/^/gm, '    ').trimEnd());
+        // Line by line: the escaping output shows a new line inside one line as \x0a.
+        if (dryRun) for (const l of p.text.trimEnd().split('\n')) out.line(`    ${l}`);
       }
       if (planned.length > 0) out.line(`next: cors-policy validate ${dir} && cors-policy diff --path /cors/my-api --dir ${dir}, then push`);
     }
