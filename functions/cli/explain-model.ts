@@ -130,16 +130,16 @@ export function addsOrigin(f: Fix): boolean {
 /**
  * Why a suggestion for this request would be unsafe, or undefined. Never
  * suggested: `*` (a method or header literally named `*` is what was seen, and
- * in a policy it is a wildcard), `null` or a pattern as an origin, an
- * `http://` origin with credentials.
+ * in a policy it is a wildcard), an `http://` origin let in with credentials
+ * (`null` and patterns never pass {@link originNeverAllowed}).
  */
-function unsafeSuggestion(req: BrowserRequest, credentialed: boolean): string | undefined {
+function unsafeSuggestion(req: BrowserRequest, addsOriginWithCredentials: boolean): string | undefined {
   if (req.method === '*')
     return 'the request\'s method is "*": in allowMethods "*" is a wildcard for every method, far wider than what was seen; no edit is suggested';
   const headers = req.requestHeaders ? req.requestHeaders.split(',') : [];
   if (headers.some((h) => h.trim() === '*'))
     return 'the request lists a header named "*": in allowHeaders "*" is a wildcard for every header, far wider than what was seen; no edit is suggested';
-  if (credentialed && req.origin.startsWith('http://'))
+  if (addsOriginWithCredentials && req.origin.startsWith('http://'))
     return `${req.origin} is an http:// origin and the policy sends credentials: anyone on the network path can act as that origin; serve the site over https, no edit is suggested`;
   return undefined;
 }
@@ -253,7 +253,10 @@ export function suggestRepair(entries: readonly StoredEntry[], req: BrowserReque
     // An invalid current value is served by an earlier version: the edit starts from that one, and replaces the invalid value.
     const served = set.versions.get(policy.source);
     const doc = parseDoc(served !== undefined ? (entry.history?.find((v) => v.version === served)?.value ?? entry.value) : entry.value);
-    const unsafe = unsafeSuggestion(req, req.credentials || doc.allowCredentials === true || failure.reason === 'credentials_not_allowed');
+    // The http:// rule applies where the edit lets this origin in with credentials: adding it to a credentialed policy, or turning credentials on.
+    const lettingIn =
+      (failure.reason === 'origin_not_allowed' && (req.credentials || doc.allowCredentials === true)) || failure.reason === 'credentials_not_allowed';
+    const unsafe = unsafeSuggestion(req, lettingIn);
     if (unsafe) return { fixes, blocked: unsafe };
     const edits: Fix[] = [];
     const add = (field: string, value: string): void => {

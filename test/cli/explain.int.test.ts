@@ -191,6 +191,8 @@ describe('cors-policy explain', () => {
           allowCredentials: true,
         },
         text: expect.stringMatching(/^no policy matches \/orders\/7: add a policy with route "\/orders\/7"/),
+        // A new policy lets an origin in: the question comes with it.
+        warning: expect.stringContaining('is https://shop.example.com yours?'),
       },
     ]);
   });
