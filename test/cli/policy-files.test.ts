@@ -1,6 +1,15 @@
 import { readFile, readdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { MAX_POLICY_DEPTH, formatOf, nameForRelativeFile, nestingDepth, parsePolicyText, prettyJson, relativeNameProblem, renderPolicyFile } from '../../functions/cli/policy-files';
+import {
+  MAX_POLICY_DEPTH,
+  formatOf,
+  nameForRelativeFile,
+  nestingDepth,
+  parsePolicyText,
+  prettyJson,
+  relativeNameProblem,
+  renderPolicyFile,
+} from '../../functions/cli/policy-files';
 
 describe('file names and parameter names', () => {
   it.each([

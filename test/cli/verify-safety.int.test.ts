@@ -1,5 +1,6 @@
-// `cors-policy verify` counts its probes before sending anything and refuses
-// above --max-probes: a valid 3.2 KB policy can mean ~70,000 requests.
+// `cors-policy verify` against a stand-in server: it counts its probes before
+// sending anything and refuses above --max-probes (a valid 3.2 KB policy can
+// mean ~70,000 requests), and what the server answers reaches the terminal escaped.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { assertBuilt, cliEnv, releaseBuilt, removeDir, runCli, tempDir } from './support/cli';
@@ -7,6 +8,7 @@ import { assertBuilt, cliEnv, releaseBuilt, removeDir, runCli, tempDir } from '.
 let home: string;
 let server: Server;
 let received = 0;
+let hostile = false;
 let url: string;
 const dirs: string[] = [];
 
@@ -23,7 +25,10 @@ beforeAll(async () => {
   home = await tempDir('verify-max-home');
   server = createServer((_req, res) => {
     received++;
-    res.writeHead(403, { Vary: 'Origin' }).end();
+    if (hostile)
+      // Latin-1 C1 bytes in a header value, ESC and bidi controls in the body: whatever a server sends.
+      res.writeHead(200, { 'Access-Control-Allow-Origin': 'https://x.example\u009b2J', Vary: 'Origin' }).end('{"message":"\u202eevil\u001b[2J"}');
+    else res.writeHead(403, { Vary: 'Origin' }).end();
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/prod`;
@@ -74,5 +79,19 @@ describe('verify --max-probes', () => {
     const r = await runCli(['verify', '--url', url, '--dir', d, '--max-probes', '0'], { env: cliEnv(undefined, home), timeoutMs: 60_000 });
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('--max-probes must be a whole number from 1');
+  }, 120_000);
+
+  it('shows what the server answered with control and bidi characters escaped', async () => {
+    const d = await dirWith({ 'small.json': SMALL });
+    hostile = true;
+    try {
+      const r = await runCli(['verify', '--url', url, '--dir', d, '--rate', '100'], { env: cliEnv(undefined, home), timeoutMs: 90_000 });
+      expect(r.code).toBe(3);
+      expect(r.stdout).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/);
+      expect(r.stdout).toContain('\\x9b2J');
+      expect(r.stdout).toContain('\\u202eevil');
+    } finally {
+      hostile = false;
+    }
   }, 120_000);
 });
