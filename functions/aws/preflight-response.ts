@@ -2,6 +2,7 @@ import type { APIGatewayProxyResult, APIGatewayProxyStructuredResultV2 } from 'a
 import { PREFLIGHT_VARY, decidePreflight, type PreflightDecision } from '../core/preflight';
 import type { PolicySet } from '../core/policy-set';
 import type { CorsRequest } from '../core/request';
+import { DENIAL_MESSAGE, type DenialFields } from './denial-line';
 import type { Logger } from './logger';
 import type { ContainerMetrics, ObservedStore } from './metrics';
 
@@ -63,7 +64,8 @@ function logDenial(
   requestId: string | undefined,
   metrics: Record<string, unknown> | undefined,
 ): void {
-  logger.info('preflight denied', {
+  // The shape `cors-policy denials` accepts (functions/aws/denial-line.ts).
+  const fields: DenialFields = {
     reason: decision.reason,
     detail: clip(decision.detail),
     path: clip(request.path),
@@ -73,8 +75,8 @@ function logDenial(
     method: clip(request.requestMethod),
     requestHeaders: clip(request.requestHeaders),
     requestId,
-    ...metrics,
-  });
+  };
+  logger.info(DENIAL_MESSAGE, { ...fields, ...metrics });
 }
 
 /**

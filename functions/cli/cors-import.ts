@@ -3,12 +3,18 @@
  * browser sees today: an HTTP API's CorsConfiguration, or the static
  * Access-Control-* values of a REST OPTIONS method with a MOCK integration.
  *
- * Never widened: a value the engine refuses is left out of the list it belongs to
- * (which only ever narrows what is allowed), and a policy that would lose all its
- * origins or methods is left out whole. Every step is reported.
+ * Never widened: each value is read under the source's own semantics first (a
+ * REST MOCK answer is a static string a browser compares byte for byte; an HTTP
+ * API's CorsConfiguration takes the forms API Gateway documents), and only what
+ * it really allows is kept; then a value the engine refuses is left out of the
+ * list it belongs to (which only ever narrows what is allowed), and a policy
+ * that would lose all its origins or methods is left out whole. Every step is
+ * reported, naming the resource and why.
  */
+import { parseRequestOrigin } from '../core/origin';
 import { parsePolicy, type PolicyDocument } from '../core/policy';
 import { PolicyValidationError, type PolicyProblem } from '../core/problems';
+import { isToken } from '../core/tokens';
 
 /** The CORS answer an API gives today, as header values (undefined: header not sent). */
 export interface StaticCors {
@@ -48,17 +54,85 @@ export function splitList(value: string): string[] {
 }
 
 /**
+ * How the source reads its origin list: `static` for a header value a browser
+ * compares byte for byte (a REST MOCK answer), `api-gateway` for an HTTP API's
+ * CorsConfiguration (an origin, `*`, `https://*` or `http://*`, as API Gateway
+ * documents).
+ */
+export type OriginSemantics = 'static' | 'api-gateway';
+
+/**
+ * The origins `raw` really allows under `semantics`, each left-out value with
+ * why. Kept: an origin exactly as browsers serialize it, and `*`. Left out:
+ * anything that looks like a pattern (`https://*.example.com`,
+ * `http://localhost:*`): as a static header it matches no origin a browser
+ * sends; in a CorsConfiguration it is not a documented form, so what it allows
+ * is unknown. `https://*` / `http://*` (every origin of a scheme) have no
+ * narrower equivalent in a policy: left out rather than widened to `*`.
+ */
+export function originsAllowed(raw: readonly string[], semantics: OriginSemantics): { kept: string[]; notes: string[] } {
+  const kept: string[] = [];
+  const notes: string[] = [];
+  for (const o of raw) {
+    if (o === '*' || parseRequestOrigin(o) !== undefined) {
+      if (!kept.includes(o)) kept.push(o);
+    } else if (semantics === 'api-gateway' && (o === 'https://*' || o === 'http://*'))
+      notes.push(
+        `left out origin ${JSON.stringify(o)}: it allows every ${o.slice(0, -4)} origin, which a policy cannot express without allowing every origin ("*"); list the origins instead`,
+      );
+    else if (semantics === 'static')
+      notes.push(
+        `left out origin ${JSON.stringify(o)}: API Gateway sends this static value as it is, and browsers compare Access-Control-Allow-Origin byte for byte with the request's serialized origin (scheme://host[:port], lower case), so it allows no origin today; it is not a pattern`,
+      );
+    else
+      notes.push(
+        `left out origin ${JSON.stringify(o)}: not a form API Gateway documents for allowOrigins (an origin as browsers send it, "*", "https://*" or "http://*"), so what it allows is unknown`,
+      );
+  }
+  return { kept, notes };
+}
+
+/** Header names match case-insensitively: lower-cased, duplicates dropped. */
+function headerNames(names: readonly string[]): string[] {
+  return [...new Set(names.map((n) => n.toLowerCase()))];
+}
+
+/**
  * A policy for `routes` reproducing `cors`, narrowed until the engine accepts it.
  * @param description - stored in the policy, so operators see where it came from
+ * @param semantics - how the source reads its origins (see {@link originsAllowed})
  */
-export function toPolicy(source: string, routes: string[], cors: StaticCors, description: string): Imported {
+export function toPolicy(source: string, routes: string[], cors: StaticCors, description: string, semantics: OriginSemantics = 'static'): Imported {
   const notes: string[] = [];
   if (cors.origins.length === 0)
     return { source, dropped: [], notes, refused: 'sends no Access-Control-Allow-Origin, so every cross-origin request fails today; nothing to reproduce' };
+  const origins = originsAllowed(cors.origins, semantics);
+  notes.push(...origins.notes);
+  if (origins.kept.length === 0)
+    return {
+      source,
+      dropped: [],
+      notes,
+      refused: 'allows no origin a browser sends (see the notes); nothing to reproduce, and nothing is widened to make it one',
+    };
+  if (cors.credentials && semantics === 'static' && origins.kept.includes('*'))
+    return {
+      source,
+      dropped: [],
+      notes,
+      refused:
+        'answers Access-Control-Allow-Origin "*" with Access-Control-Allow-Credentials: true, which every browser refuses for credentialed requests; the answer allows only anonymous requests, which a policy with credentials cannot reproduce without widening: write the policy by hand',
+    };
   let methods = cors.methods;
   if (methods === undefined) {
     methods = [...SAFELISTED_METHODS];
     notes.push('no Access-Control-Allow-Methods: browsers then allow only GET, HEAD and POST, written out as allowMethods');
+  }
+  if (methods.includes('OPTIONS')) {
+    // Listed for the preflight itself, which needs no entry: the preflight function answers every OPTIONS preflight.
+    methods = methods.filter((m) => m !== 'OPTIONS');
+    notes.push('left out OPTIONS from allowMethods: the preflight itself needs no entry');
+    if (methods.length === 0) methods = [...SAFELISTED_METHODS];
   }
   let maxAge = cors.maxAge;
   if (maxAge === undefined) {
@@ -76,10 +150,10 @@ export function toPolicy(source: string, routes: string[], cors: StaticCors, des
   const doc: Record<string, unknown> = {
     description,
     route: routes.length === 1 ? routes[0] : routes,
-    allowOrigins: [...cors.origins],
+    allowOrigins: origins.kept,
     allowMethods: methods,
-    ...(cors.headers.length > 0 ? { allowHeaders: [...cors.headers] } : {}),
-    ...(cors.expose.length > 0 ? { exposeHeaders: [...cors.expose] } : {}),
+    ...(cors.headers.length > 0 ? { allowHeaders: headerNames(cors.headers) } : {}),
+    ...(cors.expose.length > 0 ? { exposeHeaders: headerNames(cors.expose) } : {}),
     ...(cors.credentials ? { allowCredentials: true } : {}),
     maxAge,
   };
@@ -141,6 +215,7 @@ export function fromCorsConfiguration(apiId: string, cors: CorsConfiguration): I
       maxAge: cors.MaxAge,
     },
     `Imported from the CorsConfiguration of HTTP API ${apiId}.`,
+    'api-gateway',
   );
 }
 
@@ -153,6 +228,9 @@ export interface RestOptionsMethod {
 }
 
 const HEADER_PREFIX = 'method.response.header.';
+
+/** HTTP strips spaces and tabs around a header value before a browser sees it. */
+const httpTrim = (v: string): string => v.replace(/^[ \t]+|[ \t]+$/g, '');
 
 /** A REST resource's OPTIONS method: a MOCK integration's static Access-Control-* values become a policy for that path. */
 export function fromRestOptions(apiId: string, path: string, method: RestOptionsMethod): Imported {
@@ -206,19 +284,37 @@ export function fromRestOptions(apiId: string, path: string, method: RestOptions
       refused: 'Access-Control-Allow-Origin is not a static value (reflecting the request Origin allows every origin); left out rather than widened',
     };
   }
+  // A browser fails every preflight when Access-Control-Allow-Methods or -Headers holds anything but tokens (Fetch:
+  // extracting header list values returns failure): such an answer allows nothing, and a cleaned-up list would widen it.
+  for (const name of ['access-control-allow-methods', 'access-control-allow-headers']) {
+    const raw = values.get(name);
+    if (raw === undefined) continue;
+    const bad = raw
+      .split(',')
+      .map(httpTrim)
+      .find((item) => !isToken(item));
+    if (bad !== undefined)
+      return {
+        source,
+        dropped: dynamic,
+        notes,
+        refused: `${name} ${JSON.stringify(raw)} holds ${bad === '' ? 'an empty item' : JSON.stringify(bad)}, which is not a ${name.endsWith('methods') ? 'method' : 'header name'}: browsers then fail every preflight, so the answer allows nothing; left out rather than widened`,
+      };
+  }
   const list = (name: string) => splitList(values.get(name) ?? '');
   const maxAgeText = values.get('access-control-max-age');
   const maxAge = maxAgeText !== undefined && /^-?\d+$/.test(maxAgeText.trim()) ? Number(maxAgeText.trim()) : undefined;
   if (maxAgeText !== undefined && maxAge === undefined) notes.push(`Access-Control-Max-Age "${maxAgeText}" is not a number, which browsers ignore`);
-  const credentials = values.get('access-control-allow-credentials');
+  const credentialsText = values.get('access-control-allow-credentials');
+  const credentials = credentialsText === undefined ? undefined : httpTrim(credentialsText);
   if (credentials !== undefined && credentials !== 'true')
     notes.push(`Access-Control-Allow-Credentials "${credentials}" is not exactly "true", which browsers treat as no credentials`);
   const imported = toPolicy(
     source,
     [path],
     {
-      // One Access-Control-Allow-Origin value; a list in it fails in browsers and in the engine alike.
-      origins: origin === undefined ? [] : [origin.trim()],
+      // One Access-Control-Allow-Origin value, compared byte for byte: a list in it, or spaces around it, fail in browsers.
+      origins: origin === undefined ? [] : [httpTrim(origin)],
       methods: values.has('access-control-allow-methods') ? list('access-control-allow-methods') : undefined,
       headers: list('access-control-allow-headers'),
       expose: list('access-control-expose-headers'),
@@ -226,6 +322,7 @@ export function fromRestOptions(apiId: string, path: string, method: RestOptions
       maxAge,
     },
     `Imported from the MOCK OPTIONS method of ${path} in REST API ${apiId}.`,
+    'static',
   );
   return { ...imported, dropped: [...dynamic, ...imported.dropped], notes: [...notes, ...imported.notes] };
 }

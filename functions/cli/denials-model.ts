@@ -1,3 +1,4 @@
+import { DENIAL_MESSAGE, DENIAL_SERVICES, DENY_REASONS, LOG_LINE_HEAD, type DenialLine } from '../aws/denial-line';
 import { compilePolicySet, type PolicyEntry } from '../core/policy-set';
 import { isToken } from '../core/tokens';
 import type { BrowserRequest } from './browser-request';
@@ -9,7 +10,7 @@ import { evaluate, suggestRepair, type Fix } from './explain-model';
  * and the smallest edit that would allow it (from explain's own model).
  */
 
-/** One "preflight denied" line, as functions/preflight/handler.ts writes it. */
+/** One denial line, read back (the line is {@link DenialLine}). */
 export interface Denial {
   readonly reason: string;
   readonly origin: string;
@@ -23,73 +24,86 @@ export interface Denial {
   readonly time?: number;
 }
 
-export type ParsedLine = { kind: 'denial'; denial: Denial } | { kind: 'other' } | { kind: 'malformed' } | { kind: 'blank' };
+/**
+ * `denial`: exactly the line our functions write. `foreign`: mentions
+ * {@link DENIAL_MESSAGE} but is not that line (wrapped in another log line's
+ * `message`, behind a text prefix, an unknown service or reason, a field of
+ * the wrong type): possibly forged, never counted as a denial. `other`: JSON
+ * that is not about denials; `malformed`: not JSON.
+ */
+export type ParsedLine = { kind: 'denial'; denial: Denial } | { kind: 'foreign' } | { kind: 'other' } | { kind: 'malformed' } | { kind: 'blank' };
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+const REASONS: ReadonlySet<string> = new Set(DENY_REASONS);
+const SERVICES: ReadonlySet<string> = new Set(DENIAL_SERVICES);
+const OPTIONAL_STRINGS = ['detail', 'path', 'policy', 'origin', 'method', 'requestHeaders', 'requestId'] as const;
 
-function timeOf(v: unknown): number | undefined {
-  if (typeof v === 'number' && Number.isFinite(v)) return v;
-  if (typeof v === 'string') {
-    const t = Date.parse(v);
-    return Number.isNaN(t) ? undefined : t;
-  }
-  return undefined;
+/** The line our functions write, or the reason it is not: checked field by field against {@link DenialLine}. */
+function asDenialLine(value: unknown): DenialLine | undefined {
+  if (!isObject(value)) return undefined;
+  const keys = Object.keys(value);
+  if (LOG_LINE_HEAD.some((k, i) => keys[i] !== k)) return undefined;
+  if (value.message !== DENIAL_MESSAGE || value.level !== 'INFO') return undefined;
+  if (typeof value.service !== 'string' || !SERVICES.has(value.service)) return undefined;
+  if (typeof value.timestamp !== 'string' || Number.isNaN(Date.parse(value.timestamp))) return undefined;
+  if (typeof value.reason !== 'string' || !REASONS.has(value.reason)) return undefined;
+  // The writer always logs the origin and path of a preflight (it is one: both headers were there).
+  if (typeof value.origin !== 'string' || typeof value.path !== 'string') return undefined;
+  for (const k of OPTIONAL_STRINGS) if (value[k] !== undefined && typeof value[k] !== 'string') return undefined;
+  const route = value.route;
+  if (route !== undefined && typeof route !== 'string' && !(Array.isArray(route) && route.every((r) => typeof r === 'string'))) return undefined;
+  return value as unknown as DenialLine;
 }
 
 /**
- * Parses one line of a log export: the function's own JSON line, a line with
- * a text prefix before the JSON (Lambda's text log format), or a wrapper whose
- * `message` holds the line as a string or object (`aws logs filter-log-events`
- * events, Lambda's JSON format). Anything else is `other` (valid JSON, not a
- * denial) or `malformed`; never an exception.
+ * An exported CloudWatch Logs event (`aws logs filter-log-events` or
+ * `get-log-events`, one per line): the raw log line in `message`, exactly as
+ * reading the log group gives it. Not Lambda's JSON log format, which wraps a
+ * console line in `message` next to `level` and `requestId`.
+ */
+function exportedEvent(value: Record<string, unknown>): { message: string; time: number } | undefined {
+  if (typeof value.message !== 'string' || typeof value.timestamp !== 'number' || typeof value.ingestionTime !== 'number') return undefined;
+  if ('level' in value || 'requestId' in value) return undefined;
+  return { message: value.message, time: value.timestamp };
+}
+
+/**
+ * Parses one line of a log export: the function's own JSON line, exactly as
+ * it writes it, or an exported CloudWatch Logs event holding such a line.
+ * Anything that mentions the denial message but is not that exact line is
+ * `foreign`; never an exception.
  */
 export function parseLogLine(text: string, eventTime?: number): ParsedLine {
   const trimmed = text.trim();
   if (trimmed === '') return { kind: 'blank' };
+  const mentions = trimmed.includes(DENIAL_MESSAGE);
   let value: unknown;
   try {
     value = JSON.parse(trimmed);
   } catch {
-    // A text prefix before the JSON (Lambda's text log format)?
-    const start = trimmed.indexOf('{');
-    if (start <= 0) return { kind: 'malformed' };
-    try {
-      value = JSON.parse(trimmed.slice(start));
-    } catch {
-      return { kind: 'malformed' };
-    }
+    // A text prefix before JSON is another program's line (console.log in Lambda's text format): never ours.
+    return mentions ? { kind: 'foreign' } : { kind: 'malformed' };
   }
-  if (!isObject(value)) return { kind: 'other' };
-  let line = value;
-  if (value.message !== 'preflight denied') {
-    let inner: unknown = value.message;
-    if (typeof inner === 'string' && inner.trimStart().startsWith('{')) {
-      try {
-        inner = JSON.parse(inner);
-      } catch {
-        return { kind: 'other' };
-      }
-    }
-    if (!isObject(inner)) return { kind: 'other' };
-    line = inner;
+  if (eventTime === undefined && isObject(value)) {
+    const exported = exportedEvent(value);
+    if (exported) return parseLogLine(exported.message, exported.time);
   }
-  if (line.message !== 'preflight denied' || typeof line.reason !== 'string' || typeof line.origin !== 'string') return { kind: 'other' };
-  // The log event's own time first (CloudWatch), then the line's, then a wrapper's.
-  const time = eventTime ?? timeOf(line.timestamp) ?? timeOf(value.timestamp);
-  const route = Array.isArray(line.route) ? line.route.filter((r) => typeof r === 'string').join(', ') : str(line.route);
+  const line = asDenialLine(value);
+  if (!line) return mentions ? { kind: 'foreign' } : { kind: 'other' };
+  const time = eventTime ?? Date.parse(line.timestamp);
+  const route = Array.isArray(line.route) ? line.route.join(', ') : (line.route as string | undefined);
   const denial: Denial = {
-    reason: line.reason,
-    origin: line.origin,
-    path: str(line.path) ?? '/',
+    reason: line.reason!,
+    origin: line.origin!,
+    path: line.path!,
     ...(route ? { route } : {}),
-    ...(str(line.policy) !== undefined ? { policy: str(line.policy) } : {}),
-    ...(str(line.method) !== undefined ? { method: str(line.method) } : {}),
-    ...(str(line.requestHeaders) !== undefined ? { requestHeaders: str(line.requestHeaders) } : {}),
-    ...(time !== undefined ? { time } : {}),
+    ...(line.policy !== undefined ? { policy: line.policy } : {}),
+    ...(line.method !== undefined ? { method: line.method } : {}),
+    ...(line.requestHeaders !== undefined ? { requestHeaders: line.requestHeaders } : {}),
+    time,
   };
   return { kind: 'denial', denial };
 }
@@ -98,6 +112,8 @@ export function parseLogLine(text: string, eventTime?: number): ParsedLine {
 export interface LineCounts {
   read: number;
   denials: number;
+  /** Lines that mention the denial message but are not the exact line our functions write: possibly forged. */
+  foreign: number;
   /** Valid JSON that is not a denial line (other log lines, metrics, platform lines). */
   other: number;
   malformed: number;
@@ -123,7 +139,7 @@ export const NO_POLICY = '(no policy)';
 
 /** Groups denials by origin, route and reason, most frequent first (ties: most recent first). */
 export class DenialTally {
-  readonly counts: LineCounts = { read: 0, denials: 0, other: 0, malformed: 0, outsideWindow: 0 };
+  readonly counts: LineCounts = { read: 0, denials: 0, foreign: 0, other: 0, malformed: 0, outsideWindow: 0 };
   private readonly groups = new Map<string, DenialGroup>();
 
   /** Adds one line; a denial with a known time before `since` is only counted as outside the window. */

@@ -113,6 +113,42 @@ export interface Fix {
   /** For replace: the value replaced. */
   readonly replaces?: unknown;
   readonly text: string;
+  /** Set on every edit that lets an origin in: the question to answer before applying it. */
+  readonly warning?: string;
+}
+
+/** The question every origin suggestion carries: a denied origin is most often someone else's. */
+export function originWarning(origin: string): string {
+  return `is ${origin} yours? apply this only for an origin you control; a denied origin is often someone else's site probing the API`;
+}
+
+/** Whether an edit lets an origin in (add, replace or a new policy). */
+export function addsOrigin(f: Fix): boolean {
+  return f.warning !== undefined;
+}
+
+/**
+ * Why a suggestion for this request would be unsafe, or undefined. Never
+ * suggested: `*` (a method or header literally named `*` is what was seen, and
+ * in a policy it is a wildcard), an `http://` origin let in with credentials
+ * (`null` and patterns never pass {@link originNeverAllowed}).
+ */
+function unsafeSuggestion(req: BrowserRequest, addsOriginWithCredentials: boolean): string | undefined {
+  if (req.method === '*')
+    return 'the request\'s method is "*": in allowMethods "*" is a wildcard for every method, far wider than what was seen; no edit is suggested';
+  const headers = req.requestHeaders ? req.requestHeaders.split(',') : [];
+  if (headers.some((h) => h.trim() === '*'))
+    return 'the request lists a header named "*": in allowHeaders "*" is a wildcard for every header, far wider than what was seen; no edit is suggested';
+  if (addsOriginWithCredentials && req.origin.startsWith('http://'))
+    return `${req.origin} is an http:// origin and the policy sends credentials: anyone on the network path can act as that origin; serve the site over https, no edit is suggested`;
+  return undefined;
+}
+
+/** A route a new policy may claim: only the literal path seen, never a parameter, a greedy or catch-all route. */
+function literalRoute(path: string): string | undefined {
+  const parsed = parseRoutePattern(path);
+  if (!parsed.ok || parsed.pattern.isDefault || parsed.pattern.segments.some((seg) => seg.kind !== 'literal')) return undefined;
+  return path;
 }
 
 export interface Repair {
@@ -181,7 +217,14 @@ export function suggestRepair(entries: readonly StoredEntry[], req: BrowserReque
     if (failure.reason === 'path_not_normalized') return { fixes, blocked: `${failure.detail}; no policy change can allow it` };
 
     if (failure.reason === 'no_route_policy' || !failure.policy) {
-      const route = parseRoutePattern(req.path).ok ? req.path : '$default';
+      const unsafe = unsafeSuggestion(req, req.credentials);
+      if (unsafe) return { fixes, blocked: unsafe };
+      const route = literalRoute(req.path);
+      if (route === undefined)
+        return {
+          fixes,
+          blocked: `no policy matches ${req.path}, and a new policy may only claim the literal path seen, never a parameter, greedy ({proxy+}) or catch-all ($default) route: write one by hand if this path should allow cross-origin requests`,
+        };
       const headers = req.requestHeaders ? req.requestHeaders.split(',') : [];
       const doc: Record<string, unknown> = {
         route,
@@ -199,6 +242,7 @@ export function suggestRepair(entries: readonly StoredEntry[], req: BrowserReque
         action: 'create',
         value: doc,
         text: `no policy matches ${req.path}: add a policy with route ${JSON.stringify(route)}, e.g. ${source} = ${JSON.stringify(doc)}`,
+        warning: originWarning(req.origin),
       });
       continue;
     }
@@ -209,10 +253,22 @@ export function suggestRepair(entries: readonly StoredEntry[], req: BrowserReque
     // An invalid current value is served by an earlier version: the edit starts from that one, and replaces the invalid value.
     const served = set.versions.get(policy.source);
     const doc = parseDoc(served !== undefined ? (entry.history?.find((v) => v.version === served)?.value ?? entry.value) : entry.value);
+    // The http:// rule applies where the edit lets this origin in with credentials: adding it to a credentialed policy, or turning credentials on.
+    const lettingIn =
+      (failure.reason === 'origin_not_allowed' && (req.credentials || doc.allowCredentials === true)) || failure.reason === 'credentials_not_allowed';
+    const unsafe = unsafeSuggestion(req, lettingIn);
+    if (unsafe) return { fixes, blocked: unsafe };
     const edits: Fix[] = [];
     const add = (field: string, value: string): void => {
       doc[field] = [...list(doc, field), value];
-      edits.push({ policy: policy.source, action: 'add', field, value, text: `add ${JSON.stringify(value)} to ${field} of ${policy.source}` });
+      edits.push({
+        policy: policy.source,
+        action: 'add',
+        field,
+        value,
+        text: `add ${JSON.stringify(value)} to ${field} of ${policy.source}`,
+        ...(field === 'allowOrigins' ? { warning: originWarning(value) } : {}),
+      });
     };
     switch (failure.reason) {
       case 'origin_not_allowed':
@@ -259,6 +315,7 @@ function credentialEdits(doc: Record<string, unknown>, req: BrowserRequest, sour
         value: v,
         replaces: '*',
         text: `replace "*" with ${JSON.stringify(v)} in ${field} of ${source}${note}`,
+        ...(field === 'allowOrigins' ? { warning: originWarning(v) } : {}),
       });
   };
   replaceStar('allowOrigins', [req.origin], ' ("*" never passes with credentials; other origins then need listing too)');

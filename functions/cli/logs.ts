@@ -1,4 +1,5 @@
 import { CloudWatchLogsClient, FilterLogEventsCommand, type FilterLogEventsCommandOutput } from '@aws-sdk/client-cloudwatch-logs';
+import { DENIAL_MESSAGE } from '../aws/denial-line';
 import { awsTimeouts } from './aws-timeouts';
 import { describeAwsError } from './ssm';
 
@@ -39,7 +40,7 @@ export interface ReadResult {
   readonly truncated: boolean;
 }
 
-export const DENIAL_FILTER_PATTERN = '"preflight denied"';
+export const DENIAL_FILTER_PATTERN = `"${DENIAL_MESSAGE}"`;
 
 const LOGS_HINTS: Record<string, string> = {
   ResourceNotFoundException:

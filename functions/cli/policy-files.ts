@@ -88,12 +88,40 @@ export function refForFile(file: string): PolicyFileRef | undefined {
 
 export type ParsedFile = { ok: true; value: unknown } | { ok: false; code: 'invalid_json' | 'invalid_yaml'; reason: string };
 
+/**
+ * How deep a policy file may nest. A policy needs 2 levels (an object of
+ * lists); deeper files are refused before anything walks them recursively
+ * (JSON.stringify, the validator), which would overflow the stack.
+ */
+export const MAX_POLICY_DEPTH = 32;
+
+/** The nesting depth of a parsed value, without recursion; stops counting past `limit`. */
+export function nestingDepth(value: unknown, limit = MAX_POLICY_DEPTH): number {
+  let deepest = 0;
+  const stack: Array<[unknown, number]> = [[value, 1]];
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop()!;
+    if (v === null || typeof v !== 'object') continue;
+    if (depth > deepest) deepest = depth;
+    if (deepest > limit) return deepest;
+    for (const child of Array.isArray(v) ? v : Object.values(v)) stack.push([child, depth + 1]);
+  }
+  return deepest;
+}
+
 /** Parses file text; YAML uses the YAML 1.2 core schema, where duplicate keys are errors. */
 export function parsePolicyText(text: string, format: PolicyFormat): ParsedFile {
+  const label = format === 'json' ? 'JSON' : 'YAML';
+  const code = format === 'json' ? 'invalid_json' : 'invalid_yaml';
   try {
-    if (format === 'json') return { ok: true, value: JSON.parse(text) };
-    return { ok: true, value: parseYaml(text, { prettyErrors: false }) };
+    const value: unknown = format === 'json' ? JSON.parse(text) : parseYaml(text, { prettyErrors: false });
+    if (nestingDepth(value) > MAX_POLICY_DEPTH)
+      return { ok: false, code, reason: `nests more than ${MAX_POLICY_DEPTH} levels deep; a policy needs 2 (an object of lists)` };
+    return { ok: true, value };
   } catch (err) {
+    // A parser recursing through a deeply nested document runs out of stack: the file is refused, the others still checked.
+    if (err instanceof RangeError || /Maximum call stack/.test(String((err as Error)?.message)))
+      return { ok: false, code, reason: `is nested too deeply to read as ${label}; a policy needs 2 levels (an object of lists)` };
     const message = (err as Error).message.split('\n')[0] ?? String(err);
     // In a YAML flow list, [/a/{id}], the brace opens a mapping: the usual cause of a broken policy file.
     const hint = format === 'yaml' && text.includes('{') ? '; quote route patterns with braces, e.g. "/orders/{id}"' : '';

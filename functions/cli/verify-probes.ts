@@ -167,13 +167,28 @@ export interface ProbeOptions {
   readonly actual?: boolean;
 }
 
-/** Every probe for every served policy and route, in policy and route order. */
-export function buildProbes(
-  set: PolicySet,
-  options: ProbeOptions = {},
-): { probes: Probe[]; skipped: Array<{ policy: string; route: string; reason: string }> } {
-  const probes: Probe[] = [];
+/** The requests of one route, before the engine's expected answers are computed. */
+interface RoutePlan {
+  readonly source: string;
+  readonly policy: CompiledPolicy;
+  readonly route: string;
+  readonly path: string;
+  readonly drafts: readonly Draft[];
+}
+
+/** What verify would send: cheap to build (no engine call per probe), so it is counted before anything is sent. */
+export interface ProbePlan {
+  readonly routes: readonly RoutePlan[];
+  /** How many requests verify would send (retries aside). */
+  readonly count: number;
+  readonly skipped: Array<{ policy: string; route: string; reason: string }>;
+}
+
+/** The requests for every served policy and route, in policy and route order, without their expected answers. */
+export function planProbes(set: PolicySet, options: ProbeOptions = {}): ProbePlan {
+  const routes: RoutePlan[] = [];
   const skipped: Array<{ policy: string; route: string; reason: string }> = [];
+  let count = 0;
   const sources = [...set.policies.keys()].sort();
   for (const source of sources) {
     const policy = set.policies.get(source) as CompiledPolicy;
@@ -211,25 +226,39 @@ export function buildProbes(
         for (const o of origins) drafts.push({ kind: 'actual', method: safe, origin: o, requestMethod: safe });
         if (!policy.anyOrigin) drafts.push({ kind: 'actual', method: safe, origin: lookAlike(firstOrigin), requestMethod: safe });
       }
-      for (const d of drafts) {
-        const headers: Record<string, string> = { Origin: d.origin };
-        if (d.method === 'OPTIONS') {
-          headers['Access-Control-Request-Method'] = d.requestMethod;
-          if (d.requestHeaders !== undefined) headers['Access-Control-Request-Headers'] = d.requestHeaders;
-        }
-        probes.push({
-          id: probes.length + 1,
-          kind: d.kind,
-          policy: source,
-          route: pattern.source,
-          method: d.method,
-          path,
-          headers,
-          credentials: policy.allowCredentials,
-          expected: expectedFor(set, path, d, policy.allowCredentials),
-        });
-      }
+      routes.push({ source, policy, route: pattern.source, path, drafts });
+      count += drafts.length;
     }
   }
-  return { probes, skipped };
+  return { routes, count, skipped };
+}
+
+/** Every probe of a plan (default: of every served policy and route), with the engine's expected answer. */
+export function buildProbes(
+  set: PolicySet,
+  options: ProbeOptions = {},
+  plan: ProbePlan = planProbes(set, options),
+): { probes: Probe[]; skipped: Array<{ policy: string; route: string; reason: string }> } {
+  const probes: Probe[] = [];
+  for (const { source, policy, route, path, drafts } of plan.routes) {
+    for (const d of drafts) {
+      const headers: Record<string, string> = { Origin: d.origin };
+      if (d.method === 'OPTIONS') {
+        headers['Access-Control-Request-Method'] = d.requestMethod;
+        if (d.requestHeaders !== undefined) headers['Access-Control-Request-Headers'] = d.requestHeaders;
+      }
+      probes.push({
+        id: probes.length + 1,
+        kind: d.kind,
+        policy: source,
+        route,
+        method: d.method,
+        path,
+        headers,
+        credentials: policy.allowCredentials,
+        expected: expectedFor(set, path, d, policy.allowCredentials),
+      });
+    }
+  }
+  return { probes, skipped: plan.skipped };
 }

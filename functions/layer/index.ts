@@ -9,6 +9,7 @@ import type {
 import { actualResponseHeaders } from '../core/actual';
 import type { PolicySet } from '../core/policy-set';
 import { defaultStore } from '../aws/default-store';
+import { LAYER_SERVICE } from '../aws/denial-line';
 import { corsRequestFromEvent, isV2, readHeader, requestMethod, routePath, type ApiGatewayEvent } from '../aws/event';
 import type { Logger } from '../aws/logger';
 import { defaultMetrics, type ContainerMetrics, type ObservedStore } from '../aws/metrics';
@@ -63,7 +64,7 @@ export type CorsResult<TEvent, TResult> = TResult extends undefined | null
 
 type CorsResultHeaders = { [header: string]: string | number | boolean };
 
-const SERVICE = 'cors-layer';
+const SERVICE = LAYER_SERVICE;
 
 interface Resolved {
   source?: PolicySource;

@@ -2,6 +2,7 @@ import type { Context } from 'aws-lambda';
 import { compilePolicySet, type PolicySet } from '../core/policy-set';
 import type { CorsRequest } from '../core/request';
 import { defaultStore } from '../aws/default-store';
+import { PREFLIGHT_SERVICE } from '../aws/denial-line';
 import { corsRequestFromEvent, type ApiGatewayEvent } from '../aws/event';
 import { defaultMetrics } from '../aws/metrics';
 import { answerPreflight, clip, deniedResponse, notPreflightResponse, type PreflightResult } from '../aws/preflight-response';
@@ -66,7 +67,7 @@ function warmUpEngine(): void {
  * logged, and the first request tries again.
  */
 export async function init(): Promise<void> {
-  const runtime = defaultStore('cors-preflight');
+  const runtime = defaultStore(PREFLIGHT_SERVICE);
   if (!runtime.ok) {
     runtime.logger.error('configuration error; denying every preflight', { error: runtime.error });
     return;
@@ -81,7 +82,7 @@ export async function init(): Promise<void> {
     await new Promise<void>((resolve) => setImmediate(resolve));
     warmUpEngine();
     // Created while Parameter Store answers, not by the first request.
-    defaultMetrics('cors-preflight', runtime.logger);
+    defaultMetrics(PREFLIGHT_SERVICE, runtime.logger);
     await Promise.race([loading, limit]);
   } catch (error) {
     // warmUp never rejects by design; if it ever does, init must still succeed.
@@ -104,8 +105,8 @@ export async function init(): Promise<void> {
  * with the same code (functions/aws/preflight-response.ts).
  */
 export async function handler(event: ApiGatewayEvent, context?: Pick<Context, 'awsRequestId'>): Promise<PreflightResult> {
-  const runtime = defaultStore('cors-preflight');
-  const metrics = defaultMetrics('cors-preflight', runtime.logger);
+  const runtime = defaultStore(PREFLIGHT_SERVICE);
+  const metrics = defaultMetrics(PREFLIGHT_SERVICE, runtime.logger);
   const store = runtime.ok ? runtime.store : undefined;
   const requestId = context?.awsRequestId;
   let request: CorsRequest | undefined;

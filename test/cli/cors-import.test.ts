@@ -1,4 +1,4 @@
-import { fromRestOptions, policyNameFor, toPolicy, type StaticCors } from '../../functions/cli/cors-import';
+import { fromCorsConfiguration, fromRestOptions, policyNameFor, toPolicy, type StaticCors } from '../../functions/cli/cors-import';
 
 const base: StaticCors = { origins: ['https://a.example.com'], methods: ['GET'], headers: [], expose: [], credentials: false, maxAge: 600 };
 
@@ -48,4 +48,68 @@ describe('fromRestOptions', () => {
 
 test('policy names are valid parameter names', () => {
   expect(['/', '/items', '/items/{id}', '/files/{path+}', '/a b'].map(policyNameFor)).toEqual(['root', 'items', 'items-id', 'files-path', 'a_b']);
+});
+
+describe('import reads each source under its own semantics', () => {
+  const mock = (params: Record<string, string>) => ({
+    methodIntegration: { type: 'MOCK', integrationResponses: { '200': { statusCode: '200', responseParameters: params } } },
+  });
+  const H = 'method.response.header.';
+
+  test.each([["'https://*.example.com'"], ["'http://localhost:*'"], ["'null'"], ["'https://a.example.com, https://b.example.com'"]])(
+    'a REST MOCK origin %s matches no origin a browser sends: the policy is left out, naming why',
+    (value) => {
+      const r = fromRestOptions('api', '/items', mock({ [`${H}Access-Control-Allow-Origin`]: value, [`${H}Access-Control-Allow-Methods`]: "'GET,PUT'" }));
+      expect(r.source).toBe('OPTIONS /items');
+      expect(r.document).toBeUndefined();
+      expect(r.refused).toContain('allows no origin a browser sends');
+      expect(r.notes.join('\n')).toContain('browsers compare Access-Control-Allow-Origin byte for byte');
+    },
+  );
+
+  test('a REST MOCK "*" with credentials allows no credentialed request: left out, not imported as a credentialed policy', () => {
+    const r = fromRestOptions('api', '/items', mock({ [`${H}Access-Control-Allow-Origin`]: "'*'", [`${H}Access-Control-Allow-Credentials`]: "'true'" }));
+    expect(r.document).toBeUndefined();
+    expect(r.refused).toContain('every browser refuses');
+  });
+
+  test('a REST MOCK method or header list with a non-token fails every preflight: left out rather than cleaned up', () => {
+    const r = fromRestOptions(
+      'api',
+      '/items',
+      mock({ [`${H}Access-Control-Allow-Origin`]: "'https://a.example.com'", [`${H}Access-Control-Allow-Headers`]: "'content-type, bad header'" }),
+    );
+    expect(r.document).toBeUndefined();
+    expect(r.refused).toContain('"bad header"');
+  });
+
+  test('OPTIONS is left out of allowMethods and header names are lower-cased', () => {
+    const r = fromRestOptions(
+      'api',
+      '/items',
+      mock({
+        [`${H}Access-Control-Allow-Origin`]: "'https://a.example.com'",
+        [`${H}Access-Control-Allow-Methods`]: "'GET,OPTIONS,PUT'",
+        [`${H}Access-Control-Allow-Headers`]: "'Content-Type,X-Amz-Date,Authorization'",
+        [`${H}Access-Control-Expose-Headers`]: "'ETag'",
+      }),
+    );
+    expect(r.document).toMatchObject({ allowMethods: ['GET', 'PUT'], allowHeaders: ['content-type', 'x-amz-date', 'authorization'], exposeHeaders: ['etag'] });
+    expect(r.notes).toContain('left out OPTIONS from allowMethods: the preflight itself needs no entry');
+  });
+
+  test('an HTTP API origin in an undocumented form, or a whole scheme, is left out with why; the exact origins stay', () => {
+    const r = fromCorsConfiguration('api', {
+      AllowOrigins: ['https://*.example.com', 'https://*', 'https://shop.example.com'],
+      AllowMethods: ['GET', 'OPTIONS'],
+      AllowHeaders: ['X-Trace'],
+    });
+    expect(r.document).toMatchObject({ allowOrigins: ['https://shop.example.com'], allowMethods: ['GET'], allowHeaders: ['x-trace'] });
+    expect(r.notes).toEqual(
+      expect.arrayContaining([
+        expect.stringContaining('left out origin "https://*.example.com": not a form API Gateway documents'),
+        expect.stringContaining('left out origin "https://*": it allows every https origin'),
+      ]),
+    );
+  });
 });

@@ -3,6 +3,9 @@
 // politely CloudWatch Logs is paged.
 import type { FilterLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { DenialTally, judge, parseLogLine, parseSince, preflightAsBrowserRequest } from '../../functions/cli/denials-model';
+import { DENIAL_MESSAGE, DENY_REASONS, LAYER_SERVICE, PREFLIGHT_SERVICE } from '../../functions/aws/denial-line';
+import { createLogger } from '../../functions/aws/logger';
+import { answerPreflight } from '../../functions/aws/preflight-response';
 import { AwsError } from '../../functions/cli/errors';
 import { readLogEvents } from '../../functions/cli/logs';
 
@@ -36,13 +39,67 @@ describe('parseLogLine', () => {
   };
 
   test.each([
-    ["the function's own line", line()],
-    ['a line with a text prefix (Lambda text format)', `2026-11-29T21:15:02.000Z\tr1\tINFO\t${line()}`],
-    ['a filter-log-events event with the line as a string', JSON.stringify({ timestamp: 1, message: line(), logStreamName: 's', eventId: 'e' })],
-    ['a wrapper with the line as an object', JSON.stringify({ timestamp: '2026-01-01T00:00:00Z', level: 'INFO', message: DENIAL })],
-  ])('reads %s', (_what, text) => {
-    const parsed = parseLogLine(text);
-    expect(parsed).toEqual({ kind: 'denial', denial: expected });
+    ["the function's own line", line(), expected],
+    ["the layer's own line", line({ service: 'cors-layer' }), expected],
+    [
+      'an exported filter-log-events event holding the line (the event time wins)',
+      JSON.stringify({ logStreamName: 's', timestamp: 1, message: line(), ingestionTime: 2, eventId: 'e' }),
+      { ...expected, time: 1 },
+    ],
+  ])('reads %s', (_what, text, denial) => {
+    expect(parseLogLine(text)).toEqual({ kind: 'denial', denial });
+  });
+
+  test('reads the line exactly as answerPreflight writes it, for every deny reason', () => {
+    for (const reason of DENY_REASONS) {
+      const written: string[] = [];
+      const logger = createLogger({ service: PREFLIGHT_SERVICE, write: (l) => written.push(l), env: {} });
+      const metrics: Record<string, unknown> = {
+        service: PREFLIGHT_SERVICE,
+        function_name: 'f',
+        reason,
+        PreflightsDenied: 1,
+        _aws: { Timestamp: 1, CloudWatchMetrics: [] },
+      };
+      // Each reason through the real logger, from the layer (minimal fields) and the function (with the metrics fields a line can carry).
+      const layer = createLogger({ service: LAYER_SERVICE, write: (l) => written.push(l), env: {} });
+      layer.info(DENIAL_MESSAGE, { reason, path: '/a', origin: 'https://a.example', method: 'GET' });
+      logger.info(DENIAL_MESSAGE, { reason, detail: 'd', path: '/a', route: ['/a'], policy: 'p', origin: 'https://a.example', method: 'GET', ...metrics });
+      for (const l of written) expect(parseLogLine(l)).toMatchObject({ kind: 'denial', denial: { reason, origin: 'https://a.example', path: '/a' } });
+    }
+  });
+
+  test('a denial written by answerPreflight itself is read back', () => {
+    const written: string[] = [];
+    const logger = createLogger({ service: PREFLIGHT_SERVICE, write: (l) => written.push(l), env: {} });
+    answerPreflight(undefined, { method: 'OPTIONS', path: '/x', origin: 'https://a.example', requestMethod: 'PUT', requestHeaders: 'x-a' }, { logger });
+    expect(written).toHaveLength(1);
+    expect(parseLogLine(written[0]!)).toMatchObject({
+      kind: 'denial',
+      denial: { reason: 'no_policies_loaded', origin: 'https://a.example', path: '/x', method: 'PUT', requestHeaders: 'x-a' },
+    });
+  });
+
+  test.each([
+    ['a line with a text prefix (console.log in Lambda text format)', `2026-11-29T21:15:02.000Z\tr1\tINFO\t${line()}`],
+    [
+      'a line wrapped in a Lambda JSON-format message (string)',
+      JSON.stringify({ timestamp: '2026-01-01T00:00:00Z', level: 'INFO', requestId: 'r', message: line() }),
+    ],
+    ['a line wrapped in a Lambda JSON-format message (object)', JSON.stringify({ timestamp: '2026-01-01T00:00:00Z', level: 'INFO', message: DENIAL })],
+    ['an unknown service', line({ service: 'my-api' })],
+    ['a reason not in the fixed set', line({ reason: 'made_up' })],
+    ['a reason of the wrong type', line({ reason: 7 })],
+    ['a missing origin', line({ origin: undefined })],
+    ['an origin of the wrong type', line({ origin: ['https://a.example'] })],
+    ['a route of the wrong type', line({ route: [1] })],
+    ['another level', line({ level: 'ERROR' })],
+    ['fields in another order', JSON.stringify(Object.fromEntries(Object.entries(DENIAL).reverse()))],
+    ['an export event whose message is a forged wrapper', JSON.stringify({ timestamp: 1, message: `prefix ${line()}`, ingestionTime: 2, eventId: 'e' })],
+    ['a wrapper whose message is broken JSON', JSON.stringify({ message: '{"message":"preflight denied"' })],
+    ['text that mentions it', 'preflight denied for everyone'],
+  ])('%s is foreign: not counted as a denial', (_what, text) => {
+    expect(parseLogLine(text).kind).toBe('foreign');
   });
 
   test("the log event time wins over the line's", () => {
@@ -53,11 +110,10 @@ describe('parseLogLine', () => {
     ['another log line', JSON.stringify({ level: 'ERROR', message: 'policy refresh failed' }), 'other'],
     ['a metrics line', JSON.stringify({ message: 'metrics', _aws: {}, PreflightsAllowed: 3 }), 'other'],
     ['a platform line', JSON.stringify({ time: '2026-11-29T21:15:02Z', type: 'platform.report', record: {} }), 'other'],
-    ['a denial without a reason', line({ reason: 7 }), 'other'],
     ['JSON that is not an object', '[1,2]', 'other'],
-    ['a wrapper whose message is broken JSON', JSON.stringify({ message: '{"message":"preflight denied"' }), 'other'],
     ['text', 'START RequestId: 1 Version: $LATEST', 'malformed'],
     ['truncated JSON', line().slice(0, 40), 'malformed'],
+    ['truncated JSON past the message', line().slice(0, 120), 'foreign'],
     ['an empty line', '   ', 'blank'],
   ])('%s is %s', (_what, text, kind) => {
     expect(parseLogLine(text).kind).toBe(kind);
@@ -74,7 +130,8 @@ describe('DenialTally', () => {
     t.addLine('garbage');
     t.addLine('{"message":"something else"}');
     t.addLine('');
-    expect(t.counts).toEqual({ read: 6, denials: 4, other: 1, malformed: 1, outsideWindow: 0 });
+    t.addLine(`text prefix ${line()}`);
+    expect(t.counts).toEqual({ read: 7, denials: 4, foreign: 1, other: 1, malformed: 1, outsideWindow: 0 });
     const [first, second] = t.top(10);
     expect(first).toMatchObject({
       origin: 'https://admin.example.com',

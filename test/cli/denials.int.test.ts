@@ -125,7 +125,8 @@ test('from CloudWatch Logs: top denied with counts and times, the verdict and a 
   expect(r.source).toMatchObject({ logGroup: GROUP });
   expect(r.pages).toBe(1);
   expect(r.truncated).toBe(false);
-  expect(r.lines).toEqual({ read: 6, denials: 5, other: 0, malformed: 1, outsideWindow: 0 });
+  // The text line that mentions the denial message is not one our functions write: foreign, not a denial.
+  expect(r.lines).toEqual({ read: 6, denials: 5, foreign: 1, other: 0, malformed: 0, outsideWindow: 0 });
   expect(r.groups).toBe(3);
   const [admin] = r.top;
   const header = r.top.find((g) => g.reason === 'header_not_allowed');
@@ -157,6 +158,40 @@ test('human output: one block per group, the suggestion marked as such', async (
   );
 });
 
+test('hostile log values reach the terminal escaped and clipped; forged lines are counted as foreign, never as denials', async () => {
+  const dir = await tempDir('denials-hostile', { 'policies/products.json': POLICIES.products });
+  const file = join(dir, 'hostile.jsonl');
+  const base = JSON.parse(handlerLines[0]!) as Record<string, unknown>;
+  const hostile = [
+    // Written as our function would, with values an attacker chose: ESC sequences, bidi controls, C1, a huge origin.
+    JSON.stringify({ ...base, origin: 'https://x.example\u001b[2J\u001b]0;owned\u0007', requestHeaders: 'x-a\u202e\u2066' }),
+    JSON.stringify({ ...base, path: '/products/1\u009b31m\u202d', method: 'PUT\u001b[1A' }),
+    JSON.stringify({ ...base, origin: `https://${'a'.repeat(806_000)}.example` }),
+    // Forgeries: a text prefix, a Lambda message wrapper, an unknown reason, an unknown service.
+    `2026-11-29T21:00:00.000Z\tr\tINFO\t${handlerLines[0]}`,
+    JSON.stringify({ timestamp: '2026-11-29T21:00:00Z', level: 'INFO', requestId: 'r', message: handlerLines[0] }),
+    JSON.stringify({ ...base, reason: '\u001b[2Jpwned' }),
+    JSON.stringify({ ...base, service: 'my-api' }),
+  ];
+  await writeFile(file, hostile.join('\n'));
+  try {
+    const run = await runCli(['denials', '--file', file, '--dir', join(dir, 'policies')], { env });
+    expect([run.code, run.stderr]).toEqual([0, '']);
+    // No control, bidi or format character reaches the terminal; the escapes show they were there.
+    expect(run.stdout).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/);
+    expect(run.stdout).toContain('\\x1b[2J');
+    expect(run.stdout).toContain('\\u202e');
+    // One 806 KB origin: clipped with a marker naming its length, the whole report a few KB.
+    expect(run.stdout).toMatch(/\.\.\.\[clipped: 806016 chars\]/);
+    expect(run.stdout.length).toBeLessThan(20_000);
+    expect(run.stdout).toContain('3 denials in 3 groups');
+    expect(run.stdout).toContain('4 foreign lines mention "preflight denied" but are not the line the preflight function or the layer writes');
+    expect(run.stdout).not.toContain('pwned');
+  } finally {
+    await removeDir(dir);
+  }
+});
+
 test('FilterLogEvents is paged until the end', async () => {
   const seen: string[] = [];
   const result = await readLogEvents(
@@ -178,14 +213,22 @@ test('a missing log group is one error line with what to check, exit 2', async (
 test('from a file of exported lines with foreign and malformed lines: skipped and counted, checked against policy files', async () => {
   const dir = await tempDir('denials-file', { 'policies/products.json': POLICIES.products });
   const file = join(dir, 'export.jsonl');
-  const wrapped = JSON.stringify({ timestamp: 1_796_000_000_000, message: handlerLines[0], logStreamName: 's', eventId: '1' });
+  // An exported CloudWatch event holds the line as it is; a Lambda JSON-format wrapper (console.log of a copy) does not count.
+  const exported = JSON.stringify({
+    logStreamName: 's',
+    timestamp: 1_796_000_000_000,
+    message: handlerLines[0],
+    ingestionTime: 1_796_000_000_001,
+    eventId: '1',
+  });
+  const forged = JSON.stringify({ timestamp: '2026-11-29T21:00:00Z', level: 'INFO', requestId: 'r', message: handlerLines[0] });
   await writeFile(
     file,
-    [...handlerLines, wrapped, 'START RequestId: 1 Version: $LATEST', '{"type":"platform.report"}', '{"broken', '', '\u0000\u0001binary'].join('\n'),
+    [...handlerLines, exported, forged, 'START RequestId: 1 Version: $LATEST', '{"type":"platform.report"}', '{"broken', '', '\u0000\u0001binary'].join('\n'),
   );
   try {
     const r = await report(['--file', file, '--dir', join(dir, 'policies')]);
-    expect(r.lines).toEqual({ read: 10, denials: 6, other: 1, malformed: 3, outsideWindow: 0 });
+    expect(r.lines).toEqual({ read: 11, denials: 6, foreign: 1, other: 1, malformed: 3, outsideWindow: 0 });
     expect(r.top[0]).toMatchObject({ origin: 'https://admin.example.com', count: 4 });
     expect(r.top[0]!.suggestion!.fixes[0]).toMatchObject({ policy: join(dir, 'policies', 'products.json') });
   } finally {

@@ -205,6 +205,17 @@ describe('HTTP', () => {
     );
   });
 
+  test('names and values from API Gateway reach the terminal escaped: no control or bidi character', async () => {
+    const apiId = await createHttpApi(http, 'shop\u001b[2J\u202eipa', {
+      cors: { AllowOrigins: ['https://app.example.com\u202e\u0085'] },
+      stages: { 'live\u2066': true },
+    });
+    const r = await cli('discover', '--api-id', apiId);
+    expect(r.code).toBe(3);
+    expect(r.stdout).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/);
+    expect(r.stdout).toContain(`HTTP API ${apiId} "shop\\x1b[2J\\u202eipa"\n`);
+  }, 60_000);
+
   test('existing OPTIONS routes block the deploy; a stage without AutoDeploy is noted; an authorizer on ANY is reported', async () => {
     const apiId = await createHttpApi(http, 'discover-http-routes', {
       routes: ['OPTIONS /', { key: 'ANY /admin', authorizationType: 'JWT' }],

@@ -126,11 +126,11 @@ describe('suggestRepair: the smallest verified change', () => {
     expect(r.allowedAfter).toBe(true);
   });
 
-  it('refuses to suggest an http origin for a credentialed policy, quoting the engine', () => {
+  it('refuses to suggest an http origin for a credentialed policy', () => {
     const r = repairedAllows({ origin: 'http://shop.example.com', method: 'PUT', credentials: true });
     expect(r.texts).toEqual([]);
-    expect(r.blocked).toContain('add "http://shop.example.com" to allowOrigins of /cors/api/products would make /cors/api/products invalid');
-    expect(r.blocked).toContain('use https');
+    expect(r.blocked).toContain('http://shop.example.com is an http:// origin and the policy sends credentials');
+    expect(r.blocked).toContain('https');
   });
 
   it.each([
@@ -172,5 +172,85 @@ describe('clientAlternatives: fixes on the calling side', () => {
 
   it('suggests nothing when no client-side change helps', () => {
     expect(clientAlternatives(set, browserRequest(flags({ origin: 'https://evil.example.net', credentials: true })))).toEqual([]);
+  });
+});
+
+describe('suggestions never widen beyond what was seen, nor to something unsafe', () => {
+  // Everything a suggestion could add, for requests chosen as an attacker would (logged by denials, typed into explain).
+  const origins = ['https://shop.example.com', 'https://evil.example.net', 'http://insecure.example.com', 'null', 'https://*.example.com', '*'];
+  const methods = ['GET', 'PUT', 'patch', '*', 'DELETE'];
+  const headerLists = [[], ['x-trace'], ['*'], ['x-a', '*'], ['authorization']];
+  const paths = ['/products/1', '/orders/7', '/{proxy+}', '/{id}', '/a/{rest+}', '$default', '/public/x', '/'];
+  const isCatchAll = (route: unknown): boolean =>
+    (Array.isArray(route) ? route : [route]).some((r) => typeof r !== 'string' || r === '$default' || /[{}]/.test(r));
+
+  it('never adds "*", null, a wildcard, an http:// origin with credentials or a catch-all route; every origin edit carries the warning', () => {
+    let suggestions = 0;
+    for (const origin of origins)
+      for (const method of methods)
+        for (const headers of headerLists)
+          for (const urlPath of paths)
+            for (const credentials of [false, true]) {
+              let req: ReturnType<typeof browserRequest>;
+              try {
+                req = browserRequest(flags({ origin, method, headers, urlPath, credentials }));
+              } catch {
+                continue; // explain refuses such input before any suggestion
+              }
+              const repair = suggestRepair(ENTRIES, req, newSource);
+              const credentialedAfter = (policy: string, created?: Record<string, unknown>): boolean =>
+                repair.fixes.some((f) => f.policy === policy && f.field === 'allowCredentials') ||
+                (created ?? JSON.parse(ENTRIES.find((e) => e.source === policy)?.value ?? '{}')).allowCredentials === true;
+              for (const fix of repair.fixes) {
+                if (fix.action === 'remove') continue; // removing only narrows
+                suggestions++;
+                const where = `${fix.text} for ${JSON.stringify({ origin, method, headers, urlPath, credentials })}`;
+                const values = fix.action === 'create' ? Object.values(fix.value as Record<string, unknown>).flat() : [fix.value];
+                for (const v of values) {
+                  expect({ where, v }).not.toEqual({ where, v: '*' });
+                  expect({ where, v }).not.toEqual({ where, v: 'null' });
+                  if (typeof v === 'string' && v.includes('://')) expect({ where, wildcard: v.includes('*') }).toEqual({ where, wildcard: false });
+                }
+                if (fix.action === 'create')
+                  expect({ where, catchAll: isCatchAll((fix.value as { route: unknown }).route) }).toEqual({ where, catchAll: false });
+                const originAdded = fix.action === 'create' || fix.field === 'allowOrigins';
+                if (originAdded) {
+                  expect({ where, warned: fix.warning?.includes('yours?') }).toEqual({ where, warned: true });
+                  const created = fix.action === 'create' ? (fix.value as Record<string, unknown>) : undefined;
+                  const added = created ? (created.allowOrigins as string[]) : [fix.value];
+                  if (credentialedAfter(fix.policy, created))
+                    expect({ where, http: added.some((o) => String(o).startsWith('http://')) }).toEqual({ where, http: false });
+                }
+              }
+            }
+    // The sweep reached real suggestions, not only refusals.
+    expect(suggestions).toBeGreaterThan(20);
+  });
+
+  it('a logged greedy or catch-all path gets no new policy, only a reason', () => {
+    for (const urlPath of ['/{proxy+}', '/{id}']) {
+      const r = suggestRepair(ENTRIES, browserRequest(flags({ urlPath, origin: 'https://evil.example.net' })), newSource);
+      expect(r.fixes).toEqual([]);
+      expect(r.blocked).toContain('only claim the literal path seen');
+    }
+  });
+
+  it('a method or header named "*" gets no suggestion', () => {
+    expect(suggestRepair(ENTRIES, browserRequest(flags({ method: '*' })), newSource)).toMatchObject({ fixes: [], blocked: expect.stringContaining('"*"') });
+    expect(suggestRepair(ENTRIES, browserRequest(flags({ method: 'PUT', headers: ['*'] })), newSource)).toMatchObject({
+      fixes: [],
+      blocked: expect.stringContaining('header named "*"'),
+    });
+  });
+
+  it('a new policy for an unmatched literal path carries the "is this origin yours?" warning', () => {
+    const r = suggestRepair(ENTRIES, browserRequest(flags({ urlPath: '/orders/7', origin: 'https://evil.example.net' })), newSource);
+    expect(r.fixes).toEqual([
+      expect.objectContaining({
+        action: 'create',
+        value: expect.objectContaining({ route: '/orders/7' }),
+        warning: expect.stringContaining('is https://evil.example.net yours?'),
+      }),
+    ]);
   });
 });

@@ -191,6 +191,8 @@ describe('cors-policy explain', () => {
           allowCredentials: true,
         },
         text: expect.stringMatching(/^no policy matches \/orders\/7: add a policy with route "\/orders\/7"/),
+        // A new policy lets an origin in: the question comes with it.
+        warning: expect.stringContaining('is https://shop.example.com yours?'),
       },
     ]);
   });
@@ -234,6 +236,21 @@ describe('cors-policy explain', () => {
       const json = JSON.parse(r.stdout);
       expect(json.match.policy).toBe(join(dir, 'products.json'));
       expect(json.alsoMatched).toEqual([{ policy: join(dir, 'fallback.json'), route: '$default', params: {} }]);
+    } finally {
+      await removeDir(dir);
+    }
+  });
+
+  it('human output shows control and bidi characters of its input as escapes', async () => {
+    const dir = await tempDir('explain-escape', { 'products.json': POLICIES.products });
+    try {
+      const r = await runCli(
+        ['explain', '--dir', dir, '--url-path', '/products/1\u001b[2J\u202e', '--origin', 'https://evil.example\u001b]0;x\u0007', '--method', 'PUT'],
+        { env },
+      );
+      expect(r.code).toBe(3);
+      expect(r.stdout).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/);
+      expect(r.stdout).toContain('Request: PUT /products/1\\x1b[2J\\u202e from https://evil.example\\x1b]0;x\\x07');
     } finally {
       await removeDir(dir);
     }

@@ -78,9 +78,10 @@ describe('REST OPTIONS methods with MOCK integrations', () => {
       description: `Imported from the MOCK OPTIONS method of /items/{id} in REST API ${api.id}.`,
       route: '/items/{id}',
       allowOrigins: ['https://shop.example.com'],
-      allowMethods: ['GET', 'OPTIONS', 'POST'],
-      allowHeaders: ['Content-Type', 'X-Amz-Date', 'Authorization', 'X-Api-Key', 'X-Amz-Security-Token'],
-      exposeHeaders: ['ETag'],
+      // OPTIONS is for the preflight itself and needs no entry; header names lower-cased.
+      allowMethods: ['GET', 'POST'],
+      allowHeaders: ['content-type', 'x-amz-date', 'authorization', 'x-api-key', 'x-amz-security-token'],
+      exposeHeaders: ['etag'],
       allowCredentials: true,
       maxAge: 600,
     });
@@ -100,19 +101,22 @@ describe('REST OPTIONS methods with MOCK integrations', () => {
     const r = await cli('import', '--api-id', api.id, '--dir', dir);
     expect(r.code).toBe(0);
     expect(await files(dir)).toEqual([]);
-    expect(r.stdout).toContain('left out   OPTIONS /public: no origin is left that the engine accepts');
-    expect(r.stdout).toContain('dropped  OPTIONS /public: allowOrigins[0]: "*": "*" cannot be combined with allowCredentials');
+    expect(r.stdout).toContain(
+      'left out   OPTIONS /public: answers Access-Control-Allow-Origin "*" with Access-Control-Allow-Credentials: true, which every browser refuses for credentialed requests',
+    );
   });
 
-  test('a bad method token is dropped from the list; the rest of the policy is kept', async () => {
+  test('a method list with a bad token fails every preflight in browsers: left out whole, never cleaned up into a wider policy', async () => {
     const api = await createRestApi(rest, 'import-bad-token', {
       resources: { '/x': { OPTIONS: consoleCors('https://shop.example.com', { 'Access-Control-Allow-Methods': "'GET,PUT DELETE,POST'" }) } },
     });
     const dir = await emptyDir();
     const r = await cli('import', '--api-id', api.id, '--dir', dir);
     expect(r.code).toBe(0);
-    expect(await json(join(dir, 'x.json'))).toMatchObject({ allowMethods: ['GET', 'POST'] });
-    expect(r.stdout).toContain('dropped  OPTIONS /x: allowMethods[1]: "PUT DELETE": is not a valid method token (left out, never widened)');
+    expect(await files(dir)).toEqual([]);
+    expect(r.stdout).toContain(
+      'left out   OPTIONS /x: access-control-allow-methods "GET,PUT DELETE,POST" holds "PUT DELETE", which is not a method: browsers then fail every preflight',
+    );
   });
 
   test('an origin with a path is left out (browsers never match it either)', async () => {
@@ -120,10 +124,12 @@ describe('REST OPTIONS methods with MOCK integrations', () => {
     const dir = await emptyDir();
     const r = await cli('import', '--api-id', api.id, '--dir', dir, '--json');
     expect(r.code).toBe(0);
-    const doc = JSON.parse(r.stdout) as { files: unknown[]; leftOut: unknown[]; dropped: Array<{ field: string; value: unknown }> };
+    const doc = JSON.parse(r.stdout) as { files: unknown[]; leftOut: unknown[]; notes: Array<{ source: string; note: string }> };
     expect(doc.files).toEqual([]);
-    expect(doc.leftOut).toEqual([{ source: 'OPTIONS /x', reason: expect.stringContaining('no origin is left') }]);
-    expect(doc.dropped).toEqual([expect.objectContaining({ field: 'allowOrigins[0]', value: 'https://shop.example.com/app' })]);
+    expect(doc.leftOut).toEqual([{ source: 'OPTIONS /x', reason: expect.stringContaining('allows no origin a browser sends') }]);
+    expect(doc.notes).toEqual([
+      { source: 'OPTIONS /x', note: expect.stringContaining('left out origin "https://shop.example.com/app": API Gateway sends this static value as it is') },
+    ]);
   });
 
   test('an origin mapped from the request (reflecting every origin) is left out', async () => {
@@ -172,7 +178,7 @@ describe('REST OPTIONS methods with MOCK integrations', () => {
 });
 
 describe('HTTP CorsConfiguration', () => {
-  test('becomes one policy for $default and /, entries the engine refuses left out', async () => {
+  test('becomes one policy for $default and /, origins API Gateway does not document left out', async () => {
     const apiId = await createHttpApi(http, 'import-http', {
       cors: {
         AllowOrigins: ['https://app.example.com', 'https://b.example.com/'],
@@ -198,7 +204,7 @@ describe('HTTP CorsConfiguration', () => {
       allowCredentials: true,
       maxAge: 600,
     });
-    expect(r.stdout).toContain('dropped  CorsConfiguration: allowOrigins[1]: "https://b.example.com/": invalid origin pattern');
+    expect(r.stdout).toContain('note     CorsConfiguration: left out origin "https://b.example.com/": not a form API Gateway documents');
     expect((await cli('validate', dir)).code).toBe(0);
   });
 

@@ -1,6 +1,15 @@
 import { readFile, readdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { formatOf, nameForRelativeFile, parsePolicyText, prettyJson, relativeNameProblem, renderPolicyFile } from '../../functions/cli/policy-files';
+import {
+  MAX_POLICY_DEPTH,
+  formatOf,
+  nameForRelativeFile,
+  nestingDepth,
+  parsePolicyText,
+  prettyJson,
+  relativeNameProblem,
+  renderPolicyFile,
+} from '../../functions/cli/policy-files';
 
 describe('file names and parameter names', () => {
   it.each([
@@ -57,6 +66,28 @@ describe('parsing', () => {
       parserMessage = (err as Error).message;
     }
     expect(!r.ok && r.reason).toContain(parserMessage);
+  });
+
+  it('refuses a 20,000-deep JSON file with a reason instead of overflowing the stack later', () => {
+    const deep = `${'['.repeat(20_000)}${']'.repeat(20_000)}`;
+    const r = parsePolicyText(deep, 'json');
+    expect(r).toEqual({ ok: false, code: 'invalid_json', reason: expect.stringContaining(`nests more than ${MAX_POLICY_DEPTH} levels deep`) });
+    const inField = `{"route": "/x", "allowOrigins": ${'{"a":'.repeat(20_000)}1${'}'.repeat(20_000)}}`;
+    expect(parsePolicyText(inField, 'json')).toMatchObject({ ok: false, code: 'invalid_json' });
+  });
+
+  it('refuses a YAML file too deep for the parser, naming it invalid', () => {
+    const deep = `${'['.repeat(20_000)}${']'.repeat(20_000)}`;
+    expect(parsePolicyText(deep, 'yaml')).toEqual({ ok: false, code: 'invalid_yaml', reason: expect.stringMatching(/nest/) });
+  });
+
+  it('accepts nesting up to the limit and counts depth without recursion', () => {
+    let v: unknown = 'x';
+    for (let i = 0; i < MAX_POLICY_DEPTH; i++) v = [v];
+    expect(nestingDepth(v)).toBe(MAX_POLICY_DEPTH);
+    expect(parsePolicyText(JSON.stringify(v), 'json')).toMatchObject({ ok: true });
+    expect(parsePolicyText(JSON.stringify([v]), 'json')).toMatchObject({ ok: false });
+    expect(nestingDepth({ route: '/a', allowMethods: ['GET'] })).toBe(2);
   });
 });
 

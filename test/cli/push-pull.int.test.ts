@@ -137,6 +137,18 @@ describe('diff, push and pull', () => {
     });
   });
 
+  it('diff shows values from Parameter Store with control and bidi characters escaped', async () => {
+    const path = `${ROOT}/diff-escape`;
+    const d = await dir({ 'products.json': POLICIES.products });
+    await putParameters(client, {
+      [`${path}/products`]: JSON.stringify({ ...POLICIES.products, description: 'edited \u202eelbisivni\u202c \u0085\u009b2J' }),
+    });
+    const r = await cli('diff', '--path', path, '--dir', d);
+    expect(r.code).toBe(0);
+    expect(r.stdout).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/);
+    expect(r.stdout).toContain('\\u202eelbisivni\\u202c');
+  });
+
   it('push of a set with any invalid file writes nothing', async () => {
     const path = `${ROOT}/invalid`;
     await putParameters(client, { [`${path}/products`]: JSON.stringify(POLICIES.products) });

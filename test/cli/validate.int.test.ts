@@ -136,6 +136,19 @@ describe('cors-policy validate', () => {
     expect(explained.verdict.allowed).toBe(false);
   });
 
+  it('names a 20,000-deep JSON file as invalid and goes on with the other files', async () => {
+    const d = await dir({
+      'deep.json': `{"route": "/deep", "allowOrigins": ${'['.repeat(20_000)}${']'.repeat(20_000)}}`,
+      'good.json': POLICIES.public,
+    });
+    const r = await runCli(['validate', d], { env: env() });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(new RegExp(`^${join(d, 'deep.json')}: nests more than \\d+ levels deep`, 'm'));
+    expect(r.stdout).toContain(`ok   ${join(d, 'good.json')}`);
+    expect(r.stdout).toContain('2 files checked: 1 problem in 1 file');
+  });
+
   it('exits 1 when there is nothing to validate and 2 when the directory does not exist', async () => {
     const empty = await dir({ 'README.md': '# not a policy\n' });
     const none = await runCli(['validate', empty], { env: env() });

@@ -1,5 +1,5 @@
 import { compilePolicySet, type PolicySet } from '../../functions/core/policy-set';
-import { buildProbes, concreteOrigins, concretePath, lookAlike, requestHeaderList } from '../../functions/cli/verify-probes';
+import { buildProbes, concreteOrigins, concretePath, lookAlike, planProbes, requestHeaderList } from '../../functions/cli/verify-probes';
 
 function setOf(policies: Record<string, object>): PolicySet {
   const set = compilePolicySet(Object.entries(policies).map(([source, p]) => ({ source, value: JSON.stringify(p) })));
@@ -134,5 +134,22 @@ describe('buildProbes', () => {
 
   it('numbers probes from 1 in order', () => {
     expect(probes.map((p) => p.id)).toEqual(probes.map((_, i) => i + 1));
+  });
+});
+
+describe('planProbes', () => {
+  it('counts exactly the probes buildProbes makes, without computing their answers', () => {
+    const set = compilePolicySet([
+      {
+        source: 'a',
+        value: JSON.stringify({ route: ['/a', '/a/{id}'], allowOrigins: ['https://x.example', 'https://*.y.example'], allowMethods: ['GET', 'PUT'] }),
+      },
+      { source: 'b', value: JSON.stringify({ route: '$default', allowOrigins: ['*'], allowMethods: ['GET'], allowHeaders: ['*'] }) },
+    ]);
+    for (const actual of [false, true]) {
+      const plan = planProbes(set, { actual });
+      expect(plan.count).toBe(buildProbes(set, { actual }).probes.length);
+      expect(plan.count).toBeGreaterThan(0);
+    }
   });
 });

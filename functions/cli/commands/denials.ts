@@ -9,6 +9,9 @@ import { EXIT, FileError, UsageError } from '../errors';
 import { DENIAL_FILTER_PATTERN, createLogsClient, readLogEvents } from '../logs';
 import { plural, type Output } from '../output';
 import { loadEntries } from './explain';
+import { escapingOutput, terminalSafe } from '../terminal-text';
+import { DENIAL_MESSAGE } from '../../aws/denial-line';
+import { addsOrigin } from '../explain-model';
 
 export const denials: Command = {
   name: 'denials',
@@ -29,7 +32,9 @@ export const denials: Command = {
   positionals: false,
   details:
     'Lines that are not denial lines (other log lines, metrics, platform lines) and lines that are not JSON are skipped and counted, never fatal. A file may hold the function\'s own lines, lines with a text prefix, or `aws logs filter-log-events` events (one per line, the line in "message"). Suggestions come from the same engine as explain; an origin denied because it is not yours needs no change.\nexit codes: 0 report printed, 2 usage, AWS or file error',
-  async run(parsed, out) {
+  async run(parsed, output) {
+    // Everything shown comes from logs, the network or AWS APIs: no control or bidi character reaches the terminal.
+    const out = escapingOutput(output);
     const logGroup = stringOption(parsed, 'log-group');
     const file = stringOption(parsed, 'file');
     if ((logGroup === undefined) === (file === undefined))
@@ -132,10 +137,8 @@ function groupJson(g: DenialGroup, v: GroupVerdict | undefined): DenialGroupJson
   };
 }
 
-/** Log values are attacker-controlled: no control characters reach the terminal. */
-function safe(text: string): string {
-  return text.replace(/[\x00-\x1f\x7f-\x9f]/g, '?');
-}
+/** A logged value: attacker-controlled, so escaped and clipped (functions/cli/terminal-text.ts). */
+const safe = (text: string): string => terminalSafe(text);
 
 function printHuman(
   out: Output,
@@ -153,6 +156,10 @@ function printHuman(
   out.line(
     `  ${plural(c.read, 'line')} read: ${plural(c.denials, 'denial')} in ${plural(tally.size, 'group')}; skipped ${plural(c.other, 'other line')} and ${plural(c.malformed, 'malformed line')}${c.outsideWindow > 0 ? `; ${plural(c.outsideWindow, 'denial')} before the window` : ''}`,
   );
+  if (c.foreign > 0)
+    out.line(
+      `  ${plural(c.foreign, 'foreign line')} mention "${DENIAL_MESSAGE}" but are not the line the preflight function or the layer writes (wrapped, prefixed, unknown service or reason): not counted, possibly forged`,
+    );
   out.line(
     policies
       ? `  checked against the policies in ${policies.path ?? policies.dir}`
@@ -167,7 +174,7 @@ function printHuman(
     const t = typicalRequest(g);
     const v = verdicts[i];
     out.line();
-    out.line(`${String(i + 1).padStart(2)}. ${g.count} x ${g.reason}  origin ${safe(g.origin)}  route ${safe(g.route)}`);
+    out.line(`${String(i + 1).padStart(2)}. ${g.count} x ${safe(g.reason)}  origin ${safe(g.origin)}  route ${safe(g.route)}`);
     const seen = g.firstSeen !== undefined ? `seen ${iso(g.firstSeen)} .. ${iso(g.lastSeen)}; ` : '';
     const headers = t.requestHeaders ? ` with headers ${safe(t.requestHeaders)}` : '';
     out.line(`    ${seen}typically ${safe(t.method)} ${safe(t.path)}${headers}${g.variants.size > 1 ? ` (${g.variants.size} variants)` : ''}`);
@@ -176,11 +183,15 @@ function printHuman(
       out.line('    now: allowed by the current policies (changed since)');
       return;
     }
-    out.line(`    now: still denied at the ${v.stage === 'actual' ? 'actual response' : 'preflight'}: ${v.reason}: ${safe(v.detail ?? '')}`);
-    if (v.fixes.length > 0)
+    out.line(`    now: still denied at the ${v.stage === 'actual' ? 'actual response' : 'preflight'}: ${safe(v.reason ?? '')}: ${safe(v.detail ?? '')}`);
+    if (v.fixes.length > 0) {
+      // Fix texts quote logged values: each clipped on its own, so one long value cannot hide the rest.
       out.line(
-        `    suggestion, if this request should pass${g.reason === 'origin_not_allowed' ? ` (is ${safe(g.origin)} yours?)` : ''}: ${safe(v.fixes.map((f) => f.text).join('; then '))}`,
+        `    suggestion, if this request should pass${v.fixes.some(addsOrigin) ? ` (is ${safe(g.origin)} yours?)` : ''}: ${v.fixes.map((f) => terminalSafe(f.text, 600)).join('; then ')}`,
       );
-    if (v.blocked) out.line(`    no policy edit allows it: ${safe(v.blocked)}`);
+      const warning = v.fixes.find(addsOrigin)?.warning;
+      if (warning) out.line(`    ${terminalSafe(warning, 600)}`);
+    }
+    if (v.blocked) out.line(`    no policy edit allows it: ${terminalSafe(v.blocked, 600)}`);
   });
 }

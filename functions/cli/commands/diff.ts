@@ -6,6 +6,7 @@ import type { ChangeJson, ConflictJson } from '../json';
 import { conflictChanges, countActions, planChanges, type ConflictChange, type ParameterChange } from '../plan';
 import { listParameters, policyEntries } from '../ssm';
 import { DIR_OPTION, PATH_OPTION, clientOf, dirOf, loadValidSet } from './shared';
+import { escapingOutput } from '../terminal-text';
 
 const SIGN = { add: '+', change: '~', remove: '-', unchanged: '=' } as const;
 
@@ -50,7 +51,9 @@ export const diff: Command = {
   },
   positionals: false,
   details: 'exit codes: 0 compared (or no differences with --exit-code), 1 invalid policy files, 2 AWS or file error, 3 differences with --exit-code',
-  async run(parsed, out) {
+  async run(parsed, output) {
+    // Parameter values come from Parameter Store: no control or bidi character reaches the terminal.
+    const out = escapingOutput(output);
     const path = policyPath(stringOption(parsed, 'path'), true);
     const dir = dirOf(parsed);
     const local = await loadValidSet('diff', dir, path, out, {});

@@ -10,6 +10,7 @@ import { API_ENDPOINT_DETAILS, API_ID_OPTION, apiClientsOf, apiIdOf } from './ap
 import { writePolicyFile } from '../policy-files';
 import { SamconfigError, renderOverrides, setParameterOverrides } from '../samconfig';
 import { shellQuote } from '../shell';
+import { escapingOutput } from '../terminal-text';
 
 /** What the stack needs to know about an existing API, and what stands in the way. */
 export interface Discovery {
@@ -240,7 +241,9 @@ export const discover: Command = {
   },
   positionals: false,
   details: `${API_ENDPOINT_DETAILS}\nexit codes: 0 the deploy can go ahead, 3 something blocks it (listed), 2 the API or the stage does not exist, or an AWS, file or usage error`,
-  async run(parsed, out) {
+  async run(parsed, output) {
+    // Everything shown comes from logs, the network or AWS APIs: no control or bidi character reaches the terminal.
+    const out = escapingOutput(output);
     const apiId = apiIdOf(parsed);
     const stage = stringOption(parsed, 'stage');
     const path = policyPath(stringOption(parsed, 'policy-path'), false);

@@ -13,6 +13,7 @@ import { isDirectory, scanPolicyDir } from '../policy-files';
 import { PRECEDENCE_RULE, explainRoute, type RouteExplanation } from '../route-explain';
 import { listParameters, policyEntries } from '../ssm';
 import { clientOf } from './shared';
+import { escapingOutput, terminalSafe } from '../terminal-text';
 
 export const explain: Command = {
   name: 'explain',
@@ -34,7 +35,9 @@ export const explain: Command = {
   positionals: false,
   details:
     'content-type without a value is taken as a non-safelisted type such as application/json; write content-type:text/plain to model a form post.\nInvalid policies are warnings: like the Lambda, explain leaves them out and answers with the rest.\nexit codes: 0 the browser would accept the request, 3 it would block it, 2 usage, AWS or file error',
-  async run(parsed, out) {
+  async run(parsed, output) {
+    // Everything shown comes from logs, the network or AWS APIs: no control or bidi character reaches the terminal.
+    const out = escapingOutput(output);
     const req = browserRequest({
       urlPath: required(parsed, 'url-path'),
       origin: required(parsed, 'origin'),
@@ -125,7 +128,7 @@ function printHuman(
   const indent = (lines: string[]): void => {
     for (const l of lines) out.line(`    ${l}`);
   };
-  out.line(`Request: ${req.method} ${req.path} from ${req.origin}${req.credentials ? ', credentialed' : ''}`);
+  out.line(`Request: ${terminalSafe(req.method)} ${terminalSafe(req.path)} from ${terminalSafe(req.origin)}${req.credentials ? ', credentialed' : ''}`);
   for (const h of req.headers)
     out.line(
       `    header ${h.name}${h.value !== undefined ? `: ${h.value}` : ''} - ${h.safelisted ? 'safelisted' : h.forbidden ? 'dropped' : 'not safelisted'}: ${h.why}`,
@@ -183,7 +186,10 @@ function printHuman(
   if (ev.failure.stage === 'preflight')
     out.line(`    The browser never sends the ${req.method}; the script sees a network error ("TypeError: Failed to fetch").`);
   else out.line('    The request reached the API, but the script sees a network error instead of the response.');
-  for (const f of repair.fixes) out.line(`Fix: ${f.text}`);
+  for (const f of repair.fixes) {
+    out.line(`Fix: ${f.text}`);
+    if (f.warning) out.line(`    ${f.warning}`);
+  }
   if (repair.fixes.length > 0 && !repair.blocked)
     out.line(`    (checked: with ${repair.fixes.length === 1 ? 'this change' : 'these changes'} the same engine allows the request)`);
   if (repair.blocked) out.line(`Cannot be allowed: ${repair.blocked}`);

@@ -10,6 +10,7 @@ import { isDirectory, prettyJson, scanPolicyDir, writePolicyFile } from '../poli
 import { API_ENDPOINT_DETAILS, API_ID_OPTION, apiClientsOf, apiIdOf } from './api-options';
 import { shellQuote } from '../shell';
 import { DIR_OPTION, dirOf } from './shared';
+import { escapingOutput } from '../terminal-text';
 
 interface PlannedFile {
   readonly file: string;
@@ -33,7 +34,9 @@ export const importCommand: Command = {
   },
   positionals: false,
   details: `Never widened: a value the policy engine refuses (a "*" origin with credentials, a bad token, an origin with a path) is reported and left out of its list; a policy left without origins or methods, a non-MOCK OPTIONS method and an origin mapped from the request are reported and not imported. Every written file passes validate. Existing files are never overwritten.\n${API_ENDPOINT_DETAILS}\nexit codes: 0 written (or shown with --dry-run), 1 a file exists already or the policies would conflict (nothing written), 2 the API does not exist, or an AWS, file or usage error`,
-  async run(parsed, out) {
+  async run(parsed, output) {
+    // Everything shown comes from logs, the network or AWS APIs: no control or bidi character reaches the terminal.
+    const out = escapingOutput(output);
     const apiId = apiIdOf(parsed);
     const dir = dirOf(parsed);
     const path = policyPath(stringOption(parsed, 'path'), false);
@@ -88,7 +91,8 @@ export const importCommand: Command = {
       for (const p of planned) {
         if (!dryRun) await writePolicyFile(p.file, p.text);
         out.line(`${dryRun ? 'would write' : 'wrote'}  ${p.file} <- ${p.imported.source}`);
-        if (dryRun) out.line(p.text.replace(/^/gm, '    ').trimEnd());
+        // Line by line: the escaping output shows a new line inside one line as \x0a.
+        if (dryRun) for (const l of p.text.trimEnd().split('\n')) out.line(`    ${l}`);
       }
       // The user's own path and folder, quoted for a shell; a placeholder when no --path was given.
       const [d, target] = [shellQuote(dir), path ? shellQuote(path) : '/cors/<your-api>'];

@@ -20,6 +20,7 @@ import {
 } from '../policy-files';
 import { listParameters } from '../ssm';
 import { DIR_OPTION, PATH_OPTION, clientOf, dirOf } from './shared';
+import { escapingOutput } from '../terminal-text';
 
 type FileAction = 'create' | 'update' | 'unchanged' | 'delete';
 
@@ -48,7 +49,9 @@ export const pull: Command = {
   positionals: false,
   details:
     'Parameters that cannot become a file (not String, not JSON, a name segment starting with ".", names differing only in case) are refused and nothing is written.\nPolicies the Lambda would reject are still written, with a warning, so they can be fixed and pushed.\nexit codes: 0 done, 1 refused (nothing written), 2 AWS or file error',
-  async run(parsed, out) {
+  async run(parsed, output) {
+    // Parameter values come from Parameter Store: no control or bidi character reaches the terminal.
+    const out = escapingOutput(output);
     const path = policyPath(stringOption(parsed, 'path'), true);
     const dir = dirOf(parsed);
     const prune = flag(parsed, 'prune');

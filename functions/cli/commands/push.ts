@@ -7,6 +7,7 @@ import { deleteParameters, listParameters, policyEntries, putParameter } from '.
 import { changeJson, conflictJson, printChanges, printConflicts } from './diff';
 import { DIR_OPTION, PATH_OPTION, clientOf, dirOf, loadValidSet } from './shared';
 import { plural, type Output } from '../output';
+import { escapingOutput } from '../terminal-text';
 
 type Done = { action: 'added' | 'updated' | 'deleted'; parameter: string; file: string | null; version: number | null };
 
@@ -26,7 +27,9 @@ export const push: Command = {
   positionals: false,
   details:
     'A push that would leave a route claimed by two policies (a file and a parameter no file describes) is refused: the Lambda would deny that route.\nexit codes: 0 done, 1 invalid policy files or a route conflict the push would create (nothing written), 2 AWS or file error (what was already written is printed)',
-  async run(parsed, out) {
+  async run(parsed, output) {
+    // Parameter values come from Parameter Store: no control or bidi character reaches the terminal.
+    const out = escapingOutput(output);
     const path = policyPath(stringOption(parsed, 'path'), true);
     const dir = dirOf(parsed);
     const prune = flag(parsed, 'prune');

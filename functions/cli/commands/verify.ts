@@ -5,8 +5,9 @@ import { EXIT, UsageError } from '../errors';
 import { plural, problemJson, problemLine, type Output } from '../output';
 import { DIAGNOSES, compare, type Comparison, type Diagnosis, type HeaderDifference } from '../verify-diagnose';
 import { DEFAULT_POLITE, sendAll, type Observed, type PoliteOptions } from '../verify-http';
-import { buildProbes, type Probe, type ProbeKind } from '../verify-probes';
+import { buildProbes, planProbes, type Probe, type ProbeKind, type ProbePlan } from '../verify-probes';
 import { loadEntries } from './explain';
+import { escapingOutput, terminalSafe } from '../terminal-text';
 
 /** One probe in `verify --json`. */
 export interface ProbeReport {
@@ -63,6 +64,21 @@ function numberOption(parsed: Parsed, name: string, fallback: number, min: numbe
 }
 
 /** The base URL: http(s), no query or fragment; a trailing slash is dropped so paths join cleanly. */
+/** Default --max-probes: a few minutes at the default rate; the demo policies need 34. */
+export const DEFAULT_MAX_PROBES = 2000;
+const MAX_MAX_PROBES = 1_000_000;
+
+function duration(seconds: number): string {
+  if (seconds < 120) return `${Math.ceil(seconds)} s`;
+  if (seconds < 3600) return `${Math.ceil(seconds / 60)} min`;
+  return `${(seconds / 3600).toFixed(1)} h`;
+}
+
+function tooManyProbes(plan: ProbePlan, max: number, rate: number): string {
+  const routes = plan.routes.length;
+  return `the policies need ${plan.count.toLocaleString('en-US')} requests (${plural(routes, 'route')}), more than --max-probes ${max.toLocaleString('en-US')}: about ${duration(plan.count / rate)} at --rate ${rate} against the API; nothing was sent. Raise --max-probes if that is intended, or verify fewer policies (--dir with a subset)`;
+}
+
 function baseUrl(raw: string | undefined): URL {
   if (raw === undefined)
     throw new UsageError('--url is required: the stage or custom-domain base URL, e.g. --url https://abc123.execute-api.eu-west-1.amazonaws.com/prod');
@@ -102,13 +118,20 @@ export const verify: Command = {
     concurrency: { type: 'string', value: 'N', help: `at most N requests at a time (default ${DEFAULT_POLITE.concurrency})` },
     timeout: { type: 'string', value: 'MS', help: `milliseconds per attempt (default ${DEFAULT_POLITE.timeoutMs})` },
     retries: { type: 'string', value: 'N', help: `further attempts on 429, 5xx, timeouts and reset connections (default ${DEFAULT_POLITE.retries})` },
+    'max-probes': {
+      type: 'string',
+      value: 'N',
+      help: `refuse to start when the policies need more than N requests (default ${DEFAULT_MAX_PROBES}; counted before anything is sent)`,
+    },
     ...AWS_OPTIONS,
     ...COMMON_OPTIONS,
   },
   positionals: false,
   details:
     'Probe paths use "cors-verify" for path parameters and origins such as https://cors-verify.preview.example.com for wildcards, so they are easy to find in access logs. Invalid policies are warnings: like the function, verify leaves them out and checks the rest.\nexit codes: 0 every answer matches, 3 some do not (each with a diagnosis and a fix), 2 usage, AWS, file or network errors',
-  async run(parsed, out) {
+  async run(parsed, output) {
+    // Everything shown comes from logs, the network or AWS APIs: no control or bidi character reaches the terminal.
+    const out = escapingOutput(output);
     const base = baseUrl(stringOption(parsed, 'url'));
     const settings = {
       rate: numberOption(parsed, 'rate', DEFAULT_POLITE.rate, 0.1, 100, false),
@@ -124,7 +147,11 @@ export const verify: Command = {
     if (set.policies.size === 0)
       throw new UsageError(`no valid policy ${source.kind === 'ssm' ? `under ${source.describe.path}` : `in ${source.describe.dir}`}: nothing to verify`);
 
-    const { probes, skipped } = buildProbes(set, { actual: settings.actual });
+    // Counted before anything is sent: a valid policy can mean tens of thousands of requests against someone's production API.
+    const maxProbes = numberOption(parsed, 'max-probes', DEFAULT_MAX_PROBES, 1, MAX_MAX_PROBES, true);
+    const plan = planProbes(set, { actual: settings.actual });
+    if (plan.count > maxProbes) throw new UsageError(tooManyProbes(plan, maxProbes, settings.rate));
+    const { probes, skipped } = buildProbes(set, { actual: settings.actual }, plan);
     const progress = !out.json && process.stderr.isTTY;
     const observed = await sendAll(
       probes.map((p) => ({ method: p.method, url: probeUrl(base, p.path), headers: p.headers })),
@@ -280,7 +307,7 @@ function printHuman(out: Output, report: VerifyReport): void {
       out.line(`${d.diagnosis} (${plural(d.probes.length, 'probe')}, e.g. #${example.id}): ${example.detail ?? ''}`);
       for (const diff of example.differences.slice(0, 6))
         out.line(
-          `    ${diff.header}: expected ${diff.expected === null ? '(absent)' : JSON.stringify(diff.expected)}, got ${diff.observed === null ? '(absent)' : JSON.stringify(diff.observed)}`,
+          `    ${diff.header}: expected ${diff.expected === null ? '(absent)' : JSON.stringify(diff.expected)}, got ${diff.observed === null ? '(absent)' : `"${terminalSafe(diff.observed)}"`}`,
         );
       for (const fix of d.fixes) out.line(`    fix: ${fix}`);
     }
