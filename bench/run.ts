@@ -15,7 +15,7 @@ import { seedClient, seedPolicies, samplePolicy } from './lib/policies';
 import { ROOT } from './lib/root';
 import { median, ratio, round, table } from './lib/stats';
 import { fleetTable, measureSsmCost, minimumTtlSeconds, DEFAULT_QUOTA_TPS, type SsmCostRow } from './ssm-cost';
-import { fleetCostTable, measureInstanceCalls, S3_GET_USD_PER_1000, SSM_HIGHER_THROUGHPUT_USD_PER_10000 } from './fleet-cost';
+import { fleetCostTable, measureCompression, measureInstanceCalls, S3_GET_USD_PER_1000, SSM_HIGHER_THROUGHPUT_USD_PER_10000 } from './fleet-cost';
 import { ensureBucket, s3SeedClient, writeSnapshot } from './lib/snapshots';
 import { defaultSnapshotKey } from '../functions/core/snapshot';
 import type { MemorySample } from './memory';
@@ -566,6 +566,26 @@ async function main(): Promise<void> {
         ]),
       );
       text += `\n(rate = N x calls per TTL / (TTL x 0.95); S3 GET $${S3_GET_USD_PER_1000}/1,000, 304 billed as a GET; SSM higher throughput $${SSM_HIGHER_THROUGHPUT_USD_PER_10000}/10,000, not documented for GetParametersByPath; 30-day month; the compiler's own calls are not included)`;
+      const compression = await measureCompression(RUNTIME_NODE, [3, 100, 500], options.quick ? 5 : 15, tmp);
+      report.fleetCompression = compression;
+      text += `\n\n${table(
+        [
+          `gzip the snapshot? (Node ${versionOf(RUNTIME_NODE)}, fresh processes)`,
+          'bytes',
+          'gzip bytes',
+          'load node:zlib ms',
+          'load + inflate ms',
+          'break-even MB/s',
+        ],
+        compression.map((c) => [
+          c.policies,
+          c.bytes.toLocaleString('en-US'),
+          c.gzipBytes.toLocaleString('en-US'),
+          c.zlibLoadMs,
+          c.zlibLoadAndInflateMs,
+          round(c.breakEvenMBps, 1),
+        ]),
+      )}\n(compression pays only on a link slower than the break-even: the bytes saved then take longer than loading node:zlib and inflating)`;
       sections.push(text);
     }
   } finally {
