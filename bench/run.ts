@@ -11,7 +11,7 @@ import { dirname, join } from 'node:path';
 import { build } from 'esbuild';
 import { motoEnv, startMoto } from '../scripts/lib/moto';
 import { buildEngineOnlyBundle, buildNaiveSdkBundles, bundlePlain, fileBytes, measureColdStarts, type ColdResult, type ColdVariant } from './cold-start';
-import { seedClient, seedPolicies, samplePolicy } from './lib/policies';
+import { policyDocuments, seedClient, seedPolicies, samplePolicy } from './lib/policies';
 import { ROOT } from './lib/root';
 import { median, ratio, round, table } from './lib/stats';
 import { fleetTable, measureSsmCost, minimumTtlSeconds, DEFAULT_QUOTA_TPS, type SsmCostRow } from './ssm-cost';
@@ -107,6 +107,7 @@ function runProgram(args: string[], env: NodeJS.ProcessEnv): Promise<void> {
 const SHIPPED = 'preflight, shipped (dist/preflight)';
 const SHIPPED_SNAPSHOT = 'preflight, shipped, snapshot mode (CORS_SNAPSHOT_BUCKET)';
 const COLD_BUCKET = 'bench-cold-snapshots';
+const WARM_BUCKET = 'bench-warm-snapshots';
 
 async function coldStart(endpoint: string, tmp: string, options: Options, node: string) {
   const policyPath = '/bench/cold/demo-api';
@@ -252,6 +253,10 @@ async function warm(endpoint: string, tmp: string, options: Options) {
   await seedPolicies(client, '/bench/warm/p1', 1);
   await seedPolicies(client, '/bench/warm/p500', 500);
   client.destroy();
+  const s3 = s3SeedClient(endpoint);
+  await ensureBucket(s3, WARM_BUCKET);
+  await writeSnapshot(s3, WARM_BUCKET, defaultSnapshotKey('/bench/warm/p1'), '/bench/warm/p1', policyDocuments(1));
+  s3.destroy();
   const program = await bundleProgram('warm.ts', tmp);
   const out = join(tmp, 'warm.json');
   const rounds = options.quick ? 3 : 5;
@@ -263,6 +268,8 @@ async function warm(endpoint: string, tmp: string, options: Options) {
       BENCH_PATH_500: '/bench/warm/p500',
       BENCH_ROUNDS: String(rounds),
       BENCH_TIME_MS: options.quick ? '100' : '250',
+      BENCH_SNAPSHOT_BUCKET: WARM_BUCKET,
+      AWS_ENDPOINT_URL_S3: endpoint,
     }),
   );
   return JSON.parse(readFileSync(out, 'utf8')) as { batch: number; rounds: number; timeMs: number; ssmCallsDuringMeasurement: number; tasks: WarmTask[] };
@@ -421,6 +428,11 @@ async function main(): Promise<void> {
         ratios.push([`product / @middy/http-cors, ${v} allowed`, round(product / findTask(w.tasks, `@middy/http-cors ${v} allowed`))]);
         ratios.push([`product / cors, ${v} allowed`, round(product / findTask(w.tasks, `cors ${v} allowed`))]);
       }
+      for (const kind of ['allowed', 'denied'])
+        ratios.push([
+          `snapshot mode / direct mode, v1 ${kind}, 1 policy`,
+          round(findTask(w.tasks, `product v1 ${kind}, 1 policy, snapshot mode`) / findTask(w.tasks, `product v1 ${kind}, 1 policy`)),
+        ]);
       ratios.push([
         'product / @middy/http-cors single exact origin, v1 allowed',
         round(findTask(w.tasks, 'product v1 allowed, 1 policy') / findTask(w.tasks, '@middy/http-cors single exact origin, v1 allowed')),
