@@ -171,8 +171,9 @@ export const MODEL_MAX_ORIGIN = 300;
 
 /**
  * `scheme://host[:port]` exactly as browsers serialize it: http or https,
- * a lower-case host of dot-separated non-empty labels of letters, digits and
- * hyphens (or a bracketed IPv6 literal), and an optional port from 1 to 65535
+ * a lower-case host of dot-separated non-empty labels of letters, digits,
+ * hyphens and underscores, with at most one trailing dot (WHATWG URL keeps
+ * both: `https://example.com.`, `http://ex_am-ple.com`), or a bracketed IPv6 literal, and an optional port from 1 to 65535
  * written without leading zeros and never the scheme's default port.
  */
 export function modelParseOrigin(origin: string): ModelOrigin | undefined {
@@ -197,9 +198,10 @@ export function modelParseOrigin(origin: string): ModelOrigin | undefined {
     if ([...host.slice(1, -1)].some((c) => !'0123456789abcdef:.'.includes(c))) return undefined;
   } else {
     if (host === '') return undefined;
-    for (const label of host.split('.')) {
+    const name = host.endsWith('.') ? host.slice(0, -1) : host;
+    for (const label of name.split('.')) {
       if (label === '') return undefined;
-      if ([...label].some((c) => !LOWER_ALNUM.includes(c) && c !== '-')) return undefined;
+      if ([...label].some((c) => !LOWER_ALNUM.includes(c) && c !== '-' && c !== '_')) return undefined;
     }
   }
   return { scheme, host, port };
