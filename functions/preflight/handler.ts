@@ -1,5 +1,6 @@
 import type { Context } from 'aws-lambda';
 import { compilePolicySet, type PolicySet } from '../core/policy-set';
+import { publicSuffixListProblem } from '../core/public-suffix';
 import type { CorsRequest } from '../core/request';
 import { defaultStore } from '../aws/default-store';
 import { corsRequestFromEvent, type ApiGatewayEvent } from '../aws/event';
@@ -58,6 +59,17 @@ function warmUpEngine(): void {
 }
 
 /**
+ * Logs, once per instance (init runs once), that the Public Suffix List data
+ * file is missing or damaged: every wildcard origin is then refused, whether or
+ * not a policy has one today.
+ */
+function logPublicSuffixListProblem(logger: { error(message: string, fields?: Record<string, unknown>): void }): void {
+  const problem = publicSuffixListProblem();
+  if (problem !== undefined)
+    logger.error('Public Suffix List unusable; every wildcard origin is refused', { error: problem, code: 'origin_wildcard_unverified' });
+}
+
+/**
  * Loads and compiles the policies before the first request: the ES module
  * entry (`index.mjs`, written by scripts/build.mjs) awaits it at top level, so
  * Lambda runs it in the init phase and the first request finds the policies
@@ -69,6 +81,7 @@ export async function init(): Promise<void> {
   const runtime = defaultStore('cors-preflight');
   if (!runtime.ok) {
     runtime.logger.error('configuration error; denying every preflight', { error: runtime.error });
+    logPublicSuffixListProblem(runtime.logger);
     return;
   }
   let timer: NodeJS.Timeout | undefined;
@@ -80,6 +93,8 @@ export async function init(): Promise<void> {
     // The request is on its way: compile while Parameter Store answers.
     await new Promise<void>((resolve) => setImmediate(resolve));
     warmUpEngine();
+    // The warm-up has read and checked the list (once per instance): say so now if it is unusable.
+    logPublicSuffixListProblem(runtime.logger);
     // Created while Parameter Store answers, not by the first request.
     defaultMetrics('cors-preflight', runtime.logger);
     await Promise.race([loading, limit]);
