@@ -127,7 +127,7 @@ export async function handler(event: ApiGatewayEvent, context?: Pick<Context, 'a
   try {
     request = corsRequestFromEvent(event ?? ({} as ApiGatewayEvent));
     if (request.origin === undefined || request.requestMethod === undefined) {
-      if (runtime.logger.enabled('DEBUG')) runtime.logger.debug('not a preflight', { path: request.path, origin: request.origin, requestId });
+      if (runtime.logger.enabled('DEBUG')) runtime.logger.debug('not a preflight', { path: clip(request.path), origin: clip(request.origin), requestId });
       return notPreflightResponse();
     }
     let set: PolicySet | undefined;
