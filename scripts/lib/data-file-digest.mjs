@@ -29,7 +29,8 @@
 export function dataFileDigest(bytes) {
   const words = bytes.length >>> 2;
   // Word access needs 4-byte alignment; a file read into its own buffer has it, a pooled one may not.
-  const aligned = bytes.byteOffset % 4 === 0 ? bytes : bytes.slice();
+  // (A copy: Buffer#slice would be a view at the same offset.)
+  const aligned = bytes.byteOffset % 4 === 0 ? bytes : new Uint8Array(bytes);
   const view = new Int32Array(aligned.buffer, aligned.byteOffset, words);
   let sum = 0;
   let weighted = 0;
