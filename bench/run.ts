@@ -275,6 +275,43 @@ async function warm(endpoint: string, tmp: string, options: Options) {
   return JSON.parse(readFileSync(out, 'utf8')) as { batch: number; rounds: number; timeMs: number; ssmCallsDuringMeasurement: number; tasks: WarmTask[] };
 }
 
+/** One handler alone in its own process (bench/warm-isolated.ts): the product against @middy/http-cors's single exact origin. */
+interface IsolatedRow {
+  event: 'v1' | 'v2-minimal';
+  productUs: number;
+  middyUs: number;
+  /** Every process's figure, in the order run. */
+  productRuns: number[];
+  middyRuns: number[];
+}
+
+async function warmIsolated(endpoint: string, tmp: string, options: Options): Promise<IsolatedRow[]> {
+  const program = await bundleProgram('warm-isolated.ts', tmp);
+  const repetitions = options.quick ? 3 : 5;
+  const rows: IsolatedRow[] = [];
+  for (const event of ['v1', 'v2-minimal'] as const) {
+    progress(`warm, each handler in its own process: product and @middy/http-cors (one exact origin), ${event} event, ${repetitions} processes each`);
+    const runs: Record<'product' | 'middy-exact', number[]> = { product: [], 'middy-exact': [] };
+    for (let i = 0; i < repetitions; i++) {
+      // Alternate which goes first, so a drift in the machine's load hits both alike.
+      for (const which of i % 2 === 0 ? (['product', 'middy-exact'] as const) : (['middy-exact', 'product'] as const)) {
+        const out = join(tmp, `isolated-${which}-${event}-${i}.json`);
+        await runProgram(
+          [program, which, event, out],
+          lambdaLikeEnv(endpoint, {
+            CORS_POLICY_PATH: '/bench/warm/p1',
+            BENCH_ROUNDS: options.quick ? '3' : '5',
+            BENCH_TIME_MS: options.quick ? '100' : '250',
+          }),
+        );
+        runs[which].push((JSON.parse(readFileSync(out, 'utf8')) as { usPerCall: number }).usPerCall);
+      }
+    }
+    rows.push({ event, productUs: median(runs.product), middyUs: median(runs['middy-exact']), productRuns: runs.product, middyRuns: runs['middy-exact'] });
+  }
+  return rows;
+}
+
 // ---------------------------------------------------------------- memory
 
 async function memory(endpoint: string, tmp: string, options: Options) {
@@ -437,6 +474,11 @@ async function main(): Promise<void> {
         'product / @middy/http-cors single exact origin, v1 allowed',
         round(findTask(w.tasks, 'product v1 allowed, 1 policy') / findTask(w.tasks, '@middy/http-cors single exact origin, v1 allowed')),
       ]);
+      // The same comparison with each handler alone in its own process: what an independent measurement sees.
+      const isolated = await warmIsolated(moto.endpoint, tmp, options);
+      report.warmIsolated = isolated;
+      for (const row of isolated)
+        ratios.push([`product / @middy/http-cors single exact origin, own processes, ${row.event} allowed`, round(row.productUs / row.middyUs)]);
       for (const v of ['v1', 'v2']) {
         for (const kind of ['allowed', 'denied']) {
           ratios.push([
@@ -457,6 +499,10 @@ async function main(): Promise<void> {
         overhead.push([`withCors over a trivial handler, ${v}`, bare, wrapped, wrapped - bare]);
       }
       text += table(['layer (actual GET response)', 'bare us', 'wrapped us', 'overhead us'], overhead);
+      text += `\n\n${table(
+        ['each alone in its own process', 'product us', 'middy exact us'],
+        isolated.map((r) => [`${r.event} allowed (median of ${r.productRuns.length} processes each)`, r.productUs, r.middyUs]),
+      )}`;
       sections.push(text);
       const worst = hostileTable(w.tasks);
       report.worstRequests = worst.rows;

@@ -23,6 +23,7 @@ import {
   sdkInSideFile,
   ssmErrorSchemas,
 } from './lib/sdk-trim.mjs';
+import { dataFileDigest } from './lib/data-file-digest.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const LAYER_PACKAGE = 'apigw-cors';
@@ -74,6 +75,11 @@ export const PUBLIC_SUFFIX_FILE = 'public-suffixes.txt';
  * one), a file read costs a tenth of that and happens while Parameter Store
  * answers (the init phase's warm-up checks a wildcard). Replaces
  * functions/core/public-suffix-text.ts; fails the build when nothing imports it.
+ *
+ * The bundle carries the file's size and digest (scripts/lib/data-file-digest.mjs)
+ * and checks both on the first read: a missing, truncated, damaged or foreign
+ * file makes every wildcard origin fail validation (fail closed) instead of
+ * letting a public suffix the damaged list no longer names through.
  * @param {string} outDir  where the bundle, and so the data file, goes
  * @returns {import('esbuild').Plugin}
  */
@@ -82,38 +88,74 @@ function publicSuffixesInFile(outDir) {
     name: 'public-suffixes-in-file',
     setup(b) {
       let replaced = 0;
+      /** @type {Buffer | undefined} */
+      let data;
+      /** The encoded rules as the file's bytes; undefined when the generated module has no SUFFIXES string. */
+      const rules = async () => {
+        if (data) return data;
+        // The generated module holds the rules as one JSON string literal (punycode: ASCII only).
+        const source = await readFile(join(root, 'functions/core/public-suffixes.ts'), 'utf8');
+        const literal = /^export const SUFFIXES = (".*");$/m.exec(source);
+        if (!literal) return undefined;
+        const text = /** @type {string} */ (JSON.parse(/** @type {string} */ (literal[1])));
+        if (/[^\x00-\x7f]/.test(text)) throw new Error('public-suffixes-in-file: the rules are not ASCII; the bundle reads the file as latin1');
+        data = Buffer.from(text, 'latin1');
+        return data;
+      };
+      const missing = {
+        errors: [{ text: 'public-suffixes-in-file: no SUFFIXES string in functions/core/public-suffixes.ts (regenerate it: npm run generate:psl)' }],
+      };
       b.onResolve({ filter: /^\.\/public-suffix-text$/ }, () => {
         replaced++;
         return { path: 'public-suffix-text', namespace: 'public-suffixes-in-file' };
       });
-      b.onLoad({ filter: /.*/, namespace: 'public-suffixes-in-file' }, () => ({
-        loader: 'js',
-        contents: [
-          "const { readFileSync } = require('node:fs');",
-          "const { join } = require('node:path');",
-          'let text;',
-          'export function suffixText() {',
-          `  const file = join(__dirname, ${JSON.stringify(PUBLIC_SUFFIX_FILE)});`,
-          '  try {',
-          "    return (text ??= readFileSync(file, 'utf8'));",
-          '  } catch (cause) {',
-          "    throw new Error('the Public Suffix List data file ' + file + ' cannot be read; it ships next to the bundle (scripts/build.mjs)', { cause });",
-          '  }',
-          '}',
-          '',
-        ].join('\n'),
-      }));
+      b.onLoad({ filter: /.*/, namespace: 'public-suffixes-in-file' }, async () => {
+        const bytes = await rules();
+        if (!bytes) return missing;
+        return {
+          loader: 'js',
+          resolveDir: join(root, 'scripts', 'lib'),
+          contents: [
+            "import { dataFileDigest } from './data-file-digest.mjs';",
+            "const { readFileSync } = require('node:fs');",
+            "const { join } = require('node:path');",
+            `const SIZE = ${bytes.length};`,
+            `const DIGEST = ${JSON.stringify(dataFileDigest(bytes))};`,
+            'let state;',
+            'function load() {',
+            `  const file = join(__dirname, ${JSON.stringify(PUBLIC_SUFFIX_FILE)});`,
+            "  const name = 'the Public Suffix List data file ' + file;",
+            '  let bytes;',
+            '  try {',
+            '    bytes = readFileSync(file);',
+            '  } catch (cause) {',
+            "    return { error: new Error(name + ' cannot be read; it ships next to the bundle (scripts/build.mjs)', { cause }) };",
+            '  }',
+            '  if (bytes.length !== SIZE)',
+            "    return { error: new Error(name + ' is damaged or not the one this build wrote: ' + bytes.length + ' bytes, the build wrote ' + SIZE) };",
+            '  if (dataFileDigest(bytes) !== DIGEST)',
+            "    return { error: new Error(name + ' is damaged or not the one this build wrote: its digest differs') };",
+            "  return { text: bytes.toString('latin1') };",
+            '}',
+            'export function suffixText() {',
+            '  state ??= load();',
+            '  if (state.error) throw state.error;',
+            '  return state.text;',
+            '}',
+            'export function suffixTextProblem() {',
+            '  state ??= load();',
+            '  return state.error?.message;',
+            '}',
+            '',
+          ].join('\n'),
+        };
+      });
       b.onEnd(async (result) => {
         if (result.errors.length > 0) return undefined;
         if (replaced === 0) return { errors: [{ text: 'public-suffixes-in-file: nothing imports ./public-suffix-text (functions/core/public-suffix.ts)' }] };
-        // The generated module holds the rules as one JSON string literal.
-        const source = await readFile(join(root, 'functions/core/public-suffixes.ts'), 'utf8');
-        const literal = /^export const SUFFIXES = (".*");$/m.exec(source);
-        if (!literal)
-          return {
-            errors: [{ text: 'public-suffixes-in-file: no SUFFIXES string in functions/core/public-suffixes.ts (regenerate it: npm run generate:psl)' }],
-          };
-        await writeFile(join(outDir, PUBLIC_SUFFIX_FILE), JSON.parse(/** @type {string} */ (literal[1])));
+        const bytes = await rules();
+        if (!bytes) return missing;
+        await writeFile(join(outDir, PUBLIC_SUFFIX_FILE), bytes);
         return undefined;
       });
     },

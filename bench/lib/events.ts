@@ -28,6 +28,24 @@ export function preflightEvents(): {
   };
 }
 
+/**
+ * The smallest HTTP API (payload v2) preflight API Gateway sends for
+ * /products/42 from https://shop.example.com: the two preflight headers and
+ * the fields the handlers read, nothing else.
+ */
+export function minimalV2Preflight(): APIGatewayProxyEventV2 {
+  return {
+    version: '2.0',
+    routeKey: 'OPTIONS /{proxy+}',
+    rawPath: '/products/42',
+    rawQueryString: '',
+    headers: { origin: 'https://shop.example.com', 'access-control-request-method': 'GET' },
+    pathParameters: { proxy: 'products/42' },
+    requestContext: { http: { method: 'OPTIONS', path: '/products/42' }, stage: '$default' },
+    isBase64Encoded: false,
+  } as unknown as APIGatewayProxyEventV2;
+}
+
 /** The actual (non-preflight) GET requests that follow those preflights: what the layer sees. */
 export function actualEvents(): { v1: APIGatewayProxyEvent; v2: APIGatewayProxyEventV2 } {
   const v1 = loadEvent<APIGatewayProxyEvent>('rest-v1-preflight-allowed');

@@ -71,6 +71,25 @@ function headerFlood(): Record<string, string> {
   return out;
 }
 
+/**
+ * API Gateway's header budget filled with six-character names that start like
+ * `Origin` in every casing (`oRiGi7`): each passes the reader's length and
+ * first-letter checks and is lower-cased to be compared (issue 22's worst request).
+ */
+function originLookAlikes(): Record<string, string> {
+  const out: Record<string, string> = {};
+  const last = 'abcdefghijklmopqrstuvwxyz0123456789'; // no "n": never completes "origin"
+  let bytes = 0;
+  for (let casing = 0; bytes < HEADER_BYTES - 600; casing++) {
+    const head = [...'origi'].map((c, i) => ((casing >> i) & 1 ? c.toUpperCase() : c)).join('');
+    for (let j = 0; j < last.length && bytes < HEADER_BYTES - 600; j++) {
+      out[`${head}${last[j]}`] = 'x';
+      bytes += 6 + 4;
+    }
+  }
+  return out;
+}
+
 /** The preflight function's worst requests: allowed ones against the normal allowed preflight, denied ones against the normal denied one. */
 export function hostilePreflights(): HostileCase[] {
   const { v1Allowed } = preflightEvents();
@@ -130,6 +149,14 @@ export function hostilePreflights(): HostileCase[] {
   Object.assign(flood.headers, extra);
   Object.assign(flood.multiValueHeaders, Object.fromEntries(Object.entries(extra).map(([k, v]) => [k, [v]])));
   cases.push({ name: `event: ${Object.keys(extra).length} look-alike header names (10 KB)`, expect: 'allowed', events: [flood] });
+  // The same budget on six-character Origin look-alikes, without Access-Control-Request-Headers, so nothing ends the search early.
+  const origins = structuredClone(v1Allowed);
+  delete origins.headers['Access-Control-Request-Headers'];
+  delete (origins.multiValueHeaders as Record<string, string[]>)['Access-Control-Request-Headers'];
+  const lookAlikes = originLookAlikes();
+  Object.assign(origins.headers, lookAlikes);
+  Object.assign(origins.multiValueHeaders, Object.fromEntries(Object.entries(lookAlikes).map(([k, v]) => [k, [v]])));
+  cases.push({ name: `event: ${Object.keys(lookAlikes).length} six-character Origi* names, no ACRH (10 KB)`, expect: 'allowed', events: [origins] });
   return cases;
 }
 

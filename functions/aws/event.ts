@@ -25,26 +25,59 @@ function isPreflightHeaderName(key: string, lowerName: string, canonicalName: st
   return key === lowerName || key === canonicalName || ((key.charCodeAt(0) | 32) === lowerName.charCodeAt(0) && key.toLowerCase() === lowerName);
 }
 
+/** The two casings clients send a header name in: `origin` (HTTP/2, payload v2) and `Origin` (HTTP/1.1). */
+function usualCasings(lowerName: string): [string, string] {
+  return [lowerName, lowerName.replace(/(^|-)([a-z])/g, (_, dash: string, c: string) => dash + c.toUpperCase())];
+}
+
+/** A string value of `headers` under one of the usual casings of `lowerName`, joined as several lines are. */
+function usualCasingValue(headers: Record<string, unknown>, lower: string, canonical: string): string | undefined {
+  const a = headers[lower];
+  const b = lower === canonical ? undefined : headers[canonical];
+  if (typeof a === 'string') return typeof b === 'string' ? `${a},${b}` : a;
+  return typeof b === 'string' ? b : undefined;
+}
+
+/**
+ * The names of `multiValueHeaders` when it is a map with at least one entry
+ * (API Gateway's complete map of the request's headers), else undefined.
+ */
+function multiValueKeys(multi: unknown): string[] | undefined {
+  if (!multi || typeof multi !== 'object') return undefined;
+  const keys = Object.keys(multi);
+  return keys.length > 0 ? keys : undefined;
+}
+
 /**
  * Reads one header case-insensitively. Payload v1 keeps the client's casing and
  * may split a header over `multiValueHeaders` (which then holds every value);
  * payload v2 lower-cases names and joins duplicates with commas. Several values
  * are joined with ",", so two Origin lines become one malformed origin.
+ *
+ * A non-empty `multiValueHeaders` is API Gateway's complete map (it sends both
+ * maps with the same names), so it is the one enumerated; `headers` then only
+ * fills in, under the usual casings (`origin`, `Origin`), what it lacks (events
+ * written by hand or by `sam local generate-event`). Enumerating a map costs
+ * ~22 µs per 1,000 names here: reading one map, not two, is what bounds a
+ * request that fills API Gateway's 10 KB of headers with names (issue 22).
  */
 export function readHeader(event: ApiGatewayEvent, lowerName: string): string | undefined {
-  const multi = (event as APIGatewayProxyEvent).multiValueHeaders;
-  if (multi && typeof multi === 'object') {
+  const multi = (event as APIGatewayProxyEvent).multiValueHeaders as unknown;
+  const headers = event.headers as Record<string, unknown> | null | undefined;
+  // Object.keys, not for...in: a request may carry hundreds of headers, and for...in over such an object costs more.
+  const multiKeys = multiValueKeys(multi);
+  if (multiKeys) {
     let joined: string | undefined;
-    // Object.keys, not for...in: a request may carry hundreds of headers, and for...in over such an object costs more.
-    for (const key of Object.keys(multi)) {
+    for (const key of multiKeys) {
       if (!isHeaderName(key, lowerName)) continue;
-      const values = multi[key];
+      const values = (multi as Record<string, unknown>)[key];
       if (!Array.isArray(values)) continue;
       for (const v of values) if (typeof v === 'string') joined = joined === undefined ? v : `${joined},${v}`;
     }
-    if (joined !== undefined) return joined;
+    if (joined !== undefined || !headers || typeof headers !== 'object') return joined;
+    const [lower, canonical] = usualCasings(lowerName);
+    return usualCasingValue(headers, lower, canonical);
   }
-  const headers = event.headers as Record<string, unknown> | null | undefined;
   if (!headers || typeof headers !== 'object') return undefined;
   let found: string | undefined;
   for (const key of Object.keys(headers)) {
@@ -155,21 +188,23 @@ const joinValue = (found: string | undefined, v: string): string => (found === u
 
 /**
  * `Origin`, `Access-Control-Request-Method` and `Access-Control-Request-Headers`
- * in one pass over each header map, with exactly {@link readHeader}'s rules:
- * `multiValueHeaders` first, `headers` for the ones it lacks.
+ * in one pass over one header map, with exactly {@link readHeader}'s rules: a
+ * non-empty `multiValueHeaders` enumerated, `headers` read under the usual
+ * casings for the ones it lacks; else `headers` enumerated.
  */
 function readPreflightHeaders(event: ApiGatewayEvent): [string | undefined, string | undefined, string | undefined] {
   let origin: string | undefined;
   let acrm: string | undefined;
   let acrh: string | undefined;
-  const multi = (event as APIGatewayProxyEvent).multiValueHeaders;
-  if (multi && typeof multi === 'object') {
-    const keys = Object.keys(multi);
+  const multi = (event as APIGatewayProxyEvent).multiValueHeaders as unknown;
+  const headers = event.headers as Record<string, unknown> | null | undefined;
+  const keys = multiValueKeys(multi);
+  if (keys) {
     for (let k = 0; k < keys.length; k++) {
       const key = keys[k] as string;
       const i = preflightHeaderIndex(key);
       if (i === -1) continue;
-      const values = multi[key];
+      const values = (multi as Record<string, unknown>)[key];
       if (!Array.isArray(values)) continue;
       for (const v of values) {
         if (typeof v !== 'string') continue;
@@ -178,14 +213,15 @@ function readPreflightHeaders(event: ApiGatewayEvent): [string | undefined, stri
         else acrh = joinValue(acrh, v);
       }
     }
-    if (origin !== undefined && acrm !== undefined && acrh !== undefined) return [origin, acrm, acrh];
+    if (headers && typeof headers === 'object') {
+      // Only the headers multiValueHeaders lacks, and only under the usual casings: no second enumeration.
+      origin ??= usualCasingValue(headers, ORIGIN, 'Origin');
+      acrm ??= usualCasingValue(headers, ACRM, 'Access-Control-Request-Method');
+      acrh ??= usualCasingValue(headers, ACRH, 'Access-Control-Request-Headers');
+    }
+    return [origin, acrm, acrh];
   }
-  const headers = event.headers as Record<string, unknown> | null | undefined;
   if (headers && typeof headers === 'object') {
-    // Only the headers multiValueHeaders lacks are taken from here.
-    const needOrigin = origin === undefined;
-    const needAcrm = acrm === undefined;
-    const needAcrh = acrh === undefined;
     const keys = Object.keys(headers);
     for (let k = 0; k < keys.length; k++) {
       const key = keys[k] as string;
@@ -193,11 +229,9 @@ function readPreflightHeaders(event: ApiGatewayEvent): [string | undefined, stri
       if (i === -1) continue;
       const v = headers[key];
       if (typeof v !== 'string') continue;
-      if (i === 0) {
-        if (needOrigin) origin = joinValue(origin, v);
-      } else if (i === 1) {
-        if (needAcrm) acrm = joinValue(acrm, v);
-      } else if (needAcrh) acrh = joinValue(acrh, v);
+      if (i === 0) origin = joinValue(origin, v);
+      else if (i === 1) acrm = joinValue(acrm, v);
+      else acrh = joinValue(acrh, v);
     }
   }
   return [origin, acrm, acrh];

@@ -27,9 +27,41 @@ export function createLogger(options: { service: string; write?: (line: string) 
   const emit = (level: LogLevel) => (message: string, fields?: Record<string, unknown>) => {
     if (ORDER[level] < min) return;
     const entry = { timestamp: new Date().toISOString(), level, service: options.service, message, ...fields };
-    write(`${JSON.stringify(entry, hasError(fields) ? errorReplacer : undefined)}\n`);
+    let line = JSON.stringify(entry, hasError(fields) ? errorReplacer : undefined);
+    // A UTF-8 character is at most 3 bytes per UTF-16 unit: only a long line needs counting.
+    if (line.length > MAX_LINE_BYTES / 3 && Buffer.byteLength(line) > MAX_LINE_BYTES) line = boundedLine(entry);
+    write(`${line}\n`);
   };
   return { debug: emit('DEBUG'), info: emit('INFO'), warn: emit('WARN'), error: emit('ERROR'), enabled: (level) => ORDER[level] >= min };
+}
+
+/**
+ * The longest line written, in UTF-8 bytes, whatever the fields hold: logged
+ * values come from requests (a 60 KB path or origin) and a log line must
+ * never cost what the request did. Callers clip the request values they log
+ * (functions/aws/preflight-response.ts, `clip`); this bound holds even where
+ * one does not, and counts JSON escapes (a control character is 6 bytes).
+ */
+export const MAX_LINE_BYTES = 4096;
+
+/** Clips every string to `max` characters (saying how long it was) and every list to 16 items, errors included. */
+function clippingReplacer(max: number): (key: string, value: unknown) => unknown {
+  return (key, value) => {
+    const v = errorReplacer(key, value);
+    if (typeof v === 'string') return v.length > max ? `${v.slice(0, max)}...(${v.length} chars)` : v;
+    if (Array.isArray(v) && v.length > 16) return [...v.slice(0, 16), `...(${v.length} items)`];
+    return v;
+  };
+}
+
+/** The entry as a line of at most {@link MAX_LINE_BYTES}: values clipped harder until it fits, else only what says what happened. */
+function boundedLine(entry: Record<string, unknown>): string {
+  for (const max of [256, 64, 16]) {
+    const line = JSON.stringify(entry, clippingReplacer(max));
+    if (Buffer.byteLength(line) <= MAX_LINE_BYTES) return line;
+  }
+  const { timestamp, level, service, message } = entry;
+  return JSON.stringify({ timestamp, level, service, message, truncated: 'the fields did not fit in a log line' }, clippingReplacer(200));
 }
 
 /** Errors need the replacer (JSON.stringify drops their fields); most lines have none and skip its cost. */

@@ -69,6 +69,7 @@ function logDenial(
     reason: decision.reason,
     detail: clip(decision.detail),
     path: clip(request.path),
+    // The policy's own routes: not request data, but a 4 KB policy may list many; the logger bounds the line.
     route: decision.policy?.document.route,
     policy: decision.policy?.source,
     origin: clip(request.origin),
@@ -92,10 +93,10 @@ export function answerPreflight(set: PolicySet | undefined, request: CorsRequest
     // Fields are built only when the line is written: this is the hot path.
     if (logger?.enabled('DEBUG'))
       logger.debug('preflight allowed', {
-        path: request.path,
+        path: clip(request.path),
         policy: decision.policy.source,
-        origin: request.origin,
-        method: request.requestMethod,
+        origin: clip(request.origin),
+        method: clip(request.requestMethod),
         requestId,
       });
     metrics?.count('PreflightsAllowed');

@@ -1,5 +1,6 @@
 import type { OriginProblemCode } from './problems';
 import { publicSuffixAtOrBelow } from './public-suffix';
+import { sharedHostingAtOrBelow } from './shared-hosting';
 
 /**
  * Origin patterns (policy side) and serialized origins (request side).
@@ -23,27 +24,114 @@ const DEFAULT_PORT: Record<Scheme, string> = { http: '80', https: '443' };
 /** Result of parsing a pattern: the pattern, or the reason it is refused. */
 export type OriginPatternResult = { ok: true; pattern: OriginPattern } | { ok: false; code: OriginProblemCode; reason: string };
 
-const DNS_LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
+// Letters, digits, inner hyphens; underscores anywhere, as browsers send them
+// (the WHATWG URL host parser and Chromium accept `ex_am-ple.com`).
+const DNS_LABEL = /^[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?$/;
 const IPV4 = /^(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?:\.(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
 const IPV6 = /^\[[0-9a-f:.]+\]$/;
+/** What the WHATWG host parser reads as a number, making the whole host an IPv4 address. */
+const NUMERIC_LABEL = /^(?:0x[0-9a-f]*|[0-9]+)$/;
+/** DNS names have at most 253 characters, not counting a trailing dot: no page is served from a longer one. */
+const MAX_HOST_LENGTH = 253;
 
-/** Why a host is not valid in an origin, or undefined (problem code `origin_host`). */
-function hostProblem(host: string): string | undefined {
-  if (host === '') return 'has no host';
-  if (IPV6.test(host)) return host.includes(':') ? undefined : 'is not a valid IPv6 address';
-  if (IPV4.test(host)) return undefined;
-  if (host.length > 253) return 'has a host longer than 253 characters';
-  for (const label of host.split('.')) {
-    if (label === '') return 'has an empty label in its host (two dots, or a leading or trailing dot)';
-    if (!DNS_LABEL.test(label))
-      return `has an invalid host label "${label}" (letters, digits and inner hyphens only; write internationalized names in punycode, xn--...)`;
+/** `example.com.` -> `example.com`: a fully qualified host is its own origin, but DNS rules apply to the name. */
+const withoutTrailingDot = (host: string): string => (host.length > 1 && host.endsWith('.') ? host.slice(0, -1) : host);
+
+type HostProblem = { code: OriginProblemCode; reason: string } | undefined;
+
+/**
+ * How a browser writes `host` in an origin (the WHATWG URL host parser, as
+ * Chromium and Node implement it), or undefined when no browser accepts it.
+ * Only called at load, once per pattern.
+ */
+function browserHost(host: string): string | undefined {
+  try {
+    return new URL(`http://${host}/`).hostname;
+  } catch {
+    return undefined;
   }
-  if (/^[0-9.]+$/.test(host)) return 'is not a valid IPv4 address';
+}
+
+/** Why a host can never be in an origin a browser sends, or undefined. */
+function hostProblem(host: string): HostProblem {
+  const bad = (reason: string): HostProblem => ({ code: 'origin_host', reason });
+  if (host === '') return bad('has no host');
+  if (IPV6.test(host)) {
+    const serialized = browserHost(host);
+    if (serialized === undefined || !host.includes(':')) return bad('is not a valid IPv6 address: browsers refuse it, so no request carries this origin');
+    if (serialized !== host)
+      return { code: 'origin_not_canonical', reason: `is not how browsers write this IPv6 address; they send the compressed form ${serialized}` };
+    return undefined;
+  }
+  const name = withoutTrailingDot(host);
+  if (IPV4.test(name)) {
+    return name === host ? undefined : { code: 'origin_not_canonical', reason: `browsers drop the trailing dot of an IPv4 address; they send ${name}` };
+  }
+  if (name.length > MAX_HOST_LENGTH) return bad(`has a host longer than ${MAX_HOST_LENGTH} characters, which DNS cannot resolve, so no page has this origin`);
+  const labels = name.split('.');
+  for (const label of labels) {
+    if (label === '') return bad('has an empty label in its host (two dots, a leading dot, or more than one trailing dot)');
+    if (!DNS_LABEL.test(label))
+      return bad(
+        `has an invalid host label "${label}" (letters, digits, underscores and inner hyphens, at most 63 characters; write internationalized names in punycode, xn--...)`,
+      );
+  }
+  if (NUMERIC_LABEL.test(labels[labels.length - 1] as string)) {
+    const serialized = browserHost(host);
+    if (serialized === undefined)
+      return bad('ends in a numeric label, so browsers parse the host as an IPv4 address and refuse this one: no request carries this origin');
+    return { code: 'origin_not_canonical', reason: `ends in a numeric label, which browsers read as the IPv4 address ${serialized}; write that instead` };
+  }
+  const serialized = browserHost(host);
+  if (serialized === undefined) {
+    const punycode = labels.find((l) => l.startsWith('xn--'));
+    return bad(
+      punycode !== undefined
+        ? `has the label "${punycode}", which is not valid punycode: browsers refuse the host, so no request carries this origin`
+        : 'is a host browsers refuse, so no request carries this origin',
+    );
+  }
+  if (serialized !== host) return { code: 'origin_not_canonical', reason: `is not how browsers write this host; they send ${serialized}` };
+  return undefined;
+}
+
+/**
+ * Why `*.<base>` would match strangers' sites, or undefined: a public suffix
+ * (Public Suffix List, ICANN or private section) or a listed shared-hosting
+ * base at or below `base` (the name without a trailing dot). When the list
+ * cannot be read or does not verify (a damaged data file next to a Lambda
+ * bundle: public-suffix-text.ts), every wildcard is refused: fail closed.
+ */
+function wildcardBaseProblem(base: string): { code: OriginProblemCode; reason: string } | undefined {
+  if (base === 'localhost') return undefined;
+  let suffix: string | undefined;
+  try {
+    suffix = publicSuffixAtOrBelow(base);
+  } catch (error) {
+    return {
+      code: 'origin_wildcard_unverified',
+      reason: `cannot be checked: ${(error as Error).message}; every wildcard origin is refused until the list is intact`,
+    };
+  }
+  if (suffix === base)
+    return { code: 'origin_wildcard_public_suffix', reason: `has a wildcard over the public suffix "${base}", which would allow sites anyone can register` };
+  if (suffix !== undefined)
+    return {
+      code: 'origin_wildcard_public_suffix',
+      reason: `has a wildcard over "${base}", which contains the public suffix "${suffix}" (Public Suffix List): anyone can publish a site there; list your own subdomain instead`,
+    };
+  const hosting = sharedHostingAtOrBelow(base);
+  if (hosting !== undefined)
+    return {
+      code: 'origin_wildcard_public_suffix',
+      reason: `has a wildcard over ${hosting === base ? `the shared-hosting domain "${base}"` : `"${base}", which contains the shared-hosting domain "${hosting}"`} (not in the Public Suffix List, but anyone can get a site there; docs/policies.md); list your own subdomain instead`,
+    };
   return undefined;
 }
 
 /** Loopback hosts, where plain http is not an eavesdropping risk. */
-export function isLoopbackHost(host: string): boolean {
+export function isLoopbackHost(fullHost: string): boolean {
+  const host = withoutTrailingDot(fullHost);
   return host === 'localhost' || host.endsWith('.localhost') || host === '[::1]' || /^127(?:\.\d{1,3}){3}$/.test(host);
 }
 
@@ -95,26 +183,22 @@ export function parseOriginPattern(raw: string): OriginPatternResult {
   if (host.startsWith('*.')) {
     const base = host.slice(2);
     if (base.includes('*')) return fail('origin_wildcard_position', 'has a wildcard that is not the single leading "*." label');
-    const problem = hostProblem(base);
-    if (problem) return fail('origin_host', problem);
-    if (IPV4.test(base) || IPV6.test(base)) return fail('origin_wildcard_ip', 'has a wildcard over an IP address');
-    // Anyone can publish a site under a public suffix (s3.amazonaws.com, github.io, com):
+    if (IPV4.test(withoutTrailingDot(base)) || IPV6.test(base)) return fail('origin_wildcard_ip', 'has a wildcard over an IP address');
+    // A subdomain adds at least two characters ("x."): check the shortest host the pattern can match.
+    const problem = hostProblem(`x.${base}`);
+    if (problem) return fail(problem.code, problem.reason.replaceAll(`x.${base}`, `*.${base}`));
+    // Anyone can publish a site under a public suffix (s3.amazonaws.com, github.io, com)
+    // or a shared-hosting base the list does not name (shared-hosting.ts):
     // a wildcard at or above one lets strangers' pages match.
-    const suffix = base === 'localhost' ? undefined : publicSuffixAtOrBelow(base);
-    if (suffix === base)
-      return fail('origin_wildcard_public_suffix', `has a wildcard over the public suffix "${base}", which would allow sites anyone can register`);
-    if (suffix !== undefined) {
-      return fail(
-        'origin_wildcard_public_suffix',
-        `has a wildcard over "${base}", which contains the public suffix "${suffix}" (Public Suffix List): anyone can publish a site there; list your own subdomain instead`,
-      );
-    }
+    const name = withoutTrailingDot(base);
+    const refused = wildcardBaseProblem(name);
+    if (refused) return fail(refused.code, refused.reason);
     return { ok: true, pattern: { kind: 'subdomains', scheme, base, port: port ?? '' } };
   }
   if (host.includes('*'))
     return fail('origin_wildcard_position', 'has a wildcard that is not the single leading "*." label (for example https://*.example.com)');
   const problem = hostProblem(host);
-  if (problem) return fail('origin_host', problem);
+  if (problem) return fail(problem.code, problem.reason);
   if (port === '*') return { ok: true, pattern: { kind: 'anyPort', scheme, host } };
   return { ok: true, pattern: { kind: 'exact', scheme, host, port: port ?? '' } };
 }
@@ -125,7 +209,7 @@ export function patternHost(p: OriginPattern): string | undefined {
 }
 
 /** Strict shape of a serialized origin as browsers send it. */
-const REQUEST_ORIGIN = /^(https?):\/\/([a-z0-9.-]+|\[[0-9a-f:.]+\])(?::([1-9][0-9]{0,4}))?$/;
+const REQUEST_ORIGIN = /^(https?):\/\/([a-z0-9._-]+|\[[0-9a-f:.]+\])(?::([1-9][0-9]{0,4}))?$/;
 const MAX_ORIGIN_LENGTH = 300;
 
 /** A request's origin split into parts; undefined when it is not a serialized http(s) origin. */
@@ -144,7 +228,8 @@ export function parseRequestOrigin(origin: string): RequestOrigin | undefined {
   const host = m[2] as string;
   const port = m[3] ?? '';
   if (port !== '' && (Number(port) > 65535 || port === DEFAULT_PORT[scheme])) return undefined;
-  if (host.startsWith('.') || host.endsWith('.') || host.includes('..')) return undefined;
+  // One trailing dot is a fully qualified host, which browsers keep (`https://example.com.`); `..` never.
+  if (host.startsWith('.') || host.includes('..')) return undefined;
   return { origin, scheme, host, port };
 }
 

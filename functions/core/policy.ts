@@ -218,6 +218,15 @@ export function parsePolicy(source: string, input: string | unknown): CompiledPo
       if (h === '*') {
         if (credentials) problem(f, h, 'wildcard_with_credentials', '"*" is not a wildcard for credentialed requests; list the header names');
       } else if (!isToken(h)) problem(f, h, 'header_invalid', 'is not a valid header name');
+      else if (lower.startsWith('access-control-') && !(field === 'allowHeaders' && isForbiddenRequestHeader(lower)))
+        problem(
+          f,
+          h,
+          'header_cors_protocol',
+          field === 'allowHeaders'
+            ? 'is a CORS response header, never a request header a script sends; allowing it has no effect (list the request headers your scripts set)'
+            : 'is a CORS protocol header; exposing it means nothing (list the response headers your scripts read)',
+        );
       else if (field === 'allowHeaders' && isForbiddenRequestHeader(lower))
         problem(f, h, 'header_forbidden', 'is a forbidden request header that scripts cannot set; allowing it has no effect');
       else if (field === 'exposeHeaders' && FORBIDDEN_RESPONSE_HEADERS.has(lower))

@@ -12,9 +12,11 @@ export const ORIGIN_PROBLEM_CODES = [
   'origin_port',
   'origin_default_port',
   'origin_host',
+  'origin_not_canonical',
   'origin_wildcard_position',
   'origin_wildcard_ip',
   'origin_wildcard_public_suffix',
+  'origin_wildcard_unverified',
 ] as const;
 export type OriginProblemCode = (typeof ORIGIN_PROBLEM_CODES)[number];
 
@@ -49,6 +51,7 @@ export const POLICY_PROBLEM_CODES = [
   'header_invalid',
   'header_forbidden',
   'header_never_exposed',
+  'header_cors_protocol',
   // maxAge
   'max_age_invalid',
   'max_age_out_of_range',

@@ -10,3 +10,12 @@ import { SUFFIXES } from './public-suffixes';
 export function suffixText(): string {
   return SUFFIXES;
 }
+
+/**
+ * Why the rules cannot be used, or undefined. Here, compiled into the module,
+ * never; in a Lambda bundle, when the data file is missing, or its size or
+ * digest is not what the build wrote (then {@link suffixText} throws).
+ */
+export function suffixTextProblem(): string | undefined {
+  return undefined;
+}

@@ -1,4 +1,4 @@
-import { suffixText } from './public-suffix-text';
+import { suffixText, suffixTextProblem } from './public-suffix-text';
 import { EXCEPTIONS } from './public-suffixes';
 
 /*
@@ -86,6 +86,15 @@ function lowerBound(key: string): [number, number] | undefined {
 
 function entryAt(at: [number, number] | undefined): string | undefined {
   return at ? block(at[0])[at[1]] : undefined;
+}
+
+/**
+ * Why the Public Suffix List cannot be used (its data file next to a Lambda
+ * bundle is missing or damaged), or undefined. Checked once per instance; while
+ * it is set, every wildcard origin is refused (origin_wildcard_unverified).
+ */
+export function publicSuffixListProblem(): string | undefined {
+  return suffixTextProblem();
 }
 
 const reverse = (domain: string): string => domain.split('.').reverse().join('.');

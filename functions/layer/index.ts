@@ -8,10 +8,11 @@ import type {
 } from 'aws-lambda';
 import { actualResponseHeaders } from '../core/actual';
 import type { PolicySet } from '../core/policy-set';
+import { publicSuffixListProblem } from '../core/public-suffix';
 import { defaultStore } from '../aws/default-store';
 import { LAYER_SERVICE } from '../aws/denial-line';
 import { corsRequestFromEvent, isV2, readHeader, requestMethod, routePath, type ApiGatewayEvent } from '../aws/event';
-import type { Logger } from '../aws/logger';
+import { createLogger, type Logger } from '../aws/logger';
 import { defaultMetrics, type ContainerMetrics, type ObservedStore } from '../aws/metrics';
 import { answerPreflight, isPreflight } from '../aws/preflight-response';
 
@@ -67,6 +68,18 @@ export type CorsResult<TEvent, TResult> = TResult extends undefined | null
 type CorsResultHeaders = { [header: string]: string | number | boolean };
 
 const SERVICE = LAYER_SERVICE;
+
+// Checked once per instance, when the function's code loads (its init phase): a
+// missing or damaged Public Suffix List file refuses every wildcard origin, so
+// say so now, whether or not a policy has one today.
+{
+  const problem = publicSuffixListProblem();
+  if (problem !== undefined)
+    createLogger({ service: SERVICE }).error('Public Suffix List unusable; every wildcard origin is refused', {
+      error: problem,
+      code: 'origin_wildcard_unverified',
+    });
+}
 
 interface Resolved {
   source?: PolicySource;

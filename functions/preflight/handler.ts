@@ -1,5 +1,6 @@
 import type { Context } from 'aws-lambda';
 import { compilePolicySet, type PolicySet } from '../core/policy-set';
+import { publicSuffixListProblem } from '../core/public-suffix';
 import type { CorsRequest } from '../core/request';
 import { defaultStore } from '../aws/default-store';
 import { PREFLIGHT_SERVICE } from '../aws/denial-line';
@@ -59,6 +60,17 @@ function warmUpEngine(): void {
 }
 
 /**
+ * Logs, once per instance (init runs once), that the Public Suffix List data
+ * file is missing or damaged: every wildcard origin is then refused, whether or
+ * not a policy has one today.
+ */
+function logPublicSuffixListProblem(logger: { error(message: string, fields?: Record<string, unknown>): void }): void {
+  const problem = publicSuffixListProblem();
+  if (problem !== undefined)
+    logger.error('Public Suffix List unusable; every wildcard origin is refused', { error: problem, code: 'origin_wildcard_unverified' });
+}
+
+/**
  * Loads and compiles the policies before the first request: the ES module
  * entry (`index.mjs`, written by scripts/build.mjs) awaits it at top level, so
  * Lambda runs it in the init phase and the first request finds the policies
@@ -70,6 +82,7 @@ export async function init(): Promise<void> {
   const runtime = defaultStore(PREFLIGHT_SERVICE);
   if (!runtime.ok) {
     runtime.logger.error('configuration error; denying every preflight', { error: runtime.error });
+    logPublicSuffixListProblem(runtime.logger);
     return;
   }
   let timer: NodeJS.Timeout | undefined;
@@ -81,6 +94,8 @@ export async function init(): Promise<void> {
     // The request is on its way: compile while Parameter Store answers.
     await new Promise<void>((resolve) => setImmediate(resolve));
     warmUpEngine();
+    // The warm-up has read and checked the list (once per instance): say so now if it is unusable.
+    logPublicSuffixListProblem(runtime.logger);
     // Created while Parameter Store answers, not by the first request.
     defaultMetrics(PREFLIGHT_SERVICE, runtime.logger);
     await Promise.race([loading, limit]);
@@ -113,7 +128,7 @@ export async function handler(event: ApiGatewayEvent, context?: Pick<Context, 'a
   try {
     request = corsRequestFromEvent(event ?? ({} as ApiGatewayEvent));
     if (request.origin === undefined || request.requestMethod === undefined) {
-      if (runtime.logger.enabled('DEBUG')) runtime.logger.debug('not a preflight', { path: request.path, origin: request.origin, requestId });
+      if (runtime.logger.enabled('DEBUG')) runtime.logger.debug('not a preflight', { path: clip(request.path), origin: clip(request.origin), requestId });
       return notPreflightResponse();
     }
     let set: PolicySet | undefined;

@@ -189,3 +189,44 @@ describe('the one-pass preflight header reader', () => {
     );
   });
 });
+
+describe("a request that fills API Gateway's header budget with names is read in one enumeration (issue 22)", () => {
+  /** `headers` wrapped so that every enumeration of its names is counted. */
+  function counted(headers: Record<string, string>): { headers: Record<string, string>; enumerations: () => number } {
+    let n = 0;
+    const proxy = new Proxy(headers, {
+      ownKeys(target) {
+        n++;
+        return Reflect.ownKeys(target);
+      },
+    });
+    return { headers: proxy, enumerations: () => n };
+  }
+  const lookAlikes = Object.fromEntries(Array.from({ length: 900 }, (_, i) => [`OrIgI${String.fromCharCode(97 + (i % 13))}${i}`.slice(0, 6), 'x']));
+
+  test('with a non-empty multiValueHeaders (API Gateway sends both maps), headers is never enumerated', () => {
+    const raw = { ...lookAlikes, Origin: 'https://shop.example.com', 'Access-Control-Request-Method': 'PUT' };
+    const multiValueHeaders = Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, [v]]));
+    const { headers, enumerations } = counted(raw);
+    const event = v1Event({ headers, multiValueHeaders });
+    expect(corsRequestFromEvent(event)).toMatchObject({ origin: 'https://shop.example.com', requestMethod: 'PUT', requestHeaders: undefined });
+    expect(readHeader(event, 'access-control-request-headers')).toBeUndefined();
+    expect(enumerations()).toBe(0);
+  });
+
+  test('what multiValueHeaders lacks is read from headers under the usual casings (sam local generate-event)', () => {
+    const event = v1Event({
+      headers: { origin: 'https://shop.example.com', 'Access-Control-Request-Method': 'PUT', 'aCcEsS-cOnTrOl-ReQuEsT-hEaDeRs': 'x-a' },
+      multiValueHeaders: { Accept: ['*/*'] },
+    });
+    // An odd casing only in headers is not looked for: API Gateway's multiValueHeaders would hold it.
+    expect(corsRequestFromEvent(event)).toMatchObject({ origin: 'https://shop.example.com', requestMethod: 'PUT', requestHeaders: undefined });
+    expect(readHeader(event, 'origin')).toBe('https://shop.example.com');
+  });
+
+  test('without multiValueHeaders (payload v2, or an empty map), headers is read whatever the casing, in one enumeration', () => {
+    const { headers, enumerations } = counted({ ...lookAlikes, oRiGiN: 'https://shop.example.com', 'access-control-request-method': 'GET' });
+    expect(corsRequestFromEvent(v1Event({ headers, multiValueHeaders: {} }))).toMatchObject({ origin: 'https://shop.example.com', requestMethod: 'GET' });
+    expect(enumerations()).toBe(1);
+  });
+});

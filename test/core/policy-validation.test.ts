@@ -51,12 +51,12 @@ describe('allowOrigins: refused entries', () => {
     ['a wildcard over the hosting suffix cloudfront.net', 'https://*.cloudfront.net', 'origin_wildcard_public_suffix', {}],
     ['a wildcard over an IP address', 'https://*.168.1.1', 'origin_host', {}],
     ['a unicode host (browsers send punycode)', 'https://bücher.example', 'origin_host', {}],
-    ['an IPv4 address with a leading zero', 'https://010.0.0.1', 'origin_host', {}],
+    ['an IPv4 address with a leading zero (browsers read it as octal: 8.0.0.1)', 'https://010.0.0.1', 'origin_not_canonical', {}],
     ['an IPv4 address out of range', 'https://256.1.1.1', 'origin_host', {}],
     ['no scheme', 'shop.example.com', 'origin_no_scheme', {}],
     ['a scheme other than http(s)', 'ftp://files.example.com', 'origin_scheme', {}],
     ['an empty string', '', 'origin_empty', {}],
-    ['a trailing dot in the host', 'https://shop.example.com.', 'origin_host', {}],
+    ['two trailing dots in the host', 'https://shop.example.com..', 'origin_host', {}],
     ['two dots in the host', 'https://shop..example.com', 'origin_host', {}],
   ];
   test.each(cases)('refuses %s (%j)', (_what, origin, reason, extra) => {

@@ -70,7 +70,8 @@ const BYPASSES: Array<[string, string]> = [
   ['empty port after the allowed host', 'https://app.example.com:.evil.com'],
   // the same tricks ending in the wildcard's suffix
   ['%60 before the wildcard suffix', 'https://evil.com%60.example.com'],
-  ['underscore before the wildcard suffix', 'https://evil.com_.example.com'],
+  // (https://evil.com_.example.com is no bypass: "com_" is a label of a real subdomain of example.com, which browsers send as written)
+  ['underscore glued to the wildcard suffix', 'https://evil.com_example.com'],
   ['backtick before the wildcard suffix', 'https://evil.com`.example.com'],
   ['exclamation mark before the wildcard suffix', 'https://evil.com!.example.com'],
   ['slash before the wildcard suffix', 'https://evil.com/.example.com'],

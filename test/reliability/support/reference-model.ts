@@ -171,8 +171,9 @@ export const MODEL_MAX_ORIGIN = 300;
 
 /**
  * `scheme://host[:port]` exactly as browsers serialize it: http or https,
- * a lower-case host of dot-separated non-empty labels of letters, digits and
- * hyphens (or a bracketed IPv6 literal), and an optional port from 1 to 65535
+ * a lower-case host of dot-separated non-empty labels of letters, digits,
+ * hyphens and underscores, with at most one trailing dot (WHATWG URL keeps
+ * both: `https://example.com.`, `http://ex_am-ple.com`), or a bracketed IPv6 literal, and an optional port from 1 to 65535
  * written without leading zeros and never the scheme's default port.
  */
 export function modelParseOrigin(origin: string): ModelOrigin | undefined {
@@ -197,9 +198,10 @@ export function modelParseOrigin(origin: string): ModelOrigin | undefined {
     if ([...host.slice(1, -1)].some((c) => !'0123456789abcdef:.'.includes(c))) return undefined;
   } else {
     if (host === '') return undefined;
-    for (const label of host.split('.')) {
+    const name = host.endsWith('.') ? host.slice(0, -1) : host;
+    for (const label of name.split('.')) {
       if (label === '') return undefined;
-      if ([...label].some((c) => !LOWER_ALNUM.includes(c) && c !== '-')) return undefined;
+      if ([...label].some((c) => !LOWER_ALNUM.includes(c) && c !== '-' && c !== '_')) return undefined;
     }
   }
   return { scheme, host, port };
@@ -348,7 +350,7 @@ function isRecord(v: unknown): v is Record<string, unknown> {
 /**
  * One request header from an API Gateway event, as API Gateway documents the payloads:
  * names are case-insensitive; payload v1 may split a header over
- * `multiValueHeaders`, which then holds every value (and wins over `headers`);
+ * `multiValueHeaders`, which then holds every value and every name (and wins over `headers`);
  * several values are joined with ",". Values that are not strings are ignored.
  */
 export function modelEventHeader(event: unknown, lowerName: string): string | undefined {
@@ -366,6 +368,18 @@ export function modelEventHeader(event: unknown, lowerName: string): string | un
     if (Array.isArray(v)) for (const s of v) if (typeof s === 'string') push(s);
   });
   if (multi.length > 0) return multi.join(',');
+  // A non-empty multiValueHeaders is API Gateway's complete map: headers only fills in, under the
+  // two casings clients send (origin, Origin), what it lacks (issue 22: one enumeration per request).
+  if (isRecord(event.multiValueHeaders) && Object.keys(event.multiValueHeaders).length > 0) {
+    if (!isRecord(event.headers)) return undefined;
+    const canonical = lowerName
+      .split('-')
+      .map((w) => w.charAt(0).toUpperCase() + w.slice(1))
+      .join('-');
+    const found = [lowerName, canonical].filter((n, i, all) => all.indexOf(n) === i).map((n) => (event.headers as Record<string, unknown>)[n]);
+    const strings = found.filter((v): v is string => typeof v === 'string');
+    return strings.length > 0 ? strings.join(',') : undefined;
+  }
   const single = collect(event.headers, (v, push) => {
     if (typeof v === 'string') push(v);
   });
