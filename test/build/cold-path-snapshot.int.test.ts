@@ -51,7 +51,7 @@ beforeAll(async () => {
   try {
     await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
     const now = new Date().toISOString();
-    const value = readFileSync(join(ROOT, 'policies', 'products.json'), 'utf8');
+    const value = readFileSync(join(ROOT, 'examples', 'products.json'), 'utf8');
     await s3.send(
       new PutObjectCommand({
         Bucket: BUCKET,
