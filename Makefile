@@ -10,7 +10,7 @@ ROOT := $(patsubst %/,%,$(dir $(abspath $(lastword $(MAKEFILE_LIST)))))
 NODE ?= node
 BUILD := $(NODE) $(ROOT)/scripts/build.mjs
 
-.PHONY: build-PreflightFunction build-CorsLayer build-RedeployFunction check-env
+.PHONY: build-PreflightFunction build-CorsLayer build-RedeployFunction build-CompilerFunction check-env
 
 check-env:
 	@test -n "$(ARTIFACTS_DIR)" || { echo "ARTIFACTS_DIR is not set (sam build sets it; for a manual build pass ARTIFACTS_DIR=DIR)" >&2; exit 2; }
@@ -30,3 +30,7 @@ build-CorsLayer: check-env
 # -> $(ARTIFACTS_DIR)/index.js (the check/deploy custom resource)
 build-RedeployFunction: check-env
 	$(BUILD) --only redeploy --outdir "$(ARTIFACTS_DIR)"
+
+# -> $(ARTIFACTS_DIR)/index.js (the policy snapshot compiler of snapshot mode)
+build-CompilerFunction: check-env
+	$(BUILD) --only compiler --outdir "$(ARTIFACTS_DIR)"
