@@ -637,7 +637,7 @@ describePython('template.yaml', () => {
       expect(byAction(own, 'ssm:GetParameterHistory')).toEqual(HISTORY_ARNS);
       for (const action of ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'])
         expect([action, byAction(own, action)]).toEqual([action, ['arn:aws:s3:::<SnapshotBucket>/cors-snapshots/cors/shop-api.json']]);
-      expect(byAction(own, 's3:ListBucket')).toEqual(['<SnapshotBucket.Arn>']);
+      expect(byAction(own, 's3:ListBucket')).toEqual(['arn:aws:s3:::<SnapshotBucket>']);
       expect(byAction(own, 'logs:PutLogEvents')).toEqual(['arn:aws:logs:us-east-1:123456789012:log-group:<CompilerLogGroup>:*']);
 
       const shared = statementsOf('HTTP_OWN_BUCKET', 'CompilerRole');
@@ -646,8 +646,10 @@ describePython('template.yaml', () => {
           .flatMap((s) => list(s.Action))
           .filter((a) => a.startsWith('s3:'))
           .sort(),
-      ).toEqual(['s3:GetObject', 's3:PutObject']);
+      ).toEqual(['s3:GetObject', 's3:ListBucket', 's3:PutObject']);
       expect(byAction(shared, 's3:PutObject')).toEqual(['arn:aws:s3:::shop-config.eu/cors/shop-api.json']);
+      // The first run must tell "no snapshot yet" (404) from "denied" (403): only the compiler gets ListBucket on a shared bucket.
+      expect(byAction(shared, 's3:ListBucket')).toEqual(['arn:aws:s3:::shop-config.eu']);
     });
 
     test.each([
