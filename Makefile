@@ -31,6 +31,6 @@ build-CorsLayer: check-env
 build-RedeployFunction: check-env
 	$(BUILD) --only redeploy --outdir "$(ARTIFACTS_DIR)"
 
-# -> $(ARTIFACTS_DIR)/index.js (the policy snapshot compiler of snapshot mode)
+# -> $(ARTIFACTS_DIR)/index.js (the policy compiler; Handler: index.handler) + public-suffixes.txt
 build-CompilerFunction: check-env
 	$(BUILD) --only compiler --outdir "$(ARTIFACTS_DIR)"

@@ -4,7 +4,7 @@
 // `--only <target> --outdir $(ARTIFACTS_DIR)` so that `sam build` and
 // `npm run build` can never drift apart.
 //
-//   node scripts/build.mjs [--only preflight,layer,cli,redeploy] [--outdir DIR]
+//   node scripts/build.mjs [--only preflight,layer,cli,redeploy,compiler] [--outdir DIR]
 //
 // --outdir is only valid together with a single --only target; the target's
 // files are then written directly under DIR (the layout SAM expects).
@@ -258,6 +258,19 @@ const targets = {
     /** @param {string} outDir */
     async build(outDir) {
       await build({ ...lambdaDefaults, entryPoints: [join(root, 'functions/redeploy/handler.ts')], outfile: join(outDir, 'index.js') });
+    },
+  },
+  // The policy compiler (functions/compiler): full SSM and S3 clients bundled in, one run per event, so no cold-start trimming.
+  compiler: {
+    defaultDir: 'dist/compiler',
+    /** @param {string} outDir */
+    async build(outDir) {
+      await build({
+        ...lambdaDefaults,
+        plugins: [publicSuffixesInFile(outDir)],
+        entryPoints: [join(root, 'functions/compiler/handler.ts')],
+        outfile: join(outDir, 'index.js'),
+      });
     },
   },
 };

@@ -16,6 +16,19 @@ export class MalformedResponseError extends Error {
   override readonly name = 'MalformedResponseError';
 }
 
+/**
+ * LastModifiedDate in ms since the epoch. The SDK client parses it into a
+ * `Date`; the light client hands over the JSON protocol's number of seconds
+ * (fractional), which must give the same key, or the history cache never hits.
+ */
+export function modifiedMs(value: unknown): number | undefined {
+  let ms: number | undefined;
+  if (value instanceof Date) ms = value.getTime();
+  else if (typeof value === 'number') ms = Math.round(value * 1000);
+  else if (typeof value === 'string' && value.trim() !== '') ms = /^\d+(\.\d+)?$/.test(value) ? Math.round(Number(value) * 1000) : Date.parse(value);
+  return ms !== undefined && Number.isFinite(ms) ? ms : undefined;
+}
+
 /** Upper bound on pages: 10,000 parameters (the Standard tier's regional limit) at 10 a page. */
 export const MAX_PAGES = 1000;
 
@@ -45,13 +58,13 @@ export async function listParametersByPath(
     for (const p of parameters) {
       if (typeof p?.Name !== 'string' || typeof p.Value !== 'string')
         throw new MalformedResponseError(`malformed GetParametersByPath response for ${path}: a parameter without Name or Value`);
-      const modified = p.LastModifiedDate instanceof Date ? p.LastModifiedDate.getTime() : undefined;
+      const modified = modifiedMs(p.LastModifiedDate);
       out.push({
         name: p.Name,
         value: p.Value,
         type: p.Type ?? 'String',
         ...(p.Version !== undefined ? { version: p.Version } : {}),
-        ...(modified !== undefined && !Number.isNaN(modified) ? { modified } : {}),
+        ...(modified !== undefined ? { modified } : {}),
       });
     }
     if (page.NextToken !== undefined && typeof page.NextToken !== 'string')

@@ -1,19 +1,12 @@
 import type { SSMClient } from '@aws-sdk/client-ssm';
 import { formatProblem } from '../core/problems';
-import {
-  assemblePolicySet,
-  checkEntry,
-  describeClaims,
-  newestValidVersion,
-  type CheckedEntry,
-  type EarlierVersion,
-  type PolicySet,
-  type StoredVersion,
-} from '../core/policy-set';
+import { assemblePolicySet, checkEntry, describeClaims, type PolicySet } from '../core/policy-set';
 import type { StoreConfig } from './config';
 import type { Logger } from './logger';
 import { readParameterHistory, type HistorySender } from './parameter-history';
 import { listParametersByPath, type ListedParameter } from './parameters-by-path';
+import { HistoryCache, resolveInvalidParameters } from './policy-compile';
+import { listStable } from './stable-listing';
 import { defaultPageSender, loadSdkModule, type PageSender, type SsmClientKind } from './ssm-page-sender';
 
 /** Options of {@link SsmPolicyStore}; every field but the config has a production default. */
@@ -45,6 +38,8 @@ const TTL_JITTER = 0.1;
 const HISTORY_CONCURRENCY = 4;
 /** Retry after a failed refresh: 1 s doubling, capped at the TTL, with full jitter above half. */
 const RETRY_BASE_MS = 1000;
+/** Listings per refresh at most when one must be confirmed (functions/aws/stable-listing.ts). */
+const MAX_LISTINGS = 3;
 
 export class PolicyLoadError extends Error {
   override readonly name = 'PolicyLoadError';
@@ -57,6 +52,8 @@ export interface PolicyStoreStats {
   historyCalls: number;
   refreshes: number;
   failedRefreshes: number;
+  /** Refreshes that listed the path again because the first listing lost a name or listed one twice. */
+  confirmingListings: number;
 }
 
 /**
@@ -68,7 +65,7 @@ export interface PolicyStoreStats {
  * store has no set and callers deny (fail closed).
  */
 export class SsmPolicyStore {
-  readonly stats: PolicyStoreStats = { ssmCalls: 0, historyCalls: 0, refreshes: 0, failedRefreshes: 0 };
+  readonly stats: PolicyStoreStats = { ssmCalls: 0, historyCalls: 0, refreshes: 0, failedRefreshes: 0, confirmingListings: 0 };
   private set: PolicySet | undefined;
   private nextRefreshAt = 0;
   /**
@@ -84,13 +81,12 @@ export class SsmPolicyStore {
   /** Which client the store loads with, once it has loaded (`custom` for an injected one). */
   clientKind: SsmClientKind | 'custom' | undefined;
   private loggedProblems = new Set<string>();
-  /**
-   * The earlier version serving for an invalid parameter, by name, keyed by
-   * the current version and its modification time. A version's history never
-   * changes, so this is a pure function of what Parameter Store holds: it only
-   * saves the calls, it never changes an answer.
-   */
-  private earlier = new Map<string, { readonly key: string; readonly result: EarlierVersion | undefined }>();
+  /** History outcomes of invalid parameters by their current version (functions/aws/policy-compile.ts): saves calls, never changes an answer. */
+  private readonly history = new HistoryCache();
+  /** Names of the last accepted listing: a listing that lost one of them is confirmed before it is served. */
+  private listedNames: ReadonlySet<string> = new Set();
+  /** Invalid parameters of the last load whose history could not be read (served as nothing, see docs/reliability.md). */
+  private unreadable: ReadonlyArray<{ name: string; error: unknown }> = [];
   private readonly now: () => number;
   private readonly random: () => number;
 
@@ -148,6 +144,7 @@ export class SsmPolicyStore {
       const { entries, set } = await this.loadWithinBudget();
       this.logProblems(set);
       this.logConflicts(set);
+      this.logUnreadableHistory();
       this.set = set;
       this.failures = 0;
       const ttlMs = config.ttlSeconds * 1000;
@@ -201,62 +198,41 @@ export class SsmPolicyStore {
   private async loadAll(signal: AbortSignal): Promise<{ entries: readonly ListedParameter[]; set: PolicySet }> {
     const { policyPath } = this.options.config;
     const send = (this.sendPage ??= this.createSender());
-    const parameters = await listParametersByPath(policyPath, (input) => {
-      this.stats.ssmCalls++;
-      return send(input, signal);
-    });
+    const listOnce = () =>
+      listParametersByPath(policyPath, (input) => {
+        this.stats.ssmCalls++;
+        return send(input, signal);
+      });
+    // A listing that lists a name twice or lost a name this store had is listed again until two agree
+    // (functions/aws/stable-listing.ts): a delete during paging must not drop an unrelated policy.
+    const { parameters, confirmed } = await listStable(listOnce, { confirm: 'when-suspicious', previous: this.listedNames, maxListings: MAX_LISTINGS });
+    if (confirmed) this.stats.confirmingListings++;
     // The type travels along: a SecureString's value is ciphertext here, and a
     // StringList is split on commas by other tools, so only String is a policy.
     const checked = parameters.map((p) =>
       checkEntry({ source: p.name, value: p.value, type: p.type, ...(p.version !== undefined ? { version: p.version } : {}) }),
     );
-    const invalid = checked.filter((c) => !('policy' in c));
-    const earlier = await this.earlierVersions(invalid, parameters, (name) =>
-      readParameterHistory(name, (input) => {
-        this.stats.historyCalls++;
-        return (this.sendHistory ??= this.createHistorySender())(input, signal);
-      }),
+    const invalidNames = new Set(checked.filter((c) => !('policy' in c)).map((c) => c.entry.source));
+    const outcomes = await resolveInvalidParameters(
+      parameters.filter((p) => invalidNames.has(p.name)),
+      (name) =>
+        readParameterHistory(name, (input) => {
+          this.stats.historyCalls++;
+          return (this.sendHistory ??= this.createHistorySender())(input, signal);
+        }),
+      this.history,
+      HISTORY_CONCURRENCY,
     );
-    return { entries: parameters, set: assemblePolicySet(checked, (c) => earlier.get(c.entry.source)) };
-  }
-
-  /**
-   * For each parameter whose current value does not validate: its newest
-   * stored version that does, from its history (at most {@link HISTORY_CONCURRENCY}
-   * reads at a time, each at most two pages), or from the cache when the
-   * current version is one already looked at.
-   */
-  private async earlierVersions(
-    invalid: readonly CheckedEntry[],
-    listed: readonly ListedParameter[],
-    history: (name: string) => Promise<StoredVersion[] | undefined>,
-  ): Promise<Map<string, EarlierVersion | undefined>> {
-    const byName = new Map(listed.map((p) => [p.name, p]));
-    const out = new Map<string, EarlierVersion | undefined>();
-    const cache = new Map<string, { key: string; result: EarlierVersion | undefined }>();
-    const queue = [...invalid];
-    const worker = async (): Promise<void> => {
-      for (let c = queue.shift(); c !== undefined; c = queue.shift()) {
-        const name = c.entry.source;
-        const listedVersion = byName.get(name);
-        // Without a version and a date the current version cannot be told from a later one: no caching then.
-        const key =
-          listedVersion?.version !== undefined && listedVersion.modified !== undefined ? `${listedVersion.version}@${listedVersion.modified}` : undefined;
-        const cached = this.earlier.get(name);
-        let result: EarlierVersion | undefined;
-        if (key !== undefined && cached?.key === key) result = cached.result;
-        else {
-          const versions = await history(name);
-          result = versions ? newestValidVersion(name, versions, c.entry.version) : undefined;
-        }
-        out.set(name, result);
-        if (key !== undefined) cache.set(name, { key, result });
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(HISTORY_CONCURRENCY, queue.length) }, worker));
-    // Only parameters still invalid stay cached: the cache never outgrows the listing.
-    this.earlier = cache;
-    return out;
+    if (signal.aborted) throw new PolicyLoadError(`loading ${policyPath} was aborted`);
+    const unreadable: Array<{ name: string; error: unknown }> = [];
+    const set = assemblePolicySet(checked, (c) => {
+      const outcome = outcomes.get(c.entry.source);
+      if (outcome?.kind === 'unreadable') unreadable.push({ name: c.entry.source, error: outcome.error });
+      return outcome?.kind === 'found' ? { version: outcome.version, policy: outcome.policy } : undefined;
+    });
+    this.listedNames = new Set(parameters.map((p) => p.name));
+    this.unreadable = unreadable;
+    return { entries: parameters, set };
   }
 
   private createHistorySender(): HistorySender {
@@ -294,6 +270,19 @@ export class SsmPolicyStore {
       });
     }
     this.loggedProblems = current;
+  }
+
+  /** Logs, on every refresh, each invalid parameter whose history could not be read: nothing serves for it until a read succeeds. */
+  private logUnreadableHistory(): void {
+    for (const { name, error } of this.unreadable) {
+      this.options.logger.warn('policy history unreadable', {
+        policyPath: this.options.config.policyPath,
+        parameter: name,
+        status: 'rejected',
+        error,
+        problem: `the current value of ${name} does not validate and its history could not be read; nothing serves for it (its routes have no policy) until the next refresh reads it; the other policies are up to date`,
+      });
+    }
   }
 
   /** Logs every route conflict on every refresh, naming each claiming parameter: the route stays denied until someone resolves it. */

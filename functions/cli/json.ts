@@ -167,6 +167,27 @@ export interface DenialsJson extends Base<'denials'> {
   readonly top: readonly DenialGroupJson[];
 }
 
+/** `snapshot`: the snapshot object and how it compares with Parameter Store now (names and versions). */
+export interface SnapshotJson extends Base<'snapshot'> {
+  readonly bucket: string;
+  readonly key: string;
+  readonly sequence: number;
+  readonly policyPath: string;
+  readonly listedAt: string;
+  readonly writtenAt: string;
+  /** Seconds since `listedAt`, by this machine's clock. */
+  readonly ageSeconds: number;
+  readonly parameters: ReadonlyArray<{ name: string; version: number; status: string; servedVersion: number | null; reason: string | null }>;
+  readonly matchesParameterStore: boolean;
+  /** The path listed for the comparison: --path, else the snapshot's own. */
+  readonly comparedPath: string;
+  readonly drift: {
+    readonly added: ReadonlyArray<{ name: string; version: number | null }>;
+    readonly removed: ReadonlyArray<{ name: string; version: number }>;
+    readonly changed: ReadonlyArray<{ name: string; snapshotVersion: number; currentVersion: number | null }>;
+  };
+}
+
 /** What a run that failed before its command could answer prints (usage, AWS and file errors). */
 export interface FailureJson {
   readonly command: string | null;
@@ -179,4 +200,15 @@ export interface FailureJson {
 /** `verify`: the probes, what each got and the diagnoses (see {@link VerifyReport}). */
 export type VerifyJson = VerifyReport;
 
-export type CliJson = ValidateJson | DiffJson | PushJson | PullJson | ExplainJson | VerifyJson | DenialsJson | DiscoverJson | ImportJson | FailureJson;
+export type CliJson =
+  | ValidateJson
+  | DiffJson
+  | PushJson
+  | PullJson
+  | ExplainJson
+  | VerifyJson
+  | DenialsJson
+  | DiscoverJson
+  | ImportJson
+  | SnapshotJson
+  | FailureJson;

@@ -8,6 +8,7 @@ import { explain } from './commands/explain';
 import { importCommand } from './commands/import';
 import { pull } from './commands/pull';
 import { push } from './commands/push';
+import { snapshot } from './commands/snapshot';
 import { validate } from './commands/validate';
 import { verify } from './commands/verify';
 import { AwsError, EXIT, FileError, UsageError, oneLine } from './errors';
@@ -17,7 +18,7 @@ import { Output } from './output';
  * cors-policy: validate, diff, push, pull and explain the CORS policies the
  * preflight Lambda and the apigw-cors layer serve from Parameter Store.
  */
-export const COMMANDS: readonly Command[] = [validate, diff, push, pull, explain, verify, denials, discover, importCommand];
+export const COMMANDS: readonly Command[] = [validate, diff, push, pull, explain, verify, denials, discover, importCommand, snapshot];
 
 function topHelp(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

@@ -387,17 +387,23 @@ describe('an invalid value serves its newest valid version, read from the histor
     expect(fake.calls.GetParameterHistory).toBe(2);
   });
 
-  test('a history longer than Parameter Store keeps is refused, and the refresh with it', async () => {
-    ssm.on(GetParametersByPathCommand).resolves(page({ [name]: '{oops' }));
+  test('a history longer than Parameter Store keeps is refused for that parameter only: nothing serves for it, the others load', async () => {
+    ssm.on(GetParametersByPathCommand).resolves(page({ [name]: '{oops', [`${PATH}/users`]: basePolicy({ route: '/users' }) }));
     ssm.on(GetParameterHistoryCommand).callsFake((input: { NextToken?: string }) => ({
       Parameters: Array.from({ length: 50 }, (_, i) => ({ Name: name, Type: 'String', Value: '{oops', Version: Number(input.NextToken ?? '0') + i + 1 })),
       NextToken: String(Number(input.NextToken ?? '0') + 50),
       $metadata: {},
     }));
     const { store, logs } = harness();
-    expect(await store.current()).toBeUndefined();
+    const set = await store.current();
+    expect(set?.status.get(name)).toBe('rejected');
+    expect(set?.policies.has(`${PATH}/users`)).toBe(true);
     expect(ssm.commandCalls(GetParameterHistoryCommand)).toHaveLength(3);
-    expect(logs.find((l) => l.level === 'ERROR')).toMatchObject({ error: { message: expect.stringContaining('more than 100 versions') } });
+    expect(logs.find((l) => l.message === 'policy history unreadable')).toMatchObject({
+      parameter: name,
+      error: { message: expect.stringContaining('more than 100 versions') },
+    });
+    expect(logs.some((l) => l.level === 'ERROR')).toBe(false);
   });
 
   test('history reads count against the load budget', async () => {
@@ -406,6 +412,113 @@ describe('an invalid value serves its newest valid version, read from the histor
     const { store, logs } = harness({ loadBudgetMs: 100 });
     expect(await store.current()).toBeUndefined();
     expect(logs.find((l) => l.level === 'ERROR')).toMatchObject({ error: { message: expect.stringContaining('100 ms budget') } });
+  });
+});
+
+describe('history failures are per parameter (direct mode)', () => {
+  const broken = `${PATH}/broken`;
+  const users = `${PATH}/users`;
+  const doc = (route: string, origin: string) => JSON.stringify(basePolicy({ route, allowOrigins: [origin] }));
+  const throttling = () => Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $metadata: { httpStatusCode: 400 } });
+
+  /** A fake whose GetParameterHistory is throttled while `throttled.on` holds. */
+  function throttledFake() {
+    const fake = new FakeParameterStore();
+    const throttled = { on: true };
+    const client = fake.client();
+    const send = ((command: unknown) => {
+      if (command instanceof GetParameterHistoryCommand && throttled.on) {
+        fake.calls.GetParameterHistory++;
+        return Promise.reject(throttling());
+      }
+      return client.send(command as never);
+    }) as SSMClient['send'];
+    return { fake, throttled, client: { send } };
+  }
+
+  test('an invalid parameter whose history is throttled serves nothing, while an unrelated revocation still takes effect', async () => {
+    const { fake, throttled, client } = throttledFake();
+    fake.put(broken, doc('/broken', 'https://b1.example.com'));
+    fake.put(broken, '{oops');
+    fake.put(users, doc('/users', 'https://old.example.com'));
+    const { store, clock, logs } = harness({ client });
+    let set = await store.current();
+    expect(set?.status.get(broken)).toBe('rejected');
+    expect(decidePreflight(set, preflight({ path: '/users', origin: 'https://old.example.com' })).kind).toBe('allowed');
+    // The revocation of the other policy is served at the next refresh although history is still throttled.
+    fake.put(users, doc('/users', 'https://new.example.com'));
+    clock.t += TTL_MS;
+    set = await store.current();
+    expect(decidePreflight(set, preflight({ path: '/users', origin: 'https://old.example.com' })).kind).toBe('denied');
+    expect(decidePreflight(set, preflight({ path: '/users', origin: 'https://new.example.com' })).kind).toBe('allowed');
+    expect(store.stats.failedRefreshes).toBe(0);
+    expect(logs.filter((l) => l.message === 'policy history unreadable')).toHaveLength(2);
+    // Unreadable is never cached: once history answers, the earlier version serves.
+    throttled.on = false;
+    clock.t += TTL_MS;
+    set = await store.current();
+    expect(set?.status.get(broken)).toBe('earlier-version');
+    expect(decidePreflight(set, preflight({ path: '/broken', origin: 'https://b1.example.com' })).kind).toBe('allowed');
+  });
+
+  test('the outcome under throttling is the same for a fresh store and one that served the parameter before it broke', async () => {
+    const { fake, client } = throttledFake();
+    fake.put(broken, doc('/broken', 'https://b1.example.com'));
+    fake.put(users, doc('/users', 'https://u.example.com'));
+    const warm = harness({ client });
+    expect(decidePreflight(await warm.store.current(), preflight({ path: '/broken', origin: 'https://b1.example.com' })).kind).toBe('allowed');
+    fake.put(broken, '{oops');
+    warm.clock.t += TTL_MS;
+    const warmSet = await warm.store.current();
+    const freshSet = await harness({ client }).store.current();
+    for (const set of [warmSet, freshSet]) {
+      expect(set?.status.get(broken)).toBe('rejected');
+      expect(decidePreflight(set, preflight({ path: '/broken', origin: 'https://b1.example.com' })).kind).toBe('denied');
+      expect(decidePreflight(set, preflight({ path: '/users', origin: 'https://u.example.com' })).kind).toBe('allowed');
+    }
+  });
+});
+
+describe('listings are confirmed before a lost name is served (direct mode)', () => {
+  /** 12 policies (two pages); `hook` runs after each GetParametersByPath page is answered. */
+  function pagedFake(hook: (page: number) => void) {
+    const fake = new FakeParameterStore();
+    for (let i = 10; i < 22; i++) fake.put(`${PATH}/p${i}`, JSON.stringify(basePolicy({ route: `/p${i}` })));
+    let pages = 0;
+    const client = fake.client();
+    const send = (async (command: unknown) => {
+      const out = await client.send(command as never);
+      if (command instanceof GetParametersByPathCommand) hook(++pages);
+      return out;
+    }) as SSMClient['send'];
+    return { fake, client: { send } };
+  }
+
+  test('a delete during paging never drops an unrelated policy from a warm store', async () => {
+    let deleteAt = 0;
+    const { fake, client } = pagedFake((n) => {
+      if (n === deleteAt) fake.delete(`${PATH}/p10`);
+    });
+    const { store, clock } = harness({ client });
+    expect((await store.current())?.policies.size).toBe(12);
+    // The next refresh's first page is answered, then p10 (on that page) is deleted: offset paging skips p20.
+    deleteAt = 3;
+    clock.t += TTL_MS;
+    const set = await store.current();
+    expect(set?.policies.has(`${PATH}/p20`)).toBe(true);
+    expect(set?.policies.has(`${PATH}/p10`)).toBe(false);
+    expect(set?.policies.size).toBe(11);
+    expect(store.stats.confirmingListings).toBe(1);
+  });
+
+  test('a listing that is not confirmed is not listed again: one listing per refresh when nothing is lost', async () => {
+    const { fake, client } = pagedFake(() => undefined);
+    const { store, clock } = harness({ client });
+    await store.current();
+    clock.t += TTL_MS;
+    await store.current();
+    expect(fake.calls.GetParametersByPath).toBe(4);
+    expect(store.stats.confirmingListings).toBe(0);
   });
 });
 
