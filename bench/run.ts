@@ -15,6 +15,9 @@ import { seedClient, seedPolicies, samplePolicy } from './lib/policies';
 import { ROOT } from './lib/root';
 import { median, ratio, round, table } from './lib/stats';
 import { fleetTable, measureSsmCost, minimumTtlSeconds, DEFAULT_QUOTA_TPS, type SsmCostRow } from './ssm-cost';
+import { fleetCostTable, measureInstanceCalls, S3_GET_USD_PER_1000, SSM_HIGHER_THROUGHPUT_USD_PER_10000 } from './fleet-cost';
+import { ensureBucket, s3SeedClient, writeSnapshot } from './lib/snapshots';
+import { defaultSnapshotKey } from '../functions/core/snapshot';
 import type { MemorySample } from './memory';
 import type { WarmTask } from './warm';
 import { PutParameterCommand } from '@aws-sdk/client-ssm';
@@ -24,12 +27,14 @@ interface Options {
   only: Set<string>;
   /** `--compare FILE`: another build's preflight entry, measured as one more cold-start variant (before/after tables). */
   compare?: string;
+  /** `--cold-shipped`: the cold-start part measures only the bare handlers, the raw-request floor and the shipped function in both modes. */
+  coldShipped: boolean;
 }
 
-const PARTS = ['cold', 'warm', 'memory', 'ssm'] as const;
+const PARTS = ['cold', 'warm', 'memory', 'ssm', 'fleet'] as const;
 
 function parseOptions(argv: string[]): Options {
-  const options: Options = { quick: false, only: new Set(PARTS) };
+  const options: Options = { quick: false, only: new Set(PARTS), coldShipped: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--quick') options.quick = true;
@@ -40,7 +45,11 @@ function parseOptions(argv: string[]): Options {
           .filter(Boolean),
       );
     else if (a === '--compare') options.compare = String(argv[++i] ?? '');
-    else throw new Error(`unknown argument "${a}" (usage: npm run bench -- [--quick] [--only ${PARTS.join(',')}] [--compare OTHER_BUILD/preflight/index.js])`);
+    else if (a === '--cold-shipped') options.coldShipped = true;
+    else
+      throw new Error(
+        `unknown argument "${a}" (usage: npm run bench -- [--quick] [--only ${PARTS.join(',')}] [--cold-shipped] [--compare OTHER_BUILD/preflight/index.js])`,
+      );
   }
   for (const p of options.only) if (!(PARTS as readonly string[]).includes(p)) throw new Error(`unknown part "${p}"; parts: ${PARTS.join(', ')}`);
   return options;
@@ -96,6 +105,8 @@ function runProgram(args: string[], env: NodeJS.ProcessEnv): Promise<void> {
 // ---------------------------------------------------------------- cold start
 
 const SHIPPED = 'preflight, shipped (dist/preflight)';
+const SHIPPED_SNAPSHOT = 'preflight, shipped, snapshot mode (CORS_SNAPSHOT_BUCKET)';
+const COLD_BUCKET = 'bench-cold-snapshots';
 
 async function coldStart(endpoint: string, tmp: string, options: Options, node: string) {
   const policyPath = '/bench/cold/demo-api';
@@ -104,31 +115,61 @@ async function coldStart(endpoint: string, tmp: string, options: Options, node: 
     await client.send(new PutParameterCommand({ Name: `${policyPath}/${name}`, Value: samplePolicy(name), Type: 'String', Overwrite: true }));
   }
   client.destroy();
+  // The same three policies as the fleet's snapshot, for the snapshot-mode variant.
+  const s3 = s3SeedClient(endpoint);
+  await ensureBucket(s3, COLD_BUCKET);
+  await writeSnapshot(
+    s3,
+    COLD_BUCKET,
+    defaultSnapshotKey(policyPath),
+    policyPath,
+    (['products', 'public', 'default'] as const).map((name) => ({ name, value: samplePolicy(name) })),
+  );
+  s3.destroy();
 
-  const naive = await buildNaiveSdkBundles(join(tmp, 'cold'));
-  // The preflight function bundled with the build's plain esbuild settings (before the cold-start work in scripts/build.mjs).
-  const before = join(tmp, 'cold', 'preflight-plain-esbuild', 'index.js');
-  await bundlePlain(join(ROOT, 'functions', 'preflight', 'handler.ts'), before, 'error');
   const shipped = join(ROOT, 'dist', 'preflight', 'index.mjs');
   const shippedBytes = fileBytes(shipped, join(ROOT, 'dist', 'preflight', 'preflight.cjs'));
-  const engine = await buildEngineOnlyBundle(join(tmp, 'cold'));
-  const variants: ColdVariant[] = [
+  const bare: ColdVariant[] = [
     { name: 'bare handler', module: join(ROOT, 'bench', 'cold', 'bare-handler.cjs'), expectStatus: 200 },
     { name: 'bare handler, ES module', module: join(ROOT, 'bench', 'cold', 'bare-handler.mjs'), expectStatus: 200 },
-    { name: 'part: policy engine, no SDK', module: engine, expectStatus: 204, bytes: fileBytes(join(dirname(engine), 'engine.cjs')) },
-    { name: 'floor: raw HTTP request, no SDK', module: join(ROOT, 'bench', 'cold', 'floor-handler.cjs'), expectStatus: 200 },
-    { name: 'naive SDK bundle (esbuild --bundle)', module: naive.plain, expectStatus: 200, bytes: fileBytes(naive.plain) },
-    { name: 'naive SDK bundle, --minify', module: naive.minified, expectStatus: 200, bytes: fileBytes(naive.minified) },
-    { name: 'preflight, plain esbuild (before)', module: before, expectStatus: 204, bytes: fileBytes(before) },
+  ];
+  const floor: ColdVariant = { name: 'floor: raw HTTP request, no SDK', module: join(ROOT, 'bench', 'cold', 'floor-handler.cjs'), expectStatus: 200 };
+  const shippedVariants: ColdVariant[] = [
     { name: SHIPPED, module: shipped, expectStatus: 204, bytes: shippedBytes },
     {
-      name: 'preflight, shipped, SDK client (CORS_SSM_CLIENT=sdk)',
+      name: SHIPPED_SNAPSHOT,
       module: shipped,
       expectStatus: 204,
-      bytes: shippedBytes + fileBytes(join(ROOT, 'dist', 'preflight', 'ssm-sdk.js')),
-      env: { CORS_SSM_CLIENT: 'sdk' },
+      bytes: shippedBytes,
+      // Parameter Store pointed at a closed port: a variant that fell back to listing the path would fail its answer check.
+      env: { CORS_SNAPSHOT_BUCKET: COLD_BUCKET, AWS_ENDPOINT_URL_S3: endpoint, AWS_ENDPOINT_URL_SSM: 'http://127.0.0.1:9' },
     },
   ];
+  let variants: ColdVariant[];
+  if (options.coldShipped) variants = [...bare, floor, ...shippedVariants];
+  else {
+    const naive = await buildNaiveSdkBundles(join(tmp, 'cold'));
+    // The preflight function bundled with the build's plain esbuild settings (before the cold-start work in scripts/build.mjs).
+    const before = join(tmp, 'cold', 'preflight-plain-esbuild', 'index.js');
+    await bundlePlain(join(ROOT, 'functions', 'preflight', 'handler.ts'), before, 'error');
+    const engine = await buildEngineOnlyBundle(join(tmp, 'cold'));
+    variants = [
+      ...bare,
+      { name: 'part: policy engine, no SDK', module: engine, expectStatus: 204, bytes: fileBytes(join(dirname(engine), 'engine.cjs')) },
+      floor,
+      { name: 'naive SDK bundle (esbuild --bundle)', module: naive.plain, expectStatus: 200, bytes: fileBytes(naive.plain) },
+      { name: 'naive SDK bundle, --minify', module: naive.minified, expectStatus: 200, bytes: fileBytes(naive.minified) },
+      { name: 'preflight, plain esbuild (before)', module: before, expectStatus: 204, bytes: fileBytes(before) },
+      ...shippedVariants,
+      {
+        name: 'preflight, shipped, SDK client (CORS_SSM_CLIENT=sdk)',
+        module: shipped,
+        expectStatus: 204,
+        bytes: shippedBytes + fileBytes(join(ROOT, 'dist', 'preflight', 'ssm-sdk.js')),
+        env: { CORS_SSM_CLIENT: 'sdk' },
+      },
+    ];
+  }
   if (options.compare)
     variants.push({ name: `compared build: ${options.compare}`, module: options.compare, expectStatus: 204, bytes: fileBytes(options.compare) });
   const event = join(ROOT, 'events', 'rest-v1-preflight-allowed.json');
@@ -140,7 +181,7 @@ async function coldStart(endpoint: string, tmp: string, options: Options, node: 
 
   // The same under a plain `node` program (the harness of the figures published before): the entry's ES module loader and node:http count against the handler.
   const plainVariants = variants.filter(
-    (v) => v.name.startsWith('bare') || v.name.startsWith('floor') || v.name === SHIPPED || v.name.startsWith('compared build'),
+    (v) => v.name.startsWith('bare') || v.name.startsWith('floor') || v.name === SHIPPED || v.name === SHIPPED_SNAPSHOT || v.name.startsWith('compared build'),
   );
   const plainRounds = options.quick ? 5 : 15;
   progress(`cold start on Node ${nodeVersion}, plain node program: ${plainVariants.length} variants x ${plainRounds} rounds`);
@@ -322,14 +363,17 @@ async function main(): Promise<void> {
         const bare = bareMs(cold.results);
         runs.push({ ...cold, ratioToBare: Object.fromEntries(cold.results.map((r) => [r.name, round(r.medianMs / bare)])) });
         const shipped = cold.results.find((r) => r.name === SHIPPED)!;
-        const before = cold.results.find((r) => r.name.includes('before'))!;
-        const naiveMin = cold.results.find((r) => r.name.includes('--minify'))!;
+        const before = cold.results.find((r) => r.name.includes('before'));
+        const naiveMin = cold.results.find((r) => r.name.includes('--minify'));
+        const snapshot = cold.results.find((r) => r.name === SHIPPED_SNAPSHOT)!;
+        const plainSnapshot = cold.plainNode.find((r) => r.name === SHIPPED_SNAPSHOT)!;
         const floor = cold.results.find((r) => r.name.startsWith('floor'))!;
         const plainBare = bareMs(cold.plainNode);
         const plainShipped = cold.plainNode.find((r) => r.name === SHIPPED)!;
         const plainFloor = cold.plainNode.find((r) => r.name.startsWith('floor'))!;
         let text = `${coldTable(cold.results, cold.node)}\n(${cold.rounds} interleaved rounds; started as Lambda's Node.js runtime starts a handler (bench/cold/runtime-child.mjs); Lambda-like environment; policies from moto; init = load incl. top-level await)\n`;
-        text += `shipped vs plain esbuild: ${ratio(shipped.medianMs / before.medianMs)} time, ${ratio(shipped.bytes! / before.bytes!)} bytes; shipped vs naive SDK bundle (minified): ${ratio(shipped.medianMs / naiveMin.medianMs)} time; `;
+        if (before && naiveMin)
+          text += `shipped vs plain esbuild: ${ratio(shipped.medianMs / before.medianMs)} time, ${ratio(shipped.bytes! / before.bytes!)} bytes; shipped vs naive SDK bundle (minified): ${ratio(shipped.medianMs / naiveMin.medianMs)} time; `;
         text += `shipped first call ${shipped.firstCallMs} ms vs its warm second call ${shipped.secondCallMs} ms`;
         text += `\n\n${coldTable(cold.plainNode, cold.node)}\n(${cold.plainNode[0]!.runs} interleaved rounds; a plain node program (bench/cold/child.cjs) requiring or importing the handler: the entry's ES module loader and node:http count against it)`;
         if (cold.withCaBundle)
@@ -339,6 +383,11 @@ async function main(): Promise<void> {
           target: `cold start on Node ${cold.node} <= 1.7x bare handler`,
           figure: `${ratio(shipped.medianMs / bare)} as Lambda's runtime starts it (floor without any SDK: ${ratio(floor.medianMs / bare)}); plain node program: ${ratio(plainShipped.medianMs / plainBare)} (floor ${ratio(plainFloor.medianMs / plainBare)})`,
           met: shipped.medianMs / bare <= 1.7,
+        });
+        targets.push({
+          target: `cold start in snapshot mode on Node ${cold.node} <= 1.62x bare handler (aim 1.5x)`,
+          figure: `${ratio(snapshot.medianMs / bare)} as Lambda's runtime starts it (direct mode in the same run: ${ratio(shipped.medianMs / bare)}); plain node program: ${ratio(plainSnapshot.medianMs / plainBare)}; first call ${snapshot.firstCallMs} ms, second ${snapshot.secondCallMs} ms, init ${snapshot.initMs} ms`,
+          met: snapshot.medianMs / bare <= 1.62,
         });
         targets.push({
           target: `first invocation ~ a warm one (Node ${cold.node})`,
@@ -464,6 +513,59 @@ async function main(): Promise<void> {
         ]),
       );
       text += '\n(calls/s = N x ceil(P/10) / (TTL x 0.95); refreshes are jittered over 90-100% of the TTL)';
+      sections.push(text);
+    }
+    if (options.only.has('fleet')) {
+      progress('fleet cost: direct and snapshot designs, 100 and 500 policies, calls per instance measured');
+      const measured = await measureInstanceCalls(moto.endpoint, [100, 500], options.quick ? 2 : 5);
+      const rows = fleetCostTable(measured);
+      report.fleetCost = {
+        measured,
+        rows,
+        prices: { s3GetUsdPer1000: S3_GET_USD_PER_1000, ssmHigherThroughputUsdPer10000: SSM_HIGHER_THROUGHPUT_USD_PER_10000 },
+      };
+      let text = table(
+        [
+          'measured per instance: policies',
+          'direct: SSM at cold start',
+          'direct: SSM per TTL',
+          'snapshot: S3 at cold start',
+          'S3 per TTL (304)',
+          'S3 per TTL (200)',
+          'SSM calls',
+          'snapshot bytes',
+          '200 ms',
+          '304 ms',
+        ],
+        measured.map((m) => [
+          m.policies,
+          m.direct.ssmAtColdStart,
+          m.direct.ssmPerTtl,
+          m.snapshot.s3AtColdStart,
+          m.snapshot.s3PerTtlUnchanged,
+          m.snapshot.s3PerTtlChanged,
+          m.snapshot.ssmCalls,
+          m.snapshot.snapshotBytes.toLocaleString('en-US'),
+          m.snapshot.downloadMs,
+          m.snapshot.notModifiedMs,
+        ]),
+      );
+      text += '\n(counted at proxies in front of moto; each store on a fake clock; 200 ms = read, parse and compile of a new snapshot)\n\n';
+      text += table(
+        ['fleet: design', 'instances', 'policies', 'TTL s', 'SSM calls/s', '% of 40 TPS', 'S3 GET/s', 'S3 $/month', 'SSM $/month at higher throughput'],
+        rows.map((r) => [
+          r.design,
+          r.instances.toLocaleString('en-US'),
+          r.policies,
+          r.ttlSeconds,
+          round(r.ssmCallsPerSecond, 1),
+          round(r.ssmQuotaShare * 100, 0),
+          round(r.s3GetsPerSecond, 1),
+          round(r.s3UsdPerMonth, 2),
+          round(r.ssmHigherThroughputUsdPerMonth, 2),
+        ]),
+      );
+      text += `\n(rate = N x calls per TTL / (TTL x 0.95); S3 GET $${S3_GET_USD_PER_1000}/1,000, 304 billed as a GET; SSM higher throughput $${SSM_HIGHER_THROUGHPUT_USD_PER_10000}/10,000, not documented for GetParametersByPath; 30-day month; the compiler's own calls are not included)`;
       sections.push(text);
     }
   } finally {

@@ -1,4 +1,20 @@
 import { parameterNameProblem } from '../core/parameter-name';
+import { defaultSnapshotKey } from '../core/snapshot';
+
+/** Where the fleet's policy snapshot is (snapshot mode: `CORS_SNAPSHOT_BUCKET` set). */
+export interface SnapshotConfig {
+  /** `CORS_SNAPSHOT_BUCKET`: the bucket holding the snapshot the compiler writes. */
+  readonly bucket: string;
+  /** `CORS_SNAPSHOT_KEY`: its key. Default `defaultSnapshotKey(policyPath)`, e.g. `cors-snapshots/cors/shop-api.json`. */
+  readonly key: string;
+  /**
+   * `CORS_SNAPSHOT_MAX_AGE_SECONDS`: a snapshot whose listing is older than this
+   * is stale: still served, logged and counted (`SnapshotAgeSeconds`), never a
+   * reason to list Parameter Store. Default 900 (three runs of the compiler's
+   * default 5-minute schedule), 60-604800.
+   */
+  readonly maxAgeSeconds: number;
+}
 
 /** Settings of the preflight function and the layer, read from the environment once per container. */
 export interface StoreConfig {
@@ -8,10 +24,31 @@ export interface StoreConfig {
   readonly ttlSeconds: number;
   /** `CORS_POLICY_LOAD_BUDGET_MS`: total time one refresh may take, every page and retry included. Default 2000, 100-20000. */
   readonly loadBudgetMs: number;
+  /** Present in snapshot mode: instances read this object instead of listing the path. */
+  readonly snapshot?: SnapshotConfig;
 }
 
 export const DEFAULT_TTL_SECONDS = 60;
 export const DEFAULT_LOAD_BUDGET_MS = 2000;
+export const DEFAULT_SNAPSHOT_MAX_AGE_SECONDS = 900;
+
+/** S3's bucket naming rules (general purpose buckets): 3-63 of a-z 0-9 . -, starting and ending with a letter or digit, not an IP address. */
+const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+const IP_ADDRESS = /^\d+\.\d+\.\d+\.\d+$/;
+
+function bucketProblem(bucket: string): string | undefined {
+  if (!BUCKET_NAME.test(bucket)) return 'must be 3-63 characters of a-z 0-9 . - starting and ending with a letter or digit';
+  if (IP_ADDRESS.test(bucket) || bucket.includes('..')) return 'must not be an IP address nor hold two dots in a row';
+  return undefined;
+}
+
+function keyProblem(key: string): string | undefined {
+  if (Buffer.byteLength(key) > 1024) return 'must be at most 1024 bytes';
+  if (key.startsWith('/')) return 'must not start with / (S3 keys are relative to the bucket)';
+  // Control characters would need XML escaping in S3 and are never a sensible key.
+  if (/[\x00-\x1f\x7f]/.test(key)) return 'must not hold control characters';
+  return undefined;
+}
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -41,6 +78,24 @@ export function readStoreConfig(env: NodeJS.ProcessEnv = process.env): StoreConf
   }
   const ttlSeconds = intSetting(env, 'CORS_POLICY_TTL_SECONDS', DEFAULT_TTL_SECONDS, 5, 86400, errors);
   const loadBudgetMs = intSetting(env, 'CORS_POLICY_LOAD_BUDGET_MS', DEFAULT_LOAD_BUDGET_MS, 100, 20000, errors);
+  const snapshot = readSnapshotConfig(env, policyPath, errors);
   if (errors.length > 0) throw new ConfigError(`invalid configuration: ${errors.join('; ')}`);
-  return { policyPath, ttlSeconds, loadBudgetMs };
+  return snapshot ? { policyPath, ttlSeconds, loadBudgetMs, snapshot } : { policyPath, ttlSeconds, loadBudgetMs };
+}
+
+/** Snapshot mode's settings, or undefined without `CORS_SNAPSHOT_BUCKET` (direct mode); problems go to `errors`. */
+function readSnapshotConfig(env: NodeJS.ProcessEnv, policyPath: string, errors: string[]): SnapshotConfig | undefined {
+  const bucket = env.CORS_SNAPSHOT_BUCKET?.trim() ?? '';
+  const rawKey = env.CORS_SNAPSHOT_KEY;
+  const maxAgeSeconds = intSetting(env, 'CORS_SNAPSHOT_MAX_AGE_SECONDS', DEFAULT_SNAPSHOT_MAX_AGE_SECONDS, 60, 604800, errors);
+  // Without a bucket the key means nothing: a stack in direct mode may still pass it along (docs/configuration.md).
+  if (!bucket) return undefined;
+  const bucketIssue = bucketProblem(bucket);
+  if (bucketIssue) errors.push(`CORS_SNAPSHOT_BUCKET="${env.CORS_SNAPSHOT_BUCKET}" ${bucketIssue}`);
+  let key = rawKey === undefined || rawKey.trim() === '' ? '' : rawKey.trim();
+  if (key) {
+    const keyIssue = keyProblem(key);
+    if (keyIssue) errors.push(`CORS_SNAPSHOT_KEY="${rawKey}" ${keyIssue}`);
+  } else key = policyPath ? defaultSnapshotKey(policyPath) : '';
+  return { bucket, key, maxAgeSeconds };
 }

@@ -39,6 +39,11 @@ export const METRIC = {
   refreshFailures: 'PolicyRefreshFailures',
   invalidParameters: 'InvalidPolicyParameters',
   policyAge: 'PolicyAgeSeconds',
+  snapshotAge: 'SnapshotAgeSeconds',
+  snapshotNotModified: 'SnapshotNotModified',
+  snapshotDownloads: 'SnapshotDownloads',
+  snapshotFallbacks: 'SnapshotFallbacks',
+  snapshotReadFailures: 'SnapshotReadFailures',
 } as const;
 
 export type Counter = 'PreflightsAllowed' | 'ActualAllowed' | 'ActualDenied';
@@ -77,11 +82,31 @@ export function readMetricsConfig(env: NodeJS.ProcessEnv = process.env): Metrics
   return { enabled: rawEnabled !== 'false' && problems.length === 0, namespace, flushSeconds, problems };
 }
 
+/** What the metrics read from a store in snapshot mode (functions/aws/snapshot-policy-store.ts). */
+export interface SnapshotObservation {
+  /** Running totals: 304 answers, 200 answers, listings of the path made because no snapshot could serve, failed reads. */
+  readonly stats: { readonly notModified: number; readonly downloads: number; readonly fallbacks: number; readonly readFailures: number };
+  /** When the listing of the snapshot being served started (ms); undefined while none is served. */
+  servedListedAt(): number | undefined;
+  /** Parameters of the served snapshot that do not serve their current version; undefined while none is served. */
+  invalidParameters(): number | undefined;
+}
+
 /** What the metrics read from a policy store: its refresh counters and the set it serves. */
 export interface ObservedStore {
   readonly stats: { readonly refreshes: number; readonly failedRefreshes: number };
   peek(): PolicySet | undefined;
+  /** Present in snapshot mode. */
+  readonly snapshot?: SnapshotObservation | undefined;
 }
+
+type SnapshotCounter = keyof SnapshotObservation['stats'];
+const SNAPSHOT_COUNTERS: ReadonlyArray<[SnapshotCounter, string]> = [
+  ['notModified', METRIC.snapshotNotModified],
+  ['downloads', METRIC.snapshotDownloads],
+  ['fallbacks', METRIC.snapshotFallbacks],
+  ['readFailures', METRIC.snapshotReadFailures],
+];
 
 export interface MetricsOptions {
   /** The `service` dimension: `cors-preflight` or `cors-layer`. */
@@ -123,6 +148,10 @@ export class Metrics {
   private observed: ObservedStore['stats'] | undefined;
   private seenRefreshes = 0;
   private seenFailures = 0;
+  private observedSnapshot: SnapshotObservation['stats'] | undefined;
+  private readonly seenSnapshot: Record<SnapshotCounter, number> = { notModified: 0, downloads: 0, fallbacks: 0, readFailures: 0 };
+  private readonly snapshotCounts: Record<SnapshotCounter, number> = { notModified: 0, downloads: 0, fallbacks: 0, readFailures: 0 };
+  private snapshotSource: SnapshotObservation | undefined;
   private invalidFor: PolicySet | undefined;
   private invalidCount = 0;
   private readonly flushMs: number;
@@ -189,6 +218,7 @@ export class Metrics {
   /** Notices refreshes since the last look from the store's counters: nothing in the store changes for metrics. */
   private observe(store: ObservedStore | undefined, now: number): void {
     if (!store) return;
+    if (store.snapshot) this.observeSnapshot(store.snapshot);
     const stats = store.stats;
     if (stats !== this.observed) {
       // A new store (tests reset it): its counters start from here.
@@ -206,6 +236,25 @@ export class Metrics {
     if (refreshes > failures) this.loadedAt = now;
     if (failures > 0) this.failedSinceFlush = true;
     this.pending = true;
+  }
+
+  /** The snapshot store's read counters since the last look, as {@link observe} does for refreshes. */
+  private observeSnapshot(snapshot: SnapshotObservation): void {
+    this.snapshotSource = snapshot;
+    const stats = snapshot.stats;
+    if (stats !== this.observedSnapshot) {
+      this.observedSnapshot = stats;
+      for (const [name] of SNAPSHOT_COUNTERS) this.seenSnapshot[name] = 0;
+    }
+    for (const [name] of SNAPSHOT_COUNTERS) {
+      const delta = stats[name] - this.seenSnapshot[name];
+      if (delta === 0) continue;
+      this.seenSnapshot[name] = stats[name];
+      this.snapshotCounts[name] += delta;
+      this.pending = true;
+      // A fallback or a failed read is written at once, as a failed refresh is.
+      if (name === 'fallbacks' || name === 'readFailures') this.failedSinceFlush = true;
+    }
   }
 
   private invalidParameters(set: PolicySet | undefined): number {
@@ -250,9 +299,22 @@ export class Metrics {
       );
       doc[METRIC.refreshes] = this.refreshes;
       doc[METRIC.refreshFailures] = this.failures;
-      doc[METRIC.invalidParameters] = this.invalidParameters(store?.peek());
+      doc[METRIC.invalidParameters] = this.snapshotSource?.invalidParameters() ?? this.invalidParameters(store?.peek());
       // Never loaded: the policies served (none) are as old as the container.
       doc[METRIC.policyAge] = Math.floor((now - (this.loadedAt ?? this.startedAt)) / 1000);
+    }
+    if (this.snapshotSource) {
+      for (const [name, metric] of SNAPSHOT_COUNTERS) {
+        metrics.push({ Name: metric, Unit: 'Count' });
+        doc[metric] = this.snapshotCounts[name];
+        this.snapshotCounts[name] = 0;
+      }
+      // Only while a snapshot serves: a container listing the path directly has no snapshot to age (SnapshotFallbacks says so).
+      const listedAt = this.snapshotSource.servedListedAt();
+      if (listedAt !== undefined) {
+        metrics.push({ Name: METRIC.snapshotAge, Unit: 'Seconds' });
+        doc[METRIC.snapshotAge] = Math.max(0, Math.floor((now - listedAt) / 1000));
+      }
     }
     const directive = { Namespace: this.options.namespace, Dimensions: [BASE_DIMENSIONS], Metrics: metrics };
     const aws = doc._aws as { CloudWatchMetrics: Doc[] } | undefined;
