@@ -23,6 +23,7 @@ import {
   type JsonObject,
   type Template,
 } from './support';
+import { compilerMetricFields } from '../../functions/compiler/metrics';
 import { defaultSnapshotKey } from '../../functions/core/snapshot';
 
 const describePython = mustRunPythonTests() ? describe : describe.skip;
@@ -671,10 +672,8 @@ describePython('template.yaml', () => {
       { Name: 'service', Value: 'cors-preflight' },
       { Name: 'function_name', Value: '<PreflightFunction>' },
     ];
-    const COMPILER = [
-      { Name: 'service', Value: 'cors-compiler' },
-      { Name: 'function_name', Value: '<CompilerFunction>' },
-    ];
+    // The compiler's metrics carry the service dimension only (functions/compiler/metrics.ts).
+    const COMPILER = [{ Name: 'service', Value: 'cors-compiler' }];
 
     test.each(['REST_NEW', 'REST_GATEWAY', 'HTTP'] as SetName[])('%s without AlarmTopicArn: no alarm and nothing else for them', (name) => {
       expect(stack(name).conditions.CreateAlarms).toBe(false);
@@ -787,6 +786,21 @@ describePython('template.yaml', () => {
       });
       const compiler = (resources.CompilerFunction!.Properties.Environment as { Variables: Record<string, string> }).Variables;
       expect(compiler.CORS_METRICS_NAMESPACE).toBe('Shop/Cors');
+    });
+
+    test("the compiler alarms watch exactly the names and dimensions the compiler's EMF lines carry", () => {
+      const fields = compilerMetricFields('Shop/Cors', { ok: false, invalidParameters: 1, bytes: 10, changes: 0 }, 0);
+      const emf = (fields._aws as { CloudWatchMetrics: Array<{ Namespace: string; Dimensions: string[][]; Metrics: Array<{ Name: string }> }> })
+        .CloudWatchMetrics[0]!;
+      const { resources } = stack('HTTP_ALARMS');
+      for (const id of ['SnapshotCompileFailuresAlarm', 'InvalidPolicyParametersAlarm']) {
+        const p = resources[id]!.Properties as { Namespace: string; MetricName: string; Dimensions: Array<{ Name: string; Value: string }> };
+        expect([id, p.Namespace]).toEqual([id, emf.Namespace]);
+        expect(emf.Metrics.map((m) => m.Name)).toContain(p.MetricName);
+        // CloudWatch matches a metric only on its exact dimension set.
+        expect([id, p.Dimensions.map((d) => d.Name)]).toEqual([id, emf.Dimensions[0]]);
+        expect([id, p.Dimensions.map((d) => d.Value)]).toEqual([id, emf.Dimensions[0]!.map((name) => String(fields[name]))]);
+      }
     });
 
     test('the function writes its metrics to the namespace the alarms watch', () => {
