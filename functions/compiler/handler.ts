@@ -8,7 +8,8 @@
  *   and answer SUCCESS or FAILED; Delete answers SUCCESS and deletes the
  *   snapshot only when CORS_SNAPSHOT_DELETE_ON_STACK_DELETE=true.
  * Every run does the same whole compile whatever triggered it: events are
- * triggers, never data.
+ * triggers, never data (only a change event's time is read, to skip a run the
+ * current snapshot already covers; see run.ts).
  */
 import type { CloudFormationCustomResourceEvent, Context } from 'aws-lambda';
 import { GetParameterHistoryCommand, GetParametersByPathCommand, SSMClient } from '@aws-sdk/client-ssm';
@@ -106,6 +107,7 @@ export async function runOnce(trigger: Trigger, override?: CompilerDeps): Promis
 
 interface EventBridgeEvent {
   readonly source?: unknown;
+  readonly time?: unknown;
   readonly 'detail-type'?: unknown;
   readonly detail?: { readonly name?: unknown; readonly operation?: unknown };
 }
@@ -119,7 +121,13 @@ export function triggerOf(event: unknown): Trigger {
   if (e.source === 'aws.ssm' && e['detail-type'] === 'Parameter Store Change') {
     const name = typeof e.detail?.name === 'string' ? e.detail.name : undefined;
     const operation = typeof e.detail?.operation === 'string' ? e.detail.operation : undefined;
-    return { kind: 'change', ...(name !== undefined ? { name } : {}), ...(operation !== undefined ? { operation } : {}) };
+    const time = typeof e.time === 'string' && !Number.isNaN(Date.parse(e.time)) ? e.time : undefined;
+    return {
+      kind: 'change',
+      ...(name !== undefined ? { name } : {}),
+      ...(operation !== undefined ? { operation } : {}),
+      ...(time !== undefined ? { time } : {}),
+    };
   }
   if (e.source === 'aws.events' && e['detail-type'] === 'Scheduled Event') return { kind: 'schedule' };
   return { kind: 'manual' };

@@ -14,7 +14,7 @@ import { listParametersByPath, type ListedParameter } from '../aws/parameters-by
 import { HistoryCache, resolveInvalidParameters, type HistoryReader } from '../aws/policy-compile';
 import { listStable } from '../aws/stable-listing';
 import { checkEntry, describeClaims } from '../core/policy-set';
-import { SNAPSHOT_FORMAT, parseSnapshot, serializeSnapshot, type PolicySnapshot } from '../core/snapshot';
+import { MAX_SNAPSHOT_BYTES, SNAPSHOT_FORMAT, parseSnapshot, serializeSnapshot, type PolicySnapshot } from '../core/snapshot';
 import { snapshotChanges, servedSet, snapshotParameters, type PolicyChange } from './compile';
 import type { CompilerConfig } from './config';
 import { WriteConflictError, type SnapshotObjects } from './snapshot-object';
@@ -23,12 +23,19 @@ import { WriteConflictError, type SnapshotObjects } from './snapshot-object';
 export const MAX_WRITE_ATTEMPTS = 4;
 /** Listings per attempt at most: two must agree (functions/aws/stable-listing.ts). */
 export const MAX_LISTINGS = 5;
+/**
+ * A change event whose `time` (whole seconds, EventBridge's clock) is this much
+ * before the snapshot's `listedAt` happened before that listing started, so the
+ * snapshot already holds it. One second for the truncation, one for clocks.
+ */
+export const EVENT_COVERED_MARGIN_MS = 2000;
 /** History reads in flight at once: a handful, so a path with many broken parameters does not flood the account's quota. */
 const HISTORY_CONCURRENCY = 4;
 
 /** What started the run. Only `schedule` changes what is done: it always writes (see {@link compileSnapshot}). */
 export type Trigger =
-  | { readonly kind: 'change'; readonly name?: string; readonly operation?: string }
+  /** `time`: the event's `time` (ISO 8601, whole seconds), when the change happened. */
+  | { readonly kind: 'change'; readonly name?: string; readonly operation?: string; readonly time?: string }
   | { readonly kind: 'schedule' }
   | { readonly kind: 'deploy'; readonly requestType: string }
   | { readonly kind: 'manual' };
@@ -48,8 +55,11 @@ export interface CompilerDeps {
 }
 
 export interface CompileResult {
-  /** `written`: a new snapshot; `unchanged`: the object already said the same and the write was skipped. */
-  readonly outcome: 'written' | 'unchanged';
+  /**
+   * `written`: a new snapshot; `unchanged`: the object already said the same and the write was
+   * skipped; `covered`: a change event older than the snapshot's listing, so nothing was listed.
+   */
+  readonly outcome: 'written' | 'unchanged' | 'covered';
   /** The sequence of the snapshot current after the run. */
   readonly sequence: number;
   readonly previousSequence: number | null;
@@ -112,6 +122,24 @@ export async function compileSnapshot(deps: CompilerDeps, trigger: Trigger): Pro
       logger.warn('previous snapshot unreadable; it will be replaced', { bucket: objects.bucket, key: objects.key, problem: previous.problem });
     }
     const prior = previous.snapshot?.policyPath === config.policyPath ? previous.snapshot : undefined;
+    // A burst of edits (a push of many policies) queues one event each; once a run has listed after
+    // an event's change, that event's run only reads the object: bursts cost a few compiles, not one each.
+    const changedAt = trigger.kind === 'change' && trigger.time !== undefined ? Date.parse(trigger.time) : Number.NaN;
+    if (attempt === 1 && prior && !Number.isNaN(changedAt) && Date.parse(prior.listedAt) >= changedAt + EVENT_COVERED_MARGIN_MS) {
+      return {
+        outcome: 'covered',
+        sequence: previous.sequence,
+        previousSequence: previous.sequence,
+        bytes: previous.bytes,
+        parameters: prior.parameters.length,
+        invalidParameters: prior.parameters.filter((p) => p.status !== 'current').length,
+        changes: [],
+        listings: 0,
+        attempts: 1,
+        historyReads: 0,
+        listedAt: prior.listedAt,
+      };
+    }
     if (previous.snapshot && !prior) {
       logger.warn('previous snapshot is of another policy path; none of its values are reused', {
         key: objects.key,
@@ -158,6 +186,10 @@ export async function compileSnapshot(deps: CompilerDeps, trigger: Trigger): Pro
       parameters,
     };
     const body = serializeSnapshot(snapshot);
+    // Instances refuse a larger snapshot (and fall back to listing the path): better to fail here, loudly, and keep the previous one.
+    if (body.length > MAX_SNAPSHOT_BYTES) {
+      throw new Error(`the snapshot would be ${body.length} characters, over the ${MAX_SNAPSHOT_BYTES} instances accept; the previous snapshot keeps serving`);
+    }
     try {
       await objects.write(body, previous.etag);
     } catch (err) {

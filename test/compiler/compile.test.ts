@@ -179,7 +179,12 @@ describe('configuration', () => {
 describe('events are triggers', () => {
   const event = (file: string) => JSON.parse(readFileSync(join(__dirname, 'events', file), 'utf8')) as unknown;
   test('a Parameter Store change names the parameter and operation; a schedule is a schedule; anything else is a manual run', () => {
-    expect(triggerOf(event('parameter-store-change.json'))).toEqual({ kind: 'change', name: '/cors/shop-api/orders', operation: 'Update' });
+    expect(triggerOf(event('parameter-store-change.json'))).toEqual({
+      kind: 'change',
+      name: '/cors/shop-api/orders',
+      operation: 'Update',
+      time: '2026-12-06T12:00:00Z',
+    });
     expect(triggerOf(event('scheduled.json'))).toEqual({ kind: 'schedule' });
     expect(triggerOf({})).toEqual({ kind: 'manual' });
     expect(triggerOf(null)).toEqual({ kind: 'manual' });

@@ -8,6 +8,8 @@
 import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { GetParameterHistoryCommand, GetParametersByPathCommand, type SSMClient } from '@aws-sdk/client-ssm';
 import { readFileSync } from 'node:fs';
+import { createServer, request as httpRequest, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { createLogger } from '../../functions/aws/logger';
 import { readParameterHistory } from '../../functions/aws/parameter-history';
@@ -81,7 +83,8 @@ function depsFor(path: string, options: Options = {}): { deps: CompilerDeps; log
     objects: options.objects ? options.objects(real) : real,
     sendPage: async (input) => {
       const page = await seed.send(new GetParametersByPathCommand(input));
-      await options.onPage?.(++stats.pages);
+      stats.pages++;
+      await options.onPage?.(stats.pages);
       return page;
     },
     readHistory: (name) =>
@@ -211,6 +214,23 @@ test('throttled history: the others still update, the unreadable one serves its 
   expect(byName(await readSnapshot(keyOf(path)), broken)).toMatchObject({ status: 'earlier-version', servedVersion: 1 });
 });
 
+test("a burst of change events: an event older than the snapshot's listing lists nothing; a newer one compiles", async () => {
+  const path = freshPath('burst');
+  await putPolicies(seed, { [`${path}/a`]: policy('/a', 'https://a1.example.com') });
+  const before = new Date(Date.now() - 5000).toISOString();
+  await compileSnapshot(depsFor(path).deps, { kind: 'manual' });
+  await putPolicies(seed, { [`${path}/a`]: policy('/a', 'https://a2.example.com') });
+  const covered = depsFor(path);
+  expect(await compileSnapshot(covered.deps, { kind: 'change', name: `${path}/a`, time: before })).toMatchObject({ outcome: 'covered', sequence: 1 });
+  expect(covered.stats.pages).toBe(0);
+  const fresh = depsFor(path);
+  expect(await compileSnapshot(fresh.deps, { kind: 'change', name: `${path}/a`, time: new Date().toISOString() })).toMatchObject({
+    outcome: 'written',
+    sequence: 2,
+  });
+  expect(fresh.stats.pages).toBeGreaterThanOrEqual(2);
+});
+
 test('two compilers at once: both finish, sequences strictly increase, no update is lost', async () => {
   const path = freshPath('concurrent');
   await putPolicies(seed, { [`${path}/a`]: policy('/a', 'https://a1.example.com'), [`${path}/b`]: policy('/b', 'https://b1.example.com') });
@@ -259,11 +279,14 @@ test('two compilers at once: both finish, sequences strictly increase, no update
   // Truly at once, after two more edits: both finish, and the final snapshot holds both edits.
   await putPolicies(seed, { [`${path}/a`]: policy('/a', 'https://a3.example.com'), [`${path}/b`]: policy('/b', 'https://b3.example.com') });
   const both = await Promise.all([compileSnapshot(depsFor(path).deps, { kind: 'change' }), compileSnapshot(depsFor(path).deps, { kind: 'schedule' })]);
-  const sequences = both.map((r) => r.sequence).sort();
-  expect(new Set(sequences).size).toBe(2); // the scheduled run always writes, so each run has its own sequence
-  expect(Math.max(...sequences)).toBe(4);
+  // Whichever writes first, the other's write is refused and it starts over: two writes never share a sequence.
+  const written = both.filter((r) => r.outcome === 'written').map((r) => r.sequence);
+  expect(new Set(written).size).toBe(written.length);
+  expect(written.length).toBeGreaterThanOrEqual(1);
+  const last = Math.max(...both.map((r) => r.sequence));
+  expect(last).toBeGreaterThanOrEqual(3);
   snapshot = await readSnapshot(keyOf(path));
-  expect(snapshot.sequence).toBe(4);
+  expect(snapshot.sequence).toBe(last);
   expect(answers(snapshot, '/a', 'https://a3.example.com')).toBe('allowed');
   expect(answers(snapshot, '/b', 'https://b3.example.com')).toBe('allowed');
 });
@@ -301,19 +324,23 @@ describe('the handler', () => {
     const name = `${path}/orders`;
     configure(path);
     await putPolicies(seed, { [name]: policy('/orders', 'https://v1.example.com') });
-    const change = { ...event('parameter-store-change.json'), detail: { name, type: 'String', operation: 'Update' } };
-    await handler(change, lambdaContext());
+    const change = () => ({ ...event('parameter-store-change.json'), time: new Date().toISOString(), detail: { name, type: 'String', operation: 'Update' } });
+    await handler(change(), lambdaContext());
     await putPolicies(seed, { [name]: policy('/orders', 'https://v2.example.com') });
-    expect(await handler(change, lambdaContext())).toMatchObject({ outcome: 'written', sequence: 2 });
-    // The event of version 1 arrives last (events are best effort and unordered).
-    const late = { ...change, time: '2020-01-01T00:00:00Z', detail: { name, type: 'String', operation: 'Create' } };
-    expect(await handler(late, lambdaContext())).toMatchObject({ outcome: 'unchanged', sequence: 2 });
+    expect(await handler(change(), lambdaContext())).toMatchObject({ outcome: 'written', sequence: 2 });
+    // The event of version 1 arrives last (events are best effort and unordered): older than the
+    // snapshot's listing, it lists nothing; without a time it recompiles and finds nothing to write.
+    const late = { ...change(), time: '2020-01-01T00:00:00Z', detail: { name, type: 'String', operation: 'Create' } };
+    expect(await handler(late, lambdaContext())).toMatchObject({ outcome: 'covered', sequence: 2 });
+    const { time: _dropped, ...untimed } = late;
+    expect(await handler(untimed, lambdaContext())).toMatchObject({ outcome: 'unchanged', sequence: 2 });
     const snapshot = await readSnapshot(keyOf(path));
     expect(snapshot.sequence).toBe(2);
     expect(answers(snapshot, '/orders', 'https://v2.example.com')).toBe('allowed');
     expect(answers(snapshot, '/orders', 'https://v1.example.com')).toBe('denied');
     const summary = lines().filter((l) => l.message === 'snapshot compiled');
-    expect(summary).toHaveLength(3);
+    expect(summary).toHaveLength(4);
+    expect(summary[2]).toMatchObject({ outcome: 'covered', listings: 0, SnapshotCompiles: 1 });
     // EMF: the metric names and the service dimension the template's alarms use.
     expect(summary[1]).toMatchObject({
       service: 'cors-compiler',
@@ -324,7 +351,7 @@ describe('the handler', () => {
       SnapshotBytes: expect.any(Number),
       _aws: { CloudWatchMetrics: [{ Namespace: 'ApigwCors', Dimensions: [['service']] }] },
     });
-    expect(summary[2]).toMatchObject({ PolicyChanges: 0, trigger: { kind: 'change', operation: 'Create' } });
+    expect(summary[3]).toMatchObject({ PolicyChanges: 0, trigger: { kind: 'change', operation: 'Create' } });
   });
 
   test('a scheduled event writes the heartbeat; an S3 failure is logged with SnapshotCompileFailures and rejects', async () => {
@@ -340,6 +367,64 @@ describe('the handler', () => {
       SnapshotCompileFailures: 1,
       SnapshotCompiles: 0,
     });
+  });
+
+  test('throttled history through the real SDK client (a proxy answers ThrottlingException for one parameter): the others update', async () => {
+    const path = freshPath('proxied');
+    const broken = `${path}/broken`;
+    const users = `${path}/users`;
+    await putPolicies(seed, { [broken]: policy('/broken', 'https://b1.example.com'), [users]: policy('/users', 'https://old.example.com') });
+    configure(path);
+    await handler(event('scheduled.json'), lambdaContext());
+    await putPolicies(seed, { [broken]: '{oops', [users]: policy('/users', 'https://new.example.com') });
+    // Everything goes to moto except GetParameterHistory of the broken parameter, which is throttled on every attempt.
+    let throttled = 0;
+    const server: Server = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        const body = Buffer.concat(chunks);
+        if (req.headers['x-amz-target'] === 'AmazonSSM.GetParameterHistory' && body.toString().includes(JSON.stringify(broken))) {
+          throttled++;
+          res.writeHead(400, { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-ErrorType': 'ThrottlingException' });
+          res.end(JSON.stringify({ __type: 'ThrottlingException', message: 'Rate exceeded' }));
+          return;
+        }
+        const target = new URL(endpoint);
+        const up = httpRequest(
+          { host: target.hostname, port: target.port, method: req.method, path: req.url, headers: { ...req.headers, host: target.host } },
+          (r) => {
+            res.writeHead(r.statusCode ?? 502, r.headers);
+            r.pipe(res);
+          },
+        );
+        up.on('error', () => res.destroy());
+        up.end(body);
+      });
+    });
+    await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+    try {
+      resetCompiler();
+      process.env.AWS_ENDPOINT_URL_SSM = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      const results = [
+        await handler({ ...event('parameter-store-change.json'), time: new Date().toISOString() }, lambdaContext()),
+        await handler({ ...event('parameter-store-change.json'), time: new Date().toISOString() }, lambdaContext()),
+      ];
+      expect(results).toEqual([
+        { outcome: 'written', sequence: 2, changes: 2 },
+        { outcome: 'unchanged', sequence: 2, changes: 0 },
+      ]);
+      expect(throttled).toBeGreaterThanOrEqual(2); // the SDK retried, then the run went on without it
+    } finally {
+      process.env.AWS_ENDPOINT_URL_SSM = endpoint;
+      resetCompiler();
+      await new Promise<void>((done) => server.close(() => done()));
+    }
+    const snapshot = await readSnapshot(keyOf(path));
+    expect(byName(snapshot, broken)).toMatchObject({ status: 'previous-snapshot', servedVersion: 1, reason: expect.stringContaining('ThrottlingException') });
+    expect(answers(snapshot, '/users', 'https://new.example.com')).toBe('allowed');
+    expect(answers(snapshot, '/users', 'https://old.example.com')).toBe('denied');
+    expect(lines().find((l) => l.message === 'invalid policy parameter')).toMatchObject({ parameter: broken, status: 'previous-snapshot' });
   });
 
   test('invalid configuration: the error names the variable', async () => {
