@@ -193,3 +193,73 @@ export function fleetCostTable(measured: readonly InstanceCalls[], instances = [
   }
   return rows;
 }
+
+/** What compressing the snapshot would cost and save an instance's cold start. */
+export interface CompressionRow {
+  policies: number;
+  bytes: number;
+  gzipBytes: number;
+  /** Median, in a fresh process: `require('node:zlib')` plus gunzipSync of the snapshot, ms. */
+  zlibLoadAndInflateMs: number;
+  /** Of which the load of node:zlib alone, ms. */
+  zlibLoadMs: number;
+  /** The bandwidth below which the bytes saved take longer to transfer than the inflate costs, MB/s. */
+  breakEvenMBps: number;
+}
+
+const ZLIB_CHILD = `
+const { readFileSync } = require('node:fs');
+const gz = readFileSync(process.argv[1]);
+const t0 = performance.now();
+const zlib = require('node:zlib');
+const t1 = performance.now();
+const text = zlib.gunzipSync(gz).toString('utf8');
+const t2 = performance.now();
+if (!text.startsWith('{')) process.exit(1);
+process.stdout.write(JSON.stringify({ load: t1 - t0, total: t2 - t0 }));
+`;
+
+/** Measures, in fresh processes of `node`, whether a gzipped snapshot would pay for loading node:zlib. */
+export async function measureCompression(node: string, counts: readonly number[], rounds: number, tmp: string): Promise<CompressionRow[]> {
+  const { gzipSync } = await import('node:zlib');
+  const { writeFileSync } = await import('node:fs');
+  const { execFileSync } = await import('node:child_process');
+  const { join } = await import('node:path');
+  const rows: CompressionRow[] = [];
+  for (const policies of counts) {
+    const now = new Date().toISOString();
+    const { serializeSnapshot } = await import('../functions/core/snapshot');
+    const body = serializeSnapshot({
+      format: 1,
+      sequence: 1,
+      policyPath: '/bench/zlib',
+      listedAt: now,
+      writtenAt: now,
+      parameters: policyDocuments(policies).map((d) => ({ name: `/bench/zlib/${d.name}`, version: 1, status: 'current', servedVersion: 1, value: d.value })),
+    });
+    const gz = gzipSync(body);
+    const file = join(tmp, `snapshot-${policies}.json.gz`);
+    writeFileSync(file, gz);
+    const loads: number[] = [];
+    const totals: number[] = [];
+    for (let i = 0; i < rounds; i++) {
+      const out = JSON.parse(execFileSync(node, ['-e', ZLIB_CHILD, file], { encoding: 'utf8', env: { PATH: process.env.PATH } })) as {
+        load: number;
+        total: number;
+      };
+      loads.push(out.load);
+      totals.push(out.total);
+    }
+    const bytes = Buffer.byteLength(body);
+    const total = median(totals);
+    rows.push({
+      policies,
+      bytes,
+      gzipBytes: gz.length,
+      zlibLoadAndInflateMs: total,
+      zlibLoadMs: median(loads),
+      breakEvenMBps: (bytes - gz.length) / 1e6 / (total / 1000),
+    });
+  }
+  return rows;
+}

@@ -11,11 +11,11 @@ import { dirname, join } from 'node:path';
 import { build } from 'esbuild';
 import { motoEnv, startMoto } from '../scripts/lib/moto';
 import { buildEngineOnlyBundle, buildNaiveSdkBundles, bundlePlain, fileBytes, measureColdStarts, type ColdResult, type ColdVariant } from './cold-start';
-import { seedClient, seedPolicies, samplePolicy } from './lib/policies';
+import { policyDocuments, seedClient, seedPolicies, samplePolicy } from './lib/policies';
 import { ROOT } from './lib/root';
 import { median, ratio, round, table } from './lib/stats';
 import { fleetTable, measureSsmCost, minimumTtlSeconds, DEFAULT_QUOTA_TPS, type SsmCostRow } from './ssm-cost';
-import { fleetCostTable, measureInstanceCalls, S3_GET_USD_PER_1000, SSM_HIGHER_THROUGHPUT_USD_PER_10000 } from './fleet-cost';
+import { fleetCostTable, measureCompression, measureInstanceCalls, S3_GET_USD_PER_1000, SSM_HIGHER_THROUGHPUT_USD_PER_10000 } from './fleet-cost';
 import { ensureBucket, s3SeedClient, writeSnapshot } from './lib/snapshots';
 import { defaultSnapshotKey } from '../functions/core/snapshot';
 import type { MemorySample } from './memory';
@@ -107,6 +107,7 @@ function runProgram(args: string[], env: NodeJS.ProcessEnv): Promise<void> {
 const SHIPPED = 'preflight, shipped (dist/preflight)';
 const SHIPPED_SNAPSHOT = 'preflight, shipped, snapshot mode (CORS_SNAPSHOT_BUCKET)';
 const COLD_BUCKET = 'bench-cold-snapshots';
+const WARM_BUCKET = 'bench-warm-snapshots';
 
 async function coldStart(endpoint: string, tmp: string, options: Options, node: string) {
   const policyPath = '/bench/cold/demo-api';
@@ -252,6 +253,10 @@ async function warm(endpoint: string, tmp: string, options: Options) {
   await seedPolicies(client, '/bench/warm/p1', 1);
   await seedPolicies(client, '/bench/warm/p500', 500);
   client.destroy();
+  const s3 = s3SeedClient(endpoint);
+  await ensureBucket(s3, WARM_BUCKET);
+  await writeSnapshot(s3, WARM_BUCKET, defaultSnapshotKey('/bench/warm/p1'), '/bench/warm/p1', policyDocuments(1));
+  s3.destroy();
   const program = await bundleProgram('warm.ts', tmp);
   const out = join(tmp, 'warm.json');
   const rounds = options.quick ? 3 : 5;
@@ -263,6 +268,8 @@ async function warm(endpoint: string, tmp: string, options: Options) {
       BENCH_PATH_500: '/bench/warm/p500',
       BENCH_ROUNDS: String(rounds),
       BENCH_TIME_MS: options.quick ? '100' : '250',
+      BENCH_SNAPSHOT_BUCKET: WARM_BUCKET,
+      AWS_ENDPOINT_URL_S3: endpoint,
     }),
   );
   return JSON.parse(readFileSync(out, 'utf8')) as { batch: number; rounds: number; timeMs: number; ssmCallsDuringMeasurement: number; tasks: WarmTask[] };
@@ -421,6 +428,11 @@ async function main(): Promise<void> {
         ratios.push([`product / @middy/http-cors, ${v} allowed`, round(product / findTask(w.tasks, `@middy/http-cors ${v} allowed`))]);
         ratios.push([`product / cors, ${v} allowed`, round(product / findTask(w.tasks, `cors ${v} allowed`))]);
       }
+      for (const kind of ['allowed', 'denied'])
+        ratios.push([
+          `snapshot mode / direct mode, v1 ${kind}, 1 policy`,
+          round(findTask(w.tasks, `product v1 ${kind}, 1 policy, snapshot mode`) / findTask(w.tasks, `product v1 ${kind}, 1 policy`)),
+        ]);
       ratios.push([
         'product / @middy/http-cors single exact origin, v1 allowed',
         round(findTask(w.tasks, 'product v1 allowed, 1 policy') / findTask(w.tasks, '@middy/http-cors single exact origin, v1 allowed')),
@@ -566,6 +578,26 @@ async function main(): Promise<void> {
         ]),
       );
       text += `\n(rate = N x calls per TTL / (TTL x 0.95); S3 GET $${S3_GET_USD_PER_1000}/1,000, 304 billed as a GET; SSM higher throughput $${SSM_HIGHER_THROUGHPUT_USD_PER_10000}/10,000, not documented for GetParametersByPath; 30-day month; the compiler's own calls are not included)`;
+      const compression = await measureCompression(RUNTIME_NODE, [3, 100, 500], options.quick ? 5 : 15, tmp);
+      report.fleetCompression = compression;
+      text += `\n\n${table(
+        [
+          `gzip the snapshot? (Node ${versionOf(RUNTIME_NODE)}, fresh processes)`,
+          'bytes',
+          'gzip bytes',
+          'load node:zlib ms',
+          'load + inflate ms',
+          'break-even MB/s',
+        ],
+        compression.map((c) => [
+          c.policies,
+          c.bytes.toLocaleString('en-US'),
+          c.gzipBytes.toLocaleString('en-US'),
+          c.zlibLoadMs,
+          c.zlibLoadAndInflateMs,
+          round(c.breakEvenMBps, 1),
+        ]),
+      )}\n(compression pays only on a link slower than the break-even: the bytes saved then take longer than loading node:zlib and inflating)`;
       sections.push(text);
     }
   } finally {

@@ -24,6 +24,10 @@ export interface S3ClientSettings {
   /** The endpoint override (`AWS_ENDPOINT_URL_S3`, then `AWS_ENDPOINT_URL`); absent: AWS's regional endpoint. */
   readonly endpoint?: URL;
   readonly credentials: { readonly accessKeyId: string; readonly secretAccessKey: string; readonly sessionToken?: string };
+  /** `AWS_USE_FIPS_ENDPOINT=true`: the `s3-fips` endpoint, as the SDK would use. */
+  readonly fips?: boolean;
+  /** `AWS_USE_DUALSTACK_ENDPOINT=true`: the dual-stack (IPv6) endpoint. */
+  readonly dualStack?: boolean;
 }
 
 /** Timeouts and attempts of {@link createS3ObjectReader}. */
@@ -79,7 +83,9 @@ export function s3ClientSettings(env: NodeJS.ProcessEnv = process.env): S3Client
   }
   const sessionToken = env.AWS_SESSION_TOKEN || undefined;
   const credentials = sessionToken ? { accessKeyId, secretAccessKey, sessionToken } : { accessKeyId, secretAccessKey };
-  return endpoint ? { region, endpoint, credentials } : { region, credentials };
+  const fips = truthy(env.AWS_USE_FIPS_ENDPOINT);
+  const dualStack = truthy(env.AWS_USE_DUALSTACK_ENDPOINT);
+  return { region, credentials, ...(endpoint ? { endpoint } : {}), ...(fips ? { fips } : {}), ...(dualStack ? { dualStack } : {}) };
 }
 
 /** An error S3 answered with, named by its `<Code>` (`AccessDenied`, `SlowDown`, ...). */
@@ -160,7 +166,9 @@ export function objectLocation(settings: S3ClientSettings, bucket: string, key: 
     const path = `${base}/${bucket}/${encodedKey}`;
     return { url: new URL(path, settings.endpoint), path };
   }
-  const suffix = `s3.${settings.region}.amazonaws.com`;
+  // The SDK's S3 endpoint rules for the common partitions: s3[-fips][.dualstack].REGION.amazonaws.com[.cn].
+  const dns = settings.region.startsWith('cn-') ? 'amazonaws.com.cn' : 'amazonaws.com';
+  const suffix = `s3${settings.fips ? '-fips' : ''}${settings.dualStack ? '.dualstack' : ''}.${settings.region}.${dns}`;
   if (VIRTUAL_HOSTABLE.test(bucket)) return { url: new URL(`https://${bucket}.${suffix}/${encodedKey}`), path: `/${encodedKey}` };
   const path = `/${bucket}/${encodedKey}`;
   return { url: new URL(`https://${suffix}${path}`), path };

@@ -258,7 +258,13 @@ export class SnapshotPolicyStore implements PolicyStore {
       this.succeeded();
       return;
     }
-    this.take(snapshot, read.etag, started);
+    try {
+      this.take(snapshot, read.etag, started);
+    } catch (err) {
+      // Compiling never throws by design; if it ever does, the snapshot is not taken and the last good one serves.
+      this.readFailed(err, started);
+      return;
+    }
     this.succeeded();
   }
 

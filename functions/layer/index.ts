@@ -26,7 +26,9 @@ export interface CorsOptions {
   /**
    * The policies to apply. Default: the container's store, configured like the
    * preflight function from `CORS_POLICY_PATH`, `CORS_POLICY_TTL_SECONDS` and
-   * `CORS_POLICY_LOAD_BUDGET_MS`, created on first use and shared by every call.
+   * `CORS_POLICY_LOAD_BUDGET_MS` (and, in snapshot mode, `CORS_SNAPSHOT_BUCKET`,
+   * `CORS_SNAPSHOT_KEY`, `CORS_SNAPSHOT_MAX_AGE_SECONDS`: docs/fleet.md),
+   * created on first use and shared by every call.
    */
   readonly source?: PolicySource;
   /**

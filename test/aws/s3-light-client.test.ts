@@ -39,6 +39,14 @@ describe('addressing', () => {
     expect(objectLocation(aws, 'my.bucket', 'k.json').url.href).toBe('https://s3.eu-west-1.amazonaws.com/my.bucket/k.json');
   });
 
+  it('follows the FIPS and dual-stack settings and the China partition, as the SDK does', () => {
+    const env = { AWS_ACCESS_KEY_ID: 'a', AWS_SECRET_ACCESS_KEY: 'b', AWS_USE_FIPS_ENDPOINT: 'true', AWS_USE_DUALSTACK_ENDPOINT: 'true' };
+    const both = s3ClientSettings({ ...env, AWS_REGION: 'us-gov-west-1' }) as S3ClientSettings;
+    expect(objectLocation(both, 'my-bucket', 'k.json').url.host).toBe('my-bucket.s3-fips.dualstack.us-gov-west-1.amazonaws.com');
+    const china = s3ClientSettings({ AWS_ACCESS_KEY_ID: 'a', AWS_SECRET_ACCESS_KEY: 'b', AWS_REGION: 'cn-north-1' }) as S3ClientSettings;
+    expect(objectLocation(china, 'my-bucket', 'k.json').url.host).toBe('my-bucket.s3.cn-north-1.amazonaws.com.cn');
+  });
+
   it('uses path style under AWS_ENDPOINT_URL_S3 (moto locally)', () => {
     const local = s3ClientSettings({
       AWS_ACCESS_KEY_ID: 'a',

@@ -252,6 +252,24 @@ test('a cold instance that cannot reach S3 lists the path rather than deny every
   expect(i.logs.find((l) => l.message === 'policy snapshot unusable; listing the policy path directly')).toMatchObject({ reason: 'unreadable' });
 }, 60_000);
 
+test('a cold instance whose S3 read hangs lists the path once the load budget on S3 has run out', async () => {
+  const key = 'fallback/hang.json';
+  await put(key, snapshot(1, 'https://one.example.com'));
+  s3.inject({ kind: 'hang' });
+  const started = Date.now();
+  const i = new Instance('preflight', { CORS_SNAPSHOT_KEY: key });
+  const [a] = await i.invoke([preflight('https://from-parameter-store.example.com')]);
+  const elapsed = Date.now() - started;
+  expect(a!.statusCode).toBe(204);
+  expect(i.logs.find((l) => l.message === 'policy snapshot unusable; listing the policy path directly')).toMatchObject({
+    reason: 'unreadable',
+    error: { name: 'SnapshotReadTimeoutError' },
+  });
+  // Process start, one 1,500 ms budget on S3, the listing: generous for a loaded machine, far below two budgets plus a hang.
+  expect(elapsed).toBeGreaterThanOrEqual(1500);
+  expect(elapsed).toBeLessThan(1500 * 2 + 10_000);
+}, 60_000);
+
 test('a snapshot with a smaller sequence is never taken', async () => {
   const key = 'order/sequence.json';
   await put(key, snapshot(5, 'https://five.example.com'));
