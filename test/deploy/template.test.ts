@@ -630,6 +630,7 @@ describePython('template.yaml', () => {
           's3:GetObject',
           's3:ListBucket',
           's3:PutObject',
+          'sqs:SendMessage',
           'ssm:GetParameterHistory',
           'ssm:GetParametersByPath',
         ].sort(),
@@ -640,6 +641,8 @@ describePython('template.yaml', () => {
         expect([action, byAction(own, action)]).toEqual([action, ['arn:aws:s3:::<SnapshotBucket>/cors-snapshots/cors/shop-api.json']]);
       expect(byAction(own, 's3:ListBucket')).toEqual(['arn:aws:s3:::<SnapshotBucket>']);
       expect(byAction(own, 'logs:PutLogEvents')).toEqual(['arn:aws:logs:us-east-1:123456789012:log-group:<CompilerLogGroup>:*']);
+      // The function's own dead-letter queue (failed asynchronous runs), the one the rules use.
+      expect(byAction(own, 'sqs:SendMessage')).toEqual(['<SnapshotTriggerDeadLetterQueue.Arn>']);
 
       const shared = statementsOf('HTTP_OWN_BUCKET', 'CompilerRole');
       expect(
@@ -940,6 +943,7 @@ describePython('template.yaml', () => {
         AWS_ENDPOINT_URL_SSM: '',
         AWS_ENDPOINT_URL_S3: '',
       });
+      expect(f.Properties.DeadLetterConfig).toEqual({ TargetArn: '<SnapshotTriggerDeadLetterQueue.Arn>' });
       // Stale queued triggers are dropped: the schedule has run since.
       expect(stack('HTTP').resources.CompilerFunctionEventInvokeConfig!.Properties).toMatchObject({ MaximumEventAgeInSeconds: 900, MaximumRetryAttempts: 1 });
     });
