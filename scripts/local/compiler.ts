@@ -4,12 +4,23 @@
 // Change events under the policy path, the schedule, and one run at a time
 // (ReservedConcurrentExecutions: 1: invocations wait in a queue, as Lambda's
 // asynchronous queue holds them).
+import { randomUUID } from 'node:crypto';
+import { createServer } from 'node:http';
+import { close, listen } from './gateway';
 import type { InvokeOutcome, LambdaFunction } from './lambda';
 import type { ParameterStoreChangeEvent } from './ssm-proxy';
 
 /** What the rule in template.yaml matches (test/deploy/change-rule.int.test.ts checks that pattern against EventBridge). */
 export function ruleMatches(policyPath: string, event: ParameterStoreChangeEvent): boolean {
   return event.source === 'aws.ssm' && event['detail-type'] === 'Parameter Store Change' && event.detail.name.startsWith(`${policyPath}/`);
+}
+
+/** What the compiler answered CloudFormation for the deploy-time run. */
+export interface CustomResourceAnswer {
+  Status: 'SUCCESS' | 'FAILED';
+  Reason?: string;
+  PhysicalResourceId?: string;
+  Data?: Record<string, string>;
 }
 
 export interface CompilerRun {
@@ -24,6 +35,8 @@ export interface CompilerRun {
 
 export class LocalCompiler {
   readonly runs: CompilerRun[] = [];
+  /** The answer of the deploy-time run, once made. */
+  deployAnswer: CustomResourceAnswer | undefined;
   private queue: Promise<void> = Promise.resolve();
   private pending = 0;
   private timer: NodeJS.Timeout | undefined;
@@ -36,12 +49,45 @@ export class LocalCompiler {
   ) {}
 
   /**
-   * The deploy-time run (the stack's custom resource), then the triggers: like the stack,
-   * whose rules are created after that run, events before it are not delivered.
+   * The deploy-time run, as CloudFormation makes it: a `Create` request of the stack's
+   * `Custom::PolicySnapshot` resource, answered by the compiler with a PUT to a loopback
+   * ResponseURL. Then the triggers: like the stack, whose rules are created after that run,
+   * events before it are not delivered.
    */
-  async deploy(scheduleSeconds: number): Promise<CompilerRun> {
-    const run = await this.enqueue('deploy', {});
-    if (!run.ok) throw new Error(`the deploy-time compile failed: ${run.error}`);
+  async deploy(scheduleSeconds: number, properties: { Bucket: string; Key: string }): Promise<CustomResourceAnswer> {
+    let answer: CustomResourceAnswer | undefined;
+    const server = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        try {
+          answer = JSON.parse(Buffer.concat(chunks).toString('utf8')) as CustomResourceAnswer;
+        } catch {
+          answer = { Status: 'FAILED', Reason: 'the compiler sent a response that is not JSON' };
+        }
+        res.writeHead(200).end();
+      });
+    });
+    const port = await listen(server, 0);
+    try {
+      const stackId = 'arn:aws:cloudformation:us-east-1:123456789012:stack/local/00000000-0000-0000-0000-000000000000';
+      const run = await this.enqueue('deploy', {
+        RequestType: 'Create',
+        ServiceToken: 'arn:aws:lambda:us-east-1:123456789012:function:cors-compiler',
+        ResponseURL: `http://127.0.0.1:${port}/cloudformation-response`,
+        StackId: stackId,
+        RequestId: randomUUID(),
+        LogicalResourceId: 'PolicySnapshot',
+        ResourceType: 'Custom::PolicySnapshot',
+        ResourceProperties: { ServiceToken: 'arn:aws:lambda:us-east-1:123456789012:function:cors-compiler', PolicyPath: this.policyPath, ...properties },
+      });
+      if (!run.ok) throw new Error(`the deploy-time compile failed: ${run.error}`);
+    } finally {
+      await close(server);
+    }
+    if (!answer) throw new Error('the deploy-time compile sent no response to CloudFormation');
+    this.deployAnswer = answer;
+    if (answer.Status !== 'SUCCESS') throw new Error(`the deploy-time compile answered ${answer.Status}: ${answer.Reason ?? ''}`);
     this.rulesActive = true;
     if (scheduleSeconds > 0) {
       this.timer = setInterval(() => {
@@ -59,7 +105,7 @@ export class LocalCompiler {
       }, scheduleSeconds * 1000);
       this.timer.unref();
     }
-    return run;
+    return answer;
   }
 
   /** The rule: a matching change event queues a run. Returns whether it matched. */

@@ -281,7 +281,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       compiler = new LocalCompiler(compilerFn, policyPath);
       const active = compiler;
       cleanups.push(async () => active.stop());
-      await compiler.deploy(options.scheduleSeconds ?? 300);
+      await compiler.deploy(options.scheduleSeconds ?? 300, { Bucket: bucket, Key: key });
     }
 
     let apiUrl = '';

@@ -42,8 +42,14 @@ describe('local stack, snapshot mode (the default)', () => {
   test('an edit reaches the preflight answer through a change event, the compiler and the snapshot; the functions never call Parameter Store', async () => {
     expect(stack.mode).toBe('snapshot');
     const compiler = stack.snapshot!.compiler;
-    // The deploy-time run happened before the gateway opened, on an empty path.
+    // The deploy-time run (a CloudFormation Create of Custom::PolicySnapshot, answered SUCCESS)
+    // happened before the gateway opened, on an empty path.
     expect(compiler.runs.map((r) => [r.trigger, r.ok])).toEqual([['deploy', true]]);
+    expect(compiler.deployAnswer).toMatchObject({
+      Status: 'SUCCESS',
+      PhysicalResourceId: `s3://${stack.snapshot!.bucket}/${stack.snapshot!.key}`,
+      Data: { Bucket: stack.snapshot!.bucket, Key: stack.snapshot!.key, Sequence: '1' },
+    });
     expect(await preflight(stack, 'http://localhost:3001')).toBe(403);
 
     await stack.putPolicy('products', products(['http://localhost:*']));
