@@ -6,6 +6,9 @@ import { freePort } from '../../scripts/lib/moto';
 import { join } from 'node:path';
 import { POLICIES, assertBuilt, cliEnv, motoEndpoint, releaseBuilt, removeDir, runCli, tempDir, writeFiles } from './support/cli';
 
+// Each case spawns the built CLI one or more times: generous for a loaded 2-core machine.
+jest.setTimeout(60_000);
+
 let home: string;
 let policies: string;
 let throttler: Server;
@@ -149,7 +152,7 @@ describe('usage', () => {
   it('a flag without its value, an unknown command and a missing --path are errors, exit 2', async () => {
     expect((await runCli(['diff', '--path'], { env: env() })).stderr).toBe('cors-policy diff: error: option --path needs a value: --path PATH\n');
     expect((await runCli(['sync'], { env: env() })).stderr).toBe(
-      'cors-policy: error: unknown command "sync"; commands: validate, diff, push, pull, explain, verify, denials, discover, import (see: cors-policy --help)\n',
+      'cors-policy: error: unknown command "sync"; commands: validate, diff, push, pull, explain, verify, denials, discover, import, snapshot (see: cors-policy --help)\n',
     );
     const noPath = await runCli(['pull'], { env: env() });
     expect(noPath.code).toBe(2);

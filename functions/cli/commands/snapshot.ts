@@ -1,4 +1,3 @@
-import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { SnapshotFormatError, defaultSnapshotKey, parseSnapshot, type PolicySnapshot, type SnapshotParameterStatus } from '../../core/snapshot';
 import { AWS_OPTIONS, COMMON_OPTIONS, policyPath, stringOption } from '../args';
 import type { Command } from '../command';
@@ -50,6 +49,8 @@ const S3_HINTS: Record<string, string> = {
 };
 
 async function readSnapshotObject(bucket: string, key: string, region: string | undefined, profile: string | undefined): Promise<PolicySnapshot> {
+  // Loaded on use: evaluating the S3 client on every cors-policy start would slow every other command.
+  const { GetObjectCommand, S3Client } = await import('@aws-sdk/client-s3');
   const client = new S3Client({
     ...(region ? { region } : {}),
     ...(profile ? { profile } : {}),
