@@ -218,7 +218,6 @@ export class Metrics {
   /** Notices refreshes since the last look from the store's counters: nothing in the store changes for metrics. */
   private observe(store: ObservedStore | undefined, now: number): void {
     if (!store) return;
-    if (store.snapshot) this.observeSnapshot(store.snapshot);
     const stats = store.stats;
     if (stats !== this.observed) {
       // A new store (tests reset it): its counters start from here.
@@ -227,6 +226,8 @@ export class Metrics {
       this.seenFailures = 0;
     }
     if (stats.refreshes === this.seenRefreshes && stats.failedRefreshes === this.seenFailures) return;
+    // Every snapshot read and fallback listing is also a refresh: the hot path skips this until one happened.
+    if (store.snapshot) this.observeSnapshot(store.snapshot);
     const refreshes = stats.refreshes - this.seenRefreshes;
     const failures = stats.failedRefreshes - this.seenFailures;
     this.seenRefreshes = stats.refreshes;

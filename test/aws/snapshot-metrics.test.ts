@@ -20,8 +20,9 @@ function setup() {
   let listedAt: number | undefined = now - 42_000;
   let invalid: number | undefined = 2;
   const set = compilePolicySet([{ source: '/p/a', value: '{"route":"/a","allowOrigins":["https://a.example.com"],"allowMethods":["GET"]}' }]);
+  const stats = { refreshes: 0, failedRefreshes: 0 };
   const store: ObservedStore = {
-    stats: { refreshes: 0, failedRefreshes: 0 },
+    stats,
     peek: () => set,
     snapshot: { stats: snapStats, servedListedAt: () => listedAt, invalidParameters: () => invalid },
   };
@@ -30,6 +31,10 @@ function setup() {
     lines,
     store,
     snapStats,
+    /** Every snapshot read or fallback listing is also a refresh of the store (as SnapshotPolicyStore counts them). */
+    refreshed: (n = 1) => {
+      stats.refreshes += n;
+    },
     advance: (ms: number) => {
       now += ms;
     },
@@ -52,6 +57,7 @@ test('a flush carries the four snapshot counters since the last flush and the ag
   const t = setup();
   t.snapStats.downloads = 1;
   t.snapStats.notModified = 3;
+  t.refreshed(4);
   t.metrics.count('PreflightsAllowed');
   t.advance(61_000);
   t.metrics.settle(t.store);
@@ -77,6 +83,7 @@ test('a flush carries the four snapshot counters since the last flush and the ag
   });
   // Counts restart after a flush.
   t.snapStats.notModified = 4;
+  t.refreshed();
   t.advance(61_000);
   t.metrics.settle(t.store);
   expect(t.lines[1]).toMatchObject({ SnapshotNotModified: 1, SnapshotDownloads: 0, SnapshotAgeSeconds: 164 });
@@ -87,6 +94,7 @@ test('a read failure or a fallback is written at once, and no SnapshotAgeSeconds
   t.metrics.settle(t.store);
   expect(t.lines).toHaveLength(0);
   t.snapStats.fallbacks = 1;
+  t.refreshed();
   t.setListedAt(undefined);
   t.setInvalid(undefined);
   t.advance(1000);
@@ -95,6 +103,7 @@ test('a read failure or a fallback is written at once, and no SnapshotAgeSeconds
   expect(t.lines[0]).toMatchObject({ SnapshotFallbacks: 1, InvalidPolicyParameters: 0 });
   expect(t.lines[0]).not.toHaveProperty('SnapshotAgeSeconds');
   t.snapStats.readFailures = 1;
+  t.refreshed();
   t.advance(1000);
   t.metrics.settle(t.store);
   expect(t.lines[1]).toMatchObject({ SnapshotReadFailures: 1, SnapshotFallbacks: 0 });
