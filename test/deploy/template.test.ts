@@ -1037,6 +1037,31 @@ describePython('template.yaml', () => {
     });
   });
 
+  test('descriptions stay within their limits with the longest PolicyPath and stack name allowed', () => {
+    // 14 levels, 900 characters: what the parameter's pattern and MaxLength let through.
+    const longest = `/${Array.from({ length: 14 }, (_, i) => `${i}`.padEnd(63, 'x')).join('/')}`.slice(0, 900).replace(/\/$/, 'y');
+    expect(parameterProblem(raw, 'PolicyPath', longest)).toBeUndefined();
+    const LIMITS: Record<string, [string, number]> = {
+      'AWS::Lambda::Function': ['Description', 256],
+      'AWS::Lambda::LayerVersion': ['Description', 256],
+      'AWS::Events::Rule': ['Description', 512],
+      'AWS::IAM::Role': ['Description', 1000],
+      'AWS::IAM::ManagedPolicy': ['Description', 1000],
+      'AWS::CloudWatch::Alarm': ['AlarmDescription', 1024],
+    };
+    for (const name of ['HTTP_ALARMS', 'HTTP_ALARMS_DIRECT'] as SetName[]) {
+      const { resources } = materialize(transformed[name], { ...SETS[name], PolicyPath: longest });
+      for (const [id, r] of Object.entries(resources)) {
+        const limit = LIMITS[r.Type];
+        if (!limit) continue;
+        const text = String(r.Properties[limit[0]] ?? '');
+        // The evaluator's stack name is 10 characters; CloudFormation allows 128.
+        const length = text.length + (text.split('cors-stack').length - 1) * (128 - 'cors-stack'.length);
+        expect([id, length <= limit[1]]).toEqual([id, true]);
+      }
+    }
+  });
+
   describe('outputs and exports', () => {
     test('the layer version ARN and the reader policy are exported; the layer environment lists what its functions need', () => {
       const o = transformed.HTTP.Outputs;
