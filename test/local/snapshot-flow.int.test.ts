@@ -80,6 +80,11 @@ describe('local stack, snapshot mode (the default)', () => {
     expect(s3.calls({ method: 'GET', status: 200 })).toBeGreaterThanOrEqual(2);
     expect(s3.calls({ method: 'GET', status: 200 })).toBeLessThanOrEqual(3);
     expect(s3.calls({ method: 'PUT' })).toBe(0);
+    // What each role is granted in template.yaml is what they use here: instances only GET the object;
+    // the compiler only lists (and reads history) in Parameter Store, and GETs and PUTs the object.
+    for (const fn of ['preflight', 'api'] as const) expect(Object.keys(stack.snapshot!.s3[fn].snapshot()).every((k) => k.startsWith('GET '))).toBe(true);
+    expect(Object.keys(stack.parameterStore.snapshot()['cors-compiler'] ?? {}).sort()).toEqual(['GetParametersByPath']);
+    expect(new Set(Object.keys(stack.snapshot!.s3.compiler.snapshot()).map((k) => k.split(' ')[0]))).toEqual(new Set(['GET', 'PUT']));
   });
 
   test('a write outside PolicyPath/ (a sibling path sharing the prefix) does not run the compiler', async () => {
