@@ -97,6 +97,8 @@ export class SnapshotPolicyStore implements PolicyStore {
   /** ETag of an object known to be unusable (unknown format): sent with If-None-Match so it is not downloaded again. */
   private unusableEtag: string | undefined;
   private fallback: FallbackReason | undefined;
+  /** The smaller sequence last ignored (and logged). */
+  private ignoredSequence: number | undefined;
   private directStore: PolicyStore | undefined;
   private directSeen = { refreshes: 0, failedRefreshes: 0 };
   private nextReadAt = 0;
@@ -250,6 +252,12 @@ export class SnapshotPolicyStore implements PolicyStore {
     }
     if (snapshot.sequence < this.highestSequence) {
       this.stats.olderIgnored++;
+      // Logged once per object seen, not on every read while it stays.
+      if (this.ignoredSequence === snapshot.sequence) {
+        this.succeeded();
+        return;
+      }
+      this.ignoredSequence = snapshot.sequence;
       this.options.logger.warn('policy snapshot ignored: its sequence is below the one already taken', {
         snapshot: this.where,
         sequence: snapshot.sequence,

@@ -129,8 +129,11 @@ test('a new snapshot replaces the served one; one with a smaller sequence is ign
   t.bucket.put(snapshot(4, 'https://old.example.com', t.now()));
   t.advance(TTL_S * 1000);
   expect(await t.origin()).toEqual(['https://b.example.com']);
+  t.advance(TTL_S * 1000);
+  expect(await t.origin()).toEqual(['https://b.example.com']);
   expect(t.store.servedSequence).toBe(6);
-  expect(t.store.stats.olderIgnored).toBe(1);
+  expect(t.store.stats.olderIgnored).toBe(2);
+  expect(t.messages().filter((m) => m === 'policy snapshot ignored: its sequence is below the one already taken')).toHaveLength(1);
   expect(t.lines.find((l) => l.message === 'policy snapshot ignored: its sequence is below the one already taken')).toMatchObject({
     sequence: 4,
     servedSequence: 6,
