@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // `npm run bench`: builds every artefact with the one build definition, then
 // runs bench/run.ts (cold starts, warm path, memory, Parameter Store cost)
-// against a local moto server. Prints the tables and writes
+// against a local moto server, then bench/edit-to-effect.ts on the local stack. Prints the tables and writes
 // bench/results/latest.json (quick or partial runs: partial.tmp.json, ignored
 // by git). Not part of `npm test`.
 //
@@ -39,3 +39,8 @@ const node22 = ensureNode22();
 if (node22) Object.assign(env, { BENCH_NODE22: node22 });
 else process.stderr.write("Node 22 is not available here: every figure is on this machine's Node only\n");
 run('bench', ['--import', 'tsx', join(root, 'bench', 'run.ts'), ...process.argv.slice(2)]);
+// Edit-to-effect on the local stack (snapshot and direct mode), in a full run or a --quick one.
+const args = process.argv.slice(2);
+if (!args.includes('--only') && !args.includes('--compare')) {
+  run('edit-to-effect', ['--import', 'tsx', join(root, 'bench', 'edit-to-effect.ts'), '--rounds', args.includes('--quick') ? '4' : '12']);
+}

@@ -3,8 +3,86 @@
 // each function made (its SDK user agent carries `app/<function name>` from
 // AWS_SDK_UA_APP_ID). The count is taken before the call is answered, so when
 // a function's response reaches a client, its Parameter Store calls are counted.
+//
+// It also stands in for what moto lacks: the `Parameter Store Change` events AWS
+// emits to EventBridge. Every successful write that passes through it (PutParameter,
+// DeleteParameter, DeleteParameters, LabelParameterVersion) becomes one event per
+// parameter, shaped as AWS's (Systems Manager user guide: sysman-paramstore-cwe),
+// handed to `onChange` (the local stack's rule for the compiler).
+import { randomUUID } from 'node:crypto';
 import { createServer, request, type IncomingMessage, type Server } from 'node:http';
 import { close, listen } from './gateway';
+
+/** A `Parameter Store Change` event as EventBridge delivers it to a rule's target. */
+export interface ParameterStoreChangeEvent {
+  version: '0';
+  id: string;
+  'detail-type': 'Parameter Store Change';
+  source: 'aws.ssm';
+  account: string;
+  time: string;
+  region: string;
+  resources: string[];
+  detail: { name: string; type: string; operation: 'Create' | 'Update' | 'Delete' | 'LabelParameterVersion'; description: string };
+}
+
+export interface SsmProxyOptions {
+  /** Receives the change events of the writes that passed through, after moto answered them with 2xx. */
+  onChange?: (event: ParameterStoreChangeEvent) => void;
+  region?: string;
+  account?: string;
+}
+
+const WRITES = new Set(['PutParameter', 'DeleteParameter', 'DeleteParameters', 'LabelParameterVersion']);
+
+function parseJson(text: string): Record<string, unknown> {
+  try {
+    const v = JSON.parse(text) as unknown;
+    return v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
+  } catch {
+    return {};
+  }
+}
+
+/** The change events one successful write produces (none for a request or answer it cannot read). */
+export function changeEvents(
+  operation: string,
+  requestBody: string,
+  responseBody: string,
+  at: { region: string; account: string; now?: Date },
+): ParameterStoreChangeEvent[] {
+  const req = parseJson(requestBody);
+  const res = parseJson(responseBody);
+  const event = (name: string, op: ParameterStoreChangeEvent['detail']['operation'], type: string, description: string): ParameterStoreChangeEvent => ({
+    version: '0',
+    id: randomUUID(),
+    'detail-type': 'Parameter Store Change',
+    source: 'aws.ssm',
+    account: at.account,
+    time: (at.now ?? new Date()).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    region: at.region,
+    resources: [`arn:aws:ssm:${at.region}:${at.account}:parameter${name.startsWith('/') ? '' : '/'}${name}`],
+    detail: { name, type, operation: op, description },
+  });
+  const name = typeof req.Name === 'string' ? req.Name : undefined;
+  const type = typeof req.Type === 'string' ? req.Type : 'String';
+  const description = typeof req.Description === 'string' ? req.Description : '';
+  switch (operation) {
+    case 'PutParameter':
+      // Version 1 is a new parameter; an overwrite answers with the next version.
+      return name ? [event(name, res.Version === 1 ? 'Create' : 'Update', type, description)] : [];
+    case 'DeleteParameter':
+      return name ? [event(name, 'Delete', type, '')] : [];
+    case 'DeleteParameters':
+      return (Array.isArray(res.DeletedParameters) ? res.DeletedParameters : [])
+        .filter((n): n is string => typeof n === 'string')
+        .map((n) => event(n, 'Delete', 'String', ''));
+    case 'LabelParameterVersion':
+      return name ? [event(name, 'LabelParameterVersion', type, '')] : [];
+    default:
+      return [];
+  }
+}
 
 export interface SsmProxy {
   /** `http://127.0.0.1:PORT`, for the functions' AWS_ENDPOINT_URL_SSM. */
@@ -27,20 +105,35 @@ function operationOf(req: IncomingMessage): string {
   return t ? t.slice(t.indexOf('.') + 1) : 'unknown';
 }
 
-export async function startSsmProxy(target: string): Promise<SsmProxy> {
+export async function startSsmProxy(target: string, options: SsmProxyOptions = {}): Promise<SsmProxy> {
   const upstream = new URL(target);
   const counts = new Map<string, Map<string, number>>();
+  const at = { region: options.region ?? 'us-east-1', account: options.account ?? '123456789012' };
   const server: Server = createServer((req, res) => {
     const app = appOf(req);
     const operation = operationOf(req);
     const perApp = counts.get(app) ?? new Map<string, number>();
     perApp.set(operation, (perApp.get(operation) ?? 0) + 1);
     counts.set(app, perApp);
+    const watched = options.onChange !== undefined && WRITES.has(operation);
+    const requestChunks: Buffer[] = [];
+    if (watched) req.on('data', (c: Buffer) => requestChunks.push(c));
     const forward = request(
       { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: { ...req.headers, host: upstream.host } },
       (up) => {
         res.writeHead(up.statusCode ?? 502, up.rawHeaders);
-        up.pipe(res);
+        if (!watched || (up.statusCode ?? 500) >= 300) {
+          up.pipe(res);
+          return;
+        }
+        // The events go out once moto has answered, before the writer sees the answer (AWS emits them within seconds).
+        const responseChunks: Buffer[] = [];
+        up.on('data', (c: Buffer) => responseChunks.push(c));
+        up.on('end', () => {
+          const body = Buffer.concat(responseChunks);
+          for (const event of changeEvents(operation, Buffer.concat(requestChunks).toString('utf8'), body.toString('utf8'), at)) options.onChange!(event);
+          res.end(body);
+        });
       },
     );
     forward.on('error', (err) => {

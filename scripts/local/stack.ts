@@ -4,9 +4,13 @@
 // demo page on a second origin. `npm start`, the browser suite and the load
 // test all start it through `startLocalStack`.
 import { existsSync } from 'node:fs';
+import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetParametersByPathCommand, SSMClient } from '@aws-sdk/client-ssm';
 import type { Server } from 'node:http';
 import { join, resolve } from 'node:path';
+import { defaultSnapshotKey } from '../../functions/core/snapshot';
 import { motoEnv, startMoto, type MotoServer } from '../lib/moto';
+import { LocalCompiler } from './compiler';
 import type { PayloadVersion } from './events';
 import { close, createGateway, listen } from './gateway';
 import { LambdaFunction } from './lambda';
@@ -15,16 +19,21 @@ import { MetricCounters } from './metrics';
 import { createPageServer, type ExplainFn } from './page-server';
 import { REPO_ROOT, putPolicy, runCli, seedPolicies, type SeedResult } from './policies';
 import { Recorder, type RequestRecord } from './recorder';
+import { startS3Proxy, type S3Proxy } from './s3-proxy';
 import { startSsmProxy, type SsmProxy } from './ssm-proxy';
 
 // The CommonJS bundle the ES module entry (index.mjs) wraps: the local worker loads it with require.
 export const PREFLIGHT_BUNDLE = join(REPO_ROOT, 'dist', 'preflight', 'preflight.cjs');
 export const LAYER_MODULES = join(REPO_ROOT, 'dist', 'layer', 'nodejs', 'node_modules');
 export const EXAMPLE_API = join(__dirname, 'example-api.cjs');
+export const COMPILER_BUNDLE = join(REPO_ROOT, 'dist', 'compiler', 'index.js');
+
+/** How the instances get their policies, as the stack's PolicyMode parameter says. */
+export type PolicyMode = 'snapshot' | 'direct';
 
 /** One line a function wrote, parsed when it is JSON. */
 export interface FunctionLog {
-  function: 'preflight' | 'api';
+  function: 'preflight' | 'api' | 'compiler';
   stream: 'stdout' | 'stderr';
   line: string;
   json?: Record<string, unknown>;
@@ -62,6 +71,15 @@ export interface LocalStackOptions {
   layerAnswersPreflights?: boolean;
   /** CORS_METRICS_FLUSH_SECONDS of both functions. Default 0 (a metrics line after every invocation), so /__local/stats follows each request; deployed functions default to 60. */
   metricsFlushSeconds?: number;
+  /**
+   * `snapshot` (default, as the stack): a compiler writes one snapshot object to moto's S3 on
+   * Parameter Store change events (which the local Parameter Store emits), on a schedule and
+   * once before the gateway opens; both functions read only that object. `direct`: both
+   * functions list the policy path themselves.
+   */
+  mode?: PolicyMode;
+  /** Snapshot mode: seconds between scheduled compiles (the stack's SnapshotSchedule). Default 300; 0 = none. */
+  scheduleSeconds?: number;
   /** Receives every line the functions log. */
   onLog?: (log: FunctionLog) => void;
   /** Receives every request the gateway passed to a function, once answered. */
@@ -92,9 +110,18 @@ export interface LocalStack {
   counters: Recorder;
   /** The metrics the functions emitted in their log lines (Embedded Metric Format), summed as CloudWatch would. */
   metrics: MetricCounters;
-  /** Parameter Store calls made by the functions (`app`: cors-preflight or example-api). */
+  /** Parameter Store calls made by the functions (`app`: cors-preflight, example-api, cors-compiler) and by the CLI (`cors-policy`, or `unknown`). */
   parameterStore: Pick<SsmProxy, 'calls' | 'snapshot'>;
-  functions: { preflight: LambdaFunction; api: LambdaFunction };
+  mode: PolicyMode;
+  /** Snapshot mode only. */
+  snapshot?: {
+    bucket: string;
+    key: string;
+    compiler: LocalCompiler;
+    /** S3 requests per function (`GET 304`, `GET 200`, `PUT 200`, ...). */
+    s3: Record<'preflight' | 'api' | 'compiler', Pick<S3Proxy, 'calls' | 'snapshot'>>;
+  };
+  functions: { preflight: LambdaFunction; api: LambdaFunction; compiler?: LambdaFunction };
   seeded?: SeedResult;
   /** Pushes a directory of policy files with the CLI (or the SDK if the CLI is not built). */
   pushPolicies(dir: string): Promise<SeedResult>;
@@ -129,6 +156,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const policyPath = options.policyPath ?? '/cors/demo-api';
   const ttlSeconds = options.ttlSeconds ?? 5;
   const apiHost = options.apiHost ?? 'localhost';
+  const mode: PolicyMode = options.mode ?? 'snapshot';
+  if (mode !== 'snapshot' && mode !== 'direct') throw new Error(`mode must be snapshot or direct, not "${String(mode)}"`);
+  if (mode === 'snapshot' && !existsSync(COMPILER_BUNDLE)) throw new Error(`the built compiler is missing (${COMPILER_BUNDLE}): run npm run build first`);
   const pageHost = options.pageHost ?? 'localhost';
   const cleanups: Array<() => Promise<void>> = [];
   const cleanup = async () => {
@@ -144,10 +174,34 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       const started = moto;
       cleanups.push(() => started.stop());
     }
-    const env = motoEnv(motoEndpoint);
-    // The functions reach moto through a counting proxy; the CLI and SDK helpers go direct.
-    const proxy = await startSsmProxy(motoEndpoint);
+    // Everything reaches moto's Parameter Store through the counting proxy, the CLI included:
+    // its writes are what the proxy turns into Parameter Store Change events.
+    let compiler: LocalCompiler | undefined;
+    const proxy = await startSsmProxy(motoEndpoint, { onChange: (event) => compiler?.deliver(event) });
     cleanups.push(() => proxy.stop());
+    const env = { ...motoEnv(motoEndpoint), AWS_ENDPOINT_URL_SSM: proxy.endpoint };
+
+    // Snapshot mode: the bucket (the stack's SnapshotBucket), and one counting S3 proxy per function.
+    const bucket = `cors-local-snapshots-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+    const key = defaultSnapshotKey(policyPath);
+    const s3Proxies: Partial<Record<'preflight' | 'api' | 'compiler', S3Proxy>> = {};
+    if (mode === 'snapshot') {
+      const s3 = new S3Client({
+        endpoint: motoEndpoint,
+        region: 'us-east-1',
+        forcePathStyle: true,
+        credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
+      });
+      await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+      s3.destroy();
+      for (const fn of ['preflight', 'api', 'compiler'] as const) {
+        const p = await startS3Proxy(motoEndpoint);
+        s3Proxies[fn] = p;
+        cleanups.push(() => p.stop());
+      }
+    }
+    const snapshotEnv = (fn: 'preflight' | 'api' | 'compiler'): Record<string, string> =>
+      mode === 'snapshot' ? { CORS_SNAPSHOT_BUCKET: bucket, CORS_SNAPSHOT_KEY: key, AWS_ENDPOINT_URL_S3: s3Proxies[fn]!.endpoint } : {};
 
     const recorder = new Recorder();
     recorder.onAdd = options.onRequest;
@@ -178,13 +232,18 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const preflight = new LambdaFunction({
       name: 'cors-preflight',
       handlerFile: PREFLIGHT_BUNDLE,
-      env: { ...functionEnv('cors-preflight'), CORS_DEBUG: options.debug === false ? 'false' : 'true' },
+      env: { ...functionEnv('cors-preflight'), ...snapshotEnv('preflight'), CORS_DEBUG: options.debug === false ? 'false' : 'true' },
       onLog: onLog('preflight'),
     });
     const api = new LambdaFunction({
       name: 'example-api',
       handlerFile: EXAMPLE_API,
-      env: { ...functionEnv('example-api'), NODE_PATH: LAYER_MODULES, ANSWER_PREFLIGHTS: options.layerAnswersPreflights === false ? 'false' : 'true' },
+      env: {
+        ...functionEnv('example-api'),
+        ...snapshotEnv('api'),
+        NODE_PATH: LAYER_MODULES,
+        ANSWER_PREFLIGHTS: options.layerAnswersPreflights === false ? 'false' : 'true',
+      },
       onLog: onLog('api'),
     });
     cleanups.push(
@@ -192,9 +251,40 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       () => api.stop(),
     );
 
+    let compilerFn: LambdaFunction | undefined;
+    if (mode === 'snapshot') {
+      compilerFn = new LambdaFunction({
+        name: 'cors-compiler',
+        handlerFile: COMPILER_BUNDLE,
+        env: {
+          ...functionEnv('cors-compiler'),
+          ...snapshotEnv('compiler'),
+          // The stack sets it for a bucket it owns; a local bucket is gone with moto anyway.
+          CORS_SNAPSHOT_DELETE_ON_STACK_DELETE: 'false',
+        },
+        timeoutMs: 120_000,
+        onLog: onLog('compiler'),
+      });
+      const started = compilerFn;
+      cleanups.push(() => started.stop());
+    }
+
+    // moto loads its Parameter Store on the first call, seconds on a busy machine: not inside the CLI's time budget.
+    const warm = new SSMClient({ endpoint: motoEndpoint, region: 'us-east-1', credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } });
+    await warm.send(new GetParametersByPathCommand({ Path: policyPath, MaxResults: 1 })).catch(() => undefined);
+    warm.destroy();
+
     let seeded: SeedResult | undefined;
     const policiesDir = options.policiesDir === undefined ? join(REPO_ROOT, 'examples') : options.policiesDir;
     if (policiesDir !== null) seeded = await seedPolicies(resolve(policiesDir), policyPath, env);
+
+    // The deploy-time run, before any route answers; the rule and the schedule start after it.
+    if (compilerFn) {
+      compiler = new LocalCompiler(compilerFn, policyPath);
+      const active = compiler;
+      cleanups.push(async () => active.stop());
+      await compiler.deploy(options.scheduleSeconds ?? 300, { Bucket: bucket, Key: key });
+    }
 
     let apiUrl = '';
     const misconfiguration: { current: ActiveMisconfiguration } = { current: activate(payload, options.misconfiguration ?? {}) };
@@ -215,6 +305,17 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         api: apiUrl,
         motoEndpoint,
         parameterStoreCalls: proxy.snapshot(),
+        mode,
+        ...(compiler
+          ? {
+              snapshot: {
+                bucket,
+                key,
+                s3Calls: { preflight: s3Proxies.preflight!.snapshot(), api: s3Proxies.api!.snapshot(), compiler: s3Proxies.compiler!.snapshot() },
+                compilerRuns: compiler.runs.slice(-20),
+              },
+            }
+          : {}),
         misconfiguration: publicMisconfiguration(),
         metrics: metrics.snapshot(),
       }),
@@ -261,7 +362,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       counters: recorder,
       metrics,
       parameterStore: { calls: (f) => proxy.calls(f), snapshot: () => proxy.snapshot() },
-      functions: { preflight, api },
+      mode,
+      ...(compiler ? { snapshot: { bucket, key, compiler, s3: { preflight: s3Proxies.preflight!, api: s3Proxies.api!, compiler: s3Proxies.compiler! } } } : {}),
+      functions: { preflight, api, ...(compilerFn ? { compiler: compilerFn } : {}) },
       ...(seeded ? { seeded } : {}),
       pushPolicies: (dir) => seedPolicies(resolve(dir), policyPath, env),
       putPolicy: (name, document) => putPolicy(`${policyPath}/${name.replace(/^\/+/, '')}`, document, env),

@@ -6,7 +6,7 @@ import { parseArgs } from 'node:util';
 import type { PayloadVersion } from './events';
 import { SAMPLE_CORS_CONFIGURATION, type Misconfiguration } from './misconfig';
 import type { RequestRecord } from './recorder';
-import { startLocalStack, type FunctionLog, type LocalStack } from './stack';
+import { startLocalStack, type FunctionLog, type LocalStack, type PolicyMode } from './stack';
 
 const USAGE = `usage: npm start -- [options]
 
@@ -14,6 +14,10 @@ const USAGE = `usage: npm start -- [options]
   --port N          API port (default 3000; a free port if 3000 is taken)
   --page-port N     demo page port (default 3001; a free port if taken)
   --ttl N           seconds the functions cache policies (default 5, minimum 5)
+  --mode M          snapshot (default, as the stack): a compiler writes one snapshot to S3 (moto)
+                    on Parameter Store change events, which both functions read; direct: both
+                    functions list the policy path themselves
+  --schedule N      snapshot mode: seconds between scheduled compiles (default 300; 0 = none)
   --path PATH       Parameter Store path of the policies (default /cors/demo-api)
   --policies DIR    policy files to push at start (default examples/)
   --log-level L     LOG_LEVEL of the functions: DEBUG, INFO (default), WARN, ERROR
@@ -50,6 +54,8 @@ function parse(): {
   apiPort?: number;
   pagePort?: number;
   ttl: number;
+  mode: PolicyMode;
+  scheduleSeconds: number;
   path?: string;
   policies?: string;
   logLevel?: string;
@@ -63,6 +69,8 @@ function parse(): {
       port: { type: 'string' },
       'page-port': { type: 'string' },
       ttl: { type: 'string' },
+      mode: { type: 'string' },
+      schedule: { type: 'string' },
       path: { type: 'string' },
       policies: { type: 'string' },
       'log-level': { type: 'string' },
@@ -90,8 +98,15 @@ function parse(): {
   };
   const ttl = values.ttl === undefined ? 5 : Number(values.ttl);
   if (!Number.isInteger(ttl) || ttl < 5 || ttl > 86400) throw new Error(`--ttl must be a whole number of seconds from 5 to 86400, not "${values.ttl}"`);
+  const mode = (values.mode ?? 'snapshot') as PolicyMode;
+  if (mode !== 'snapshot' && mode !== 'direct') throw new Error(`--mode must be snapshot or direct, not "${values.mode}"`);
+  const scheduleSeconds = values.schedule === undefined ? 300 : Number(values.schedule);
+  if (!Number.isInteger(scheduleSeconds) || scheduleSeconds < 0 || scheduleSeconds > 86400)
+    throw new Error(`--schedule must be a whole number of seconds from 0 to 86400, not "${values.schedule}"`);
   return {
     payload,
+    mode,
+    scheduleSeconds,
     ...(values.port !== undefined ? { apiPort: port('port', values.port) } : {}),
     ...(values['page-port'] !== undefined ? { pagePort: port('page-port', values['page-port']) } : {}),
     ttl,
@@ -165,8 +180,11 @@ function misconfigurationLines(s: LocalStack, layerPreflights: boolean): string[
   ];
 }
 
-function banner(s: LocalStack, layerPreflights: boolean): string {
+function banner(s: LocalStack, layerPreflights: boolean, scheduleSeconds: number): string {
   const examplePolicy = `${s.policyPath}/products`;
+  // Edits go through the proxy: that is what turns them into change events for the compiler.
+  const ssmEndpoint = s.env.AWS_ENDPOINT_URL_SSM ?? s.motoEndpoint;
+  const schedule = scheduleSeconds > 0 ? `every ${scheduleSeconds} s` : 'no schedule';
   // Both region variables: the SDK reads AWS_REGION, the aws CLI AWS_DEFAULT_REGION.
   const envLine = Object.entries(s.env)
     .map(([k, v]) => `${k}=${v}`)
@@ -179,16 +197,26 @@ function banner(s: LocalStack, layerPreflights: boolean): string {
     ...(s.urls.pageOtherOrigin ? [`  Same page         ${cyan(s.urls.pageOtherOrigin)}   ${dim('(an origin they do not allow)')}`] : []),
     `  API               ${cyan(s.urls.api)}   ${dim(`OPTIONS → dist/preflight, other methods → example API with the dist/layer package`)}`,
     `  Gateway counters  ${s.urls.stats}`,
-    `  Parameter Store   ${cyan(s.motoEndpoint)}   ${dim(`(moto) policies under ${s.policyPath}, re-read every ${s.ttlSeconds} s`)}`,
+    `  Parameter Store   ${cyan(ssmEndpoint)}   ${dim(`(moto, behind a proxy that emits Parameter Store Change events) policies under ${s.policyPath}`)}`,
+    ...(s.snapshot
+      ? [
+          `  Compiler          ${dim(`dist/compiler: on change events under ${s.policyPath}/, ${schedule}, and once at start`)}`,
+          `  Snapshot          ${cyan(`s3://${s.snapshot.bucket}/${s.snapshot.key}`)}   ${dim(`(moto S3) both functions read it, one conditional GET every ${s.ttlSeconds} s`)}`,
+        ]
+      : [`  Mode              ${dim(`direct: both functions list ${s.policyPath} every ${s.ttlSeconds} s`)}`]),
     ...misconfigurationLines(s, layerPreflights),
     `  Seeded            ${s.seeded ? `${s.seeded.parameters.length} policies from examples/ via ${s.seeded.via === 'cli' ? 'cors-policy push' : 'the SDK (CLI not built)'}` : 'nothing'}`,
     '',
     bold('Try a preflight:'),
     `  curl -i -X OPTIONS ${s.urls.api}/products/42 -H 'Origin: ${s.urls.page}' -H 'Access-Control-Request-Method: PUT' -H 'Access-Control-Request-Headers: content-type'`,
     '',
-    bold('Edit a policy live (no restart; it takes effect within the TTL):'),
+    bold(
+      s.snapshot
+        ? 'Edit a policy live (no restart; the compiler writes a new snapshot at once, the functions read it within the TTL):'
+        : 'Edit a policy live (no restart; it takes effect within the TTL):',
+    ),
     `  export ${envLine}`,
-    `  aws ssm put-parameter --endpoint-url ${s.motoEndpoint} --name ${examplePolicy} --type String --overwrite --value file://examples/products.json`,
+    `  aws ssm put-parameter --endpoint-url ${ssmEndpoint} --name ${examplePolicy} --type String --overwrite --value file://examples/products.json`,
     `  npx cors-policy push --dir examples --path ${s.policyPath}`,
     '',
     dim('Ctrl-C stops everything.'),
@@ -205,6 +233,8 @@ async function main(): Promise<void> {
   const common = {
     payload: args.payload,
     ttlSeconds: args.ttl,
+    mode: args.mode,
+    scheduleSeconds: args.scheduleSeconds,
     ...(args.path ? { policyPath: args.path } : {}),
     ...(args.policies ? { policiesDir: args.policies } : {}),
     ...(args.logLevel ? { logLevel: args.logLevel } : {}),
@@ -241,7 +271,7 @@ async function main(): Promise<void> {
 
   stack = await startLocalStack({ ...common, apiPort: await pickPort(args.apiPort, 3000), pagePort: await pickPort(args.pagePort, 3001) });
   if (stopping) return void finish(stack);
-  process.stdout.write(`${banner(stack, args.layerPreflights)}\n`);
+  process.stdout.write(`${banner(stack, args.layerPreflights, args.scheduleSeconds)}\n`);
 }
 
 main().catch((err) => {

@@ -68,6 +68,9 @@ describe.each(['v1', 'v2'] as const)('Chromium against the local stack with payl
       policiesDir: POLICIES,
       policyPath: `/test/browser/${payload}`,
       ttlSeconds: TTL_SECONDS,
+      // Snapshot mode (the default): edits reach the functions through the compiler. No
+      // scheduled heartbeat, so every new snapshot the functions download carries an edit.
+      scheduleSeconds: 0,
       apiHost: 'api.example.test',
       pageHost: 'app.example.test',
       logLevel: 'ERROR',
@@ -368,6 +371,7 @@ describe.each(['v1', 'v2'] as const)('Chromium against the local stack with payl
       }
 
       // Refused preflights are not cached by the browser, so each attempt reaches the gateway.
+      // The edit's change event makes the compiler write a new snapshot at once.
       // Until the preflight function's cache expires it keeps answering from the policies it
       // loaded before the edit; the first attempt that makes it reload (a Parameter Store call
       // during that attempt) sees the edit. The loop is bounded by the TTL plus a margin.
@@ -376,7 +380,12 @@ describe.each(['v1', 'v2'] as const)('Chromium against the local stack with payl
       // preflight function reloads first, the browser may get an allowed preflight and still refuse
       // the actual response until the layer reloads. That attempt's preflight stays in the browser's
       // cache, so the next attempts go straight to the actual request.
-      const reloads = () => stack.parameterStore.calls({ app: 'cors-preflight', operation: 'GetParametersByPath' });
+      // A reload is the preflight function downloading a new snapshot (the edit, compiled), or in
+      // direct mode listing the path.
+      const reloads = () =>
+        stack.snapshot
+          ? stack.snapshot.s3.preflight.calls({ method: 'GET', status: 200 })
+          : stack.parameterStore.calls({ app: 'cors-preflight', operation: 'GetParametersByPath' });
       const preflightStatuses = () =>
         stack.counters
           .records({ path, origin: second })

@@ -11,6 +11,8 @@ import { assertBuilt, cliEnv, motoEndpoint, releaseBuilt, removeDir, runCli, tem
 
 const POLICIES = join(__dirname, '..', '..', 'examples');
 let home: string;
+// Two local stacks per payload (moto, the gateway, the compiler's first run): seconds each on a loaded 2-core machine.
+jest.setTimeout(120_000);
 
 beforeAll(async () => {
   assertBuilt();

@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { motoEnv } from '../../scripts/lib/moto';
-import { materialize, rawTemplate, ROOT, type JsonObject, type Template } from './support';
+import { materialize, ROOT, transformTemplate, type JsonObject, type Template } from './support';
 
 jest.setTimeout(180_000);
 
@@ -87,6 +87,8 @@ function invoke(bundle: string, eventFile: string, env: Record<string, string>, 
 
 describe('sam local invoke, without Docker', () => {
   const FUNCTION_ID = 'PreflightFunction';
+  // Snapshot mode (the default): env.json empties CORS_SNAPSHOT_BUCKET, so the local invoke lists moto's Parameter Store (direct mode).
+  const PARAMS = { ApiType: 'HTTP', ApiId: 'abcdef1234', StageName: '$default' };
   let template: Template;
   let artifacts = '';
   let bundle = '';
@@ -96,9 +98,10 @@ describe('sam local invoke, without Docker', () => {
   beforeAll(async () => {
     const endpoint = process.env.MOTO_ENDPOINT;
     if (!endpoint) throw new Error('MOTO_ENDPOINT is not set: run this file through the jest "integration" project (its global setup starts moto)');
-    template = rawTemplate();
+    // SAM-transformed, so that Globals (handler, runtime, memory) are applied as `sam build` applies them.
+    template = transformTemplate(PARAMS);
     const resource = template.Resources[FUNCTION_ID];
-    expect(resource?.Type).toBe('AWS::Serverless::Function');
+    expect(resource?.Type).toBe('AWS::Lambda::Function');
     expect(resource?.Metadata?.BuildMethod).toBe('makefile');
     expect(Object.keys(envJson)).toContain(FUNCTION_ID);
 
@@ -114,7 +117,7 @@ describe('sam local invoke, without Docker', () => {
     expect(bundle).not.toBe('');
 
     // 2. The environment: declared variables (parameter defaults), env.json over them, then moto.
-    const { resources } = materialize(template, { ApiType: 'HTTP', ApiId: 'abcdef1234', StageName: '$default' });
+    const { resources } = materialize(template, PARAMS);
     const props = resources[FUNCTION_ID]!.Properties;
     const declared = (props.Environment as { Variables: JsonObject }).Variables;
     timeoutSeconds = Number(props.Timeout);

@@ -23,6 +23,8 @@ import {
   type JsonObject,
   type Template,
 } from './support';
+import { compilerMetricFields } from '../../functions/compiler/metrics';
+import { defaultSnapshotKey } from '../../functions/core/snapshot';
 
 const describePython = mustRunPythonTests() ? describe : describe.skip;
 jest.setTimeout(120_000);
@@ -42,7 +44,25 @@ const HTTP_ALARMS = {
   AlarmDenialRatePercent: '25',
 };
 
-const SETS = { REST_NEW, REST_EXISTING, REST_GATEWAY, REST_GATEWAY_STAR, HTTP, HTTP_ALARMS } as const;
+// PolicyMode defaults to snapshot: the sets above are snapshot-mode stacks; these are direct-mode ones.
+const REST_DIRECT = { ...REST_NEW, PolicyMode: 'direct' };
+const HTTP_DIRECT = { ...HTTP, PolicyMode: 'direct' };
+const HTTP_ALARMS_DIRECT = { ...HTTP_ALARMS, PolicyMode: 'direct' };
+// Snapshot mode with a bucket the stack does not own, and a key of the user's choosing.
+const HTTP_OWN_BUCKET = { ...HTTP, SnapshotBucketName: 'shop-config.eu', SnapshotKey: 'cors/shop-api.json', SnapshotSchedule: 'rate(1 hour)' };
+
+const SETS = {
+  REST_NEW,
+  REST_EXISTING,
+  REST_GATEWAY,
+  REST_GATEWAY_STAR,
+  HTTP,
+  HTTP_ALARMS,
+  REST_DIRECT,
+  HTTP_DIRECT,
+  HTTP_ALARMS_DIRECT,
+  HTTP_OWN_BUCKET,
+} as const;
 type SetName = keyof typeof SETS;
 
 const FORBIDDEN_TYPES = [
@@ -92,6 +112,12 @@ describePython('template.yaml', () => {
         [
           'AlarmDenialRatePercent',
           'AlarmPolicyAgeSeconds',
+          'AlarmSnapshotAgeSeconds',
+          'PolicyMode',
+          'Runtime',
+          'SnapshotBucketName',
+          'SnapshotKey',
+          'SnapshotSchedule',
           'AlarmRefreshFailureMinutes',
           'AlarmTopicArn',
           'MetricsNamespace',
@@ -160,6 +186,34 @@ describePython('template.yaml', () => {
       ['AlarmRefreshFailureMinutes', '0', false],
       ['AlarmPolicyAgeSeconds', '30', false],
       ['AlarmDenialRatePercent', '101', false],
+      ['PolicyMode', 'snapshot', true],
+      ['PolicyMode', 'direct', true],
+      ['PolicyMode', 'Snapshot', false],
+      ['Runtime', 'nodejs24.x', true],
+      ['Runtime', 'nodejs22.x', true],
+      ['Runtime', 'nodejs20.x', false],
+      ['SnapshotBucketName', '', true],
+      ['SnapshotBucketName', 'shop-config.eu', true],
+      ['SnapshotBucketName', 'Shop_Config', false],
+      ['SnapshotBucketName', 'arn:aws:s3:::shop-config', false],
+      ['SnapshotKey', '', true],
+      ['SnapshotKey', 'cors/shop-api.json', true],
+      // every grant names exactly this key: no IAM wildcards, no empty segments
+      ['SnapshotKey', 'cors/*', false],
+      ['SnapshotKey', 'cors/shop?.json', false],
+      ['SnapshotKey', '/cors/shop-api.json', false],
+      ['SnapshotKey', 'cors//shop-api.json', false],
+      ['SnapshotSchedule', 'rate(5 minutes)', true],
+      ['SnapshotSchedule', 'rate(1 minute)', true],
+      ['SnapshotSchedule', 'rate(1 hour)', true],
+      ['SnapshotSchedule', 'cron(0/10 * * * ? *)', true],
+      ['SnapshotSchedule', 'rate(1 minutes)', false],
+      ['SnapshotSchedule', 'rate(2 hour)', false],
+      ['SnapshotSchedule', 'rate(10 minutes)', true],
+      ['SnapshotSchedule', 'rate(0 minutes)', false],
+      ['SnapshotSchedule', 'every 5 minutes', false],
+      ['AlarmSnapshotAgeSeconds', '900', true],
+      ['AlarmSnapshotAgeSeconds', '60', false],
     ])('%s=%j valid: %s', (name, value, ok) => {
       expect(parameterProblem(raw, name, value)).toEqual(ok ? undefined : expect.any(String));
     });
@@ -173,6 +227,9 @@ describePython('template.yaml', () => {
       ]);
       expect(failedRules(raw, { ...HTTP, RestRootResourceId: 'r00tr00t00' })).toEqual([expect.stringMatching(/^HttpHasNoRestOptions/)]);
       expect(failedRules(raw, { ...REST_NEW, EnableGatewayResponses: 'true' })).toEqual([expect.stringMatching(/^GatewayResponsesNeedAnOrigin/)]);
+      // Snapshot settings with direct mode would be silently ignored: refused instead.
+      expect(failedRules(raw, { ...HTTP_DIRECT, SnapshotBucketName: 'shop-config.eu' })).toEqual([expect.stringMatching(/^DirectModeHasNoSnapshotSettings/)]);
+      expect(failedRules(raw, { ...HTTP_DIRECT, SnapshotKey: 'cors/x.json' })).toEqual([expect.stringMatching(/^DirectModeHasNoSnapshotSettings/)]);
     });
   });
 
@@ -221,7 +278,7 @@ describePython('template.yaml', () => {
       ['HTTP', ['ApiPreflightCheck', 'HttpPreflightIntegration', 'HttpProxyOptionsRoute', 'HttpRootOptionsRoute', 'HttpStageDeployment']],
     ] as [SetName, string[]][])('%s creates exactly these API-side resources', (name, ids) => {
       const apiSide = Object.entries(stack(name).resources)
-        .filter(([, r]) => r.Type.startsWith('AWS::ApiGateway') || r.Type.startsWith('Custom::'))
+        .filter(([, r]) => r.Type.startsWith('AWS::ApiGateway') || r.Type === 'Custom::ApiPreflightCheck' || r.Type === 'Custom::StageDeployment')
         .map(([id]) => id);
       expect(apiSide.sort()).toEqual([...ids].sort());
     });
@@ -371,7 +428,8 @@ describePython('template.yaml', () => {
 
   describe('invoke permission', () => {
     test.each(['REST_NEW', 'HTTP'] as SetName[])('%s: API Gateway may invoke the function for OPTIONS only, root included', (name) => {
-      const perms = ofType(name, 'AWS::Lambda::Permission');
+      // (snapshot mode adds two for EventBridge, tested with the rules)
+      const perms = ofType(name, 'AWS::Lambda::Permission').filter(([, p]) => p.Properties.Principal === 'apigateway.amazonaws.com');
       expect(perms).toHaveLength(1);
       const p = perms[0]![1].Properties;
       const api = SETS[name].ApiId;
@@ -406,12 +464,12 @@ describePython('template.yaml', () => {
         MemorySize: 128,
         LoggingConfig: { LogFormat: 'JSON', LogGroup: '<PreflightLogGroup>' },
       });
-      expect(['nodejs22.x', 'nodejs24.x']).toContain(f.Properties.Runtime);
+      expect(f.Properties.Runtime).toBe('nodejs24.x');
       const vars = (f.Properties.Environment as { Variables: Record<string, string> }).Variables;
       const budgetS = Number(vars.CORS_POLICY_LOAD_BUDGET_MS) / 1000;
       expect(f.Properties.Timeout).toBeGreaterThanOrEqual(budgetS + 2);
       expect(f.Properties.Timeout).toBeLessThanOrEqual(10);
-      expect(vars).toEqual({
+      const direct = {
         CORS_POLICY_PATH: '/cors/shop-api',
         CORS_POLICY_TTL_SECONDS: '60',
         CORS_POLICY_LOAD_BUDGET_MS: '2000',
@@ -419,15 +477,25 @@ describePython('template.yaml', () => {
         CORS_METRICS_NAMESPACE: 'ApigwCors',
         LOG_LEVEL: 'INFO',
         AWS_ENDPOINT_URL_SSM: '',
+      };
+      expect(vars).toEqual({
+        ...direct,
+        CORS_SNAPSHOT_BUCKET: '<SnapshotBucket>',
+        CORS_SNAPSHOT_KEY: 'cors-snapshots/cors/shop-api.json',
+        CORS_SNAPSHOT_MAX_AGE_SECONDS: '900',
+        AWS_ENDPOINT_URL_S3: '',
       });
+      // Direct mode: exactly today's environment, so the function lists the path itself.
+      expect((fn('REST_DIRECT', 'PreflightFunction').Properties.Environment as { Variables: Record<string, string> }).Variables).toEqual(direct);
       expect(f.Properties).not.toHaveProperty('Layers');
     });
 
-    test('both functions log to their own log group with retention', () => {
+    test('every function logs to its own log group with retention', () => {
       const { resources } = stack('HTTP');
       for (const [fnId, groupId] of [
         ['PreflightFunction', 'PreflightLogGroup'],
         ['RedeployFunction', 'RedeployLogGroup'],
+        ['CompilerFunction', 'CompilerLogGroup'],
       ] as const) {
         expect(resources[fnId]!.Properties.LoggingConfig).toMatchObject({ LogFormat: 'JSON', LogGroup: `<${groupId}>` });
         expect(resources[groupId]!.Type).toBe('AWS::Logs::LogGroup');
@@ -447,7 +515,12 @@ describePython('template.yaml', () => {
 
     test('the Makefile has a build-<LogicalId> target calling scripts/build.mjs for every makefile-built resource', () => {
       const makefile = readFileSync(join(ROOT, 'Makefile'), 'utf8');
-      const expected: Record<string, string> = { PreflightFunction: 'preflight', CorsLayer: 'layer', RedeployFunction: 'redeploy' };
+      const expected: Record<string, string> = {
+        PreflightFunction: 'preflight',
+        CorsLayer: 'layer',
+        RedeployFunction: 'redeploy',
+        CompilerFunction: 'compiler',
+      };
       const built = Object.entries(raw.Resources)
         .filter(([, r]) => r.Metadata?.BuildMethod === 'makefile')
         .map(([id]) => id);
@@ -472,6 +545,7 @@ describePython('template.yaml', () => {
 
   describe('IAM', () => {
     interface Statement {
+      Sid?: string;
       Effect: string;
       Action: string | string[];
       Resource: string | string[];
@@ -479,52 +553,107 @@ describePython('template.yaml', () => {
     const statementsOf = (name: SetName, roleId: string): Statement[] => {
       const role = stack(name).resources[roleId]!;
       expect(role.Type).toBe('AWS::IAM::Role');
-      expect(role.Properties).not.toHaveProperty('ManagedPolicyArns');
       return (role.Properties.Policies as unknown as { PolicyDocument: { Statement: Statement[] } }[]).flatMap((p) => p.PolicyDocument.Statement);
     };
+    const readerStatements = (name: SetName): Statement[] => {
+      const policy = stack(name).resources.PolicyReaderPolicy!;
+      expect(policy.Type).toBe('AWS::IAM::ManagedPolicy');
+      return (policy.Properties.PolicyDocument as unknown as { Statement: Statement[] }).Statement;
+    };
     const list = (v: string | string[]) => (Array.isArray(v) ? v : [v]);
+    const byAction = (statements: Statement[], action: string) => statements.filter((s) => list(s.Action).includes(action)).flatMap((s) => list(s.Resource));
+    const PATH_ARNS = ['arn:aws:ssm:us-east-1:123456789012:parameter/cors/shop-api', 'arn:aws:ssm:us-east-1:123456789012:parameter/cors/shop-api/*'];
+    const HISTORY_ARNS = ['arn:aws:ssm:us-east-1:123456789012:parameter/cors/shop-api/*'];
 
-    test('only IAM roles, no stand-alone policies; every statement Allow with explicit resources, no "*"', () => {
+    test('roles per mode and one managed policy; every statement Allow with explicit resources, no "*"', () => {
       for (const name of Object.keys(SETS) as SetName[]) {
-        const iamTypes = Object.values(stack(name).resources)
-          .map((r) => r.Type)
-          .filter((t) => t.startsWith('AWS::IAM::'));
-        expect(iamTypes).toEqual(['AWS::IAM::Role', 'AWS::IAM::Role']);
-        for (const roleId of ['PreflightRole', 'RedeployRole']) {
-          for (const s of statementsOf(name, roleId)) {
-            expect(s.Effect).toBe('Allow');
-            for (const r of list(s.Resource)) expect(r).not.toBe('*');
-            for (const a of list(s.Action)) expect(a).not.toMatch(/\*/);
-          }
+        const { resources, conditions } = stack(name);
+        const iam = Object.entries(resources)
+          .filter(([, r]) => r.Type.startsWith('AWS::IAM::'))
+          .map(([id, r]) => `${id}:${r.Type}`)
+          .sort();
+        const roles = conditions.IsSnapshotMode ? ['CompilerRole', 'PreflightRole', 'RedeployRole'] : ['PreflightRole', 'RedeployRole'];
+        expect([name, iam]).toEqual([name, ['PolicyReaderPolicy:AWS::IAM::ManagedPolicy', ...roles.map((r) => `${r}:AWS::IAM::Role`)].sort()]);
+        const all = [...roles.flatMap((r) => statementsOf(name, r)), ...readerStatements(name)];
+        for (const s of all) {
+          expect(s.Effect).toBe('Allow');
+          for (const r of list(s.Resource)) expect([s.Sid, r]).not.toEqual([s.Sid, expect.stringMatching(/^\*$|parameter\/\*$|:::[^/]*\/\*$/)]);
+          for (const a of list(s.Action)) expect(a).not.toMatch(/\*/);
         }
+        // Only the preflight role gets the managed policy; the others have their own inline grants.
+        expect(resources.PreflightRole!.Properties.ManagedPolicyArns).toEqual(['<PolicyReaderPolicy>']);
+        expect(resources.RedeployRole!.Properties).not.toHaveProperty('ManagedPolicyArns');
+        if (conditions.IsSnapshotMode) expect(resources.CompilerRole!.Properties).not.toHaveProperty('ManagedPolicyArns');
       }
     });
 
-    test('the preflight function may only GetParametersByPath on PolicyPath and below, and GetParameterHistory of the parameters under it (no parameter/*, no kms)', () => {
+    test('the preflight function writes only its own log group; its reads are the managed policy the layer users attach', () => {
       const statements = statementsOf('REST_NEW', 'PreflightRole');
-      const ssm = statements.filter((s) => list(s.Action).some((a) => a.startsWith('ssm:')));
-      expect(ssm).toHaveLength(2);
-      expect(list(ssm[0]!.Action)).toEqual(['ssm:GetParametersByPath']);
-      expect(list(ssm[0]!.Resource)).toEqual([
-        'arn:aws:ssm:us-east-1:123456789012:parameter/cors/shop-api',
-        'arn:aws:ssm:us-east-1:123456789012:parameter/cors/shop-api/*',
-      ]);
-      expect(list(ssm[1]!.Action)).toEqual(['ssm:GetParameterHistory']);
-      expect(list(ssm[1]!.Resource)).toEqual(['arn:aws:ssm:us-east-1:123456789012:parameter/cors/shop-api/*']);
-      const all = statements.flatMap((s) => list(s.Resource));
-      expect(all.filter((r) => /parameter\/\*$/.test(r))).toEqual([]);
-      expect(
-        statements
-          .flatMap((s) => list(s.Action))
-          .filter((a) => !a.startsWith('ssm:'))
-          .sort(),
-      ).toEqual(['logs:CreateLogStream', 'logs:PutLogEvents']);
-      expect(statements.find((s) => list(s.Action).includes('logs:PutLogEvents'))!.Resource).toBe(
-        'arn:aws:logs:us-east-1:123456789012:log-group:<PreflightLogGroup>:*',
-      );
+      expect(statements.flatMap((s) => list(s.Action)).sort()).toEqual(['logs:CreateLogStream', 'logs:PutLogEvents']);
+      expect(byAction(statements, 'logs:PutLogEvents')).toEqual(['arn:aws:logs:us-east-1:123456789012:log-group:<PreflightLogGroup>:*']);
+      expect(transformed.REST_NEW.Outputs.PolicyReaderPolicyArn!.Value).toEqual({ Ref: 'PolicyReaderPolicy' });
+    });
+
+    test('direct mode: the readers may only GetParametersByPath on PolicyPath and below and GetParameterHistory under it (no S3, no kms)', () => {
+      const statements = readerStatements('REST_DIRECT');
+      expect(statements.flatMap((s) => list(s.Action)).sort()).toEqual(['ssm:GetParameterHistory', 'ssm:GetParametersByPath']);
+      expect(byAction(statements, 'ssm:GetParametersByPath')).toEqual(PATH_ARNS);
+      expect(byAction(statements, 'ssm:GetParameterHistory')).toEqual(HISTORY_ARNS);
       // A different path yields a different grant, never a wider one.
-      const other = materialize(transformed.HTTP, { ...HTTP, PolicyPath: '/teams/a/cors' }).resources.PreflightRole!;
+      const other = materialize(transformed.HTTP_DIRECT, { ...HTTP_DIRECT, PolicyPath: '/teams/a/cors' }).resources.PolicyReaderPolicy!;
       expect(JSON.stringify(other.Properties)).toContain('parameter/teams/a/cors/*');
+      expect(JSON.stringify(other.Properties)).not.toContain('shop-api');
+    });
+
+    test('snapshot mode, stack-owned bucket: the readers may GetObject the snapshot key only, list its bucket (a missing snapshot is then a 404), and read the path as the fallback', () => {
+      const statements = readerStatements('REST_NEW');
+      expect(statements.flatMap((s) => list(s.Action)).sort()).toEqual(['s3:GetObject', 's3:ListBucket', 'ssm:GetParameterHistory', 'ssm:GetParametersByPath']);
+      expect(byAction(statements, 's3:GetObject')).toEqual(['arn:aws:s3:::<SnapshotBucket>/cors-snapshots/cors/shop-api.json']);
+      expect(byAction(statements, 's3:ListBucket')).toEqual(['<SnapshotBucket.Arn>']);
+      expect(byAction(statements, 'ssm:GetParametersByPath')).toEqual(PATH_ARNS);
+      expect(byAction(statements, 'ssm:GetParameterHistory')).toEqual(HISTORY_ARNS);
+    });
+
+    test('snapshot mode, existing bucket: GetObject on the chosen key of that bucket; no ListBucket (it would reveal its other keys)', () => {
+      const statements = readerStatements('HTTP_OWN_BUCKET');
+      expect(byAction(statements, 's3:GetObject')).toEqual(['arn:aws:s3:::shop-config.eu/cors/shop-api.json']);
+      expect(byAction(statements, 's3:ListBucket')).toEqual([]);
+    });
+
+    test('the compiler lists and reads history under the path only, and reads/writes only the snapshot key; it deletes it only in its own bucket', () => {
+      const own = statementsOf('HTTP', 'CompilerRole');
+      expect(own.flatMap((s) => list(s.Action)).sort()).toEqual(
+        [
+          'logs:CreateLogStream',
+          'logs:PutLogEvents',
+          's3:DeleteObject',
+          's3:GetObject',
+          's3:ListBucket',
+          's3:PutObject',
+          'sqs:SendMessage',
+          'ssm:GetParameterHistory',
+          'ssm:GetParametersByPath',
+        ].sort(),
+      );
+      expect(byAction(own, 'ssm:GetParametersByPath')).toEqual(PATH_ARNS);
+      expect(byAction(own, 'ssm:GetParameterHistory')).toEqual(HISTORY_ARNS);
+      for (const action of ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'])
+        expect([action, byAction(own, action)]).toEqual([action, ['arn:aws:s3:::<SnapshotBucket>/cors-snapshots/cors/shop-api.json']]);
+      expect(byAction(own, 's3:ListBucket')).toEqual(['arn:aws:s3:::<SnapshotBucket>']);
+      expect(byAction(own, 'logs:PutLogEvents')).toEqual(['arn:aws:logs:us-east-1:123456789012:log-group:<CompilerLogGroup>:*']);
+      // The function's own dead-letter queue (failed asynchronous runs), the one the rules use.
+      expect(byAction(own, 'sqs:SendMessage')).toEqual(['<SnapshotTriggerDeadLetterQueue.Arn>']);
+
+      const shared = statementsOf('HTTP_OWN_BUCKET', 'CompilerRole');
+      expect(
+        shared
+          .flatMap((s) => list(s.Action))
+          .filter((a) => a.startsWith('s3:'))
+          .sort(),
+      ).toEqual(['s3:GetObject', 's3:ListBucket', 's3:PutObject']);
+      expect(byAction(shared, 's3:PutObject')).toEqual(['arn:aws:s3:::shop-config.eu/cors/shop-api.json']);
+      // The first run must tell "no snapshot yet" (404) from "denied" (403): only the compiler gets ListBucket on a shared bucket.
+      expect(byAction(shared, 's3:ListBucket')).toEqual(['arn:aws:s3:::shop-config.eu']);
     });
 
     test.each([
@@ -533,9 +662,8 @@ describePython('template.yaml', () => {
     ] as [SetName, string, string[]][])('%s: the custom resource may only read that API and POST its deployments', (name, api, reads) => {
       const statements = statementsOf(name, 'RedeployRole');
       const base = `arn:aws:apigateway:us-east-1::/${api}`;
-      const byAction = (action: string) => statements.filter((s) => list(s.Action).includes(action)).flatMap((s) => list(s.Resource));
-      expect(byAction('apigateway:POST')).toEqual([`${base}/deployments`]);
-      expect(byAction('apigateway:GET')).toEqual(reads.map((r) => `${base}${r}`));
+      expect(byAction(statements, 'apigateway:POST')).toEqual([`${base}/deployments`]);
+      expect(byAction(statements, 'apigateway:GET')).toEqual(reads.map((r) => `${base}${r}`));
       const actions = statements.flatMap((s) => list(s.Action)).sort();
       expect(actions).toEqual(['apigateway:GET', 'apigateway:POST', 'logs:CreateLogStream', 'logs:PutLogEvents']);
     });
@@ -547,6 +675,8 @@ describePython('template.yaml', () => {
       { Name: 'service', Value: 'cors-preflight' },
       { Name: 'function_name', Value: '<PreflightFunction>' },
     ];
+    // The compiler's metrics carry the service dimension only (functions/compiler/metrics.ts).
+    const COMPILER = [{ Name: 'service', Value: 'cors-compiler' }];
 
     test.each(['REST_NEW', 'REST_GATEWAY', 'HTTP'] as SetName[])('%s without AlarmTopicArn: no alarm and nothing else for them', (name) => {
       expect(stack(name).conditions.CreateAlarms).toBe(false);
@@ -554,11 +684,16 @@ describePython('template.yaml', () => {
       expect(ofType(name, 'AWS::SNS::Topic')).toEqual([]);
     });
 
-    test('with AlarmTopicArn: the four alarms, each notifying the topic when it fires and when it recovers', () => {
-      const alarms = ofType('HTTP_ALARMS', 'AWS::CloudWatch::Alarm');
-      expect(alarms.map(([id]) => id).sort()).toEqual(ALARMS);
+    const SNAPSHOT_ALARMS = ['SnapshotAgeAlarm', 'SnapshotCompileFailuresAlarm', 'SnapshotTriggerDeadLetterAlarm'];
+
+    test.each([
+      ['HTTP_ALARMS', [...ALARMS, ...SNAPSHOT_ALARMS]],
+      ['HTTP_ALARMS_DIRECT', ALARMS],
+    ] as [SetName, string[]][])('%s: with AlarmTopicArn, these alarms, each notifying the topic when it fires and when it recovers', (name, expected) => {
+      const alarms = ofType(name, 'AWS::CloudWatch::Alarm');
+      expect(alarms.map(([id]) => id).sort()).toEqual([...expected].sort());
       for (const [id, a] of alarms) {
-        expect([id, a.Condition]).toEqual([id, 'CreateAlarms']);
+        expect([id, a.Condition]).toEqual([id, SNAPSHOT_ALARMS.includes(id) ? 'CreateSnapshotAlarms' : 'CreateAlarms']);
         expect(a.Properties).toMatchObject({
           AlarmActions: [TOPIC],
           OKActions: [TOPIC],
@@ -590,8 +725,15 @@ describePython('template.yaml', () => {
         Statistic: 'Maximum',
         Threshold: '900',
       });
+      // Snapshot mode: the compiler judges the parameters for the whole fleet.
       expect(resources.InvalidPolicyParametersAlarm!.Properties).toMatchObject({
         Namespace: 'Shop/Cors',
+        MetricName: 'InvalidPolicyParameters',
+        Dimensions: COMPILER,
+        Statistic: 'Maximum',
+        Threshold: 0,
+      });
+      expect(stack('HTTP_ALARMS_DIRECT').resources.InvalidPolicyParametersAlarm!.Properties).toMatchObject({
         MetricName: 'InvalidPolicyParameters',
         Dimensions: DIMENSIONS,
         Statistic: 'Maximum',
@@ -619,6 +761,51 @@ describePython('template.yaml', () => {
       expect(expression).toMatch(/^IF\(.*>= 10, 100 \* FILL\(denied, 0\) \/ \(FILL\(allowed, 0\) \+ FILL\(denied, 0\)\), 0\)$/);
     });
 
+    test('snapshot alarms: snapshot age above AlarmSnapshotAgeSeconds (the bound the instances log), compiler failures, dead-lettered triggers', () => {
+      const { resources } = stack('HTTP_ALARMS');
+      expect(resources.SnapshotAgeAlarm!.Properties).toMatchObject({
+        Namespace: 'Shop/Cors',
+        MetricName: 'SnapshotAgeSeconds',
+        Dimensions: DIMENSIONS,
+        Statistic: 'Maximum',
+        Threshold: '900',
+      });
+      const vars = (resources.PreflightFunction!.Properties.Environment as { Variables: Record<string, string> }).Variables;
+      expect(vars.CORS_SNAPSHOT_MAX_AGE_SECONDS).toBe('900');
+      expect(materialize(transformed.HTTP_ALARMS, { ...HTTP_ALARMS, AlarmSnapshotAgeSeconds: '3600' }).resources.SnapshotAgeAlarm!.Properties.Threshold).toBe(
+        '3600',
+      );
+      expect(resources.SnapshotCompileFailuresAlarm!.Properties).toMatchObject({
+        Namespace: 'Shop/Cors',
+        MetricName: 'SnapshotCompileFailures',
+        Dimensions: COMPILER,
+        Statistic: 'Sum',
+        Threshold: 0,
+      });
+      expect(resources.SnapshotTriggerDeadLetterAlarm!.Properties).toMatchObject({
+        Namespace: 'AWS/SQS',
+        MetricName: 'ApproximateNumberOfMessagesVisible',
+        Dimensions: [{ Name: 'QueueName', Value: '<SnapshotTriggerDeadLetterQueue.QueueName>' }],
+      });
+      const compiler = (resources.CompilerFunction!.Properties.Environment as { Variables: Record<string, string> }).Variables;
+      expect(compiler.CORS_METRICS_NAMESPACE).toBe('Shop/Cors');
+    });
+
+    test("the compiler alarms watch exactly the names and dimensions the compiler's EMF lines carry", () => {
+      const fields = compilerMetricFields('Shop/Cors', { ok: false, invalidParameters: 1, bytes: 10, changes: 0 }, 0);
+      const emf = (fields._aws as { CloudWatchMetrics: Array<{ Namespace: string; Dimensions: string[][]; Metrics: Array<{ Name: string }> }> })
+        .CloudWatchMetrics[0]!;
+      const { resources } = stack('HTTP_ALARMS');
+      for (const id of ['SnapshotCompileFailuresAlarm', 'InvalidPolicyParametersAlarm']) {
+        const p = resources[id]!.Properties as { Namespace: string; MetricName: string; Dimensions: Array<{ Name: string; Value: string }> };
+        expect([id, p.Namespace]).toEqual([id, emf.Namespace]);
+        expect(emf.Metrics.map((m) => m.Name)).toContain(p.MetricName);
+        // CloudWatch matches a metric only on its exact dimension set.
+        expect([id, p.Dimensions.map((d) => d.Name)]).toEqual([id, emf.Dimensions[0]]);
+        expect([id, p.Dimensions.map((d) => d.Value)]).toEqual([id, emf.Dimensions[0]!.map((name) => String(fields[name]))]);
+      }
+    });
+
     test('the function writes its metrics to the namespace the alarms watch', () => {
       const vars = (stack('HTTP_ALARMS').resources.PreflightFunction!.Properties.Environment as { Variables: Record<string, string> }).Variables;
       expect(vars.CORS_METRICS_NAMESPACE).toBe('Shop/Cors');
@@ -643,6 +830,258 @@ describePython('template.yaml', () => {
       expect(httpSteps).toMatch(/ cors-policy verify --url https:\/\/h1t2t3p4a5\.execute-api\.us-east-1\.amazonaws\.com --path \S+$/);
       expect(restSteps.length).toBeLessThan(1_500);
       for (const [id, out] of Object.entries(o)) expect([id, typeof out.Description]).toEqual([id, 'string']);
+    });
+  });
+
+  describe('runtime (one place)', () => {
+    test.each(Object.keys(SETS) as SetName[])('%s: every function runs nodejs24.x by default', (name) => {
+      const functions = ofType(name, 'AWS::Lambda::Function');
+      expect(functions.length).toBeGreaterThanOrEqual(2);
+      for (const [id, f] of functions) expect([id, f.Properties.Runtime]).toEqual([id, 'nodejs24.x']);
+    });
+
+    test('Runtime=nodejs22.x moves every function; the template names a runtime in Globals only', () => {
+      const { resources } = materialize(transformed.HTTP, { ...HTTP, Runtime: 'nodejs22.x' });
+      const runtimes = Object.values(resources)
+        .filter((r) => r.Type === 'AWS::Lambda::Function')
+        .map((r) => r.Properties.Runtime);
+      expect(new Set(runtimes)).toEqual(new Set(['nodejs22.x']));
+      const text = readFileSync(TEMPLATE, 'utf8');
+      expect(text.match(/^\s+Runtime: .*$/gm)).toEqual(['    Runtime: !Ref Runtime']);
+      // The layer serves both allowed runtimes.
+      const [, layer] = ofType('HTTP', 'AWS::Lambda::LayerVersion')[0]!;
+      expect(layer.Properties.CompatibleRuntimes).toEqual(expect.arrayContaining(raw.Parameters.Runtime!.AllowedValues!));
+    });
+  });
+
+  describe('snapshot mode', () => {
+    const SNAPSHOT_RESOURCES = [
+      'CompilerFunction',
+      'CompilerFunctionEventInvokeConfig',
+      'CompilerLogGroup',
+      'CompilerRole',
+      'PolicyChangeRule',
+      'PolicyChangeRulePermission',
+      'PolicySnapshot',
+      'SnapshotScheduleRule',
+      'SnapshotScheduleRulePermission',
+      'SnapshotTriggerDeadLetterQueue',
+      'SnapshotTriggerDeadLetterQueuePolicy',
+    ];
+    const vars = (name: SetName, id: string) => (stack(name).resources[id]!.Properties.Environment as { Variables: Record<string, string> }).Variables;
+
+    test.each([
+      ['HTTP', [...SNAPSHOT_RESOURCES, 'SnapshotBucket', 'SnapshotBucketPolicy']],
+      ['REST_NEW', [...SNAPSHOT_RESOURCES, 'SnapshotBucket', 'SnapshotBucketPolicy']],
+      ['HTTP_OWN_BUCKET', SNAPSHOT_RESOURCES],
+      ['HTTP_DIRECT', []],
+      ['REST_DIRECT', []],
+    ] as [SetName, string[]][])('%s: the snapshot resources are %j', (name, expected) => {
+      const { resources } = stack(name);
+      const all = Object.keys(transformed[name].Resources);
+      const snapshotSide = all.filter(
+        (id) => /^(Compiler|PolicyChange|PolicySnapshot|Snapshot)/.test(id) && !id.endsWith('Alarm') && id !== 'SnapshotBeforeTraffic',
+      ); // the gate exists in both modes (free, no properties)
+      expect(snapshotSide.filter((id) => id in resources).sort()).toEqual([...expected].sort());
+      // Direct mode is today's stack plus the managed policy: nothing in S3, EventBridge or SQS.
+      if (expected.length === 0) {
+        const types = Object.values(resources).map((r) => r.Type);
+        for (const t of types) expect(t).not.toMatch(/^AWS::(S3|Events|SQS)::|^Custom::PolicySnapshot$/);
+      }
+    });
+
+    test('the stack-owned bucket is private, encrypted, TLS-only, and deleted with the stack', () => {
+      const { resources } = stack('HTTP');
+      const bucket = resources.SnapshotBucket!;
+      expect(bucket).toMatchObject({ DeletionPolicy: 'Delete', UpdateReplacePolicy: 'Delete' });
+      expect(bucket.Properties).not.toHaveProperty('BucketName'); // generated: never collides
+      expect(bucket.Properties.PublicAccessBlockConfiguration).toEqual({
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      });
+      expect(bucket.Properties.OwnershipControls).toEqual({ Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] });
+      expect(bucket.Properties.BucketEncryption).toEqual({
+        ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }],
+      });
+      expect(bucket.Properties).not.toHaveProperty('VersioningConfiguration'); // one key, emptied on delete: no versions left behind
+      const statements = (resources.SnapshotBucketPolicy!.Properties.PolicyDocument as { Statement: JsonObject[] }).Statement;
+      expect(statements).toEqual([
+        expect.objectContaining({
+          Effect: 'Deny',
+          Principal: '*',
+          Action: 's3:*',
+          Resource: ['<SnapshotBucket.Arn>', '<SnapshotBucket.Arn>/*'],
+          Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+        }),
+      ]);
+      // The custom resource's Delete empties the key of a bucket the stack owns, and only then.
+      expect(vars('HTTP', 'CompilerFunction').CORS_SNAPSHOT_DELETE_ON_STACK_DELETE).toBe('true');
+      expect(vars('HTTP_OWN_BUCKET', 'CompilerFunction').CORS_SNAPSHOT_DELETE_ON_STACK_DELETE).toBe('false');
+    });
+
+    test('the compiler: makefile build, one run at a time, its own log group, the contract environment', () => {
+      const f = stack('HTTP').resources.CompilerFunction!;
+      expect(f.Metadata).toMatchObject({ BuildMethod: 'makefile' });
+      expect(f.Properties).toMatchObject({
+        Handler: 'index.handler',
+        ReservedConcurrentExecutions: 1,
+        Architectures: ['arm64'],
+        Role: '<CompilerRole.Arn>',
+        LoggingConfig: { LogFormat: 'JSON', LogGroup: '<CompilerLogGroup>', ApplicationLogLevel: 'INFO' },
+      });
+      expect(f.Properties.Timeout).toBeLessThan(stack('HTTP').resources.PolicySnapshot!.Properties.ServiceTimeout as number);
+      expect(stack('HTTP').resources.CompilerLogGroup!.Properties).toEqual({ LogGroupName: '/aws/lambda/cors-stack-compiler', RetentionInDays: '30' });
+      expect(vars('HTTP', 'CompilerFunction')).toEqual({
+        CORS_POLICY_PATH: '/cors/shop-api',
+        CORS_SNAPSHOT_BUCKET: '<SnapshotBucket>',
+        CORS_SNAPSHOT_KEY: 'cors-snapshots/cors/shop-api.json',
+        CORS_SNAPSHOT_DELETE_ON_STACK_DELETE: 'true',
+        CORS_METRICS_NAMESPACE: 'ApigwCors',
+        LOG_LEVEL: 'INFO',
+        AWS_ENDPOINT_URL_SSM: '',
+        AWS_ENDPOINT_URL_S3: '',
+      });
+      expect(f.Properties.DeadLetterConfig).toEqual({ TargetArn: '<SnapshotTriggerDeadLetterQueue.Arn>' });
+      // Stale queued triggers are dropped: the schedule has run since.
+      expect(stack('HTTP').resources.CompilerFunctionEventInvokeConfig!.Properties).toMatchObject({ MaximumEventAgeInSeconds: 900, MaximumRetryAttempts: 1 });
+    });
+
+    test('compiler and instances agree on bucket and key; the default key is the one functions/core/snapshot.ts derives', () => {
+      for (const [name, path] of [
+        ['HTTP', '/cors/shop-api'],
+        ['HTTP', '/teams/a/cors'],
+      ] as [SetName, string][]) {
+        const { resources } = materialize(transformed[name], { ...SETS[name], PolicyPath: path });
+        const compiler = (resources.CompilerFunction!.Properties.Environment as { Variables: Record<string, string> }).Variables;
+        const preflight = (resources.PreflightFunction!.Properties.Environment as { Variables: Record<string, string> }).Variables;
+        expect(compiler.CORS_SNAPSHOT_KEY).toBe(defaultSnapshotKey(path));
+        expect(preflight.CORS_SNAPSHOT_KEY).toBe(compiler.CORS_SNAPSHOT_KEY);
+        expect(preflight.CORS_SNAPSHOT_BUCKET).toBe(compiler.CORS_SNAPSHOT_BUCKET);
+        expect(resources.PolicySnapshot!.Properties).toMatchObject({
+          Bucket: compiler.CORS_SNAPSHOT_BUCKET,
+          Key: compiler.CORS_SNAPSHOT_KEY,
+          PolicyPath: path,
+        });
+      }
+      expect(vars('HTTP_OWN_BUCKET', 'PreflightFunction')).toMatchObject({ CORS_SNAPSHOT_BUCKET: 'shop-config.eu', CORS_SNAPSHOT_KEY: 'cors/shop-api.json' });
+      expect(vars('HTTP_OWN_BUCKET', 'CompilerFunction')).toMatchObject({ CORS_SNAPSHOT_BUCKET: 'shop-config.eu', CORS_SNAPSHOT_KEY: 'cors/shop-api.json' });
+    });
+
+    test('the change rule: Parameter Store Change events of aws.ssm whose name starts with PolicyPath + "/", retried, dead-lettered', () => {
+      const { resources } = stack('HTTP');
+      const rule = resources.PolicyChangeRule!;
+      expect(rule.Properties.EventPattern).toEqual({
+        source: ['aws.ssm'],
+        'detail-type': ['Parameter Store Change'],
+        detail: { name: [{ prefix: '/cors/shop-api/' }] },
+      });
+      expect(rule.Properties.State).toBe('ENABLED');
+      expect(rule.Properties.Targets).toEqual([
+        {
+          Id: 'compiler',
+          Arn: '<CompilerFunction.Arn>',
+          RetryPolicy: { MaximumRetryAttempts: expect.any(Number), MaximumEventAgeInSeconds: expect.any(Number) },
+          DeadLetterConfig: { Arn: '<SnapshotTriggerDeadLetterQueue.Arn>' },
+        },
+      ]);
+      expect(resources.PolicyChangeRulePermission!.Properties).toEqual({
+        Action: 'lambda:InvokeFunction',
+        FunctionName: '<CompilerFunction.Arn>',
+        Principal: 'events.amazonaws.com',
+        SourceArn: '<PolicyChangeRule.Arn>',
+      });
+      const other = materialize(transformed.HTTP, { ...HTTP, PolicyPath: '/teams/a/cors' }).resources.PolicyChangeRule!;
+      expect(other.Properties.EventPattern).toMatchObject({ detail: { name: [{ prefix: '/teams/a/cors/' }] } });
+    });
+
+    test('the schedule: SnapshotSchedule (default every 5 minutes) with the same dead-letter queue; only the two rules may send to it', () => {
+      const { resources } = stack('HTTP');
+      expect(resources.SnapshotScheduleRule!.Properties).toMatchObject({
+        ScheduleExpression: 'rate(5 minutes)',
+        State: 'ENABLED',
+        Targets: [{ Id: 'compiler', Arn: '<CompilerFunction.Arn>', DeadLetterConfig: { Arn: '<SnapshotTriggerDeadLetterQueue.Arn>' } }],
+      });
+      expect(stack('HTTP_OWN_BUCKET').resources.SnapshotScheduleRule!.Properties.ScheduleExpression).toBe('rate(1 hour)');
+      expect(resources.SnapshotScheduleRulePermission!.Properties).toMatchObject({
+        Principal: 'events.amazonaws.com',
+        SourceArn: '<SnapshotScheduleRule.Arn>',
+      });
+      expect(resources.SnapshotTriggerDeadLetterQueue!.Properties).toMatchObject({ SqsManagedSseEnabled: true, MessageRetentionPeriod: 1209600 });
+      const [statement] = (resources.SnapshotTriggerDeadLetterQueuePolicy!.Properties.PolicyDocument as { Statement: JsonObject[] }).Statement;
+      expect(statement).toEqual({
+        Sid: 'OnlyThisStacksRules',
+        Effect: 'Allow',
+        Principal: { Service: 'events.amazonaws.com' },
+        Action: 'sqs:SendMessage',
+        Resource: '<SnapshotTriggerDeadLetterQueue.Arn>',
+        Condition: { ArnEquals: { 'aws:SourceArn': ['<PolicyChangeRule.Arn>', '<SnapshotScheduleRule.Arn>'] } },
+      });
+    });
+
+    test('the deploy-time run: the compiler compiles before the preflight function (and so any route) exists; triggers start after it', () => {
+      const { resources, scope } = stack('HTTP');
+      expect(resources.PolicySnapshot!).toMatchObject({ Type: 'Custom::PolicySnapshot', Condition: 'IsSnapshotMode' });
+      expect(resources.PolicySnapshot!.Properties).toMatchObject({ ServiceToken: '<CompilerFunction.Arn>' });
+      // Preflight function -> gate -> PolicySnapshot; every route references the function.
+      expect(resources.PreflightFunction!.DependsOn).toBe('SnapshotBeforeTraffic');
+      const gate = transformed.HTTP.Resources.SnapshotBeforeTraffic!;
+      expect(gate.Type).toBe('AWS::CloudFormation::WaitConditionHandle');
+      expect(gate.Condition).toBeUndefined();
+      expect(resolveValue(gate.Metadata!.Snapshot!, scope)).toBe('<PolicySnapshot>');
+      expect(resolveValue(gate.Metadata!.Snapshot!, stack('HTTP_DIRECT').scope)).toBe('direct mode');
+      expect(JSON.stringify(resources.HttpPreflightIntegration!.Properties)).toContain('<PreflightFunction.Arn>');
+      // Rules are created after the first run and deleted before its Delete empties the key.
+      for (const id of ['PolicyChangeRule', 'SnapshotScheduleRule']) expect([id, resources[id]!.DependsOn]).toEqual([id, 'PolicySnapshot']);
+    });
+  });
+
+  test('descriptions stay within their limits with the longest PolicyPath and stack name allowed', () => {
+    // 14 levels, 900 characters: what the parameter's pattern and MaxLength let through.
+    const longest = `/${Array.from({ length: 14 }, (_, i) => `${i}`.padEnd(63, 'x')).join('/')}`.slice(0, 900).replace(/\/$/, 'y');
+    expect(parameterProblem(raw, 'PolicyPath', longest)).toBeUndefined();
+    const LIMITS: Record<string, [string, number]> = {
+      'AWS::Lambda::Function': ['Description', 256],
+      'AWS::Lambda::LayerVersion': ['Description', 256],
+      'AWS::Events::Rule': ['Description', 512],
+      'AWS::IAM::Role': ['Description', 1000],
+      'AWS::IAM::ManagedPolicy': ['Description', 1000],
+      'AWS::CloudWatch::Alarm': ['AlarmDescription', 1024],
+    };
+    for (const name of ['HTTP_ALARMS', 'HTTP_ALARMS_DIRECT'] as SetName[]) {
+      const { resources } = materialize(transformed[name], { ...SETS[name], PolicyPath: longest });
+      for (const [id, r] of Object.entries(resources)) {
+        const limit = LIMITS[r.Type];
+        if (!limit) continue;
+        const text = String(r.Properties[limit[0]] ?? '');
+        // The evaluator's stack name is 10 characters; CloudFormation allows 128.
+        const length = text.length + (text.split('cors-stack').length - 1) * (128 - 'cors-stack'.length);
+        expect([id, length <= limit[1]]).toEqual([id, true]);
+      }
+    }
+  });
+
+  describe('outputs and exports', () => {
+    test('the layer version ARN and the reader policy are exported; the layer environment lists what its functions need', () => {
+      const o = transformed.HTTP.Outputs;
+      const exportName = (id: string) => resolveValue((o[id] as unknown as { Export: { Name: JsonObject } }).Export.Name, stack('HTTP').scope);
+      expect(exportName('CorsLayerVersionArn')).toBe('cors-stack-CorsLayerVersionArn');
+      expect(exportName('PolicyReaderPolicyArn')).toBe('cors-stack-PolicyReaderPolicyArn');
+      const env = String(resolveValue(o.LayerFunctionEnvironment!.Value, stack('HTTP').scope));
+      expect(env).toBe(
+        'CORS_POLICY_PATH=/cors/shop-api CORS_POLICY_TTL_SECONDS=60 CORS_SNAPSHOT_BUCKET=<SnapshotBucket> CORS_SNAPSHOT_KEY=cors-snapshots/cors/shop-api.json CORS_SNAPSHOT_MAX_AGE_SECONDS=900',
+      );
+      // The same variables, with the same values, as the preflight function.
+      const preflight = (stack('HTTP').resources.PreflightFunction!.Properties.Environment as { Variables: Record<string, string> }).Variables;
+      for (const pair of env.split(' ')) {
+        const [k, v] = pair.split('=');
+        expect([k, preflight[k!]]).toEqual([k, v]);
+      }
+      expect(String(resolveValue(transformed.HTTP_DIRECT.Outputs.LayerFunctionEnvironment!.Value, stack('HTTP_DIRECT').scope))).toBe(
+        'CORS_POLICY_PATH=/cors/shop-api CORS_POLICY_TTL_SECONDS=60',
+      );
+      for (const id of ['SnapshotBucketName', 'SnapshotKey', 'CompilerFunctionName']) expect([id, o[id]!.Condition]).toEqual([id, 'IsSnapshotMode']);
     });
   });
 });

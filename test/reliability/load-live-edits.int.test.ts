@@ -322,6 +322,9 @@ describe('load with live policy edits (local stack, autocannon on 127.0.0.1)', (
       policiesDir: null,
       policyPath,
       ttlSeconds: TTL_SECONDS,
+      // Direct mode: the edits are aligned with each function's own Parameter Store refreshes. Snapshot
+      // mode's fleet behaviour is test/aws/snapshot-fleet.int.test.ts and test/local/snapshot-flow.int.test.ts.
+      mode: 'direct',
       // Production settings: no deny-reason header; only warnings and errors logged.
       debug: false,
       logLevel: 'WARN',
