@@ -32,6 +32,21 @@ export const DEFAULT_TTL_SECONDS = 60;
 export const DEFAULT_LOAD_BUDGET_MS = 2000;
 export const DEFAULT_SNAPSHOT_MAX_AGE_SECONDS = 900;
 
+/** A client's timeouts, derived from the load budget: a quarter to connect, half per attempt. */
+export interface ClientTimeouts {
+  readonly connectionTimeoutMs: number;
+  readonly requestTimeoutMs: number;
+}
+
+/**
+ * The one rule for every client a store uses (the light SSM and S3 clients and
+ * the full SDK client): a hung connection or request costs at most a share of
+ * the load budget, so a retry still fits in it.
+ */
+export function clientTimeouts(loadBudgetMs: number): ClientTimeouts {
+  return { connectionTimeoutMs: Math.max(100, Math.floor(loadBudgetMs / 4)), requestTimeoutMs: Math.max(200, Math.floor(loadBudgetMs / 2)) };
+}
+
 /** S3's bucket naming rules (general purpose buckets): 3-63 of a-z 0-9 . -, starting and ending with a letter or digit, not an IP address. */
 const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 const IP_ADDRESS = /^\d+\.\d+\.\d+\.\d+$/;

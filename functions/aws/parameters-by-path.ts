@@ -1,5 +1,8 @@
 import type { GetParametersByPathCommandInput, GetParametersByPathCommandOutput } from '@aws-sdk/client-ssm';
 
+/** Sends one GetParametersByPath request (retries included) and returns the page; `signal` aborts it. */
+export type PageSender = (input: GetParametersByPathCommandInput, signal: AbortSignal) => Promise<GetParametersByPathCommandOutput>;
+
 /** One parameter under the path, as Parameter Store listed it. */
 export interface ListedParameter {
   readonly name: string;

@@ -1,7 +1,7 @@
 import { compilePolicySet, type PolicySet } from '../core/policy-set';
 import { formatProblem } from '../core/problems';
 import { MAX_SNAPSHOT_BYTES, SnapshotFormatError, parseSnapshot, snapshotEntries, type PolicySnapshot } from '../core/snapshot';
-import type { SnapshotConfig, StoreConfig } from './config';
+import { clientTimeouts, type SnapshotConfig, type StoreConfig } from './config';
 import type { Logger } from './logger';
 import type { SnapshotObservation } from './metrics';
 import type { PolicyStore } from './policy-store';
@@ -421,8 +421,7 @@ export class SnapshotPolicyStore implements PolicyStore {
       return () => Promise.reject(new SnapshotReadError(`cannot sign S3 requests: ${problem}`));
     }
     return createS3ObjectReader(settings, snapshot.bucket, snapshot.key, {
-      connectionTimeoutMs: Math.max(100, Math.floor(loadBudgetMs / 4)),
-      requestTimeoutMs: Math.max(200, Math.floor(loadBudgetMs / 2)),
+      ...clientTimeouts(loadBudgetMs),
       maxAttempts: 3,
       maxBytes: MAX_SNAPSHOT_BYTES,
     });

@@ -29,7 +29,7 @@ import { join } from 'node:path';
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { GetParametersByPathCommandOutput } from '@aws-sdk/client-ssm';
-import type { PageSender } from './ssm-page-sender';
+import type { PageSender } from './parameters-by-path';
 
 /** Everything the light client needs, read once from the environment. */
 export interface LightClientSettings {

@@ -1,8 +1,6 @@
-import type { GetParametersByPathCommandInput, GetParametersByPathCommandOutput } from '@aws-sdk/client-ssm';
+import { clientTimeouts } from './config';
+import type { PageSender } from './parameters-by-path';
 import { createLightPageSender, lightClientSettings } from './ssm-light-client';
-
-/** Sends one GetParametersByPath request (retries included) and returns the page; `signal` aborts it. */
-export type PageSender = (input: GetParametersByPathCommandInput, signal: AbortSignal) => Promise<GetParametersByPathCommandOutput>;
 
 /** Which client loads the policies: the light signed one, or the full SDK client. */
 export type SsmClientKind = 'light' | 'sdk';
@@ -22,10 +20,8 @@ export function loadSdkModule(): typeof import('./ssm-sdk') {
  * ({@link lightClientSettings}), else the full SDK client.
  */
 export function defaultPageSender(loadBudgetMs: number, env: NodeJS.ProcessEnv = process.env): { kind: SsmClientKind; send: PageSender } {
-  const connectionTimeoutMs = Math.max(100, Math.floor(loadBudgetMs / 4));
-  const requestTimeoutMs = Math.max(200, Math.floor(loadBudgetMs / 2));
   const settings = lightClientSettings(env);
-  if (settings) return { kind: 'light', send: createLightPageSender(settings, { connectionTimeoutMs, requestTimeoutMs, maxAttempts: 3 }) };
+  if (settings) return { kind: 'light', send: createLightPageSender(settings, { ...clientTimeouts(loadBudgetMs), maxAttempts: 3 }) };
   const sdk = loadSdkModule();
   return { kind: 'sdk', send: sdk.sdkPageSender(sdk.createSsmClient(loadBudgetMs)) };
 }

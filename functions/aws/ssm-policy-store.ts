@@ -4,10 +4,10 @@ import { assemblePolicySet, checkEntry, describeClaims, type PolicySet } from '.
 import type { StoreConfig } from './config';
 import type { Logger } from './logger';
 import { readParameterHistory, type HistorySender } from './parameter-history';
-import { listParametersByPath, type ListedParameter } from './parameters-by-path';
+import { listParametersByPath, type ListedParameter, type PageSender } from './parameters-by-path';
 import { HistoryCache, resolveInvalidParameters } from './policy-compile';
 import { listStable } from './stable-listing';
-import { defaultPageSender, loadSdkModule, type PageSender, type SsmClientKind } from './ssm-page-sender';
+import { defaultPageSender, loadSdkModule, type SsmClientKind } from './ssm-page-sender';
 
 /** Options of {@link SsmPolicyStore}; every field but the config has a production default. */
 export interface PolicyStoreOptions {

@@ -6,8 +6,9 @@
  * loads or compiles the SDK.
  */
 import { GetParameterHistoryCommand, GetParametersByPathCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { clientTimeouts } from './config';
 import type { HistorySender } from './parameter-history';
-import type { PageSender } from './ssm-page-sender';
+import type { PageSender } from './parameters-by-path';
 
 /**
  * Creates the SSM client once per container. Timeouts are explicit because the
@@ -15,13 +16,10 @@ import type { PageSender } from './ssm-page-sender';
  * The endpoint comes from the standard `AWS_ENDPOINT_URL_SSM`.
  */
 export function createSsmClient(loadBudgetMs: number): SSMClient {
+  const { connectionTimeoutMs, requestTimeoutMs } = clientTimeouts(loadBudgetMs);
   return new SSMClient({
     maxAttempts: 3,
-    requestHandler: {
-      connectionTimeout: Math.max(100, Math.floor(loadBudgetMs / 4)),
-      requestTimeout: Math.max(200, Math.floor(loadBudgetMs / 2)),
-      throwOnRequestTimeout: true,
-    },
+    requestHandler: { connectionTimeout: connectionTimeoutMs, requestTimeout: requestTimeoutMs, throwOnRequestTimeout: true },
   });
 }
 

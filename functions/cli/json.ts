@@ -4,14 +4,17 @@
  * checked against these types, so a field cannot change or go missing by
  * accident; changing one here is a breaking change for users' scripts.
  */
-import type { Discovery } from './commands/discover';
-import type { VerifyReport } from './commands/verify';
+import type { Cors } from '@aws-sdk/client-apigatewayv2';
+import type { StageInfo } from './api-gateway';
 import type { LineCounts } from './denials-model';
 import type { PolicyDocument } from '../core';
 import type { PolicyProblemCode } from '../core/problems';
 import type { Fix } from './explain-model';
 import type { FieldChange } from './field-diff';
 import type { Action } from './plan';
+import type { Diagnosis, HeaderDifference } from './verify-diagnose';
+import type { PoliteOptions } from './verify-http';
+import type { ProbeKind } from './verify-probes';
 
 /** Present on every failed run. `code` is stable (`UsageError`, `InvalidPolicies`, an AWS error name, ...). */
 export interface JsonError {
@@ -212,3 +215,82 @@ export type CliJson =
   | ImportJson
   | SnapshotJson
   | FailureJson;
+
+/** What the stack needs to know about an existing API, and what stands in the way. */
+export interface Discovery {
+  apiId: string;
+  apiType: 'REST' | 'HTTP';
+  name: string;
+  /** REST: the id of `/`. */
+  rootResourceId: string | null;
+  /** REST: the id of `/{proxy+}` directly under the root, if there is one. */
+  proxyResourceId: string | null;
+  stages: StageInfo[];
+  /** The stage the parameters name: --stage, or the only stage; null when there are several. */
+  stage: string | null;
+  /** HTTP: the API's CorsConfiguration (the deploy refuses an API with one). */
+  corsConfiguration: Cors | null;
+  /** REST paths whose OPTIONS method is a MOCK integration (console "Enable CORS", SAM `Cors`): `cors-policy import` reads them. */
+  mockOptions: string[];
+  /** OPTIONS or ANY methods/routes on more specific paths: they answer preflights instead of the function. */
+  shadowing: string[];
+  /** OPTIONS/ANY methods or routes with an authorizer: preflights to them fail before any function runs. */
+  authorizedPreflights: Array<{ route: string; authorization: string }>;
+  /** Why the stack's check would fail today; empty when the deploy can go ahead. */
+  blockers: string[];
+  /** The AWS CLI commands that remove what blocks the deploy, shell-quoted, from the ids read. */
+  removeBlockers: string[];
+  /** REST: the commands that remove the MOCK OPTIONS methods on other paths, once verify is green (they answer instead of the function). */
+  removeMockOptions: string[];
+  /** Facts worth knowing that do not stop the deploy. */
+  notes: string[];
+  /** The template parameters, in template order. */
+  parameters: Record<string, string>;
+  /** The `sam deploy` command line with those parameters. */
+  samDeploy: string;
+}
+
+/** One probe in `verify --json`. */
+export interface ProbeReport {
+  readonly id: number;
+  readonly kind: ProbeKind;
+  readonly policy: string;
+  readonly route: string;
+  readonly request: { readonly method: string; readonly path: string; readonly url: string; readonly headers: Readonly<Record<string, string>> };
+  readonly credentials: boolean;
+  readonly expected: {
+    readonly status: number | null;
+    readonly headers: Readonly<Record<string, string>>;
+    readonly browserAllows: boolean;
+    readonly reason: string | null;
+  };
+  readonly observed:
+    | { readonly status: number; readonly headers: Readonly<Record<string, string>>; readonly body: string; readonly attempts: number }
+    | { readonly error: string; readonly code: string; readonly attempts: number };
+  readonly match: boolean;
+  readonly diagnosis: Diagnosis | null;
+  readonly detail: string | null;
+  readonly differences: readonly HeaderDifference[];
+}
+
+/** The document `verify --json` prints. */
+export interface VerifyReport {
+  readonly command: 'verify';
+  /** True when every probe matched. */
+  readonly ok: boolean;
+  readonly url: string;
+  readonly source: Readonly<Record<string, string>>;
+  readonly settings: PoliteOptions & { readonly actual: boolean };
+  readonly summary: {
+    readonly probes: number;
+    readonly matched: number;
+    readonly mismatched: number;
+    readonly byDiagnosis: Readonly<Partial<Record<Diagnosis, number>>>;
+  };
+  /** One entry per diagnosis found, with its fix and the probes it covers. */
+  readonly diagnoses: ReadonlyArray<{ readonly diagnosis: Diagnosis; readonly probes: readonly number[]; readonly fixes: readonly string[] }>;
+  /** Routes no probe could be made for. */
+  readonly skipped: ReadonlyArray<{ readonly policy: string; readonly route: string; readonly reason: string }>;
+  readonly probes: readonly ProbeReport[];
+  readonly problems: readonly ProblemJson[];
+}

@@ -8,13 +8,13 @@
 import type { SSMClient } from '@aws-sdk/client-ssm';
 import { createLogger } from '../../functions/aws/logger';
 import type { HistorySender } from '../../functions/aws/parameter-history';
-import { defaultPageSender, type PageSender, type SsmClientKind } from '../../functions/aws/ssm-page-sender';
+import type { PageSender } from '../../functions/aws/parameters-by-path';
+import { defaultPageSender, type SsmClientKind } from '../../functions/aws/ssm-page-sender';
 import { SsmPolicyStore } from '../../functions/aws/ssm-policy-store';
 import { createSsmClient, sdkHistorySender, sdkPageSender } from '../../functions/aws/ssm-sdk';
 import { decidePreflight } from '../../functions/core';
 import { basePolicy, preflight } from '../support/policies';
 import { deleteParameter, globalMotoEndpoint, putPolicies, seedingClient, useMoto } from '../support/moto-ssm';
-
 
 const ROOT = '/test/direct-mode-int';
 const TTL_S = 60;

@@ -17,7 +17,6 @@ import { defaultSnapshotKey, serializeSnapshot } from '../../functions/core/snap
 import { basePolicy } from '../support/policies';
 import { globalMotoEndpoint, putPolicies, seedingClient, useMoto } from '../support/moto-ssm';
 
-
 const ROOT = '/test/cli-snapshot';
 const BUCKET = 'cli-snapshot-int';
 const savedEnv = { ...process.env };

@@ -4,7 +4,7 @@
 // with the right diagnosis on exactly the probes it affects.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { ProbeReport, VerifyReport } from '../../functions/cli/commands/verify';
+import type { ProbeReport, VerifyReport } from '../../functions/cli/json';
 import { SAMPLE_CORS_CONFIGURATION, type Misconfiguration } from '../../scripts/local/misconfig';
 import { startLocalStack, type LocalStack } from '../../scripts/local/stack';
 import { assertBuilt, cliEnv, motoEndpoint, releaseBuilt, removeDir, runCli, tempDir } from './support/cli';

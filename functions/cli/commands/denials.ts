@@ -8,7 +8,7 @@ import { DenialTally, NO_POLICY, judge, parseSince, typicalRequest, type DenialG
 import { EXIT, FileError, UsageError } from '../errors';
 import { DENIAL_FILTER_PATTERN, createLogsClient, readLogEvents } from '../logs';
 import { plural, type Output } from '../output';
-import { loadEntries } from './explain';
+import { loadEntries } from './shared';
 import { escapingOutput, terminalSafe } from '../terminal-text';
 import { DENIAL_MESSAGE } from '../../aws/denial-line';
 import { addsOrigin } from '../explain-model';

@@ -1,50 +1,18 @@
 import { readFile } from 'node:fs/promises';
 import type { Resource as RestResource } from '@aws-sdk/client-api-gateway';
-import type { Cors } from '@aws-sdk/client-apigatewayv2';
 import { OWN_HTTP_ROUTE_KEYS, httpShadowing, methodsOf, restShadowing } from '../../aws/api-gateway';
 import { AWS_OPTIONS, COMMON_OPTIONS, flag, policyPath, stringOption } from '../args';
 import type { Command } from '../command';
-import { destroyClients, findApi, httpRoutes, restResources, stagesOf, type ApiGatewayClients, type FoundApi, type StageInfo } from '../api-gateway';
+import { destroyClients, findApi, httpRoutes, restResources, stagesOf, type ApiGatewayClients, type FoundApi } from '../api-gateway';
 import { AwsError, EXIT, FileError, UsageError } from '../errors';
+import type { Discovery } from '../json';
+import type { StageInfo } from '../api-gateway';
+import type { Cors } from '@aws-sdk/client-apigatewayv2';
 import { API_ENDPOINT_DETAILS, API_ID_OPTION, apiClientsOf, apiIdOf } from './api-options';
 import { writePolicyFile } from '../policy-files';
 import { SamconfigError, renderOverrides, setParameterOverrides } from '../samconfig';
 import { shellQuote } from '../shell';
 import { escapingOutput } from '../terminal-text';
-
-/** What the stack needs to know about an existing API, and what stands in the way. */
-export interface Discovery {
-  apiId: string;
-  apiType: 'REST' | 'HTTP';
-  name: string;
-  /** REST: the id of `/`. */
-  rootResourceId: string | null;
-  /** REST: the id of `/{proxy+}` directly under the root, if there is one. */
-  proxyResourceId: string | null;
-  stages: StageInfo[];
-  /** The stage the parameters name: --stage, or the only stage; null when there are several. */
-  stage: string | null;
-  /** HTTP: the API's CorsConfiguration (the deploy refuses an API with one). */
-  corsConfiguration: Cors | null;
-  /** REST paths whose OPTIONS method is a MOCK integration (console "Enable CORS", SAM `Cors`): `cors-policy import` reads them. */
-  mockOptions: string[];
-  /** OPTIONS or ANY methods/routes on more specific paths: they answer preflights instead of the function. */
-  shadowing: string[];
-  /** OPTIONS/ANY methods or routes with an authorizer: preflights to them fail before any function runs. */
-  authorizedPreflights: Array<{ route: string; authorization: string }>;
-  /** Why the stack's check would fail today; empty when the deploy can go ahead. */
-  blockers: string[];
-  /** The AWS CLI commands that remove what blocks the deploy, shell-quoted, from the ids read. */
-  removeBlockers: string[];
-  /** REST: the commands that remove the MOCK OPTIONS methods on other paths, once verify is green (they answer instead of the function). */
-  removeMockOptions: string[];
-  /** Facts worth knowing that do not stop the deploy. */
-  notes: string[];
-  /** The template parameters, in template order. */
-  parameters: Record<string, string>;
-  /** The `sam deploy` command line with those parameters. */
-  samDeploy: string;
-}
 
 /** The template's ApiId pattern (template.yaml): AWS ids have 10 characters. */
 const TEMPLATE_API_ID = /^[a-z0-9]{10}$/;

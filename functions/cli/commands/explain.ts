@@ -1,18 +1,14 @@
-import { join } from 'node:path';
-import { compilePolicySet, describeClaims, type PolicyEntry } from '../../core/policy-set';
+import { compilePolicySet, describeClaims } from '../../core/policy-set';
 import type { PolicyProblem } from '../../core/problems';
-import { AWS_OPTIONS, COMMON_OPTIONS, flag, policyPath, stringOption, type Parsed } from '../args';
+import { AWS_OPTIONS, COMMON_OPTIONS, flag, stringOption, type Parsed } from '../args';
 import type { Command } from '../command';
-import { EXIT, FileError, UsageError } from '../errors';
+import { EXIT, UsageError } from '../errors';
 import { browserRequest, type BrowserRequest } from '../browser-request';
 import { clientAlternatives, evaluate, suggestRepair, type Evaluation, type Repair } from '../explain-model';
 import type { ExplainJson } from '../json';
-import { loadLocalPolicies } from '../local-policies';
 import { plural, problemJson, problemLine, type Output } from '../output';
-import { isDirectory, scanPolicyDir } from '../policy-files';
 import { PRECEDENCE_RULE, explainRoute, type RouteExplanation } from '../route-explain';
-import { listParameters, policyEntries } from '../ssm';
-import { clientOf } from './shared';
+import { loadEntries } from './shared';
 import { escapingOutput, terminalSafe } from '../terminal-text';
 
 export const explain: Command = {
@@ -74,42 +70,6 @@ function required(parsed: Parsed, name: string): string {
   const v = stringOption(parsed, name);
   if (v === undefined) throw new UsageError(`--${name} is required (see: cors-policy explain --help)`);
   return v;
-}
-
-export interface Source {
-  readonly kind: 'ssm' | 'dir';
-  readonly describe: Record<string, string>;
-  readonly entries: PolicyEntry[];
-  readonly fileProblems: PolicyProblem[];
-  readonly newSource: (name: string) => string;
-}
-
-export async function loadEntries(parsed: Parsed): Promise<Source> {
-  const rawPath = stringOption(parsed, 'path');
-  const dir = stringOption(parsed, 'dir');
-  if ((rawPath === undefined) === (dir === undefined)) throw new UsageError('give exactly one of --path (policies in Parameter Store) or --dir (policy files)');
-  if (dir !== undefined) {
-    if (!(await isDirectory(dir))) throw new FileError(`${dir} is not a directory`);
-    const local = await loadLocalPolicies(await scanPolicyDir(dir), undefined);
-    // Engine problems and conflicts come back from compilePolicySet below; keep only the file-level ones here.
-    const engine = new Set([...local.set.problems, ...local.conflicts]);
-    return {
-      kind: 'dir',
-      describe: { dir },
-      entries: local.policies.map((p) => ({ source: p.file, value: p.value })),
-      fileProblems: local.problems.filter((p) => !engine.has(p)),
-      newSource: (name) => join(dir, `${name}.json`),
-    };
-  }
-  const path = policyPath(rawPath, true);
-  const client = clientOf(parsed);
-  return {
-    kind: 'ssm',
-    describe: { path },
-    entries: await policyEntries(client, await listParameters(client, path)),
-    fileProblems: [],
-    newSource: (name) => (path === '/' ? `/${name}` : `${path}/${name}`),
-  };
 }
 
 function headerLines(headers: Record<string, string>): string[] {

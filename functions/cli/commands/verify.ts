@@ -3,56 +3,12 @@ import { AWS_OPTIONS, COMMON_OPTIONS, flag, stringOption, type Parsed } from '..
 import type { Command } from '../command';
 import { EXIT, UsageError } from '../errors';
 import { plural, problemJson, problemLine, type Output } from '../output';
-import { DIAGNOSES, compare, type Comparison, type Diagnosis, type HeaderDifference } from '../verify-diagnose';
-import { DEFAULT_POLITE, sendAll, type Observed, type PoliteOptions } from '../verify-http';
+import { DIAGNOSES, compare, type Comparison, type Diagnosis } from '../verify-diagnose';
+import { DEFAULT_POLITE, sendAll, type Observed } from '../verify-http';
 import { buildProbes, planProbes, type Probe, type ProbeKind, type ProbePlan } from '../verify-probes';
-import { loadEntries } from './explain';
+import type { ProbeReport, VerifyReport } from '../json';
+import { loadEntries } from './shared';
 import { escapingOutput, terminalSafe } from '../terminal-text';
-
-/** One probe in `verify --json`. */
-export interface ProbeReport {
-  readonly id: number;
-  readonly kind: ProbeKind;
-  readonly policy: string;
-  readonly route: string;
-  readonly request: { readonly method: string; readonly path: string; readonly url: string; readonly headers: Readonly<Record<string, string>> };
-  readonly credentials: boolean;
-  readonly expected: {
-    readonly status: number | null;
-    readonly headers: Readonly<Record<string, string>>;
-    readonly browserAllows: boolean;
-    readonly reason: string | null;
-  };
-  readonly observed:
-    | { readonly status: number; readonly headers: Readonly<Record<string, string>>; readonly body: string; readonly attempts: number }
-    | { readonly error: string; readonly code: string; readonly attempts: number };
-  readonly match: boolean;
-  readonly diagnosis: Diagnosis | null;
-  readonly detail: string | null;
-  readonly differences: readonly HeaderDifference[];
-}
-
-/** The document `verify --json` prints. */
-export interface VerifyReport {
-  readonly command: 'verify';
-  /** True when every probe matched. */
-  readonly ok: boolean;
-  readonly url: string;
-  readonly source: Readonly<Record<string, string>>;
-  readonly settings: PoliteOptions & { readonly actual: boolean };
-  readonly summary: {
-    readonly probes: number;
-    readonly matched: number;
-    readonly mismatched: number;
-    readonly byDiagnosis: Readonly<Partial<Record<Diagnosis, number>>>;
-  };
-  /** One entry per diagnosis found, with its fix and the probes it covers. */
-  readonly diagnoses: ReadonlyArray<{ readonly diagnosis: Diagnosis; readonly probes: readonly number[]; readonly fixes: readonly string[] }>;
-  /** Routes no probe could be made for. */
-  readonly skipped: ReadonlyArray<{ readonly policy: string; readonly route: string; readonly reason: string }>;
-  readonly probes: readonly ProbeReport[];
-  readonly problems: ReadonlyArray<ReturnType<typeof problemJson>>;
-}
 
 function numberOption(parsed: Parsed, name: string, fallback: number, min: number, max: number, integer: boolean): number {
   const raw = stringOption(parsed, name);
