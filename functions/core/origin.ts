@@ -40,6 +40,57 @@ const withoutTrailingDot = (host: string): string => (host.length > 1 && host.en
 type HostProblem = { code: OriginProblemCode; reason: string } | undefined;
 
 /**
+ * Whether `encoded` (a label after its `xn--`) decodes as RFC 3492 punycode to
+ * something other than plain ASCII, as IDNA requires. Checked here rather than
+ * left to the runtime's URL parser: Node 24's accepts `xn--f` where Node 22's
+ * and Chromium's refuse it, and a policy must validate the same on every
+ * runtime (the CLI's, the compiler's, the instances').
+ */
+function isValidPunycode(encoded: string): boolean {
+  const BASE = 36;
+  const TMIN = 1;
+  const TMAX = 26;
+  const delimiter = encoded.lastIndexOf('-');
+  const basic = delimiter > 0 ? encoded.slice(0, delimiter) : '';
+  const rest = delimiter > 0 ? encoded.slice(delimiter + 1) : encoded;
+  if (rest === '') return false;
+  let n = 128;
+  let i = 0;
+  let bias = 72;
+  let length = basic.length;
+  let nonAscii = false;
+  for (let pos = 0; pos < rest.length; ) {
+    const oldi = i;
+    let w = 1;
+    for (let k = BASE; ; k += BASE) {
+      if (pos >= rest.length) return false;
+      const c = rest.charCodeAt(pos++);
+      const digit = c >= 48 && c <= 57 ? c - 22 : c >= 65 && c <= 90 ? c - 65 : c >= 97 && c <= 122 ? c - 97 : BASE;
+      if (digit >= BASE) return false;
+      i += digit * w;
+      if (i > 0x10ffff * (length + 1)) return false;
+      const t = k <= bias ? TMIN : k >= bias + TMAX ? TMAX : k - bias;
+      if (digit < t) break;
+      w *= BASE - t;
+    }
+    length++;
+    let delta = i - oldi;
+    delta = oldi === 0 ? Math.floor(delta / 700) : delta >> 1;
+    delta += Math.floor(delta / length);
+    let k = 0;
+    for (; delta > ((BASE - TMIN) * TMAX) >> 1; k += BASE) delta = Math.floor(delta / (BASE - TMIN));
+    bias = k + Math.floor(((BASE - TMIN + 1) * delta) / (delta + 38));
+    n += Math.floor(i / length);
+    i %= length;
+    // Beyond Unicode, surrogates and C1 controls are never valid in a host name (IDNA).
+    if (n > 0x10ffff || (n >= 0xd800 && n <= 0xdfff) || n < 0xa0) return false;
+    nonAscii = true;
+    i++;
+  }
+  return nonAscii;
+}
+
+/**
  * How a browser writes `host` in an origin (the WHATWG URL host parser, as
  * Chromium and Node implement it), or undefined when no browser accepts it.
  * Only called at load, once per pattern.
@@ -76,6 +127,9 @@ function hostProblem(host: string): HostProblem {
         `has an invalid host label "${label}" (letters, digits, underscores and inner hyphens, at most 63 characters; write internationalized names in punycode, xn--...)`,
       );
   }
+  const badPunycode = labels.find((l) => l.length > 4 && l.slice(0, 4).toLowerCase() === 'xn--' && !isValidPunycode(l.slice(4)));
+  if (badPunycode !== undefined)
+    return bad(`has the label "${badPunycode}", which is not valid punycode: browsers refuse the host, so no request carries this origin`);
   if (NUMERIC_LABEL.test(labels[labels.length - 1] as string)) {
     const serialized = browserHost(host);
     if (serialized === undefined)

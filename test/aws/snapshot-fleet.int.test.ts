@@ -23,7 +23,8 @@ const PREFLIGHT = join(ROOT, 'dist', 'preflight', 'index.mjs');
 const LAYER = join(ROOT, 'dist', 'layer', 'nodejs', 'node_modules', 'apigw-cors', 'index.js');
 const BUCKET = 'cors-snapshot-fleet-test';
 const PREFIX = '/test/snapshot-fleet/api';
-const TTL_S = 5;
+// Long enough that real time passing on a loaded machine never adds a refresh the test did not move the clock for.
+const TTL_S = 30;
 
 /**
  * One instance: the preflight function (KIND=preflight) or an API function
