@@ -80,9 +80,11 @@ function intSetting(env: NodeJS.ProcessEnv, name: string, fallback: number, min:
   return n;
 }
 
-/** Reads and checks the configuration; every problem is reported at once. */
-export function readStoreConfig(env: NodeJS.ProcessEnv = process.env): StoreConfig {
-  const errors: string[] = [];
+/**
+ * `CORS_POLICY_PATH`, normalised, for every function that reads it (the
+ * instances and the compiler); a missing or invalid value is added to `errors`.
+ */
+export function readPolicyPath(env: NodeJS.ProcessEnv, errors: string[]): string {
   const rawPath = env.CORS_POLICY_PATH?.trim() ?? '';
   // A trailing slash is tolerated: "/cors/api/" and "/cors/api" mean the same path.
   const policyPath = rawPath.length > 1 ? rawPath.replace(/\/+$/, '') : rawPath;
@@ -91,6 +93,13 @@ export function readStoreConfig(env: NodeJS.ProcessEnv = process.env): StoreConf
     const problem = parameterNameProblem(policyPath, 'path');
     if (problem) errors.push(`CORS_POLICY_PATH="${rawPath}" ${problem}`);
   }
+  return policyPath;
+}
+
+/** Reads and checks the configuration; every problem is reported at once. */
+export function readStoreConfig(env: NodeJS.ProcessEnv = process.env): StoreConfig {
+  const errors: string[] = [];
+  const policyPath = readPolicyPath(env, errors);
   const ttlSeconds = intSetting(env, 'CORS_POLICY_TTL_SECONDS', DEFAULT_TTL_SECONDS, 5, 86400, errors);
   const loadBudgetMs = intSetting(env, 'CORS_POLICY_LOAD_BUDGET_MS', DEFAULT_LOAD_BUDGET_MS, 100, 20000, errors);
   const snapshot = readSnapshotConfig(env, policyPath, errors);

@@ -1,4 +1,4 @@
-import { parameterNameProblem } from '../core/parameter-name';
+import { readPolicyPath } from '../aws/config';
 import { defaultSnapshotKey } from '../core/snapshot';
 
 /** Settings of the compiler, read from the environment once per container. */
@@ -29,13 +29,7 @@ const NAMESPACE = /^[0-9A-Za-z.\-_/#: ]{1,255}$/;
 /** Reads and checks the configuration; every problem is reported at once, each naming its variable. */
 export function readCompilerConfig(env: NodeJS.ProcessEnv = process.env): CompilerConfig {
   const errors: string[] = [];
-  const rawPath = env.CORS_POLICY_PATH?.trim() ?? '';
-  const policyPath = rawPath.length > 1 ? rawPath.replace(/\/+$/, '') : rawPath;
-  if (!policyPath) errors.push('CORS_POLICY_PATH is not set (the Parameter Store path holding the policies, e.g. /cors/shop-api)');
-  else {
-    const problem = parameterNameProblem(policyPath, 'path');
-    if (problem) errors.push(`CORS_POLICY_PATH="${rawPath}" ${problem}`);
-  }
+  const policyPath = readPolicyPath(env, errors);
   const bucket = env.CORS_SNAPSHOT_BUCKET?.trim() ?? '';
   if (!bucket) errors.push('CORS_SNAPSHOT_BUCKET is not set (the S3 bucket the policy snapshot is written to)');
   else if (!BUCKET.test(bucket) || bucket.includes('..') || /\.-|-\./.test(bucket) || /^\d+\.\d+\.\d+\.\d+$/.test(bucket)) {
