@@ -1,7 +1,7 @@
 // Origins as browsers really send them (the WHATWG URL host parser, which
 // Chromium and Node implement): accepted where a browser sends them, refused
 // where no browser can, with a problem that says what a browser sends instead.
-import { decidePreflight, parseOriginPattern, parseRequestOrigin } from '../../functions/core';
+import { type PolicySet, decidePreflight, parseOriginPattern, parseRequestOrigin } from '../../functions/core';
 import { publicSuffixAtOrBelow } from '../../functions/core/public-suffix';
 import type { PolicyProblemCode } from '../../functions/core/problems';
 import { SHARED_HOSTING_BASES } from '../../functions/core/shared-hosting';
@@ -9,6 +9,16 @@ import { accept, basePolicy, preflight, problemsOf, setOf } from '../support/pol
 
 /** The origin a browser sends for a page at `url`. */
 const browserOrigin = (url: string): string => new URL(url).origin;
+
+/** A set of one policy per route (`/exact` is served by source `/cors/api/exact`), each allowing the listed origins. */
+const setAllowing = (allowOriginsByRoute: Record<string, string[]>) =>
+  setOf(Object.fromEntries(Object.entries(allowOriginsByRoute).map(([route, allowOrigins]) => [`/cors/api${route}`, basePolicy({ route, allowOrigins })])));
+
+/** What a preflight from `origin` to `path` gets: `allowed`, or the denial's reason. */
+const answer = (set: PolicySet, path: string, origin: string): string => {
+  const decision = decidePreflight(set, preflight({ path, origin }));
+  return decision.kind === 'denied' ? decision.reason : decision.kind;
+};
 
 describe('origins browsers send with a trailing dot or an underscore', () => {
   test.each([
@@ -18,38 +28,33 @@ describe('origins browsers send with a trailing dot or an underscore', () => {
   ])('%s: the browser sends %s, allowed by that exact pattern, and under "*"', (url, origin) => {
     expect(browserOrigin(url)).toBe(origin);
     expect(parseRequestOrigin(origin)).toBeDefined();
-    const set = setOf({
-      '/cors/api/exact': basePolicy({ route: '/exact', allowOrigins: [origin] }),
-      '/cors/api/any': basePolicy({ route: '/any', allowOrigins: ['*'] }),
-    });
-    expect(decidePreflight(set, preflight({ path: '/exact', origin }))).toMatchObject({ kind: 'allowed' });
-    expect(decidePreflight(set, preflight({ path: '/any', origin }))).toMatchObject({ kind: 'allowed' });
+    const set = setAllowing({ '/exact': [origin], '/any': ['*'] });
+    expect([answer(set, '/exact', origin), answer(set, '/any', origin)]).toEqual(['allowed', 'allowed']);
   });
 
-  test('a trailing dot is its own origin: example.com. and example.com never match each other', () => {
-    const set = setOf({
-      '/cors/api/dot': basePolicy({ route: '/dot', allowOrigins: ['https://example.com.'] }),
-      '/cors/api/plain': basePolicy({ route: '/plain', allowOrigins: ['https://example.com'] }),
-    });
-    expect(decidePreflight(set, preflight({ path: '/dot', origin: 'https://example.com' }))).toMatchObject({ reason: 'origin_not_allowed' });
-    expect(decidePreflight(set, preflight({ path: '/plain', origin: 'https://example.com.' }))).toMatchObject({ reason: 'origin_not_allowed' });
-  });
-
-  test('https://*.example.com. matches subdomains written with the trailing dot, never the apex; *.example.com does not match them', () => {
-    const set = setOf({
-      '/cors/api/dot': basePolicy({ route: '/dot', allowOrigins: ['https://*.example.com.'] }),
-      '/cors/api/plain': basePolicy({ route: '/plain', allowOrigins: ['https://*.ex_ample.com'] }),
-    });
-    expect(decidePreflight(set, preflight({ path: '/dot', origin: 'https://a.b.example.com.' }))).toMatchObject({ kind: 'allowed' });
-    expect(decidePreflight(set, preflight({ path: '/dot', origin: 'https://example.com.' }))).toMatchObject({ reason: 'origin_not_allowed' });
-    expect(decidePreflight(set, preflight({ path: '/dot', origin: 'https://a.example.com' }))).toMatchObject({ reason: 'origin_not_allowed' });
-    expect(decidePreflight(set, preflight({ path: '/plain', origin: 'https://a_b.ex_ample.com' }))).toMatchObject({ kind: 'allowed' });
-    expect(decidePreflight(set, preflight({ path: '/plain', origin: 'https://a.ex_ample.com.' }))).toMatchObject({ reason: 'origin_not_allowed' });
+  // Each row: the policies by route, then for each route the answer expected for each origin.
+  test.each<[string, Record<string, string[]>, Record<string, Record<string, string>>]>([
+    [
+      'a trailing dot is its own origin: example.com. and example.com never match each other',
+      { '/dot': ['https://example.com.'], '/plain': ['https://example.com'] },
+      { '/dot': { 'https://example.com': 'origin_not_allowed' }, '/plain': { 'https://example.com.': 'origin_not_allowed' } },
+    ],
+    [
+      'https://*.example.com. matches subdomains written with the trailing dot, never the apex; *.example.com does not match them',
+      { '/dot': ['https://*.example.com.'], '/plain': ['https://*.ex_ample.com'] },
+      {
+        '/dot': { 'https://a.b.example.com.': 'allowed', 'https://example.com.': 'origin_not_allowed', 'https://a.example.com': 'origin_not_allowed' },
+        '/plain': { 'https://a_b.ex_ample.com': 'allowed', 'https://a.ex_ample.com.': 'origin_not_allowed' },
+      },
+    ],
+  ])('%s', (_what, allowOriginsByRoute, expected) => {
+    const set = setAllowing(allowOriginsByRoute);
+    const answers = (path: string, origins: Record<string, string>) => Object.fromEntries(Object.keys(origins).map((o) => [o, answer(set, path, o)]));
+    expect(Object.fromEntries(Object.entries(expected).map(([path, origins]) => [path, answers(path, origins)]))).toEqual(expected);
   });
 
   test.each(['https://example.com..', 'https://.example.com', 'https://.', 'https://a..b.com'])('%s is still malformed', (origin) => {
-    const set = setOf({ '/cors/api/any': basePolicy({ route: '/any', allowOrigins: ['*'] }) });
-    expect(decidePreflight(set, preflight({ path: '/any', origin }))).toMatchObject({ reason: 'origin_malformed' });
+    expect(answer(setAllowing({ '/any': ['*'] }), '/any', origin)).toBe('origin_malformed');
   });
 
   test('the trailing dot changes neither the public-suffix rule nor the loopback rule', () => {

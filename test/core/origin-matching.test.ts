@@ -12,6 +12,12 @@ function matcher(allowOrigins: string[], extra: Record<string, unknown> = {}) {
   };
 }
 
+/** Checks what a policy with `allowOrigins` answers for each origin of `expected` (true: allowed); a failure shows every answer at once. */
+function expectAnswers(allowOrigins: string[], expected: Record<string, boolean>): void {
+  const allows = matcher(allowOrigins);
+  expect(Object.fromEntries(Object.keys(expected).map((origin) => [origin, allows(origin)]))).toEqual(expected);
+}
+
 describe('exact, subdomain and any-port patterns', () => {
   const allows = matcher(['https://example.com', 'https://*.example.com', 'http://localhost:*', 'https://api.example.org:8443', 'https://[2001:db8::1]']);
 
@@ -74,37 +80,32 @@ describe('exact, subdomain and any-port patterns', () => {
 });
 
 describe('subdomain patterns', () => {
-  test('*.example.com never matches the apex', () => {
-    const allows = matcher(['https://*.example.com']);
-    expect(allows('https://example.com')).toBe(false);
-    expect(allows('https://www.example.com')).toBe(true);
-  });
-
-  test('*.preview.example.com matches one or more labels below preview, not preview itself or its siblings', () => {
-    const allows = matcher(['https://*.preview.example.com']);
-    expect(allows('https://pr-17.preview.example.com')).toBe(true);
-    expect(allows('https://a.pr-17.preview.example.com')).toBe(true);
-    expect(allows('https://preview.example.com')).toBe(false);
-    expect(allows('https://other.example.com')).toBe(false);
-    expect(allows('https://xpreview.example.com')).toBe(false);
-  });
-
-  test('a subdomain pattern with a port matches only that port; with :* any port', () => {
-    const onPort = matcher(['https://*.example.com:8443']);
-    expect(onPort('https://a.example.com:8443')).toBe(true);
-    expect(onPort('https://a.example.com')).toBe(false);
-    expect(onPort('https://a.example.com:9443')).toBe(false);
-    const anyPort = matcher(['https://*.example.com:*']);
-    expect(anyPort('https://a.example.com:9443')).toBe(true);
-    expect(anyPort('https://a.example.com')).toBe(true);
-    expect(anyPort('https://example.com:9443')).toBe(false);
-    expect(anyPort('http://a.example.com:9443')).toBe(false);
-  });
-
-  test('a subdomain pattern does not match an IP address', () => {
-    const allows = matcher(['https://*.example.com']);
-    expect(allows('https://192.0.2.1')).toBe(false);
-    expect(allows('https://[::1]')).toBe(false);
+  test.each<[string, string[], Record<string, boolean>]>([
+    ['*.example.com never matches the apex', ['https://*.example.com'], { 'https://example.com': false, 'https://www.example.com': true }],
+    [
+      '*.preview.example.com matches one or more labels below preview, not preview itself or its siblings',
+      ['https://*.preview.example.com'],
+      {
+        'https://pr-17.preview.example.com': true,
+        'https://a.pr-17.preview.example.com': true,
+        'https://preview.example.com': false,
+        'https://other.example.com': false,
+        'https://xpreview.example.com': false,
+      },
+    ],
+    [
+      'a subdomain pattern with a port matches only that port',
+      ['https://*.example.com:8443'],
+      { 'https://a.example.com:8443': true, 'https://a.example.com': false, 'https://a.example.com:9443': false },
+    ],
+    [
+      'a subdomain pattern with :* matches any port of its scheme',
+      ['https://*.example.com:*'],
+      { 'https://a.example.com:9443': true, 'https://a.example.com': true, 'https://example.com:9443': false, 'http://a.example.com:9443': false },
+    ],
+    ['a subdomain pattern does not match an IP address', ['https://*.example.com'], { 'https://192.0.2.1': false, 'https://[::1]': false }],
+  ])('%s', (_what, allowOrigins, expected) => {
+    expectAnswers(allowOrigins, expected);
   });
 });
 
@@ -136,22 +137,24 @@ describe('subdomain matching does a fixed number of lookups, whatever the host',
   });
 
   test('bases of different depths are all found', () => {
-    const allows = matcher(['https://*.com.example', 'https://*.a.b.c.example.net', 'https://*.preview.example.com']);
-    expect(allows('https://x.com.example')).toBe(true);
-    expect(allows('https://x.y.a.b.c.example.net')).toBe(true);
-    expect(allows('https://b.c.example.net')).toBe(false);
-    expect(allows('https://q.preview.example.com')).toBe(true);
-    expect(allows('https://preview.example.com')).toBe(false);
+    expectAnswers(['https://*.com.example', 'https://*.a.b.c.example.net', 'https://*.preview.example.com'], {
+      'https://x.com.example': true,
+      'https://x.y.a.b.c.example.net': true,
+      'https://b.c.example.net': false,
+      'https://q.preview.example.com': true,
+      'https://preview.example.com': false,
+    });
   });
 });
 
 describe('any-port patterns', () => {
   test('http://localhost:* matches any port of that host and scheme only', () => {
-    const allows = matcher(['http://localhost:*']);
-    expect(allows('http://localhost:1')).toBe(true);
-    expect(allows('http://localhost:5173')).toBe(true);
-    expect(allows('http://app.localhost:5173')).toBe(false);
-    expect(allows('https://localhost:5173')).toBe(false);
+    expectAnswers(['http://localhost:*'], {
+      'http://localhost:1': true,
+      'http://localhost:5173': true,
+      'http://app.localhost:5173': false,
+      'https://localhost:5173': false,
+    });
   });
 });
 
