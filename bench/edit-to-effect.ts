@@ -10,6 +10,7 @@
 import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { parseArgs } from 'node:util';
 import { startMoto } from '../scripts/lib/moto';
+import { runMain } from './lib/main';
 import { startLocalStack, type LocalStack, type PolicyMode } from '../scripts/local/stack';
 
 const { values } = parseArgs({ options: { rounds: { type: 'string' }, ttl: { type: 'string' } } });
@@ -114,7 +115,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((err) => {
-  process.stderr.write(`${String((err as Error).stack ?? err)}\n`);
-  process.exit(1);
-});
+runMain(main);

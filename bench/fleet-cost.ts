@@ -17,6 +17,7 @@ import { SnapshotPolicyStore } from '../functions/aws/snapshot-policy-store';
 import { defaultSnapshotKey } from '../functions/core/snapshot';
 import { motoEnv } from '../scripts/lib/moto';
 import { startCountingProxy } from './lib/counting-proxy';
+import { countedRead, readsOneTtlApart, withProcessEnv } from './lib/fake-clock-reads';
 import { policyDocuments } from './lib/policies';
 import { ensureBucket, s3SeedClient, writeSnapshot } from './lib/snapshots';
 import { median } from './lib/stats';
@@ -68,87 +69,72 @@ export async function measureInstanceCalls(motoEndpoint: string, counts: readonl
   const s3Proxy = await startCountingProxy(motoEndpoint);
   const ssmProxy = await startCountingProxy(motoEndpoint);
   const seeder = s3SeedClient(motoEndpoint);
-  const env = { ...motoEnv(ssmProxy.endpoint), AWS_ENDPOINT_URL_S3: s3Proxy.endpoint };
-  const previous = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
-  Object.assign(process.env, env);
   const problems: string[] = [];
   const logger = createLogger({ service: 'bench', write: (line) => problems.push(line), env: { LOG_LEVEL: 'WARN' } });
   const bucket = 'bench-fleet-cost';
   const out: InstanceCalls[] = [];
   try {
-    await ensureBucket(seeder, bucket);
-    for (const policies of counts) {
-      const policyPath = `/bench/fleet-cost/p${policies}`;
-      const key = defaultSnapshotKey(policyPath);
-      const docs = policyDocuments(policies);
-      let sequence = 1;
-      const snapshotBytes = await writeSnapshot(seeder, bucket, key, policyPath, docs, sequence);
-      let clock = 1_000_000;
-      const store = new SnapshotPolicyStore({
-        config: {
-          policyPath,
-          ttlSeconds: TTL_FOR_MEASURING_S,
-          loadBudgetMs: DEFAULT_LOAD_BUDGET_MS * 5,
-          snapshot: { bucket, key, maxAgeSeconds: 604800 },
-        },
-        logger,
-        now: () => clock,
-      });
-      const s3Reads = () => s3Proxy.total();
-      s3Proxy.reset();
-      ssmProxy.reset();
-      let started = performance.now();
-      const first = await store.current();
-      const downloadTimes = [performance.now() - started];
-      const s3AtColdStart = s3Reads();
-      if (!first || first.policies.size !== policies) throw new Error(`snapshot ${key} did not load whole: ${problems.join('').slice(0, 2000)}`);
-      // Within the TTL: nothing.
-      clock += TTL_FOR_MEASURING_S * 500;
-      s3Proxy.reset();
-      await store.current();
-      if (s3Reads() !== 0) throw new Error(`the snapshot store read S3 within its TTL (${s3Reads()} reads)`);
-      const unchanged: number[] = [];
-      const notModifiedTimes: number[] = [];
-      for (let i = 0; i < loads; i++) {
-        clock += TTL_FOR_MEASURING_S * 1000;
-        s3Proxy.reset();
-        started = performance.now();
-        await store.current();
-        notModifiedTimes.push(performance.now() - started);
-        unchanged.push(s3Reads());
+    await withProcessEnv({ ...motoEnv(ssmProxy.endpoint), AWS_ENDPOINT_URL_S3: s3Proxy.endpoint }, async () => {
+      await ensureBucket(seeder, bucket);
+      for (const policies of counts) {
+        const policyPath = `/bench/fleet-cost/p${policies}`;
+        const key = defaultSnapshotKey(policyPath);
+        const docs = policyDocuments(policies);
+        let sequence = 1;
+        const snapshotBytes = await writeSnapshot(seeder, bucket, key, policyPath, docs, sequence);
+        let clock = 1_000_000;
+        const store = new SnapshotPolicyStore({
+          config: {
+            policyPath,
+            ttlSeconds: TTL_FOR_MEASURING_S,
+            loadBudgetMs: DEFAULT_LOAD_BUDGET_MS * 5,
+            snapshot: { bucket, key, maxAgeSeconds: 604800 },
+          },
+          logger,
+          now: () => clock,
+        });
+        const read = () => store.current();
+        ssmProxy.reset();
+        const first = await countedRead(s3Proxy, read);
+        if (!first.value || first.value.policies.size !== policies) throw new Error(`snapshot ${key} did not load whole: ${problems.join('').slice(0, 2000)}`);
+        // Within the TTL: nothing.
+        clock += TTL_FOR_MEASURING_S * 500;
+        const withinTtl = (await countedRead(s3Proxy, read)).calls;
+        if (withinTtl !== 0) throw new Error(`the snapshot store read S3 within its TTL (${withinTtl} reads)`);
+        const nextTtl = () => {
+          clock += TTL_FOR_MEASURING_S * 1000;
+        };
+        const unchanged = await readsOneTtlApart({ rounds: loads, nextTtl, proxy: s3Proxy, read });
+        const changed = await readsOneTtlApart({
+          rounds: loads,
+          nextTtl,
+          proxy: s3Proxy,
+          read,
+          before: async () => {
+            await writeSnapshot(seeder, bucket, key, policyPath, docs, ++sequence);
+          },
+          after: () => {
+            if (store.servedSequence !== sequence) throw new Error(`snapshot ${sequence} was not taken (serving ${store.servedSequence})`);
+          },
+        });
+        if (store.stats.fallbacks !== 0 || store.stats.readFailures !== 0) throw new Error(`snapshot reads failed: ${problems.join('').slice(0, 2000)}`);
+        const d = direct.find((r) => r.policies === policies)!;
+        out.push({
+          policies,
+          direct: { ssmAtColdStart: d.callsAtColdStart, ssmPerTtl: d.callsPerTtl },
+          snapshot: {
+            s3AtColdStart: first.calls,
+            s3PerTtlUnchanged: median(unchanged.calls),
+            s3PerTtlChanged: median(changed.calls),
+            ssmCalls: ssmProxy.total(),
+            snapshotBytes,
+            downloadMs: median([first.ms, ...changed.ms]),
+            notModifiedMs: median(unchanged.ms),
+          },
+        });
       }
-      const changed: number[] = [];
-      for (let i = 0; i < loads; i++) {
-        await writeSnapshot(seeder, bucket, key, policyPath, docs, ++sequence);
-        clock += TTL_FOR_MEASURING_S * 1000;
-        s3Proxy.reset();
-        started = performance.now();
-        await store.current();
-        downloadTimes.push(performance.now() - started);
-        changed.push(s3Reads());
-        if (store.servedSequence !== sequence) throw new Error(`snapshot ${sequence} was not taken (serving ${store.servedSequence})`);
-      }
-      if (store.stats.fallbacks !== 0 || store.stats.readFailures !== 0) throw new Error(`snapshot reads failed: ${problems.join('').slice(0, 2000)}`);
-      const d = direct.find((r) => r.policies === policies)!;
-      out.push({
-        policies,
-        direct: { ssmAtColdStart: d.callsAtColdStart, ssmPerTtl: d.callsPerTtl },
-        snapshot: {
-          s3AtColdStart,
-          s3PerTtlUnchanged: median(unchanged),
-          s3PerTtlChanged: median(changed),
-          ssmCalls: ssmProxy.total(),
-          snapshotBytes,
-          downloadMs: median(downloadTimes),
-          notModifiedMs: median(notModifiedTimes),
-        },
-      });
-    }
+    });
   } finally {
-    for (const [k, v] of Object.entries(previous)) {
-      if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
-    }
     seeder.destroy();
     await s3Proxy.close();
     await ssmProxy.close();

@@ -16,6 +16,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Context } from 'aws-lambda';
 import { lambdaContext, preflightEvents } from './lib/events';
+import { runMain } from './lib/main';
 import { ROOT } from './lib/root';
 
 const TOTAL = Number(process.env.BENCH_INVOCATIONS ?? 100_000);
@@ -79,7 +80,4 @@ async function main(): Promise<void> {
   writeFileSync(resultsFile, JSON.stringify({ invocations: TOTAL, allowed, baselineRssMB, samples }, null, 2));
 }
 
-main().catch((err) => {
-  process.stderr.write(`${err instanceof Error ? err.stack : String(err)}\n`);
-  process.exit(1);
-});
+runMain(main);

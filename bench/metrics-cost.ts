@@ -21,6 +21,7 @@ import { motoEnv, startMoto } from '../scripts/lib/moto';
 import { fileBytes, measureColdStarts, type ColdVariant } from './cold-start';
 import { actualEvents, lambdaContext, preflightEvents } from './lib/events';
 import { seedClient, seedPolicies } from './lib/policies';
+import { runMain } from './lib/main';
 import { ROOT } from './lib/root';
 import { median, round, table } from './lib/stats';
 
@@ -160,7 +161,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((err) => {
-  process.stderr.write(`${err instanceof Error ? err.stack : String(err)}\n`);
-  process.exit(1);
-});
+runMain(main);

@@ -12,6 +12,7 @@ import { build } from 'esbuild';
 import { motoEnv, startMoto } from '../scripts/lib/moto';
 import { buildEngineOnlyBundle, buildNaiveSdkBundles, bundlePlain, fileBytes, measureColdStarts, type ColdResult, type ColdVariant } from './cold-start';
 import { policyDocuments, seedClient, seedPolicies, samplePolicy } from './lib/policies';
+import { runMain } from './lib/main';
 import { ROOT } from './lib/root';
 import { median, ratio, round, table } from './lib/stats';
 import { fleetTable, measureSsmCost, minimumTtlSeconds, DEFAULT_QUOTA_TPS, type SsmCostRow } from './ssm-cost';
@@ -671,7 +672,4 @@ async function main(): Promise<void> {
   log(`\nwritten to ${resultsFile.slice(ROOT.length + 1)} (${report.seconds} s)`);
 }
 
-main().catch((err) => {
-  process.stderr.write(`bench failed: ${err instanceof Error ? err.stack : String(err)}\n`);
-  process.exit(1);
-});
+runMain(main, 'bench failed: ');

@@ -10,6 +10,7 @@ import { createLogger } from '../functions/aws/logger';
 import { DEFAULT_TTL_SECONDS } from '../functions/aws/config';
 import { motoEnv } from '../scripts/lib/moto';
 import { startCountingProxy } from './lib/counting-proxy';
+import { countedRead, readsOneTtlApart, withProcessEnv } from './lib/fake-clock-reads';
 import { seedClient, seedPolicies } from './lib/policies';
 import { median } from './lib/stats';
 
@@ -65,66 +66,55 @@ export function minimumTtlSeconds(containers: number, policies: number, share = 
 export async function measureSsmCost(motoEndpoint: string, counts: readonly number[] = [1, 10, 100, 1000], loads = 5): Promise<SsmCostRow[]> {
   const proxy = await startCountingProxy(motoEndpoint);
   const seeder = seedClient(motoEndpoint);
-  // The store's default client reads the standard variables, as in Lambda.
-  const env = motoEnv(proxy.endpoint);
-  const previous = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
-  Object.assign(process.env, env);
   const errors: string[] = [];
   const logger = createLogger({ service: 'bench', write: (line) => errors.push(line), env: { LOG_LEVEL: 'WARN' } });
   const rows: SsmCostRow[] = [];
   try {
-    for (const policies of counts) {
-      const policyPath = `/bench/ssm-cost/p${policies}`;
-      await seedPolicies(seeder, policyPath, policies);
-      let clock = 1_000_000;
-      const store = new SsmPolicyStore({
-        config: { policyPath, ttlSeconds: DEFAULT_TTL_SECONDS, loadBudgetMs: 20_000 },
-        logger,
-        now: () => clock,
-        random: Math.random,
-      });
-      const target = 'AmazonSSM.GetParametersByPath';
+    // The store's default client reads the standard variables, as in Lambda.
+    await withProcessEnv(motoEnv(proxy.endpoint), async () => {
+      for (const policies of counts) {
+        const policyPath = `/bench/ssm-cost/p${policies}`;
+        await seedPolicies(seeder, policyPath, policies);
+        let clock = 1_000_000;
+        const store = new SsmPolicyStore({
+          config: { policyPath, ttlSeconds: DEFAULT_TTL_SECONDS, loadBudgetMs: 20_000 },
+          logger,
+          now: () => clock,
+          random: Math.random,
+        });
+        const target = 'AmazonSSM.GetParametersByPath';
+        const read = () => store.current();
 
-      proxy.reset();
-      let started = performance.now();
-      const first = await store.current();
-      const loadTimes = [performance.now() - started];
-      const callsAtColdStart = proxy.total(target);
-      if (!first || first.problems.length > 0) throw new Error(`policy set ${policyPath} did not load cleanly: ${errors.join('').slice(0, 2000)}`);
+        const first = await countedRead(proxy, read, target);
+        const callsAtColdStart = first.calls;
+        if (!first.value || first.value.problems.length > 0)
+          throw new Error(`policy set ${policyPath} did not load cleanly: ${errors.join('').slice(0, 2000)}`);
 
-      // Within the TTL: served from memory, no call.
-      clock += DEFAULT_TTL_SECONDS * 1000 * 0.5;
-      proxy.reset();
-      await store.current();
-      if (proxy.total() !== 0) throw new Error(`store called SSM within its TTL (${proxy.total()} calls)`);
+        // Within the TTL: served from memory, no call.
+        clock += DEFAULT_TTL_SECONDS * 1000 * 0.5;
+        const withinTtl = (await countedRead(proxy, read)).calls;
+        if (withinTtl !== 0) throw new Error(`store called SSM within its TTL (${withinTtl} calls)`);
 
-      // Each TTL later: one full reload.
-      const perTtl: number[] = [];
-      for (let i = 0; i < loads; i++) {
-        clock += DEFAULT_TTL_SECONDS * 1000;
-        proxy.reset();
-        started = performance.now();
-        await store.current();
-        loadTimes.push(performance.now() - started);
-        perTtl.push(proxy.total(target));
+        // Each TTL later: one full reload.
+        const nextTtl = () => {
+          clock += DEFAULT_TTL_SECONDS * 1000;
+        };
+        const later = await readsOneTtlApart({ rounds: loads, nextTtl, proxy, read, target });
+        const perTtl = later.calls;
+        rows.push({
+          policies,
+          callsAtColdStart,
+          callsPerTtl: median(perTtl),
+          storeCounted: store.stats.ssmCalls,
+          routes: store.peek()?.table.size ?? 0,
+          loadMs: median([first.ms, ...later.ms]),
+        });
+        if (store.stats.ssmCalls !== callsAtColdStart + perTtl.reduce((a, b) => a + b, 0)) {
+          throw new Error(`store counted ${store.stats.ssmCalls} calls, the proxy ${callsAtColdStart} + ${perTtl.join('+')}`);
+        }
       }
-      rows.push({
-        policies,
-        callsAtColdStart,
-        callsPerTtl: median(perTtl),
-        storeCounted: store.stats.ssmCalls,
-        routes: store.peek()?.table.size ?? 0,
-        loadMs: median(loadTimes),
-      });
-      if (store.stats.ssmCalls !== callsAtColdStart + perTtl.reduce((a, b) => a + b, 0)) {
-        throw new Error(`store counted ${store.stats.ssmCalls} calls, the proxy ${callsAtColdStart} + ${perTtl.join('+')}`);
-      }
-    }
+    });
   } finally {
-    for (const [k, v] of Object.entries(previous)) {
-      if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
-    }
     seeder.destroy();
     await proxy.close();
   }

@@ -23,6 +23,7 @@ import type { Context } from 'aws-lambda';
 import { Bench } from 'tinybench';
 import { middyPreflight, type Handler } from './lib/competitors';
 import { lambdaContext, minimalV2Preflight, preflightEvents } from './lib/events';
+import { runMain } from './lib/main';
 import { ROOT } from './lib/root';
 import { median } from './lib/stats';
 
@@ -60,7 +61,4 @@ async function main(): Promise<void> {
   writeFileSync(resultsFile, JSON.stringify({ which, event: eventName, usPerCall: median(perRound), roundsUs: perRound }));
 }
 
-main().catch((err) => {
-  process.stderr.write(`${err instanceof Error ? err.stack : String(err)}\n`);
-  process.exit(1);
-});
+runMain(main);

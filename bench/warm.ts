@@ -25,6 +25,7 @@ import type { APIGatewayProxyEvent, APIGatewayProxyEventV2, Context } from 'aws-
 import { startCountingProxy } from './lib/counting-proxy';
 import { corsPackagePreflight, middyPreflight } from './lib/competitors';
 import { actualEvents, lambdaContext, preflightEvents } from './lib/events';
+import { runMain } from './lib/main';
 import { hostileActuals, hostilePreflights, type HostileCase } from './lib/hostile';
 import { ROOT } from './lib/root';
 import { median } from './lib/stats';
@@ -141,35 +142,35 @@ async function main(): Promise<void> {
     const batch = (h: AnyHandler, e: Event) => async () => {
       for (let i = 0; i < BATCH; i++) await h(e as never, ctx);
     };
+    /** One handler's preflight rows, in this order: v1 allowed, v2 allowed, v1 denied, v2 denied; each variant's row after the other's. */
+    const preflightRows = (label: string, variants: Array<[suffix: string, h: AnyHandler]>) =>
+      (
+        [
+          ['v1 allowed', pre.v1Allowed],
+          ['v2 allowed', pre.v2Allowed],
+          ['v1 denied', pre.v1Denied],
+          ['v2 denied', pre.v2Denied],
+        ] as Array<[string, Event]>
+      ).flatMap(([request, e]) => variants.map(([suffix, h]) => ({ name: `${label} ${request}${suffix}`, group: 'preflight' as const, fn: batch(h, e) })));
     const tasks: Array<{ name: string; group: WarmTask['group']; fn: () => Promise<void> }> = [
-      { name: 'product v1 allowed, 1 policy', group: 'preflight', fn: batch(preflight.p1, pre.v1Allowed) },
-      { name: 'product v1 allowed, 500 policies', group: 'preflight', fn: batch(preflight.p500, pre.v1Allowed) },
-      { name: 'product v2 allowed, 1 policy', group: 'preflight', fn: batch(preflight.p1, pre.v2Allowed) },
-      { name: 'product v2 allowed, 500 policies', group: 'preflight', fn: batch(preflight.p500, pre.v2Allowed) },
-      { name: 'product v1 denied, 1 policy', group: 'preflight', fn: batch(preflight.p1, pre.v1Denied) },
-      { name: 'product v1 denied, 500 policies', group: 'preflight', fn: batch(preflight.p500, pre.v1Denied) },
-      { name: 'product v2 denied, 1 policy', group: 'preflight', fn: batch(preflight.p1, pre.v2Denied) },
-      { name: 'product v2 denied, 500 policies', group: 'preflight', fn: batch(preflight.p500, pre.v2Denied) },
+      ...preflightRows('product', [
+        [', 1 policy', preflight.p1],
+        [', 500 policies', preflight.p500],
+      ]),
       ...(snapshotP1
         ? [
             { name: 'product v1 allowed, 1 policy, snapshot mode', group: 'preflight' as const, fn: batch(snapshotP1, pre.v1Allowed) },
             { name: 'product v1 denied, 1 policy, snapshot mode', group: 'preflight' as const, fn: batch(snapshotP1, pre.v1Denied) },
           ]
         : []),
-      { name: '@middy/http-cors v1 allowed', group: 'preflight', fn: batch(middy, pre.v1Allowed) },
-      { name: '@middy/http-cors v2 allowed', group: 'preflight', fn: batch(middy, pre.v2Allowed) },
-      { name: '@middy/http-cors v1 denied', group: 'preflight', fn: batch(middy, pre.v1Denied) },
-      { name: '@middy/http-cors v2 denied', group: 'preflight', fn: batch(middy, pre.v2Denied) },
+      ...preflightRows('@middy/http-cors', [['', middy]]),
       // The v1 allowed event's origin is https://shop.example.com: the one exact origin configured.
       { name: '@middy/http-cors single exact origin, v1 allowed', group: 'preflight', fn: batch(middyExact, pre.v1Allowed) },
-      { name: 'cors v1 allowed', group: 'preflight', fn: batch(corsPkg, pre.v1Allowed) },
-      { name: 'cors v2 allowed', group: 'preflight', fn: batch(corsPkg, pre.v2Allowed) },
-      { name: 'cors v1 denied', group: 'preflight', fn: batch(corsPkg, pre.v1Denied) },
-      { name: 'cors v2 denied', group: 'preflight', fn: batch(corsPkg, pre.v2Denied) },
-      { name: 'trivial handler v1', group: 'layer', fn: batch(trivial, actual.v1) },
-      { name: 'withCors(trivial) v1', group: 'layer', fn: batch(wrapped, actual.v1) },
-      { name: 'trivial handler v2', group: 'layer', fn: batch(trivial, actual.v2) },
-      { name: 'withCors(trivial) v2', group: 'layer', fn: batch(wrapped, actual.v2) },
+      ...preflightRows('cors', [['', corsPkg]]),
+      ...(['v1', 'v2'] as const).flatMap((v) => [
+        { name: `trivial handler ${v}`, group: 'layer' as const, fn: batch(trivial, actual[v]) },
+        { name: `withCors(trivial) ${v}`, group: 'layer' as const, fn: batch(wrapped, actual[v]) },
+      ]),
     ];
 
     // Worst requests inside the bounds: checked to get the expected answer, then timed like the rest.
@@ -228,7 +229,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((err) => {
-  process.stderr.write(`${err instanceof Error ? err.stack : String(err)}\n`);
-  process.exit(1);
-});
+runMain(main);

@@ -2,102 +2,41 @@
 // ES module entry, which reads the snapshot in its init, and the layer's
 // package) against moto: S3 traffic goes through a fault proxy that counts
 // every request, Parameter Store traffic through another. Each instance is
-// its own Node process; its clock is moved forward by a TTL instead of
-// waited for (Date.now is offset before the bundle loads; moto does not check
-// request times).
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+// its own Node process (test/support/bundle-instance.ts); its clock is moved
+// forward by a TTL instead of waited for.
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { createInterface } from 'node:readline';
-import type { Readable } from 'node:stream';
 import { CreateBucketCommand, DeleteObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import type { SSMClient } from '@aws-sdk/client-ssm';
 import { serializeSnapshot, type PolicySnapshot } from '../../functions/core/snapshot';
 import { motoEnv } from '../../scripts/lib/moto';
 import { v1Event } from '../support/apigw-events';
+import { BundleInstance, LAYER_PACKAGE, PREFLIGHT_BUNDLE } from '../support/bundle-instance';
 import { globalMotoEndpoint, putPolicies, seedingClient } from '../support/moto-ssm';
 import { FaultProxy } from '../reliability/support/fault-proxy';
 
-const ROOT = join(__dirname, '..', '..');
-const PREFLIGHT = join(ROOT, 'dist', 'preflight', 'index.mjs');
-const LAYER = join(ROOT, 'dist', 'layer', 'nodejs', 'node_modules', 'apigw-cors', 'index.js');
 const BUCKET = 'cors-snapshot-fleet-test';
 const PREFIX = '/test/snapshot-fleet/api';
 // Long enough that real time passing on a loaded machine never adds a refresh the test did not move the clock for.
 const TTL_S = 30;
 
-/**
- * One instance: the preflight function (KIND=preflight) or an API function
- * wrapped with the layer's withCors (KIND=layer). Replies on fd 3, logs on stdout.
- */
-const WORKER = `
-const fs = require('node:fs');
-const realNow = Date.now;
-let offset = 0;
-Date.now = () => realNow() + offset;
-const loading = process.env.KIND === 'layer'
-  ? Promise.resolve({ handler: require(process.env.LAYER).withCors(async () => ({ statusCode: 200, body: 'ok' })) })
-  : import(require('node:url').pathToFileURL(process.env.BUNDLE).href);
-const rl = require('node:readline').createInterface({ input: process.stdin });
-rl.on('line', async (line) => {
-  const { handler } = await loading;
-  const cmd = JSON.parse(line);
-  if (cmd.advance !== undefined) offset += cmd.advance;
-  const results = [];
-  for (const event of cmd.invoke ?? []) results.push(await handler(event, { awsRequestId: 'snapshot-fleet' }));
-  fs.writeSync(3, JSON.stringify({ results }) + '\\n');
-});
-`;
-
-type Result = { statusCode: number; headers: Record<string, string>; body: string };
-
-class Instance {
-  readonly logs: Array<Record<string, unknown>> = [];
-  private readonly child: ChildProcessWithoutNullStreams;
-  private readonly replies: AsyncIterator<string>;
-
+/** One instance in snapshot mode: the preflight function, or an API function wrapped with the layer's withCors. */
+class Instance extends BundleInstance {
   constructor(kind: 'preflight' | 'layer', env: Record<string, string>) {
-    this.child = spawn(process.execPath, ['-e', WORKER], {
-      env: {
-        PATH: process.env.PATH,
+    super(
+      kind,
+      {
         ...motoEnv(ssm.endpoint),
         AWS_ENDPOINT_URL_S3: s3.endpoint,
-        KIND: kind,
-        BUNDLE: PREFLIGHT,
-        LAYER,
         CORS_POLICY_PATH: PREFIX,
         CORS_POLICY_TTL_SECONDS: String(TTL_S),
         CORS_POLICY_LOAD_BUDGET_MS: '1500',
         CORS_SNAPSHOT_BUCKET: BUCKET,
-        CORS_DEBUG: 'true',
         CORS_METRICS_FLUSH_SECONDS: '0',
-        LOG_LEVEL: 'DEBUG',
-        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
         ...env,
       },
-      stdio: ['pipe', 'pipe', 'pipe', 'pipe'],
-    }) as ChildProcessWithoutNullStreams;
-    createInterface({ input: this.child.stdout }).on('line', (l) => {
-      if (l.startsWith('{')) this.logs.push(JSON.parse(l));
-    });
-    this.replies = createInterface({ input: this.child.stdio[3] as Readable })[Symbol.asyncIterator]();
+      'snapshot-fleet',
+    );
     started.push(this);
-  }
-
-  /** Moves the instance's clock forward by `advanceMs`, then answers the events in order. */
-  async invoke(events: readonly unknown[], advanceMs = 0): Promise<Result[]> {
-    this.child.stdin.write(`${JSON.stringify({ advance: advanceMs, invoke: events })}\n`);
-    const reply = await this.replies.next();
-    if (reply.done) throw new Error('the instance exited');
-    return (JSON.parse(reply.value) as { results: Result[] }).results;
-  }
-
-  messages(): string[] {
-    return this.logs.map((l) => String(l.message));
-  }
-
-  stop(): void {
-    this.child.kill();
   }
 }
 
@@ -127,7 +66,7 @@ const put = (key: string, body: string) => bucket.send(new PutObjectCommand({ Bu
 const DEFAULT_KEY = `cors-snapshots${PREFIX}.json`;
 
 beforeAll(async () => {
-  for (const f of [PREFLIGHT, LAYER]) if (!existsSync(f)) throw new Error(`${f} is missing: run node scripts/build.mjs first`);
+  for (const f of [PREFLIGHT_BUNDLE, LAYER_PACKAGE]) if (!existsSync(f)) throw new Error(`${f} is missing: run node scripts/build.mjs first`);
   const endpoint = globalMotoEndpoint();
   s3 = await FaultProxy.start(endpoint);
   ssm = await FaultProxy.start(endpoint);

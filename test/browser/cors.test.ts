@@ -17,26 +17,14 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Browser } from 'playwright-core';
-import { startMoto, type MotoServer } from '../../scripts/lib/moto';
 import { pushPolicies, readPolicy } from '../../scripts/local/policies';
 import { startLocalStack, type LocalStack } from '../../scripts/local/stack';
-import { Contexts, fetchFrom, fetchFromSandboxedFrame, launchChromium, type Verdict } from './harness';
+import { chromiumAndMoto, Contexts, fetchFrom, fetchFromSandboxedFrame, type Verdict } from './harness';
 
 const POLICIES = join(__dirname, 'policies');
 const TTL_SECONDS = 5;
 
-let browser: Browser;
-let moto: MotoServer;
-
-beforeAll(async () => {
-  [browser, moto] = await Promise.all([launchChromium(), startMoto()]);
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await moto?.stop();
-});
+const shared = chromiumAndMoto();
 
 function expectAllowed(v: Verdict): asserts v is Extract<Verdict, { ok: true }> {
   if (!v.ok) throw new Error(`expected the browser to allow the request, got ${v.error}`);
@@ -49,7 +37,7 @@ function expectBlocked(v: Verdict): void {
 
 describe.each(['v1', 'v2'] as const)('Chromium against the local stack with payload %s events', (payload) => {
   let stack: LocalStack;
-  const contexts = new Contexts(() => browser);
+  const contexts = new Contexts(shared.browser);
   let api = '';
   let port = 0;
   let n = 0;
@@ -64,7 +52,7 @@ describe.each(['v1', 'v2'] as const)('Chromium against the local stack with payl
   beforeAll(async () => {
     stack = await startLocalStack({
       payload,
-      motoEndpoint: moto.endpoint,
+      motoEndpoint: shared.moto().endpoint,
       policiesDir: POLICIES,
       policyPath: `/test/browser/${payload}`,
       ttlSeconds: TTL_SECONDS,

@@ -3,6 +3,7 @@
 // real origins (http://app.example.test:PORT, http://api.example.test:PORT...)
 // while everything stays on loopback.
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { startMoto, type MotoServer } from '../../scripts/lib/moto';
 
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
@@ -24,6 +25,27 @@ export function launchChromium(): Promise<Browser> {
       '--host-resolver-rules=MAP *.test 127.0.0.1',
     ],
   });
+}
+
+/**
+ * Chromium and a moto server shared by a whole test file: registers the file's
+ * beforeAll that starts both (at once) and afterAll that stops them.
+ */
+export function chromiumAndMoto(): { browser: () => Browser; moto: () => MotoServer } {
+  let browser: Browser | undefined;
+  let moto: MotoServer | undefined;
+  beforeAll(async () => {
+    [browser, moto] = await Promise.all([launchChromium(), startMoto()]);
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await moto?.stop();
+  });
+  const started = <T>(what: T | undefined, name: string): T => {
+    if (what === undefined) throw new Error(`${name} is not started: call chromiumAndMoto() at the top of the file`);
+    return what;
+  };
+  return { browser: () => started(browser, 'Chromium'), moto: () => started(moto, 'moto') };
 }
 
 /** What the page's script got from fetch(): the response it may read, or the error. */

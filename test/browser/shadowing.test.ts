@@ -7,25 +7,14 @@
  * function's decision (the default).
  */
 import { join } from 'node:path';
-import type { Browser } from 'playwright-core';
-import { startMoto, type MotoServer } from '../../scripts/lib/moto';
 import { startLocalStack, type LocalStack } from '../../scripts/local/stack';
-import { Contexts, fetchFrom, launchChromium } from './harness';
+import { chromiumAndMoto, Contexts, fetchFrom } from './harness';
 
 const POLICIES = join(__dirname, 'policies');
-let browser: Browser;
-let moto: MotoServer;
-
-beforeAll(async () => {
-  [browser, moto] = await Promise.all([launchChromium(), startMoto()]);
-});
-afterAll(async () => {
-  await browser?.close();
-  await moto?.stop();
-});
+const shared = chromiumAndMoto();
 
 describe.each(['v1', 'v2'] as const)('a shadowing ANY /items/{id} route with payload %s events', (payload) => {
-  const contexts = new Contexts(() => browser);
+  const contexts = new Contexts(shared.browser);
   let answering: LocalStack;
   let legacy: LocalStack;
   let n = 0;
@@ -36,7 +25,7 @@ describe.each(['v1', 'v2'] as const)('a shadowing ANY /items/{id} route with pay
   beforeAll(async () => {
     const common = {
       payload,
-      motoEndpoint: moto.endpoint,
+      motoEndpoint: shared.moto().endpoint,
       policiesDir: POLICIES,
       apiHost: 'api.example.test',
       pageHost: 'app.example.test',

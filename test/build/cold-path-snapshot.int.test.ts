@@ -5,38 +5,17 @@
  * client, answers one preflight, and reports what it loaded: neither
  * node:crypto nor WebCrypto nor an SDK side file, and no Parameter Store call.
  */
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { existsSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { serializeSnapshot } from '../../functions/core/snapshot';
 import { motoEnv } from '../../scripts/lib/moto';
 import { FaultProxy } from '../reliability/support/fault-proxy';
 import { globalMotoEndpoint } from '../support/moto-ssm';
+import { type ColdPath, coldStart, describeWhatColdStartLoads, ENTRY, ROOT } from './support/cold-path';
 
-const ROOT = resolve(__dirname, '../..');
-const ENTRY = join(ROOT, 'dist', 'preflight', 'index.mjs');
 const PREFIX = '/test/cold-path-snapshot/demo-api';
 const BUCKET = 'cold-path-snapshot';
-
-const CHILD = `
-const before = new Set(process.moduleLoadList);
-const { createRequire } = require('node:module');
-const [entry, eventFile] = process.argv.slice(1);
-import(entry).then(async (mod) => {
-  const result = await mod.handler(JSON.parse(require('node:fs').readFileSync(eventFile, 'utf8')), { awsRequestId: 'cold-path' });
-  const builtins = process.moduleLoadList.filter((m) => !before.has(m));
-  const files = Object.keys(createRequire(entry).cache);
-  process.stdout.write('\\n' + JSON.stringify({ statusCode: result.statusCode, builtins, files }) + '\\n');
-});
-`;
-
-interface ColdPath {
-  statusCode: number;
-  builtins: string[];
-  files: string[];
-}
 
 let cold: ColdPath;
 let ssmCalls: number;
@@ -75,13 +54,8 @@ beforeAll(async () => {
       CORS_SNAPSHOT_BUCKET: BUCKET,
       LOG_LEVEL: process.env.COLD_LOG_LEVEL ?? 'ERROR',
     };
-    // Asynchronous: the proxies answer from this process.
-    const { stdout: out } = await promisify(execFile)(process.execPath, ['-e', CHILD, ENTRY, join(ROOT, 'events', 'rest-v1-preflight-allowed.json')], {
-      env,
-      encoding: 'utf8',
-    });
-    if (process.env.COLD_LOG_LEVEL) process.stderr.write(out);
-    cold = JSON.parse(out.trim().split('\n').pop() as string) as ColdPath;
+    cold = await coldStart(env);
+    if (process.env.COLD_LOG_LEVEL) process.stderr.write(`${cold.output.join('\n')}\n`);
     ssmCalls = ssm.stats.requests;
     s3Calls = s3Proxy.stats.requests;
   } finally {
@@ -97,10 +71,4 @@ test('the preflight is answered from the snapshot: one S3 read, no Parameter Sto
   expect(ssmCalls).toBe(0);
 });
 
-test('neither node:crypto nor WebCrypto is loaded', () => {
-  expect(cold.builtins.filter((m) => /^NativeModule (crypto|internal\/crypto\/)/.test(m))).toEqual([]);
-});
-
-test('the SDK side files are not loaded', () => {
-  expect(cold.files.map((f) => f.slice(ROOT.length))).toEqual(['/dist/preflight/preflight.cjs']);
-});
+describeWhatColdStartLoads(() => cold);

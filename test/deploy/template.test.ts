@@ -78,6 +78,15 @@ const FORBIDDEN_TYPES = [
 
 const ACCOUNT_PREFIX = 'arn:aws:execute-api:us-east-1:123456789012';
 
+/** The properties a stack gives the redeploy custom resource: `action` on the API `apiType` `apiId`, with `more`. */
+const redeployCall = (action: 'Check' | 'Deploy', apiType: 'REST' | 'HTTP', apiId: string, more: Record<string, string>) => ({
+  ServiceToken: '<RedeployFunction.Arn>',
+  Action: action,
+  ApiType: apiType,
+  ApiId: apiId,
+  ...more,
+});
+
 describePython('template.yaml', () => {
   let raw: Template;
   const transformed = {} as Record<SetName, Template>;
@@ -318,7 +327,7 @@ describePython('template.yaml', () => {
       const d = stack('REST_NEW').resources.RestStageDeployment!;
       expect(d.Type).toBe('Custom::StageDeployment');
       expect(d.DependsOn).toBe('PreflightInvokePermission');
-      expect(d.Properties).toMatchObject({ ServiceToken: '<RedeployFunction.Arn>', Action: 'Deploy', ApiType: 'REST', ApiId: 'a1b2c3d4e5', StageName: 'prod' });
+      expect(d.Properties).toMatchObject(redeployCall('Deploy', 'REST', 'a1b2c3d4e5', { StageName: 'prod' }));
       // The triggers reference the methods (so it runs after them) and mirror their configuration.
       expect(d.Properties.Triggers).toEqual({
         Revision: '1',
@@ -336,15 +345,9 @@ describePython('template.yaml', () => {
 
     test('the check runs before anything is added to the API', () => {
       const check = stack('REST_NEW').resources.ApiPreflightCheck!;
-      expect(check.Properties).toMatchObject({
-        ServiceToken: '<RedeployFunction.Arn>',
-        Action: 'Check',
-        ApiType: 'REST',
-        ApiId: 'a1b2c3d4e5',
-        RestRootResourceId: 'r00tr00t00',
-        ExistingProxyResourceId: '',
-        PolicyPath: '/cors/shop-api',
-      });
+      expect(check.Properties).toMatchObject(
+        redeployCall('Check', 'REST', 'a1b2c3d4e5', { RestRootResourceId: 'r00tr00t00', ExistingProxyResourceId: '', PolicyPath: '/cors/shop-api' }),
+      );
       for (const [, r] of Object.entries(stack('REST_GATEWAY').resources).filter(([, r]) => r.Type.startsWith('AWS::ApiGateway::'))) {
         expect(r.DependsOn).toBe('ApiPreflightCheck');
       }
@@ -415,13 +418,7 @@ describePython('template.yaml', () => {
 
     test('the custom resource deploys a stage without AutoDeploy after the routes', () => {
       const d = stack('HTTP').resources.HttpStageDeployment!;
-      expect(d.Properties).toMatchObject({
-        ServiceToken: '<RedeployFunction.Arn>',
-        Action: 'Deploy',
-        ApiType: 'HTTP',
-        ApiId: 'h1t2t3p4a5',
-        StageName: '$default',
-      });
+      expect(d.Properties).toMatchObject(redeployCall('Deploy', 'HTTP', 'h1t2t3p4a5', { StageName: '$default' }));
       expect(d.Properties.Triggers).toMatchObject({ Routes: ['<HttpProxyOptionsRoute>', '<HttpRootOptionsRoute>'], Integration: '<HttpPreflightIntegration>' });
     });
   });
@@ -677,6 +674,14 @@ describePython('template.yaml', () => {
     ];
     // The compiler's metrics carry the service dimension only (functions/compiler/metrics.ts).
     const COMPILER = [{ Name: 'service', Value: 'cors-compiler' }];
+    /** An alarm on `metric` in the configured namespace, over `dimensions`, by `statistic`, with `more`. */
+    const shopCorsAlarm = (metric: string, dimensions: typeof DIMENSIONS, statistic: 'Sum' | 'Maximum', more: Record<string, unknown>) => ({
+      Namespace: 'Shop/Cors',
+      MetricName: metric,
+      Dimensions: dimensions,
+      Statistic: statistic,
+      ...more,
+    });
 
     test.each(['REST_NEW', 'REST_GATEWAY', 'HTTP'] as SetName[])('%s without AlarmTopicArn: no alarm and nothing else for them', (name) => {
       expect(stack(name).conditions.CreateAlarms).toBe(false);
@@ -708,31 +713,12 @@ describePython('template.yaml', () => {
 
     test("each alarm watches the preflight function's metrics in the configured namespace, with the configured bounds", () => {
       const { resources } = stack('HTTP_ALARMS');
-      expect(resources.PolicyRefreshFailingAlarm!.Properties).toMatchObject({
-        Namespace: 'Shop/Cors',
-        MetricName: 'PolicyRefreshFailures',
-        Dimensions: DIMENSIONS,
-        Statistic: 'Sum',
-        Period: 60,
-        EvaluationPeriods: '3',
-        DatapointsToAlarm: '3',
-        Threshold: 0,
-      });
-      expect(resources.PolicyAgeAlarm!.Properties).toMatchObject({
-        Namespace: 'Shop/Cors',
-        MetricName: 'PolicyAgeSeconds',
-        Dimensions: DIMENSIONS,
-        Statistic: 'Maximum',
-        Threshold: '900',
-      });
+      expect(resources.PolicyRefreshFailingAlarm!.Properties).toMatchObject(
+        shopCorsAlarm('PolicyRefreshFailures', DIMENSIONS, 'Sum', { Period: 60, EvaluationPeriods: '3', DatapointsToAlarm: '3', Threshold: 0 }),
+      );
+      expect(resources.PolicyAgeAlarm!.Properties).toMatchObject(shopCorsAlarm('PolicyAgeSeconds', DIMENSIONS, 'Maximum', { Threshold: '900' }));
       // Snapshot mode: the compiler judges the parameters for the whole fleet.
-      expect(resources.InvalidPolicyParametersAlarm!.Properties).toMatchObject({
-        Namespace: 'Shop/Cors',
-        MetricName: 'InvalidPolicyParameters',
-        Dimensions: COMPILER,
-        Statistic: 'Maximum',
-        Threshold: 0,
-      });
+      expect(resources.InvalidPolicyParametersAlarm!.Properties).toMatchObject(shopCorsAlarm('InvalidPolicyParameters', COMPILER, 'Maximum', { Threshold: 0 }));
       expect(stack('HTTP_ALARMS_DIRECT').resources.InvalidPolicyParametersAlarm!.Properties).toMatchObject({
         MetricName: 'InvalidPolicyParameters',
         Dimensions: DIMENSIONS,
@@ -763,25 +749,13 @@ describePython('template.yaml', () => {
 
     test('snapshot alarms: snapshot age above AlarmSnapshotAgeSeconds (the bound the instances log), compiler failures, dead-lettered triggers', () => {
       const { resources } = stack('HTTP_ALARMS');
-      expect(resources.SnapshotAgeAlarm!.Properties).toMatchObject({
-        Namespace: 'Shop/Cors',
-        MetricName: 'SnapshotAgeSeconds',
-        Dimensions: DIMENSIONS,
-        Statistic: 'Maximum',
-        Threshold: '900',
-      });
+      expect(resources.SnapshotAgeAlarm!.Properties).toMatchObject(shopCorsAlarm('SnapshotAgeSeconds', DIMENSIONS, 'Maximum', { Threshold: '900' }));
       const vars = (resources.PreflightFunction!.Properties.Environment as { Variables: Record<string, string> }).Variables;
       expect(vars.CORS_SNAPSHOT_MAX_AGE_SECONDS).toBe('900');
       expect(materialize(transformed.HTTP_ALARMS, { ...HTTP_ALARMS, AlarmSnapshotAgeSeconds: '3600' }).resources.SnapshotAgeAlarm!.Properties.Threshold).toBe(
         '3600',
       );
-      expect(resources.SnapshotCompileFailuresAlarm!.Properties).toMatchObject({
-        Namespace: 'Shop/Cors',
-        MetricName: 'SnapshotCompileFailures',
-        Dimensions: COMPILER,
-        Statistic: 'Sum',
-        Threshold: 0,
-      });
+      expect(resources.SnapshotCompileFailuresAlarm!.Properties).toMatchObject(shopCorsAlarm('SnapshotCompileFailures', COMPILER, 'Sum', { Threshold: 0 }));
       expect(resources.SnapshotTriggerDeadLetterAlarm!.Properties).toMatchObject({
         Namespace: 'AWS/SQS',
         MetricName: 'ApproximateNumberOfMessagesVisible',

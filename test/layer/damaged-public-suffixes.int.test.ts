@@ -7,18 +7,17 @@
  * and loading the package logs the problem once, before any request.
  */
 import { execFileSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { motoEnv } from '../../scripts/lib/moto';
 import { DAMAGES } from '../support/damaged-data-file';
-import { globalMotoEndpoint, putPolicies, seedingClient } from '../support/moto-ssm';
+import { damagedPslSandbox, unusableListLines as unusable } from '../support/damaged-psl-sandbox';
+import { globalMotoEndpoint } from '../support/moto-ssm';
 
 const ROOT = resolve(__dirname, '../..');
 const PACKAGE = join(ROOT, 'dist', 'layer', 'nodejs', 'node_modules', 'apigw-cors');
 const PREFIX = '/test/damaged-psl-layer/api';
 const EXACT_ONLY = '/test/damaged-psl-layer/exact-only';
-const PSL = 'public-suffixes.txt';
 
 const actual = (route: string, origin: string) => ({
   version: '2.0',
@@ -86,40 +85,14 @@ function run(modules: string, policyPath: string): Run {
   return { answers: JSON.parse(result.slice(7)), atLoad: json(lines.indexOf('LOADING'), loaded), later: json(loaded, lines.length) };
 }
 
-const unusable = (logs: Run['atLoad']) => logs.filter((l) => l.message === 'Public Suffix List unusable; every wildcard origin is refused');
-
-let good: Buffer;
-const copies: string[] = [];
-/** node_modules holding a copy of the built package with its data file damaged as `damage` says. */
-function damagedCopy(damage: (good: Buffer) => Buffer | undefined): { modules: string; file: string } {
-  const modules = mkdtempSync(join(tmpdir(), 'apigw-cors-layer-psl-'));
-  copies.push(modules);
-  const pkg = join(modules, 'apigw-cors');
-  cpSync(PACKAGE, pkg, { recursive: true });
-  const bytes = damage(good);
-  if (bytes === undefined) rmSync(join(pkg, PSL));
-  else writeFileSync(join(pkg, PSL), bytes);
-  return { modules, file: join(pkg, PSL) };
-}
-
-beforeAll(async () => {
-  expect(existsSync(join(PACKAGE, 'index.js'))).toBe(true);
-  good = readFileSync(join(PACKAGE, PSL));
-  const seed = seedingClient(globalMotoEndpoint());
-  try {
-    await putPolicies(seed, {
-      [`${PREFIX}/wild`]: { route: '/wild', allowOrigins: ['https://*.vercel.app'], allowMethods: ['GET'] },
-      [`${PREFIX}/mine`]: { route: '/mine', allowOrigins: ['https://*.preview.example.com'], allowMethods: ['GET'] },
-      [`${PREFIX}/exact`]: { route: '/exact', allowOrigins: ['https://shop.example.com'], allowMethods: ['GET'] },
-      [`${EXACT_ONLY}/exact`]: { route: '/exact', allowOrigins: ['https://shop.example.com'], allowMethods: ['GET'] },
-    });
-  } finally {
-    seed.destroy();
-  }
-}, 60_000);
-
-afterAll(() => {
-  for (const dir of copies) rmSync(dir, { recursive: true, force: true });
+/** node_modules holding a copy of the built package with its data file damaged as a damage case says. */
+const damagedCopy = damagedPslSandbox({
+  built: PACKAGE,
+  entry: 'index.js',
+  prefix: PREFIX,
+  exactOnly: EXACT_ONLY,
+  tmpPrefix: 'apigw-cors-layer-psl-',
+  nest: 'apigw-cors',
 });
 
 test('with the file the build wrote: *.vercel.app is refused as a public suffix, *.preview.example.com allowed, nothing logged about the list', () => {
@@ -135,15 +108,15 @@ test('with the file the build wrote: *.vercel.app is refused as a public suffix,
 
 describe.each(DAMAGES)('a Public Suffix List file %s', (what, damage) => {
   test('https://attacker.vercel.app under https://*.vercel.app gets no CORS headers and its preflight 403; every wildcard refused; exact origins served', () => {
-    const { answers, later } = run(damagedCopy(damage).modules, PREFIX);
+    const { answers, later } = run(damagedCopy(damage).sandbox, PREFIX);
     expect(answers).toEqual({ attacker: '200 -', attackerPreflight: '403 -', ownWildcard: '200 -', exact: '200 https://shop.example.com' });
     for (const name of [`${PREFIX}/wild`, `${PREFIX}/mine`])
       expect(later.filter((l) => l.message === 'policy rejected' && l.parameter === name).map((l) => l.code)).toEqual(['origin_wildcard_unverified']);
   }, 60_000);
 
   test('loading the package logs it once, naming the file, before any request and with no wildcard policy', () => {
-    const { modules, file } = damagedCopy(damage);
-    const { answers, atLoad, later } = run(modules, EXACT_ONLY);
+    const { sandbox, file } = damagedCopy(damage);
+    const { answers, atLoad, later } = run(sandbox, EXACT_ONLY);
     expect(answers.exact).toBe('200 https://shop.example.com');
     expect(unusable(atLoad)).toEqual([
       expect.objectContaining({ level: 'ERROR', service: 'cors-layer', code: 'origin_wildcard_unverified', error: expect.stringContaining(file) }),

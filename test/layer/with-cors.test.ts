@@ -371,41 +371,39 @@ describe('withCors answering preflights that reach the API’s own function', ()
 
 describe('metrics (with the container store)', () => {
   const saved = { ...process.env };
+  let ssm: ReturnType<typeof mockClient>;
+  let logs: ReturnType<typeof captureStdout>;
+
+  // The container store of a function 'orders-api' reading the products policy, its metrics flushed on every request.
+  beforeEach(() => {
+    ssm = mockClient(SSMClient);
+    ssm.on(GetParametersByPathCommand).resolves({ Parameters: parameters({ '/test/layer-metrics/products': JSON.stringify(products) }) });
+    Object.assign(process.env, { CORS_POLICY_PATH: '/test/layer-metrics', CORS_METRICS_FLUSH_SECONDS: '0', AWS_LAMBDA_FUNCTION_NAME: 'orders-api' });
+    resetDefaultStore();
+    logs = captureStdout();
+  });
 
   afterEach(() => {
+    logs.restore();
+    ssm.restore();
     process.env = { ...saved };
     resetDefaultStore();
   });
 
   it('counts responses to requests with an Origin by whether they got Access-Control-Allow-Origin, under service cors-layer', async () => {
-    const ssm = mockClient(SSMClient);
-    ssm.on(GetParametersByPathCommand).resolves({ Parameters: parameters({ '/test/layer-metrics/products': JSON.stringify(products) }) });
-    Object.assign(process.env, { CORS_POLICY_PATH: '/test/layer-metrics', CORS_METRICS_FLUSH_SECONDS: '0', AWS_LAMBDA_FUNCTION_NAME: 'orders-api' });
-    resetDefaultStore();
-    const logs = captureStdout();
-    try {
-      const handler = withCors(async () => ({ statusCode: 200, body: '{}' }));
-      await handler(restGet('https://shop.example.com'), context);
-      await handler(restGet('https://evil.example.net'), context);
-      await handler(restGet(), context);
-      expect(logs.withMessage('metrics').map((l) => [l.service, l.function_name, l.ActualAllowed, l.ActualDenied])).toEqual([
-        ['cors-layer', 'orders-api', 1, 0],
-        ['cors-layer', 'orders-api', 0, 1],
-        ['cors-layer', 'orders-api', 0, 0],
-      ]);
-      expect(logs.withMessage('metrics')[0]).toMatchObject({ PolicyRefreshes: 1, PolicyRefreshFailures: 0 });
-    } finally {
-      logs.restore();
-      ssm.restore();
-    }
+    const handler = withCors(async () => ({ statusCode: 200, body: '{}' }));
+    await handler(restGet('https://shop.example.com'), context);
+    await handler(restGet('https://evil.example.net'), context);
+    await handler(restGet(), context);
+    expect(logs.withMessage('metrics').map((l) => [l.service, l.function_name, l.ActualAllowed, l.ActualDenied])).toEqual([
+      ['cors-layer', 'orders-api', 1, 0],
+      ['cors-layer', 'orders-api', 0, 1],
+      ['cors-layer', 'orders-api', 0, 0],
+    ]);
+    expect(logs.withMessage('metrics')[0]).toMatchObject({ PolicyRefreshes: 1, PolicyRefreshFailures: 0 });
   });
 
   it('counts the preflights it answers for a shadowing route: allowed aggregated, each denial on its own line with its reason', async () => {
-    const ssm = mockClient(SSMClient);
-    ssm.on(GetParametersByPathCommand).resolves({ Parameters: parameters({ '/test/layer-metrics/products': JSON.stringify(products) }) });
-    Object.assign(process.env, { CORS_POLICY_PATH: '/test/layer-metrics', CORS_METRICS_FLUSH_SECONDS: '0', AWS_LAMBDA_FUNCTION_NAME: 'orders-api' });
-    resetDefaultStore();
-    const logs = captureStdout();
     const inner = jest.fn(async () => ({ statusCode: 200, body: '{}' }));
     const preflight = (origin: string) =>
       restEvent({
@@ -414,18 +412,13 @@ describe('metrics (with the container store)', () => {
         pathParameters: { id: '42' },
         headers: { Origin: origin, 'Access-Control-Request-Method': 'PUT' },
       });
-    try {
-      const handler = withCors(inner);
-      expect((await handler(preflight('https://shop.example.com'), context))?.statusCode).toBe(204);
-      expect((await handler(preflight('https://evil.example.net'), context))?.statusCode).toBe(403);
-      expect(inner).not.toHaveBeenCalled();
-      expect(logs.withMessage('metrics').map((l) => [l.service, l.PreflightsAllowed])).toEqual([['cors-layer', 1]]);
-      expect(logs.withMessage('preflight denied')).toEqual([
-        expect.objectContaining({ service: 'cors-layer', reason: 'origin_not_allowed', PreflightsDenied: 1 }),
-      ]);
-    } finally {
-      logs.restore();
-      ssm.restore();
-    }
+    const handler = withCors(inner);
+    expect((await handler(preflight('https://shop.example.com'), context))?.statusCode).toBe(204);
+    expect((await handler(preflight('https://evil.example.net'), context))?.statusCode).toBe(403);
+    expect(inner).not.toHaveBeenCalled();
+    expect(logs.withMessage('metrics').map((l) => [l.service, l.PreflightsAllowed])).toEqual([['cors-layer', 1]]);
+    expect(logs.withMessage('preflight denied')).toEqual([
+      expect.objectContaining({ service: 'cors-layer', reason: 'origin_not_allowed', PreflightsDenied: 1 }),
+    ]);
   });
 });

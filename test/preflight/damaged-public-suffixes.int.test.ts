@@ -8,18 +8,16 @@
  * wildcard.
  */
 import { execFileSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { motoEnv } from '../../scripts/lib/moto';
 import { DAMAGES } from '../support/damaged-data-file';
-import { globalMotoEndpoint, putPolicies, seedingClient } from '../support/moto-ssm';
+import { damagedPslSandbox, unusableListLines as unusable } from '../support/damaged-psl-sandbox';
+import { globalMotoEndpoint } from '../support/moto-ssm';
 
 const ROOT = resolve(__dirname, '../..');
 const BUILT = join(ROOT, 'dist', 'preflight');
 const PREFIX = '/test/damaged-psl/api';
 const EXACT_ONLY = '/test/damaged-psl/exact-only';
-const PSL = 'public-suffixes.txt';
 
 const preflightEvent = (route: string, origin: string) => ({
   httpMethod: 'OPTIONS',
@@ -58,40 +56,8 @@ function run(dir: string, policyPath: string): Run {
   return { status: JSON.parse(result.slice(7)), logs: lines.filter((l) => l.startsWith('{')).map((l) => JSON.parse(l)) };
 }
 
-const unusable = (logs: Run['logs']) => logs.filter((l) => l.message === 'Public Suffix List unusable; every wildcard origin is refused');
-
-let good: Buffer;
-const copies: string[] = [];
-/** A copy of the built function with its data file damaged as `damage` says. */
-function damagedCopy(damage: (good: Buffer) => Buffer | undefined): string {
-  const dir = mkdtempSync(join(tmpdir(), 'apigw-cors-psl-'));
-  copies.push(dir);
-  cpSync(BUILT, dir, { recursive: true });
-  const bytes = damage(good);
-  if (bytes === undefined) rmSync(join(dir, PSL));
-  else writeFileSync(join(dir, PSL), bytes);
-  return dir;
-}
-
-beforeAll(async () => {
-  expect(existsSync(join(BUILT, 'index.mjs'))).toBe(true);
-  good = readFileSync(join(BUILT, PSL));
-  const seed = seedingClient(globalMotoEndpoint());
-  try {
-    await putPolicies(seed, {
-      [`${PREFIX}/wild`]: { route: '/wild', allowOrigins: ['https://*.vercel.app'], allowMethods: ['GET'] },
-      [`${PREFIX}/mine`]: { route: '/mine', allowOrigins: ['https://*.preview.example.com'], allowMethods: ['GET'] },
-      [`${PREFIX}/exact`]: { route: '/exact', allowOrigins: ['https://shop.example.com'], allowMethods: ['GET'] },
-      [`${EXACT_ONLY}/exact`]: { route: '/exact', allowOrigins: ['https://shop.example.com'], allowMethods: ['GET'] },
-    });
-  } finally {
-    seed.destroy();
-  }
-}, 60_000);
-
-afterAll(() => {
-  for (const dir of copies) rmSync(dir, { recursive: true, force: true });
-});
+/** A copy of the built function with its data file damaged as a damage case says. */
+const damagedCopy = damagedPslSandbox({ built: BUILT, entry: 'index.mjs', prefix: PREFIX, exactOnly: EXACT_ONLY, tmpPrefix: 'apigw-cors-psl-' });
 
 test('with the file the build wrote: *.vercel.app is refused as a public suffix, *.preview.example.com allowed, nothing logged about the list', () => {
   const { status, logs } = run(BUILT, PREFIX);
@@ -102,19 +68,19 @@ test('with the file the build wrote: *.vercel.app is refused as a public suffix,
 
 describe.each(DAMAGES)('a Public Suffix List file %s', (what, damage) => {
   test('https://attacker.vercel.app under https://*.vercel.app is denied, every wildcard refused, exact origins still served', () => {
-    const { status, logs } = run(damagedCopy(damage), PREFIX);
+    const { status, logs } = run(damagedCopy(damage).dir, PREFIX);
     expect(status).toEqual({ attacker: 403, ownWildcard: 403, exact: 204 });
     for (const name of [`${PREFIX}/wild`, `${PREFIX}/mine`])
       expect(logs.filter((l) => l.message === 'policy rejected' && l.parameter === name).map((l) => l.code)).toEqual(['origin_wildcard_unverified']);
   }, 60_000);
 
   test('init logs it once, naming the file, even when no policy has a wildcard', () => {
-    const dir = damagedCopy(damage);
+    const { dir, file } = damagedCopy(damage);
     const { status, logs } = run(dir, EXACT_ONLY);
     expect(status.exact).toBe(204);
     const lines = unusable(logs);
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatchObject({ level: 'ERROR', code: 'origin_wildcard_unverified', error: expect.stringContaining(join(dir, PSL)) });
+    expect(lines[0]).toMatchObject({ level: 'ERROR', code: 'origin_wildcard_unverified', error: expect.stringContaining(file) });
     expect(String(lines[0]?.error)).toMatch(what === 'missing' ? /cannot be read/ : /damaged or not the one this build wrote/);
   }, 60_000);
 });

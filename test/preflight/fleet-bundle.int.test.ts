@@ -6,81 +6,23 @@
 // header for header, to every request. Time in the warm process is moved
 // forward by a TTL instead of waited for (Date.now is offset before the
 // bundle loads; moto does not check request times).
-import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
-import type { Readable } from 'node:stream';
 import { PutParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
 import { motoEnv } from '../../scripts/lib/moto';
 import { v1Event } from '../support/apigw-events';
+import { BundleInstance, PREFLIGHT_BUNDLE as BUNDLE } from '../support/bundle-instance';
 import { deleteParameter, globalMotoEndpoint, putPolicies, seedingClient } from '../support/moto-ssm';
 
 const ROOT = join(__dirname, '..', '..');
-const BUNDLE = join(ROOT, 'dist', 'preflight', 'index.mjs');
 const PREFIX = '/test/fleet-bundle/api';
 const TTL_S = 5;
 
-/** Runs the bundle's handler in its own Node process; replies come back on fd 3, the bundle's logs on stdout. */
-const WORKER = `
-const fs = require('node:fs');
-const realNow = Date.now;
-let offset = 0;
-Date.now = () => realNow() + offset;
-const loading = import(require('node:url').pathToFileURL(process.env.BUNDLE).href);
-const rl = require('node:readline').createInterface({ input: process.stdin });
-rl.on('line', async (line) => {
-  const { handler } = await loading;
-  const cmd = JSON.parse(line);
-  if (cmd.advance !== undefined) offset += cmd.advance;
-  const results = [];
-  for (const event of cmd.invoke ?? []) results.push(await handler(event, { awsRequestId: 'fleet' }));
-  fs.writeSync(3, JSON.stringify({ results }) + '\\n');
-});
-`;
-
-type Result = { statusCode: number; headers: Record<string, string>; body: string };
-
-class Instance {
-  readonly logs: Array<Record<string, unknown>> = [];
-  private readonly child: ChildProcessWithoutNullStreams;
-  private readonly replies: AsyncIterator<string>;
-
+/** The bundle's handler in its own Node process (test/support/bundle-instance.ts). */
+class Instance extends BundleInstance {
   constructor(endpoint: string) {
-    this.child = spawn(process.execPath, ['-e', WORKER], {
-      env: {
-        PATH: process.env.PATH,
-        ...motoEnv(endpoint),
-        BUNDLE,
-        CORS_POLICY_PATH: PREFIX,
-        CORS_POLICY_TTL_SECONDS: String(TTL_S),
-        CORS_DEBUG: 'true',
-        LOG_LEVEL: 'DEBUG',
-        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-      },
-      stdio: ['pipe', 'pipe', 'pipe', 'pipe'],
-    }) as ChildProcessWithoutNullStreams;
-    createInterface({ input: this.child.stdout }).on('line', (l) => {
-      if (l.startsWith('{')) this.logs.push(JSON.parse(l));
-    });
-    this.replies = createInterface({ input: this.child.stdio[3] as Readable })[Symbol.asyncIterator]();
-  }
-
-  /** Moves the instance's clock forward by `advanceMs`, then answers the events in order. */
-  async invoke(events: readonly unknown[], advanceMs = 0): Promise<Result[]> {
-    this.child.stdin.write(`${JSON.stringify({ advance: advanceMs, invoke: events })}\n`);
-    const reply = await this.replies.next();
-    if (reply.done) throw new Error('the instance exited');
-    return (JSON.parse(reply.value) as { results: Result[] }).results;
-  }
-
-  /** The 'policies loaded' debug lines: one per refresh, with the history reads it made. */
-  refreshes(): Array<Record<string, unknown>> {
-    return this.logs.filter((l) => l.message === 'policies loaded');
-  }
-
-  stop(): void {
-    this.child.kill();
+    super('preflight', { ...motoEnv(endpoint), CORS_POLICY_PATH: PREFIX, CORS_POLICY_TTL_SECONDS: String(TTL_S) }, 'fleet');
   }
 }
 

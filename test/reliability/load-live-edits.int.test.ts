@@ -83,26 +83,19 @@ const Z = 'https://both.example.com';
 const W = 'https://evil.example.com';
 const S = 'https://steady.example.com';
 
+/** The edited route's policy at `version`: its own origin, method, request header (x-version-a/b) and exposed header, and Z's. */
+const livePolicy = (version: Version, own: { origin: string; method: string; exposed: string }, rest: object) => ({
+  description: `load test, version ${version}`,
+  route: '/live/{path+}',
+  allowOrigins: [own.origin, Z],
+  allowMethods: ['GET', own.method],
+  allowHeaders: [`x-version-${version.toLowerCase()}`],
+  exposeHeaders: [own.exposed],
+  ...rest,
+});
 const POLICY: Record<Version, object> = {
-  A: {
-    description: 'load test, version A',
-    route: '/live/{path+}',
-    allowOrigins: [X, Z],
-    allowMethods: ['GET', 'PUT'],
-    allowHeaders: ['x-version-a'],
-    exposeHeaders: ['etag'],
-    allowCredentials: true,
-    maxAge: 600,
-  },
-  B: {
-    description: 'load test, version B',
-    route: '/live/{path+}',
-    allowOrigins: [Y, Z],
-    allowMethods: ['GET', 'DELETE'],
-    allowHeaders: ['x-version-b'],
-    exposeHeaders: ['x-request-id'],
-    maxAge: 300,
-  },
+  A: livePolicy('A', { origin: X, method: 'PUT', exposed: 'etag' }, { allowCredentials: true, maxAge: 600 }),
+  B: livePolicy('B', { origin: Y, method: 'DELETE', exposed: 'x-request-id' }, { maxAge: 300 }),
 };
 const STEADY = {
   description: 'load test, never edited',
