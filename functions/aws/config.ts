@@ -81,13 +81,21 @@ function intSetting(env: NodeJS.ProcessEnv, name: string, fallback: number, min:
 }
 
 /**
+ * The one normalisation of a policy path, wherever it is given (CORS_POLICY_PATH,
+ * the CLI's --path): a trailing slash is tolerated, "/cors/api/" and "/cors/api"
+ * mean the same path. SSM's naming rules (core/parameter-name.ts) apply after it.
+ */
+export function normalisePolicyPath(raw: string): string {
+  return raw.length > 1 ? raw.replace(/\/+$/, '') : raw;
+}
+
+/**
  * `CORS_POLICY_PATH`, normalised, for every function that reads it (the
  * instances and the compiler); a missing or invalid value is added to `errors`.
  */
 export function readPolicyPath(env: NodeJS.ProcessEnv, errors: string[]): string {
   const rawPath = env.CORS_POLICY_PATH?.trim() ?? '';
-  // A trailing slash is tolerated: "/cors/api/" and "/cors/api" mean the same path.
-  const policyPath = rawPath.length > 1 ? rawPath.replace(/\/+$/, '') : rawPath;
+  const policyPath = normalisePolicyPath(rawPath);
   if (!policyPath) errors.push('CORS_POLICY_PATH is not set (the Parameter Store path holding the policies, e.g. /cors/shop-api)');
   else {
     const problem = parameterNameProblem(policyPath, 'path');

@@ -16,9 +16,8 @@ import {
   type Route as HttpRoute,
 } from '@aws-sdk/client-apigatewayv2';
 import { listHttpRoutes, listRestResources } from '../aws/api-gateway';
-import { awsTimeouts } from './aws-timeouts';
 import { AwsError, oneLine } from './errors';
-import { callWithDeadline } from './ssm';
+import { callWithDeadline, clientConfig, type AwsClientOptions } from './ssm';
 
 /**
  * The API Gateway reads of `discover` and `import` (REST and HTTP APIs), each
@@ -31,14 +30,8 @@ export interface ApiGatewayClients {
   readonly http: ApiGatewayV2Client;
 }
 
-export function createApiGatewayClients(options: { region?: string; profile?: string } = {}): ApiGatewayClients {
-  const t = awsTimeouts();
-  const config = {
-    ...(options.region ? { region: options.region } : {}),
-    ...(options.profile ? { profile: options.profile } : {}),
-    maxAttempts: 3,
-    requestHandler: { connectionTimeout: t.connectionTimeoutMs, requestTimeout: t.requestTimeoutMs, throwOnRequestTimeout: true },
-  };
+export function createApiGatewayClients(options: AwsClientOptions = {}): ApiGatewayClients {
+  const config = clientConfig(options);
   return { rest: new APIGatewayClient(config), http: new ApiGatewayV2Client(config) };
 }
 

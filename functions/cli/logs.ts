@@ -1,7 +1,7 @@
 import { CloudWatchLogsClient, FilterLogEventsCommand, type FilterLogEventsCommandOutput } from '@aws-sdk/client-cloudwatch-logs';
 import { DENIAL_MESSAGE } from '../aws/denial-line';
 import { awsTimeouts } from './aws-timeouts';
-import { describeAwsError } from './ssm';
+import { clientConfig, describeAwsError, type AwsClientOptions } from './ssm';
 
 /**
  * Reads log events from CloudWatch Logs with FilterLogEvents, page by page,
@@ -9,14 +9,8 @@ import { describeAwsError } from './ssm';
  * Region, credentials and endpoint come from the usual places (AWS_REGION,
  * AWS_PROFILE, ~/.aws, AWS_ENDPOINT_URL_CLOUDWATCH_LOGS or AWS_ENDPOINT_URL).
  */
-export function createLogsClient(options: { region?: string; profile?: string } = {}): CloudWatchLogsClient {
-  const t = awsTimeouts();
-  return new CloudWatchLogsClient({
-    ...(options.region ? { region: options.region } : {}),
-    ...(options.profile ? { profile: options.profile } : {}),
-    maxAttempts: 3,
-    requestHandler: { connectionTimeout: t.connectionTimeoutMs, requestTimeout: t.logsRequestTimeoutMs, throwOnRequestTimeout: true },
-  });
+export function createLogsClient(options: AwsClientOptions = {}): CloudWatchLogsClient {
+  return new CloudWatchLogsClient(clientConfig(options, 'logsRequestTimeoutMs'));
 }
 
 export interface ReadOptions {

@@ -1,5 +1,5 @@
 import pkg from '../../package.json';
-import { flag, helpText, parseCommandArgs } from './args';
+import { helpText, parseCommandArgs } from './args';
 import type { Command } from './command';
 import { denials } from './commands/denials';
 import { diff } from './commands/diff';
@@ -62,7 +62,7 @@ export async function main(argv: readonly string[], out?: Output): Promise<numbe
   try {
     if (!command) throw new UsageError(`unknown command "${name}"; commands: ${COMMANDS.map((c) => c.name).join(', ')} (see: cors-policy --help)`);
     const parsed = parseCommandArgs(command.name, rest, command.options, command.positionals);
-    if (flag(parsed, 'help')) {
+    if (parsed.values.help === true) {
       process.stdout.write(helpText(command.usage, command.summary, command.options, command.details));
       return EXIT.ok;
     }

@@ -2,14 +2,16 @@ import { DeleteParametersCommand, GetParameterHistoryCommand, GetParametersByPat
 import { readParameterHistory } from '../aws/parameter-history';
 import { MalformedResponseError, listParametersByPath, type ListedParameter } from '../aws/parameters-by-path';
 import { checkEntry, type PolicyEntry, type StoredVersion } from '../core/policy-set';
-import { awsTimeouts } from './aws-timeouts';
+import { awsTimeouts, type AwsTimeouts } from './aws-timeouts';
 import { AwsError, oneLine } from './errors';
 
 /**
  * The few Parameter Store calls the CLI makes, each turning any failure into
  * an {@link AwsError} with one readable line.
  */
-export interface SsmOptions {
+
+/** Where an AWS client of the CLI works: the --region and --profile given. */
+export interface AwsClientOptions {
   readonly region?: string;
   readonly profile?: string;
 }
@@ -18,19 +20,25 @@ export interface SsmOptions {
 export type RemoteParameter = ListedParameter;
 
 /**
- * Timeouts are explicit because the SDK's are off by default: an unreachable
- * endpoint must fail in seconds, not hang. Three attempts let the SDK ride
- * out a brief throttle. Region, credentials and endpoint come from the usual
- * places (AWS_REGION, AWS_PROFILE, ~/.aws, AWS_ENDPOINT_URL_SSM).
+ * The settings of every AWS client the CLI makes (Parameter Store, CloudWatch
+ * Logs, API Gateway): the --region and --profile given, if any. Timeouts are
+ * explicit because the SDK's are off by default: an unreachable endpoint must
+ * fail in seconds, not hang. Three attempts let the SDK ride out a brief
+ * throttle. `attempt` names the per-attempt timeout that suits the calls.
  */
-export function createClient(options: SsmOptions = {}): SSMClient {
+export function clientConfig(options: AwsClientOptions, attempt: keyof Pick<AwsTimeouts, 'requestTimeoutMs' | 'logsRequestTimeoutMs'> = 'requestTimeoutMs') {
   const t = awsTimeouts();
-  return new SSMClient({
+  return {
     ...(options.region ? { region: options.region } : {}),
     ...(options.profile ? { profile: options.profile } : {}),
     maxAttempts: 3,
-    requestHandler: { connectionTimeout: t.connectionTimeoutMs, requestTimeout: t.requestTimeoutMs, throwOnRequestTimeout: true },
-  });
+    requestHandler: { connectionTimeout: t.connectionTimeoutMs, requestTimeout: t[attempt], throwOnRequestTimeout: true },
+  };
+}
+
+/** Region, credentials and endpoint come from the usual places (AWS_REGION, AWS_PROFILE, ~/.aws, AWS_ENDPOINT_URL_SSM). */
+export function createClient(options: AwsClientOptions = {}): SSMClient {
+  return new SSMClient(clientConfig(options));
 }
 
 /** Every parameter under `path`, recursively, sorted by name (the shared pager refuses malformed pages). */

@@ -1,5 +1,8 @@
-import { helpText, parseCommandArgs, policyPath, type OptionSpecs } from '../../functions/cli/args';
+import { readPolicyPath } from '../../functions/aws/config';
+import { helpText, numberOption, parseCommandArgs, policyPath, type OptionSpecs } from '../../functions/cli/args';
+import { defineCommand } from '../../functions/cli/command';
 import { UsageError } from '../../functions/cli/errors';
+import type { Output } from '../../functions/cli/output';
 
 const SPECS: OptionSpecs = {
   path: { type: 'string', value: 'PATH', help: 'the path' },
@@ -31,7 +34,13 @@ describe('parseCommandArgs', () => {
 });
 
 describe('policyPath', () => {
-  it('tolerates a trailing slash, like CORS_POLICY_PATH', () => {
+  it.each(['/cors/api/', '/cors/api//', '/', '/cors'])('normalises %j as CORS_POLICY_PATH is normalised', (raw) => {
+    const errors: string[] = [];
+    expect(policyPath(raw, true)).toBe(readPolicyPath({ CORS_POLICY_PATH: raw }, errors));
+    expect(errors).toEqual([]);
+  });
+
+  it('tolerates a trailing slash', () => {
     expect(policyPath('/cors/api/', true)).toBe('/cors/api');
     expect(policyPath('/', true)).toBe('/');
   });
@@ -47,6 +56,60 @@ describe('policyPath', () => {
   it('is required only where the subcommand needs it', () => {
     expect(() => policyPath(undefined, true)).toThrow('--path is required');
     expect(policyPath(undefined, false)).toBeUndefined();
+  });
+});
+
+describe('numberOption', () => {
+  const whole = { min: 1, max: 16, integer: true };
+
+  it('is the fallback when absent and the number when in bounds', () => {
+    expect(numberOption('n', undefined, 4, whole)).toBe(4);
+    expect(numberOption('n', '16', 4, whole)).toBe(16);
+    expect(numberOption('rate', '0.5', 5, { min: 0.1, max: 100, integer: false })).toBe(0.5);
+  });
+
+  it.each([
+    ['0', whole, '--n must be a whole number from 1 to 16, not "0"'],
+    ['17', whole, '--n must be a whole number from 1 to 16, not "17"'],
+    ['1.5', whole, '--n must be a whole number from 1 to 16, not "1.5"'],
+    ['x', whole, '--n must be a whole number from 1 to 16, not "x"'],
+    ['Infinity', { min: 0.1, max: Infinity, integer: false }, '--n must be a number from 0.1 to Infinity, not "Infinity"'],
+  ])('refuses %j', (raw, bounds, message) => {
+    expect(() => numberOption('n', raw, 1, bounds)).toThrow(new UsageError(message));
+  });
+
+  it('words the refusal as the command asks', () => {
+    expect(() => numberOption('top', '0', 10, whole, (n, r) => `--${n} "${r}" is wrong`)).toThrow(new UsageError('--top "0" is wrong'));
+  });
+});
+
+describe('defineCommand', () => {
+  const lines: string[] = [];
+  const sink = { line: (text = '') => lines.push(text), warn: (text: string) => lines.push(text) } as unknown as Output;
+  const declare = (remoteText: boolean) =>
+    defineCommand({
+      name: 'x',
+      usage: 'cors-policy x',
+      summary: 'X.',
+      options: { name: { type: 'string', value: 'NAME', help: 'a name' } },
+      remoteText,
+      async run({ values }, out) {
+        out.line(`name ${values.name ?? 'none'}`);
+        return values.json === true ? 1 : 0;
+      },
+    });
+
+  it('appends the common flags after the own ones and refuses positionals unless declared', () => {
+    const x = declare(false);
+    expect(Object.keys(x.options)).toEqual(['name', 'json', 'debug', 'help']);
+    expect(x.positionals).toBe(false);
+  });
+
+  it('escapes what a remote-text command prints, and only then', async () => {
+    lines.length = 0;
+    expect(await declare(true).run(parseCommandArgs('x', ['--name', 'a\u001b[2Jb', '--json'], declare(true).options, false), sink)).toBe(1);
+    expect(await declare(false).run(parseCommandArgs('x', ['--name', 'a\u001b[2Jb'], declare(false).options, false), sink)).toBe(0);
+    expect(lines).toEqual(['name a\\x1b[2Jb', 'name a\u001b[2Jb']);
   });
 });
 

@@ -46,24 +46,30 @@ describe('which requests are preflighted', () => {
 });
 
 describe('CORS-safelisted request headers', () => {
-  it.each([
-    ['content-type', 'text/plain;charset=UTF-8', true],
-    ['content-type', 'multipart/form-data; boundary=x', true],
-    ['content-type', 'application/json', false],
-    ['content-type', undefined, false],
-    ['accept', undefined, true],
-    ['accept', 'text/html(', false],
-    ['accept-language', 'en-GB,en;q=0.9', true],
-    ['content-language', 'de/at', false],
-    ['range', 'bytes=0-', true],
-    ['range', 'bytes=0-99', true],
-    ['range', 'bytes=0-1,5-6', false],
-    ['range', undefined, false],
-    ['accept', 'x'.repeat(129), false],
-    ['x-trace', '1', false],
-  ])('%s: %s -> %s', (name, value, safelisted) => {
-    expect(safelistHeader(name, value).safelisted).toBe(safelisted);
-  });
+  const safelisted: Array<[name: string, value: string | undefined]> = [
+    ['content-type', 'text/plain;charset=UTF-8'],
+    ['content-type', 'multipart/form-data; boundary=x'],
+    ['accept', undefined],
+    ['accept-language', 'en-GB,en;q=0.9'],
+    ['range', 'bytes=0-'],
+    ['range', 'bytes=0-99'],
+  ];
+  const notSafelisted: Array<[name: string, value: string | undefined]> = [
+    ['content-type', 'application/json'],
+    ['content-type', undefined],
+    ['accept', 'text/html('],
+    ['content-language', 'de/at'],
+    ['range', 'bytes=0-1,5-6'],
+    ['range', undefined],
+    ['accept', 'x'.repeat(129)],
+    ['x-trace', '1'],
+  ];
+  it.each([...safelisted.map(([name, value]) => [name, value, true] as const), ...notSafelisted.map(([name, value]) => [name, value, false] as const)])(
+    '%s: %s -> %s',
+    (name, value, expected) => {
+      expect(safelistHeader(name, value).safelisted).toBe(expected);
+    },
+  );
 
   it('a safelisted content-type keeps a POST simple', () => {
     expect(browserRequest({ ...base, method: 'POST', headers: ['content-type:application/x-www-form-urlencoded'] }).preflight).toBe(false);

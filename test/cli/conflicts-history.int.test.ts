@@ -2,62 +2,28 @@
 // answers as the Lambda does (route_conflict naming both parameters; an
 // invalid value's newest valid version from the history), diff shows the
 // conflicts a push would leave, and push refuses to create one.
-import type { SSMClient } from '@aws-sdk/client-ssm';
-import {
-  POLICIES,
-  assertBuilt,
-  clearPath,
-  cliEnv,
-  motoEndpoint,
-  putParameters,
-  readParameters,
-  releaseBuilt,
-  removeDir,
-  runCli,
-  ssmClient,
-  tempDir,
-} from './support/cli';
+import { POLICIES, SHOP_PUT, clearPath, putParameters, readParameters } from './support/cli';
+import { ssmClients, useCliSandbox } from './support/sandbox';
 
 const ROOT = '/test/cli-conflicts';
-let client: SSMClient;
-let home: string;
-let env: Record<string, string>;
-const dirs: string[] = [];
-const cli = (...args: string[]) => runCli(args, { env });
-const dir = async (files: Record<string, string | object>) => {
-  const d = await tempDir('conflicts', files);
-  dirs.push(d);
-  return d;
-};
+const sandbox = useCliSandbox('conflicts', { clients: ssmClients });
+const { cli, dir } = sandbox;
 const products = (route: string, origins: string[] = ['https://shop.example.com'], credentials = true) =>
   JSON.stringify({ route, allowOrigins: origins, allowMethods: ['GET'], ...(credentials ? { allowCredentials: true } : {}) });
-
-beforeAll(async () => {
-  assertBuilt();
-  const endpoint = motoEndpoint();
-  client = ssmClient(endpoint);
-  home = await tempDir('conflicts-home');
-  env = cliEnv(endpoint, home);
-});
-afterAll(async () => {
-  client?.destroy();
-  await Promise.all([home, ...dirs].map(removeDir));
-  await releaseBuilt();
-});
 
 describe('explain', () => {
   const path = `${ROOT}/explain`;
   beforeAll(async () => {
-    await clearPath(client, path);
-    await putParameters(client, {
+    await clearPath(sandbox.clients.ssm, path);
+    await putParameters(sandbox.clients.ssm, {
       [`${path}/products`]: products('/products/{id}'),
       [`${path}/anyone`]: products('/products/{pid}', ['*'], false),
       [`${path}/default`]: products('$default', ['https://evil.example'], false),
       [`${path}/orders`]: products('/orders', ['https://v1.example.com']),
     });
     // orders: a valid version 2, then an invalid version 3. The Lambda serves version 2.
-    await putParameters(client, { [`${path}/orders`]: products('/orders', ['https://v2.example.com']) });
-    await putParameters(client, { [`${path}/orders`]: '{"route": "/orders"' });
+    await putParameters(sandbox.clients.ssm, { [`${path}/orders`]: products('/orders', ['https://v2.example.com']) });
+    await putParameters(sandbox.clients.ssm, { [`${path}/orders`]: '{"route": "/orders"' });
   });
 
   it('a contested route: denied with route_conflict naming both parameters, no fall-through to $default, no fix it can choose', async () => {
@@ -77,18 +43,7 @@ describe('explain', () => {
     expect(json.match).toBeNull();
     expect(json.fixes).toEqual([]);
     expect(json.blocked).toContain('(route_conflict): decide which policy owns the route and remove it from the others');
-    const human = await cli(
-      'explain',
-      '--path',
-      path,
-      '--url-path',
-      '/products/42',
-      '--origin',
-      'https://shop.example.com',
-      '--method',
-      'PUT',
-      '--credentials',
-    );
+    const human = await cli('explain', '--path', path, ...SHOP_PUT, '--credentials');
     expect(human.stdout).toContain(
       `Policy: none - the route /products/{} is claimed by "/products/{pid}" of ${path}/anyone and "/products/{id}" of ${path}/products`,
     );
@@ -113,8 +68,8 @@ describe('explain', () => {
 describe('diff and push', () => {
   it('diff shows the conflict a push would create; push refuses it and writes nothing; --prune resolves it', async () => {
     const path = `${ROOT}/push`;
-    await clearPath(client, path);
-    await putParameters(client, { [`${path}/legacy`]: products('/products/{id}'), [`${path}/public`]: JSON.stringify(POLICIES.public) });
+    await clearPath(sandbox.clients.ssm, path);
+    await putParameters(sandbox.clients.ssm, { [`${path}/legacy`]: products('/products/{id}'), [`${path}/public`]: JSON.stringify(POLICIES.public) });
     const d = await dir({ 'catalog.json': { route: '/products/{pid}', allowOrigins: ['*'], allowMethods: ['GET'] }, 'public.json': POLICIES.public });
 
     const diff = await cli('diff', '--path', path, '--dir', d, '--json');
@@ -134,21 +89,21 @@ describe('diff and push', () => {
       `! route /products/{} would be claimed by "/products/{pid}" of ${path}/catalog and "/products/{id}" of ${path}/legacy: the Lambda would deny it (route_conflict)`,
     );
 
-    const before = await readParameters(client, path);
+    const before = await readParameters(sandbox.clients.ssm, path);
     const push = await cli('push', '--path', path, '--dir', d);
     expect(push.code).toBe(1);
     expect(push.stderr).toContain('cors-policy push: the push would leave a route claimed by two policies');
-    expect(await readParameters(client, path)).toEqual(before);
+    expect(await readParameters(sandbox.clients.ssm, path)).toEqual(before);
 
     const pruned = await cli('push', '--path', path, '--dir', d, '--prune');
     expect(pruned.code).toBe(0);
-    expect(Object.keys(await readParameters(client, path)).sort()).toEqual([`${path}/catalog`, `${path}/public`]);
+    expect(Object.keys(await readParameters(sandbox.clients.ssm, path)).sort()).toEqual([`${path}/catalog`, `${path}/public`]);
   });
 
   it('a conflict already in Parameter Store that the push leaves as it is: warned, not refused', async () => {
     const path = `${ROOT}/kept`;
-    await clearPath(client, path);
-    await putParameters(client, { [`${path}/a`]: products('/orders'), [`${path}/b`]: products('/orders') });
+    await clearPath(sandbox.clients.ssm, path);
+    await putParameters(sandbox.clients.ssm, { [`${path}/a`]: products('/orders'), [`${path}/b`]: products('/orders') });
     const d = await dir({ 'c.json': POLICIES.public });
     const push = await cli('push', '--path', path, '--dir', d, '--json');
     expect(push.code).toBe(0);

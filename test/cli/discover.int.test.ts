@@ -2,45 +2,24 @@
 // (REST and HTTP). Each test builds its own API; moto's HTTP API ids have 8 letters.
 import { copyFile, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { type APIGatewayClient, DeleteMethodCommand } from '@aws-sdk/client-api-gateway';
-import type { ApiGatewayV2Client } from '@aws-sdk/client-apigatewayv2';
+import { DeleteMethodCommand } from '@aws-sdk/client-api-gateway';
 import { parseOverrides } from '../../functions/cli/samconfig';
-import { apiGatewayEnv, createHttpApi, createRestApi, httpClient, restClient } from '../support/moto-apigateway';
-import { assertBuilt, cliEnv, motoEndpoint, releaseBuilt, removeDir, runCli, tempDir } from './support/cli';
+import { createHttpApi, createRestApi } from '../support/moto-apigateway';
+import { runCli } from './support/cli';
+import { API_GATEWAY_SANDBOX, useCliSandbox } from './support/sandbox';
 
 // Each test spawns processes (npm, node, tsc, the CLI): sized for a loaded 2-core machine.
 jest.setTimeout(120_000);
 
 const REPO = resolve(__dirname, '../..');
-let rest: APIGatewayClient;
-let http: ApiGatewayV2Client;
-let home: string;
-let env: Record<string, string>;
-const dirs: string[] = [];
-
-const cli = (...args: string[]) => runCli(args, { env });
-
-beforeAll(async () => {
-  assertBuilt();
-  const endpoint = motoEndpoint();
-  rest = restClient(endpoint);
-  http = httpClient(endpoint);
-  home = await tempDir('discover-home');
-  env = cliEnv(endpoint, home, apiGatewayEnv(endpoint));
-});
-
-afterAll(async () => {
-  rest?.destroy();
-  http?.destroy();
-  await Promise.all([home, ...dirs].map(removeDir));
-  await releaseBuilt();
-});
+const sandbox = useCliSandbox('discover', API_GATEWAY_SANDBOX);
+const { cli } = sandbox;
 
 const enableCors = { mock: { headers: { 'Access-Control-Allow-Origin': "'https://shop.example.com'", 'Access-Control-Allow-Methods': "'GET,OPTIONS'" } } };
 
 describe('REST', () => {
   test('prints the ids, stages, MOCK OPTIONS, shadowing methods and authorizers, and the sam deploy line', async () => {
-    const api = await createRestApi(rest, 'discover-rest', {
+    const api = await createRestApi(sandbox.clients.rest, 'discover-rest', {
       authorizer: true,
       resources: { '/': { GET: {} }, '/{proxy+}': { ANY: {} }, '/items': { GET: {}, OPTIONS: enableCors }, '/users': { ANY: { authorizationType: 'CUSTOM' } } },
       stages: ['prod'],
@@ -62,7 +41,7 @@ describe('REST', () => {
   });
 
   test('without a /{proxy+} the stack creates it: ExistingProxyResourceId stays empty', async () => {
-    const api = await createRestApi(rest, 'discover-no-proxy', { stages: ['prod'] });
+    const api = await createRestApi(sandbox.clients.rest, 'discover-no-proxy', { stages: ['prod'] });
     const r = await cli('discover', '--api-id', api.id);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('  "/{proxy+}" resource:  none (the stack creates it)\n');
@@ -71,7 +50,7 @@ describe('REST', () => {
   });
 
   test('an OPTIONS method on "/" blocks the deploy: exit 3 with the reason', async () => {
-    const api = await createRestApi(rest, 'discover-root-options', { resources: { '/': { OPTIONS: enableCors } }, stages: ['prod'] });
+    const api = await createRestApi(sandbox.clients.rest, 'discover-root-options', { resources: { '/': { OPTIONS: enableCors } }, stages: ['prod'] });
     const r = await cli('discover', '--api-id', api.id);
     expect(r.code).toBe(3);
     expect(r.stdout).toContain(`blocks the deploy: / already has an OPTIONS method (id ${api.rootId})`);
@@ -81,7 +60,7 @@ describe('REST', () => {
   });
 
   test('prints the delete-method commands for what blocks the deploy and, apart, for the MOCK OPTIONS on other paths; they work as printed', async () => {
-    const api = await createRestApi(rest, 'discover-removals', {
+    const api = await createRestApi(sandbox.clients.rest, 'discover-removals', {
       resources: { '/': { OPTIONS: enableCors }, '/items': { GET: {}, OPTIONS: enableCors }, '/users': { OPTIONS: enableCors } },
       stages: ['prod'],
     });
@@ -95,7 +74,9 @@ describe('REST', () => {
     for (const command of [...doc.removeBlockers, ...doc.removeMockOptions]) {
       const words = command.split(' ');
       const arg = (name: string) => words[words.indexOf(name) + 1]!;
-      await rest.send(new DeleteMethodCommand({ restApiId: arg('--rest-api-id'), resourceId: arg('--resource-id'), httpMethod: arg('--http-method') }));
+      await sandbox.clients.rest.send(
+        new DeleteMethodCommand({ restApiId: arg('--rest-api-id'), resourceId: arg('--resource-id'), httpMethod: arg('--http-method') }),
+      );
     }
     const after = await cli('discover', '--api-id', api.id);
     expect(after.code).toBe(0);
@@ -104,25 +85,25 @@ describe('REST', () => {
   });
 
   test('several stages without --stage: the line names none, --write-samconfig refuses', async () => {
-    const api = await createRestApi(rest, 'discover-stages', { stages: ['dev', 'prod'] });
+    const api = await createRestApi(sandbox.clients.rest, 'discover-stages', { stages: ['dev', 'prod'] });
     const r = await cli('discover', '--api-id', api.id);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('note: the API has several stages (dev, prod); pass --stage NAME');
     expect(r.stdout).toContain('StageName="<STAGE>"');
-    const w = await cli('discover', '--api-id', api.id, '--write-samconfig', '--samconfig', join(home, 'never.toml'));
+    const w = await cli('discover', '--api-id', api.id, '--write-samconfig', '--samconfig', join(sandbox.home, 'never.toml'));
     expect(w.code).toBe(2);
     expect(w.stderr).toBe('cors-policy discover: error: --write-samconfig needs one stage: pass --stage (stages: dev, prod)\n');
   });
 
   test('--stage that does not exist: exit 2 with the stages there are', async () => {
-    const api = await createRestApi(rest, 'discover-bad-stage', { stages: ['prod'] });
+    const api = await createRestApi(sandbox.clients.rest, 'discover-bad-stage', { stages: ['prod'] });
     const r = await cli('discover', '--api-id', api.id, '--stage', 'live');
     expect(r.code).toBe(2);
     expect(r.stderr).toBe(`cors-policy discover: error: REST API ${api.id} has no stage "live" (stages: prod); the stack never creates stages\n`);
   });
 
   test('--json: one document with the parameters, named as in template.yaml', async () => {
-    const api = await createRestApi(rest, 'discover-json', { stages: ['prod'] });
+    const api = await createRestApi(sandbox.clients.rest, 'discover-json', { stages: ['prod'] });
     const r = await cli('discover', '--api-id', api.id, '--stage', 'prod', '--policy-path', '/cors/shop-api', '--json');
     expect(r.code).toBe(0);
     const doc = JSON.parse(r.stdout) as Record<string, unknown>;
@@ -154,13 +135,12 @@ describe('REST', () => {
   });
 
   test('--write-samconfig changes only parameter_overrides of [default.deploy.parameters]', async () => {
-    const api = await createRestApi(rest, 'discover-write', { resources: { '/{proxy+}': { ANY: {} } }, stages: ['prod'] });
-    const dir = await tempDir('discover-samconfig');
-    dirs.push(dir);
+    const api = await createRestApi(sandbox.clients.rest, 'discover-write', { resources: { '/{proxy+}': { ANY: {} } }, stages: ['prod'] });
+    const dir = await sandbox.dir();
     const file = join(dir, 'samconfig.toml');
     await copyFile(join(REPO, 'samconfig.toml'), file);
     const before = await readFile(file, 'utf8');
-    const r = await runCli(['discover', '--api-id', api.id, '--write-samconfig'], { env, cwd: dir });
+    const r = await runCli(['discover', '--api-id', api.id, '--write-samconfig'], { env: sandbox.env, cwd: dir });
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('wrote ApiType, ApiId, RestRootResourceId, ExistingProxyResourceId, StageName into samconfig.toml');
     const after = await readFile(file, 'utf8');
@@ -184,7 +164,7 @@ describe('REST', () => {
 
 describe('HTTP', () => {
   test('a CorsConfiguration blocks the deploy; stages show AutoDeploy; moto ids are flagged for the template', async () => {
-    const apiId = await createHttpApi(http, 'discover-http-cors', {
+    const apiId = await createHttpApi(sandbox.clients.http, 'discover-http-cors', {
       cors: { AllowOrigins: ['https://app.example.com'] },
       routes: ['ANY /{proxy+}', 'ANY /users'],
       stages: { $default: true },
@@ -206,7 +186,7 @@ describe('HTTP', () => {
   });
 
   test('names and values from API Gateway reach the terminal escaped: no control or bidi character', async () => {
-    const apiId = await createHttpApi(http, 'shop\u001b[2J\u202eipa', {
+    const apiId = await createHttpApi(sandbox.clients.http, 'shop\u001b[2J\u202eipa', {
       cors: { AllowOrigins: ['https://app.example.com\u202e\u0085'] },
       stages: { 'live\u2066': true },
     });
@@ -217,7 +197,7 @@ describe('HTTP', () => {
   }, 60_000);
 
   test('existing OPTIONS routes block the deploy; a stage without AutoDeploy is noted; an authorizer on ANY is reported', async () => {
-    const apiId = await createHttpApi(http, 'discover-http-routes', {
+    const apiId = await createHttpApi(sandbox.clients.http, 'discover-http-routes', {
       routes: ['OPTIONS /', { key: 'ANY /admin', authorizationType: 'JWT' }],
       stages: { live: false },
     });
@@ -239,7 +219,7 @@ describe('HTTP', () => {
   });
 
   test('a WebSocket API is refused: exit 2', async () => {
-    const apiId = await createHttpApi(http, 'discover-ws', { protocol: 'WEBSOCKET' });
+    const apiId = await createHttpApi(sandbox.clients.http, 'discover-ws', { protocol: 'WEBSOCKET' });
     const r = await cli('discover', '--api-id', apiId);
     expect(r.code).toBe(2);
     expect(r.stderr).toBe(`cors-policy discover: error: API ${apiId} is a WEBSOCKET API; this product serves REST and HTTP APIs only\n`);

@@ -1,37 +1,28 @@
 // explain through the built binary, reading policies from moto (--path) or
 // files (--dir). Each claimed preflight response is checked against the real
 // preflight handler answering the same request from the same parameters.
-import type { SSMClient } from '@aws-sdk/client-ssm';
 import { join } from 'node:path';
 import { motoEnv } from '../../scripts/lib/moto';
 import { httpApiEvent } from '../support/apigw-events';
-import { POLICIES, assertBuilt, clearPath, cliEnv, motoEndpoint, putParameters, releaseBuilt, removeDir, runCli, ssmClient, tempDir } from './support/cli';
+import { POLICIES, SHOP_PUT, clearPath, putParameters } from './support/cli';
+import { ssmClients, useCliSandbox } from './support/sandbox';
 
 const PATH = '/test/cli-explain/api';
-let client: SSMClient;
-let home: string;
-let env: Record<string, string>;
+const sandbox = useCliSandbox('explain', { clients: ssmClients });
+const { cli } = sandbox;
 let handler: typeof import('../../functions/preflight/handler').handler;
 const saved = { ...process.env };
 
 beforeAll(async () => {
-  assertBuilt();
-  const endpoint = motoEndpoint();
-  client = ssmClient(endpoint);
-  home = await tempDir('explain-home');
-  env = cliEnv(endpoint, home);
-  await clearPath(client, PATH);
+  await clearPath(sandbox.clients.ssm, PATH);
   // No $default policy, so some paths match nothing.
-  await putParameters(client, { [`${PATH}/products`]: JSON.stringify(POLICIES.products), [`${PATH}/public`]: JSON.stringify(POLICIES.public) });
-  Object.assign(process.env, motoEnv(endpoint), { CORS_POLICY_PATH: PATH, LOG_LEVEL: 'error' });
+  await putParameters(sandbox.clients.ssm, { [`${PATH}/products`]: JSON.stringify(POLICIES.products), [`${PATH}/public`]: JSON.stringify(POLICIES.public) });
+  Object.assign(process.env, motoEnv(sandbox.endpoint), { CORS_POLICY_PATH: PATH, LOG_LEVEL: 'error' });
   ({ handler } = await import('../../functions/preflight/handler'));
   (await import('../../functions/aws/default-store')).resetDefaultStore();
 });
-afterAll(async () => {
+afterAll(() => {
   process.env = saved;
-  client?.destroy();
-  await removeDir(home);
-  await releaseBuilt();
 });
 
 interface Explained {
@@ -54,7 +45,7 @@ interface Explained {
 }
 
 async function explain(...args: string[]): Promise<Explained> {
-  const r = await runCli(['explain', '--path', PATH, ...args, '--json'], { env });
+  const r = await cli('explain', '--path', PATH, ...args, '--json');
   if (r.stdout === '') throw new Error(`no JSON on stdout (exit ${r.code}): ${r.stderr}`);
   return { code: r.code, json: JSON.parse(r.stdout) };
 }
@@ -79,17 +70,7 @@ async function expectSameAsLambda(e: Explained): Promise<void> {
 
 describe('cors-policy explain', () => {
   it('an allowed credentialed preflight: the policy, the route, the exact 204 response, exit 0', async () => {
-    const e = await explain(
-      '--url-path',
-      '/products/42',
-      '--origin',
-      'https://shop.example.com',
-      '--method',
-      'PUT',
-      '--headers',
-      'content-type,X-Request-Id',
-      '--credentials',
-    );
+    const e = await explain(...SHOP_PUT, '--headers', 'content-type,X-Request-Id', '--credentials');
     expect(e.code).toBe(0);
     expect(e.json.match).toEqual({ policy: `${PATH}/products`, route: '/products/{id}', params: { id: '42' } });
     expect(e.json.preflight.request).toEqual({
@@ -210,7 +191,7 @@ describe('cors-policy explain', () => {
   });
 
   it('human output names the policy, the route rule, the response and the fix', async () => {
-    const r = await runCli(['explain', '--path', PATH, '--url-path', '/products/9', '--origin', 'https://evil.example.net', '--method', 'PUT'], { env });
+    const r = await cli('explain', '--path', PATH, '--url-path', '/products/9', '--origin', 'https://evil.example.net', '--method', 'PUT');
     expect(r.code).toBe(3);
     expect(r.stderr).toBe('');
     const lines = r.stdout.split('\n');
@@ -227,37 +208,34 @@ describe('cors-policy explain', () => {
   });
 
   it('--dir reads policy files and names them in the answer', async () => {
-    const dir = await tempDir('explain-dir', { 'products.json': POLICIES.products, 'fallback.json': POLICIES.fallback });
-    try {
-      const r = await runCli(['explain', '--dir', dir, '--url-path', '/products/5', '--origin', 'https://shop.example.com', '--method', 'GET', '--json'], {
-        env,
-      });
-      expect(r.code).toBe(0);
-      const json = JSON.parse(r.stdout);
-      expect(json.match.policy).toBe(join(dir, 'products.json'));
-      expect(json.alsoMatched).toEqual([{ policy: join(dir, 'fallback.json'), route: '$default', params: {} }]);
-    } finally {
-      await removeDir(dir);
-    }
+    const dir = await sandbox.dir({ 'products.json': POLICIES.products, 'fallback.json': POLICIES.fallback });
+    const r = await cli('explain', '--dir', dir, '--url-path', '/products/5', '--origin', 'https://shop.example.com', '--method', 'GET', '--json');
+    expect(r.code).toBe(0);
+    const json = JSON.parse(r.stdout);
+    expect(json.match.policy).toBe(join(dir, 'products.json'));
+    expect(json.alsoMatched).toEqual([{ policy: join(dir, 'fallback.json'), route: '$default', params: {} }]);
   });
 
   it('human output shows control and bidi characters of its input as escapes', async () => {
-    const dir = await tempDir('explain-escape', { 'products.json': POLICIES.products });
-    try {
-      const r = await runCli(
-        ['explain', '--dir', dir, '--url-path', '/products/1\u001b[2J\u202e', '--origin', 'https://evil.example\u001b]0;x\u0007', '--method', 'PUT'],
-        { env },
-      );
-      expect(r.code).toBe(3);
-      expect(r.stdout).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/);
-      expect(r.stdout).toContain('Request: PUT /products/1\\x1b[2J\\u202e from https://evil.example\\x1b]0;x\\x07');
-    } finally {
-      await removeDir(dir);
-    }
+    const dir = await sandbox.dir({ 'products.json': POLICIES.products });
+    const r = await cli(
+      'explain',
+      '--dir',
+      dir,
+      '--url-path',
+      '/products/1\u001b[2J\u202e',
+      '--origin',
+      'https://evil.example\u001b]0;x\u0007',
+      '--method',
+      'PUT',
+    );
+    expect(r.code).toBe(3);
+    expect(r.stdout).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/);
+    expect(r.stdout).toContain('Request: PUT /products/1\\x1b[2J\\u202e from https://evil.example\\x1b]0;x\\x07');
   });
 
   it('needs exactly one of --path and --dir', async () => {
-    const r = await runCli(['explain', '--url-path', '/x', '--origin', 'https://a.example.com'], { env });
+    const r = await cli('explain', '--url-path', '/x', '--origin', 'https://a.example.com');
     expect(r.code).toBe(2);
     expect(r.stderr).toBe('cors-policy explain: error: give exactly one of --path (policies in Parameter Store) or --dir (policy files)\n');
   });

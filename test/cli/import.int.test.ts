@@ -3,43 +3,14 @@
 // files that validate, and nothing is ever widened.
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { APIGatewayClient } from '@aws-sdk/client-api-gateway';
-import type { ApiGatewayV2Client } from '@aws-sdk/client-apigatewayv2';
-import { apiGatewayEnv, createHttpApi, createRestApi, httpClient, restClient, type MockCors } from '../support/moto-apigateway';
-import { assertBuilt, cliEnv, motoEndpoint, releaseBuilt, removeDir, runCli, tempDir } from './support/cli';
+import { createHttpApi, createRestApi, type MockCors, type RestMethodSpec } from '../support/moto-apigateway';
+import { API_GATEWAY_SANDBOX, useCliSandbox } from './support/sandbox';
 
-let rest: APIGatewayClient;
-let http: ApiGatewayV2Client;
-let home: string;
-let env: Record<string, string>;
-const dirs: string[] = [];
-
-const cli = (...args: string[]) => runCli(args, { env });
-
-async function emptyDir(files: Record<string, string | object> = {}): Promise<string> {
-  const d = await tempDir('import', files);
-  dirs.push(d);
-  return d;
-}
+const sandbox = useCliSandbox('import', API_GATEWAY_SANDBOX);
+const { cli, dir: emptyDir } = sandbox;
 
 const files = async (d: string) => (await readdir(d)).sort();
 const json = async (file: string) => JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>;
-
-beforeAll(async () => {
-  assertBuilt();
-  const endpoint = motoEndpoint();
-  rest = restClient(endpoint);
-  http = httpClient(endpoint);
-  home = await tempDir('import-home');
-  env = cliEnv(endpoint, home, apiGatewayEnv(endpoint));
-});
-
-afterAll(async () => {
-  rest?.destroy();
-  http?.destroy();
-  await Promise.all([home, ...dirs].map(removeDir));
-  await releaseBuilt();
-});
 
 /** What the console's "Enable CORS" writes. */
 const consoleCors = (origin: string, extra: Record<string, string> = {}): { mock: MockCors } => ({
@@ -55,7 +26,7 @@ const consoleCors = (origin: string, extra: Record<string, string> = {}): { mock
 
 describe('REST OPTIONS methods with MOCK integrations', () => {
   test('become one policy per resource path, from the static values, and the files pass validate', async () => {
-    const api = await createRestApi(rest, 'import-rest', {
+    const api = await createRestApi(sandbox.clients.rest, 'import-rest', {
       resources: {
         '/': { OPTIONS: consoleCors('https://shop.example.com') },
         '/items/{id}': {
@@ -93,34 +64,48 @@ describe('REST OPTIONS methods with MOCK integrations', () => {
     expect([validate.code, validate.stdout.trimEnd().split('\n').at(-1)]).toEqual([0, '2 files checked: all valid']);
   });
 
-  test('a "*" origin with credentials is left out whole, never widened', async () => {
-    const api = await createRestApi(rest, 'import-star-credentials', {
-      resources: { '/public': { OPTIONS: consoleCors('*', { 'Access-Control-Allow-Credentials': "'true'" }) } },
-    });
-    const dir = await emptyDir();
-    const r = await cli('import', '--api-id', api.id, '--dir', dir);
-    expect(r.code).toBe(0);
-    expect(await files(dir)).toEqual([]);
-    expect(r.stdout).toContain(
+  test.each<[title: string, api: string, path: string, options: RestMethodSpec, leftOut: string]>([
+    [
+      'a "*" origin with credentials is left out whole, never widened',
+      'import-star-credentials',
+      '/public',
+      consoleCors('*', { 'Access-Control-Allow-Credentials': "'true'" }),
       'left out   OPTIONS /public: answers Access-Control-Allow-Origin "*" with Access-Control-Allow-Credentials: true, which every browser refuses for credentialed requests',
-    );
-  });
-
-  test('a method list with a bad token fails every preflight in browsers: left out whole, never cleaned up into a wider policy', async () => {
-    const api = await createRestApi(rest, 'import-bad-token', {
-      resources: { '/x': { OPTIONS: consoleCors('https://shop.example.com', { 'Access-Control-Allow-Methods': "'GET,PUT DELETE,POST'" }) } },
-    });
+    ],
+    [
+      'a method list with a bad token fails every preflight in browsers: left out whole, never cleaned up into a wider policy',
+      'import-bad-token',
+      '/x',
+      consoleCors('https://shop.example.com', { 'Access-Control-Allow-Methods': "'GET,PUT DELETE,POST'" }),
+      'left out   OPTIONS /x: access-control-allow-methods "GET,PUT DELETE,POST" holds "PUT DELETE", which is not a method: browsers then fail every preflight',
+    ],
+    [
+      'an origin mapped from the request (reflecting every origin) is left out',
+      'import-reflect',
+      '/x',
+      { mock: { headers: { 'Access-Control-Allow-Origin': 'method.request.header.Origin' } } },
+      'left out   OPTIONS /x: Access-Control-Allow-Origin is not a static value (reflecting the request Origin allows every origin); left out rather than widened',
+    ],
+    [
+      'an OPTIONS method with a Lambda integration is reported, not imported',
+      'import-proxy',
+      '/x',
+      { integrationType: 'AWS_PROXY' },
+      'left out   OPTIONS /x: is answered by an integration of type AWS_PROXY, whose CORS headers are not static values; not imported',
+    ],
+  ])('%s', async (_title, name, path, options, leftOut) => {
+    const api = await createRestApi(sandbox.clients.rest, name, { resources: { [path]: { OPTIONS: options } } });
     const dir = await emptyDir();
     const r = await cli('import', '--api-id', api.id, '--dir', dir);
     expect(r.code).toBe(0);
     expect(await files(dir)).toEqual([]);
-    expect(r.stdout).toContain(
-      'left out   OPTIONS /x: access-control-allow-methods "GET,PUT DELETE,POST" holds "PUT DELETE", which is not a method: browsers then fail every preflight',
-    );
+    expect(r.stdout).toContain(leftOut);
   });
 
   test('an origin with a path is left out (browsers never match it either)', async () => {
-    const api = await createRestApi(rest, 'import-origin-path', { resources: { '/x': { OPTIONS: consoleCors('https://shop.example.com/app') } } });
+    const api = await createRestApi(sandbox.clients.rest, 'import-origin-path', {
+      resources: { '/x': { OPTIONS: consoleCors('https://shop.example.com/app') } },
+    });
     const dir = await emptyDir();
     const r = await cli('import', '--api-id', api.id, '--dir', dir, '--json');
     expect(r.code).toBe(0);
@@ -132,31 +117,8 @@ describe('REST OPTIONS methods with MOCK integrations', () => {
     ]);
   });
 
-  test('an origin mapped from the request (reflecting every origin) is left out', async () => {
-    const api = await createRestApi(rest, 'import-reflect', {
-      resources: { '/x': { OPTIONS: { mock: { headers: { 'Access-Control-Allow-Origin': 'method.request.header.Origin' } } } } },
-    });
-    const dir = await emptyDir();
-    const r = await cli('import', '--api-id', api.id, '--dir', dir);
-    expect(r.code).toBe(0);
-    expect(await files(dir)).toEqual([]);
-    expect(r.stdout).toContain(
-      'left out   OPTIONS /x: Access-Control-Allow-Origin is not a static value (reflecting the request Origin allows every origin); left out rather than widened',
-    );
-  });
-
-  test('an OPTIONS method with a Lambda integration is reported, not imported', async () => {
-    const api = await createRestApi(rest, 'import-proxy', { resources: { '/x': { OPTIONS: { integrationType: 'AWS_PROXY' } } } });
-    const dir = await emptyDir();
-    const r = await cli('import', '--api-id', api.id, '--dir', dir);
-    expect(r.code).toBe(0);
-    expect(r.stdout).toContain(
-      'left out   OPTIONS /x: is answered by an integration of type AWS_PROXY, whose CORS headers are not static values; not imported',
-    );
-  });
-
   test('--dry-run shows the policies and writes nothing', async () => {
-    const api = await createRestApi(rest, 'import-dry-run', { resources: { '/x': { OPTIONS: consoleCors('https://shop.example.com') } } });
+    const api = await createRestApi(sandbox.clients.rest, 'import-dry-run', { resources: { '/x': { OPTIONS: consoleCors('https://shop.example.com') } } });
     const dir = await emptyDir();
     const r = await cli('import', '--api-id', api.id, '--dir', dir, '--dry-run');
     expect(r.code).toBe(0);
@@ -166,7 +128,7 @@ describe('REST OPTIONS methods with MOCK integrations', () => {
   });
 
   test('an existing file of the same name: exit 1, nothing written', async () => {
-    const api = await createRestApi(rest, 'import-clash', {
+    const api = await createRestApi(sandbox.clients.rest, 'import-clash', {
       resources: { '/x': { OPTIONS: consoleCors('https://shop.example.com') }, '/y': { OPTIONS: consoleCors('https://shop.example.com') } },
     });
     const dir = await emptyDir({ 'x.yaml': 'route: /other\nallowOrigins: [https://a.example.com]\nallowMethods: [GET]\n' });
@@ -179,7 +141,7 @@ describe('REST OPTIONS methods with MOCK integrations', () => {
 
 describe('HTTP CorsConfiguration', () => {
   test('becomes one policy for $default and /, origins API Gateway does not document left out', async () => {
-    const apiId = await createHttpApi(http, 'import-http', {
+    const apiId = await createHttpApi(sandbox.clients.http, 'import-http', {
       cors: {
         AllowOrigins: ['https://app.example.com', 'https://b.example.com/'],
         AllowMethods: ['GET', 'PUT'],
@@ -209,7 +171,7 @@ describe('HTTP CorsConfiguration', () => {
   });
 
   test('an HTTP API without CorsConfiguration has nothing to import', async () => {
-    const apiId = await createHttpApi(http, 'import-http-none', { stages: { $default: true } });
+    const apiId = await createHttpApi(sandbox.clients.http, 'import-http-none', { stages: { $default: true } });
     const dir = await emptyDir();
     const r = await cli('import', '--api-id', apiId, '--dir', dir);
     expect(r.code).toBe(0);

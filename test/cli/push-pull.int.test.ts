@@ -1,27 +1,17 @@
 // diff, push and pull through the built binary against moto. Every test works
 // under its own /test/cli-sync/<case> path.
-import type { SSMClient } from '@aws-sdk/client-ssm';
 import { readFile, readdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { POLICIES, assertBuilt, cliEnv, motoEndpoint, putParameters, readParameters, releaseBuilt, removeDir, runCli, ssmClient, tempDir } from './support/cli';
+import { POLICIES, putParameters, readParameters } from './support/cli';
+import { ssmClients, useCliSandbox } from './support/sandbox';
 
 // Tests run the CLI several times each: sized for a loaded 2-core machine, not jest's 5 s.
 jest.setTimeout(120_000);
 
 const ROOT = '/test/cli-sync';
-let client: SSMClient;
-let home: string;
-let env: Record<string, string>;
-const dirs: string[] = [];
-
-async function dir(files: Record<string, string | object> = {}): Promise<string> {
-  const d = await tempDir('sync', files);
-  dirs.push(d);
-  return d;
-}
-
-const cli = (...args: string[]) => runCli(args, { env });
+const sandbox = useCliSandbox('sync', { clients: ssmClients });
+const { cli, dir } = sandbox;
 
 async function listFiles(d: string): Promise<string[]> {
   const entries = await readdir(d, { recursive: true, withFileTypes: true });
@@ -30,19 +20,6 @@ async function listFiles(d: string): Promise<string[]> {
     .map((e) => join(e.parentPath ?? (e as unknown as { path: string }).path, e.name).slice(d.length + 1))
     .sort();
 }
-
-beforeAll(async () => {
-  assertBuilt();
-  const endpoint = motoEndpoint();
-  client = ssmClient(endpoint);
-  home = await tempDir('sync-home');
-  env = cliEnv(endpoint, home);
-});
-afterAll(async () => {
-  client?.destroy();
-  await Promise.all([home, ...dirs].map(removeDir));
-  await releaseBuilt();
-});
 
 describe('diff, push and pull', () => {
   it('round-trip: push then pull leaves files and parameters identical', async () => {
@@ -65,7 +42,7 @@ describe('diff, push and pull', () => {
     expect(push.stdout).toContain('4 added, 0 updated, 0 deleted, 0 unchanged');
 
     // Stored as the compact JSON of each file's object, YAML included.
-    const stored = await readParameters(client, path);
+    const stored = await readParameters(sandbox.clients.ssm, path);
     expect(Object.keys(stored).sort()).toEqual([`${path}/default`, `${path}/products`, `${path}/public`, `${path}/team/orders`]);
     expect(stored[`${path}/products`]).toEqual({ value: JSON.stringify(JSON.parse(files['products.json']!)), type: 'String' });
     expect(stored[`${path}/team/orders`]!.value).toBe(JSON.stringify(parseYaml(files['team/orders.yaml']!)));
@@ -88,7 +65,7 @@ describe('diff, push and pull', () => {
     // Pushing the pulled files changes no parameter.
     const pushB = await cli('push', '--path', path, '--dir', b);
     expect(pushB.stdout).toContain('0 added, 0 updated, 0 deleted, 4 unchanged');
-    expect(await readParameters(client, path)).toEqual(stored);
+    expect(await readParameters(sandbox.clients.ssm, path)).toEqual(stored);
   });
 
   it('diff shows field-level changes after an edit in Parameter Store, and ignores formatting', async () => {
@@ -97,7 +74,7 @@ describe('diff, push and pull', () => {
     expect((await cli('push', '--path', path, '--dir', d)).code).toBe(0);
     // An emergency edit in the console: one origin added, maxAge lowered, a field removed.
     const { exposeHeaders: _dropped, ...rest } = POLICIES.products;
-    await putParameters(client, {
+    await putParameters(sandbox.clients.ssm, {
       [`${path}/products`]: JSON.stringify({ ...rest, allowOrigins: [...POLICIES.products.allowOrigins, 'https://admin.example.com'], maxAge: 60 }),
       // Same document, pretty-printed with the keys in another order.
       [`${path}/public`]: JSON.stringify(
@@ -140,7 +117,7 @@ describe('diff, push and pull', () => {
   it('diff shows values from Parameter Store with control and bidi characters escaped', async () => {
     const path = `${ROOT}/diff-escape`;
     const d = await dir({ 'products.json': POLICIES.products });
-    await putParameters(client, {
+    await putParameters(sandbox.clients.ssm, {
       [`${path}/products`]: JSON.stringify({ ...POLICIES.products, description: 'edited \u202eelbisivni\u202c \u0085\u009b2J' }),
     });
     const r = await cli('diff', '--path', path, '--dir', d);
@@ -151,8 +128,8 @@ describe('diff, push and pull', () => {
 
   it('push of a set with any invalid file writes nothing', async () => {
     const path = `${ROOT}/invalid`;
-    await putParameters(client, { [`${path}/products`]: JSON.stringify(POLICIES.products) });
-    const before = await readParameters(client, path);
+    await putParameters(sandbox.clients.ssm, { [`${path}/products`]: JSON.stringify(POLICIES.products) });
+    const before = await readParameters(sandbox.clients.ssm, path);
     const d = await dir({
       'products.json': { ...POLICIES.products, maxAge: 5 }, // a valid change...
       'new.json': POLICIES.public, // ...a valid addition...
@@ -163,14 +140,14 @@ describe('diff, push and pull', () => {
     expect(r.stdout).toBe('');
     expect(r.stderr).toContain(`${join(d, 'broken.json')}: allowCredentials: "yes": must be true or false`);
     expect(r.stderr).toContain('nothing was written');
-    expect(await readParameters(client, path)).toEqual(before);
+    expect(await readParameters(sandbox.clients.ssm, path)).toEqual(before);
     // --json: each problem with its stable code next to the prose.
     const json = await cli('push', '--path', path, '--dir', d, '--prune', '--json');
     expect(json.code).toBe(1);
     expect(JSON.parse(json.stdout).problems).toEqual([
       { file: join(d, 'broken.json'), field: 'allowCredentials', value: 'yes', code: 'wrong_type', reason: 'must be true or false' },
     ]);
-    expect(await readParameters(client, path)).toEqual(before);
+    expect(await readParameters(sandbox.clients.ssm, path)).toEqual(before);
   });
 
   it('refuses a file name Parameter Store would refuse, and writes nothing', async () => {
@@ -181,7 +158,7 @@ describe('diff, push and pull', () => {
     expect(r.stderr).toContain(
       `${join(d, 'products v2.json')}: "${path}/products v2": is not a valid parameter name: may only contain letters, digits and _ . - /`,
     );
-    expect(await readParameters(client, path)).toEqual({});
+    expect(await readParameters(sandbox.clients.ssm, path)).toEqual({});
   });
 
   it('refuses a value over the Standard tier limit, and writes nothing', async () => {
@@ -191,7 +168,7 @@ describe('diff, push and pull', () => {
     const r = await cli('push', '--path', path, '--dir', d);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/huge\.json: is \d+ bytes as compact JSON; a Standard tier parameter holds at most 4096 bytes/);
-    expect(await readParameters(client, path)).toEqual({});
+    expect(await readParameters(sandbox.clients.ssm, path)).toEqual({});
   });
 
   it('refuses a --path Parameter Store would refuse, with a usage error', async () => {
@@ -203,8 +180,8 @@ describe('diff, push and pull', () => {
 
   it('--dry-run prints the plan and writes nothing', async () => {
     const path = `${ROOT}/dryrun`;
-    await putParameters(client, { [`${path}/products`]: JSON.stringify(POLICIES.products), [`${path}/old`]: JSON.stringify(POLICIES.fallback) });
-    const before = await readParameters(client, path);
+    await putParameters(sandbox.clients.ssm, { [`${path}/products`]: JSON.stringify(POLICIES.products), [`${path}/old`]: JSON.stringify(POLICIES.fallback) });
+    const before = await readParameters(sandbox.clients.ssm, path);
     const d = await dir({ 'products.json': { ...POLICIES.products, maxAge: 30 }, 'public.json': POLICIES.public });
     const r = await cli('push', '--path', path, '--dir', d, '--prune', '--dry-run');
     expect(r.code).toBe(0);
@@ -212,7 +189,7 @@ describe('diff, push and pull', () => {
     expect(r.stdout).toContain(`- ${path}/old (no file describes it: deleted by --prune)`);
     expect(r.stdout).toContain(`+ ${path}/public (${join(d, 'public.json')})`);
     expect(r.stdout).toContain('would add 1, update 1, delete 1; 0 unchanged');
-    expect(await readParameters(client, path)).toEqual(before);
+    expect(await readParameters(sandbox.clients.ssm, path)).toEqual(before);
 
     const pullDir = await dir({ 'stale.json': POLICIES.public });
     const pull = await cli('pull', '--path', path, '--dir', pullDir, '--prune', '--dry-run');
@@ -226,13 +203,13 @@ describe('diff, push and pull', () => {
     const strays: Record<string, string> = {};
     for (let i = 0; i < 12; i++) strays[`${path}/stray-${String(i).padStart(2, '0')}`] = JSON.stringify({ ...POLICIES.fallback, route: `/stray/${i}` });
     strays[`${path}/team/old`] = 'not json at all';
-    await putParameters(client, strays);
+    await putParameters(sandbox.clients.ssm, strays);
     const d = await dir({ 'public.json': POLICIES.public });
 
     const kept = await cli('push', '--path', path, '--dir', d);
     expect(kept.code).toBe(0);
     expect(kept.stdout).toContain(`kept      ${path}/team/old (no file describes it; --prune deletes it)`);
-    expect(Object.keys(await readParameters(client, path))).toHaveLength(14);
+    expect(Object.keys(await readParameters(sandbox.clients.ssm, path))).toHaveLength(14);
 
     const pruned = await cli('push', '--path', path, '--dir', d, '--prune', '--json');
     expect(pruned.code).toBe(0);
@@ -244,7 +221,7 @@ describe('diff, push and pull', () => {
         .sort(),
     ).toEqual(Object.keys(strays).sort());
     expect(doc.summary).toEqual({ add: 0, change: 0, remove: 13, unchanged: 1 });
-    expect(Object.keys(await readParameters(client, path))).toEqual([`${path}/public`]);
+    expect(Object.keys(await readParameters(sandbox.clients.ssm, path))).toEqual([`${path}/public`]);
   });
 
   it('pages through more than one page of parameters', async () => {
@@ -261,7 +238,7 @@ describe('diff, push and pull', () => {
 
   it('pull rewrites changed files in their own format, deletes with --prune, and warns about policies the Lambda rejects', async () => {
     const path = `${ROOT}/pull`;
-    await putParameters(client, {
+    await putParameters(sandbox.clients.ssm, {
       [`${path}/products`]: JSON.stringify(POLICIES.products),
       [`${path}/public`]: JSON.stringify({ ...POLICIES.public, allowMethods: ['GET'] }),
       [`${path}/team/bad`]: JSON.stringify({ route: '/bad', allowOrigins: ['https://*.com'], allowMethods: ['GET'] }),
@@ -279,8 +256,8 @@ describe('diff, push and pull', () => {
 
   it('pull refuses parameters that cannot be a policy file, and writes nothing', async () => {
     const path = `${ROOT}/pull-refuse`;
-    await putParameters(client, { [`${path}/good`]: JSON.stringify(POLICIES.public), [`${path}/text`]: 'plain text' });
-    await putParameters(client, { [`${path}/list`]: 'a,b' }, 'StringList');
+    await putParameters(sandbox.clients.ssm, { [`${path}/good`]: JSON.stringify(POLICIES.public), [`${path}/text`]: 'plain text' });
+    await putParameters(sandbox.clients.ssm, { [`${path}/list`]: 'a,b' }, 'StringList');
     const d = await dir();
     const r = await cli('pull', '--path', path, '--dir', d);
     expect(r.code).toBe(1);
@@ -291,11 +268,11 @@ describe('diff, push and pull', () => {
 
   it('refuses to push an empty directory, which with --prune would delete every policy', async () => {
     const path = `${ROOT}/empty`;
-    await putParameters(client, { [`${path}/public`]: JSON.stringify(POLICIES.public) });
+    await putParameters(sandbox.clients.ssm, { [`${path}/public`]: JSON.stringify(POLICIES.public) });
     const d = await dir({ 'notes.txt': 'no policies here' });
     const r = await cli('push', '--path', path, '--dir', d, '--prune');
     expect(r.code).toBe(1);
     expect(r.stderr).toContain(`no policy files (.json, .yaml, .yml) in ${d}; refusing to push an empty set`);
-    expect(Object.keys(await readParameters(client, path))).toEqual([`${path}/public`]);
+    expect(Object.keys(await readParameters(sandbox.clients.ssm, path))).toEqual([`${path}/public`]);
   });
 });

@@ -1,8 +1,7 @@
 // `cors-policy snapshot` in-process against moto: the snapshot the compiler
 // wrote, whether it still matches Parameter Store, --json, and remote text
 // printed with control and bidirectional characters escaped.
-import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import type { SSMClient } from '@aws-sdk/client-ssm';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { PassThrough } from 'node:stream';
 import { createLogger } from '../../functions/aws/logger';
 import { readParameterHistory } from '../../functions/aws/parameter-history';
@@ -15,28 +14,12 @@ import { compileSnapshot } from '../../functions/compiler/run';
 import { s3SnapshotObjects } from '../../functions/compiler/snapshot-object';
 import { defaultSnapshotKey, serializeSnapshot } from '../../functions/core/snapshot';
 import { basePolicy } from '../support/policies';
-import { globalMotoEndpoint, putPolicies, seedingClient, useMoto } from '../support/moto-ssm';
+import { useSnapshotMoto } from '../support/moto-s3';
+import { putPolicies } from '../support/moto-ssm';
 
 const ROOT = '/test/cli-snapshot';
 const BUCKET = 'cli-snapshot-int';
-const savedEnv = { ...process.env };
-let seed: SSMClient;
-let s3: S3Client;
-
-beforeAll(async () => {
-  const endpoint = globalMotoEndpoint();
-  useMoto(endpoint);
-  process.env.AWS_ENDPOINT_URL_S3 = endpoint;
-  seed = seedingClient(endpoint);
-  s3 = new S3Client({ endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } });
-  await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
-});
-
-afterAll(() => {
-  seed.destroy();
-  s3.destroy();
-  process.env = savedEnv;
-});
+const moto = useSnapshotMoto(BUCKET);
 
 async function run(args: string[], json = false): Promise<{ code: number; stdout: string; stderr: string }> {
   const out = new PassThrough();
@@ -56,9 +39,9 @@ async function compile(path: string): Promise<void> {
     {
       config,
       logger,
-      objects: s3SnapshotObjects(s3, BUCKET, config.key),
-      sendPage: (input) => seed.send(new GetParametersByPathCommand(input)),
-      readHistory: (name) => readParameterHistory(name, (input) => seed.send(new GetParameterHistoryCommand(input))),
+      objects: s3SnapshotObjects(moto.s3, BUCKET, config.key),
+      sendPage: (input) => moto.seed.send(new GetParametersByPathCommand(input)),
+      readHistory: (name) => readParameterHistory(name, (input) => moto.seed.send(new GetParameterHistoryCommand(input))),
     },
     { kind: 'manual' },
   );
@@ -66,9 +49,9 @@ async function compile(path: string): Promise<void> {
 
 test('shows sequence, age and each parameter, and says whether Parameter Store still matches (exit 0, then 3)', async () => {
   const path = `${ROOT}/matches`;
-  await putPolicies(seed, { [`${path}/orders`]: basePolicy({ route: '/orders' }) });
-  await putPolicies(seed, { [`${path}/users`]: basePolicy({ route: '/users' }) });
-  await putPolicies(seed, { [`${path}/users`]: '{oops' });
+  await putPolicies(moto.seed, { [`${path}/orders`]: basePolicy({ route: '/orders' }) });
+  await putPolicies(moto.seed, { [`${path}/users`]: basePolicy({ route: '/users' }) });
+  await putPolicies(moto.seed, { [`${path}/users`]: '{oops' });
   await compile(path);
   const ok = await run(['--bucket', BUCKET, '--path', path]);
   expect(ok.code).toBe(0);
@@ -78,8 +61,8 @@ test('shows sequence, age and each parameter, and says whether Parameter Store s
   expect(ok.stdout).toContain(`${path}/users  version 2  earlier-version (serving version 1)`);
   expect(ok.stdout).toContain('Parameter Store now: matches (2 parameters');
 
-  await putPolicies(seed, { [`${path}/orders`]: basePolicy({ route: '/orders', allowOrigins: ['https://other.example.com'] }) });
-  await putPolicies(seed, { [`${path}/new`]: basePolicy({ route: '/new' }) });
+  await putPolicies(moto.seed, { [`${path}/orders`]: basePolicy({ route: '/orders', allowOrigins: ['https://other.example.com'] }) });
+  await putPolicies(moto.seed, { [`${path}/new`]: basePolicy({ route: '/new' }) });
   const drift = await run(['--bucket', BUCKET, '--path', path], true);
   expect(drift.code).toBe(3);
   const doc = JSON.parse(drift.stdout);
@@ -98,7 +81,7 @@ test('remote text is printed with control and bidi characters escaped', async ()
   const path = `${ROOT}/hostile`;
   const key = 'hostile/snapshot.json';
   const reason = 'bad \u001b[2J\u001b[31mred\u202etxt.exe\r\nfake line';
-  await s3.send(
+  await moto.s3.send(
     new PutObjectCommand({
       Bucket: BUCKET,
       Key: key,
@@ -125,7 +108,7 @@ test('a missing object, a missing --bucket and an object that is not a snapshot 
   expect(missing.code).toBe(2);
   expect(missing.stderr).toMatch(/NoSuchKey.*has the compiler run/);
   expect((await run(['--path', '/x'])).stderr).toMatch(/--bucket is required/);
-  await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'junk.json', Body: '{"format":1}' }));
+  await moto.s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'junk.json', Body: '{"format":1}' }));
   const junk = await run(['--bucket', BUCKET, '--key', 'junk.json']);
   expect(junk.code).toBe(2);
   expect(junk.stderr).toMatch(/not a snapshot this version reads/);

@@ -5,8 +5,8 @@
  * middle of a listing, a history reader that throttles one parameter, an S3
  * write held back until another run has written).
  */
-import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { GetParameterHistoryCommand, GetParametersByPathCommand, type SSMClient } from '@aws-sdk/client-ssm';
+import { GetObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { GetParameterHistoryCommand, GetParametersByPathCommand } from '@aws-sdk/client-ssm';
 import { readFileSync } from 'node:fs';
 import { createServer, request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -24,40 +24,21 @@ import { compilePolicySet } from '../../functions/core/policy-set';
 import { parseSnapshot, snapshotEntries, type PolicySnapshot } from '../../functions/core/snapshot';
 import { lambdaContext, startResponseServer, type ResponseServer } from '../deploy/cfn';
 import { basePolicy, preflight } from '../support/policies';
-import { deleteParameter, globalMotoEndpoint, putPolicies, seedingClient, useMoto } from '../support/moto-ssm';
+import { useSnapshotMoto } from '../support/moto-s3';
+import { deleteParameter, putPolicies } from '../support/moto-ssm';
 
 jest.setTimeout(120_000);
 
 const ROOT = '/test/compiler-int';
 const BUCKET = 'compiler-int-snapshots';
-const savedEnv = { ...process.env };
-
-let seed: SSMClient;
-let s3: S3Client;
-let endpoint: string;
-
-beforeAll(async () => {
-  endpoint = globalMotoEndpoint();
-  useMoto(endpoint);
-  process.env.AWS_ENDPOINT_URL_S3 = endpoint;
-  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
-  seed = seedingClient(endpoint);
-  s3 = new S3Client({ endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } });
-  await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
-});
-
-afterAll(() => {
-  seed.destroy();
-  s3.destroy();
-  process.env = savedEnv;
-});
+const moto = useSnapshotMoto(BUCKET);
 
 let counter = 0;
 const freshPath = (label: string) => `${ROOT}/${label}${++counter}`;
 const keyOf = (path: string) => `snapshots${path}.json`;
 
 async function readSnapshot(key: string): Promise<PolicySnapshot> {
-  const out = await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }));
+  const out = await moto.s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }));
   return parseSnapshot(await out.Body!.transformToString());
 }
 
@@ -75,14 +56,14 @@ function depsFor(path: string, options: Options = {}): { deps: CompilerDeps; log
   const logs: Array<Record<string, unknown>> = [];
   const logger = createLogger({ service: 'cors-compiler', env: { LOG_LEVEL: 'DEBUG' }, write: (line) => logs.push(JSON.parse(line)) });
   const config = readCompilerConfig({ CORS_POLICY_PATH: path, CORS_SNAPSHOT_BUCKET: BUCKET, CORS_SNAPSHOT_KEY: keyOf(path) });
-  const real = s3SnapshotObjects(s3, BUCKET, config.key);
+  const real = s3SnapshotObjects(moto.s3, BUCKET, config.key);
   const stats = { pages: 0, history: 0 };
   const deps: CompilerDeps = {
     config,
     logger,
     objects: options.objects ? options.objects(real) : real,
     sendPage: async (input) => {
-      const page = await seed.send(new GetParametersByPathCommand(input));
+      const page = await moto.seed.send(new GetParametersByPathCommand(input));
       stats.pages++;
       await options.onPage?.(stats.pages);
       return page;
@@ -91,7 +72,7 @@ function depsFor(path: string, options: Options = {}): { deps: CompilerDeps; log
       readParameterHistory(name, async (input) => {
         stats.history++;
         if (options.throttled?.has(name)) throw Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $metadata: { httpStatusCode: 400 } });
-        return seed.send(new GetParameterHistoryCommand(input));
+        return moto.seed.send(new GetParameterHistoryCommand(input));
       }),
     historyCache: options.cache ?? new HistoryCache(),
   };
@@ -106,11 +87,14 @@ const answers = (snapshot: PolicySnapshot, route: string, origin: string) =>
 
 test('an edit: the next run writes sequence + 1 with the new value, logs which parameter changed from which version to which', async () => {
   const path = freshPath('edit');
-  await putPolicies(seed, { [`${path}/orders`]: policy('/orders', 'https://old.example.com'), [`${path}/users`]: policy('/users', 'https://u.example.com') });
+  await putPolicies(moto.seed, {
+    [`${path}/orders`]: policy('/orders', 'https://old.example.com'),
+    [`${path}/users`]: policy('/users', 'https://u.example.com'),
+  });
   const first = depsFor(path);
   const r1 = await compileSnapshot(first.deps, { kind: 'change' });
   expect(r1).toMatchObject({ outcome: 'written', sequence: 1, parameters: 2, invalidParameters: 0 });
-  await putPolicies(seed, { [`${path}/orders`]: policy('/orders', 'https://new.example.com') });
+  await putPolicies(moto.seed, { [`${path}/orders`]: policy('/orders', 'https://new.example.com') });
   const second = depsFor(path);
   const r2 = await compileSnapshot(second.deps, { kind: 'change', name: `${path}/orders`, operation: 'Update' });
   expect(r2).toMatchObject({ outcome: 'written', sequence: 2, previousSequence: 1 });
@@ -133,9 +117,9 @@ test('an edit: the next run writes sequence + 1 with the new value, logs which p
 test('an invalid edit: the newest valid earlier version serves, with the reason, and the parameter is counted invalid', async () => {
   const path = freshPath('invalid');
   const name = `${path}/orders`;
-  await putPolicies(seed, { [name]: policy('/orders', 'https://v1.example.com') });
-  await putPolicies(seed, { [name]: policy('/orders', 'https://v2.example.com') });
-  await putPolicies(seed, { [name]: basePolicy({ route: '/orders', allowOrigins: ['https://*.com'] }) });
+  await putPolicies(moto.seed, { [name]: policy('/orders', 'https://v1.example.com') });
+  await putPolicies(moto.seed, { [name]: policy('/orders', 'https://v2.example.com') });
+  await putPolicies(moto.seed, { [name]: basePolicy({ route: '/orders', allowOrigins: ['https://*.com'] }) });
   const { deps, logs } = depsFor(path);
   const result = await compileSnapshot(deps, { kind: 'change' });
   expect(result.invalidParameters).toBe(1);
@@ -149,14 +133,14 @@ test('an invalid edit: the newest valid earlier version serves, with the reason,
 test('a delete during the paging of a listing never drops an unrelated policy (moto pages by offset)', async () => {
   const path = freshPath('paging');
   const names = Array.from({ length: 12 }, (_, i) => `${path}/p${10 + i}`);
-  await putPolicies(seed, Object.fromEntries(names.map((n, i) => [n, policy(`/p${10 + i}`, 'https://shop.example.com')])));
+  await putPolicies(moto.seed, Object.fromEntries(names.map((n, i) => [n, policy(`/p${10 + i}`, 'https://shop.example.com')])));
   // The control, on a copy of the path: one plain listing with the same delete after its first page misses a parameter nobody touched.
   const control = `${path}-control`;
-  await putPolicies(seed, Object.fromEntries(names.map((n, i) => [n.replace(path, control), policy(`/p${10 + i}`, 'https://shop.example.com')])));
+  await putPolicies(moto.seed, Object.fromEntries(names.map((n, i) => [n.replace(path, control), policy(`/p${10 + i}`, 'https://shop.example.com')])));
   let pages = 0;
   const plain = await listParametersByPath(control, async (input) => {
-    const page = await seed.send(new GetParametersByPathCommand(input));
-    if (++pages === 1) await deleteParameter(seed, `${control}/p10`);
+    const page = await moto.seed.send(new GetParametersByPathCommand(input));
+    if (++pages === 1) await deleteParameter(moto.seed, `${control}/p10`);
     return page;
   });
   // p10 was listed before its delete; the delete moved the offset, so p20 was skipped.
@@ -164,7 +148,7 @@ test('a delete during the paging of a listing never drops an unrelated policy (m
 
   const { deps } = depsFor(path, {
     onPage: async (page) => {
-      if (page === 1) await deleteParameter(seed, `${path}/p10`);
+      if (page === 1) await deleteParameter(moto.seed, `${path}/p10`);
     },
   });
   const result = await compileSnapshot(deps, { kind: 'change', name: `${path}/p10`, operation: 'Delete' });
@@ -177,13 +161,13 @@ test('throttled history: the others still update, the unreadable one serves its 
   const path = freshPath('throttled');
   const broken = `${path}/broken`;
   const users = `${path}/users`;
-  await putPolicies(seed, { [broken]: policy('/broken', 'https://b1.example.com'), [users]: policy('/users', 'https://old.example.com') });
-  await putPolicies(seed, { [broken]: '{oops' });
+  await putPolicies(moto.seed, { [broken]: policy('/broken', 'https://b1.example.com'), [users]: policy('/users', 'https://old.example.com') });
+  await putPolicies(moto.seed, { [broken]: '{oops' });
   await compileSnapshot(depsFor(path).deps, { kind: 'schedule' });
   expect(byName(await readSnapshot(keyOf(path)), broken)).toMatchObject({ status: 'earlier-version', servedVersion: 1 });
 
   // Another invalid version (a history read is due) and a revocation on the other policy, with history throttled.
-  await putPolicies(seed, { [broken]: '{still broken', [users]: policy('/users', 'https://new.example.com') });
+  await putPolicies(moto.seed, { [broken]: '{still broken', [users]: policy('/users', 'https://new.example.com') });
   const throttled = new Set([broken]);
   const run = depsFor(path, { throttled });
   const result = await compileSnapshot(run.deps, { kind: 'change' });
@@ -203,7 +187,7 @@ test('throttled history: the others still update, the unreadable one serves its 
 
   // With no previous snapshot value for it, the unreadable parameter is rejected, with the reason.
   const otherKey = depsFor(path, { throttled });
-  const fresh: CompilerDeps = { ...otherKey.deps, objects: s3SnapshotObjects(s3, BUCKET, `${keyOf(path)}.fresh`) };
+  const fresh: CompilerDeps = { ...otherKey.deps, objects: s3SnapshotObjects(moto.s3, BUCKET, `${keyOf(path)}.fresh`) };
   await compileSnapshot(fresh, { kind: 'manual' });
   expect(byName(await readSnapshot(`${keyOf(path)}.fresh`), broken)).toMatchObject({
     status: 'rejected',
@@ -216,10 +200,10 @@ test('throttled history: the others still update, the unreadable one serves its 
 
 test("a burst of change events: an event older than the snapshot's listing lists nothing; a newer one compiles", async () => {
   const path = freshPath('burst');
-  await putPolicies(seed, { [`${path}/a`]: policy('/a', 'https://a1.example.com') });
+  await putPolicies(moto.seed, { [`${path}/a`]: policy('/a', 'https://a1.example.com') });
   const before = new Date(Date.now() - 5000).toISOString();
   await compileSnapshot(depsFor(path).deps, { kind: 'manual' });
-  await putPolicies(seed, { [`${path}/a`]: policy('/a', 'https://a2.example.com') });
+  await putPolicies(moto.seed, { [`${path}/a`]: policy('/a', 'https://a2.example.com') });
   const covered = depsFor(path);
   expect(await compileSnapshot(covered.deps, { kind: 'change', name: `${path}/a`, time: before })).toMatchObject({ outcome: 'covered', sequence: 1 });
   expect(covered.stats.pages).toBe(0);
@@ -233,11 +217,11 @@ test("a burst of change events: an event older than the snapshot's listing lists
 
 test('two compilers at once: both finish, sequences strictly increase, no update is lost', async () => {
   const path = freshPath('concurrent');
-  await putPolicies(seed, { [`${path}/a`]: policy('/a', 'https://a1.example.com'), [`${path}/b`]: policy('/b', 'https://b1.example.com') });
+  await putPolicies(moto.seed, { [`${path}/a`]: policy('/a', 'https://a1.example.com'), [`${path}/b`]: policy('/b', 'https://b1.example.com') });
   await compileSnapshot(depsFor(path).deps, { kind: 'manual' });
 
   // Forced interleaving: A lists (sees the edit of a), is held before its write; the edit of b lands; B runs whole; A's write is refused (412) and A starts over.
-  await putPolicies(seed, { [`${path}/a`]: policy('/a', 'https://a2.example.com') });
+  await putPolicies(moto.seed, { [`${path}/a`]: policy('/a', 'https://a2.example.com') });
   let release: () => void = () => undefined;
   const held = new Promise<void>((resolve) => {
     release = resolve;
@@ -263,7 +247,7 @@ test('two compilers at once: both finish, sequences strictly increase, no update
   });
   const runA = compileSnapshot(a.deps, { kind: 'change' });
   await atWrite;
-  await putPolicies(seed, { [`${path}/b`]: policy('/b', 'https://b2.example.com') });
+  await putPolicies(moto.seed, { [`${path}/b`]: policy('/b', 'https://b2.example.com') });
   const resultB = await compileSnapshot(depsFor(path).deps, { kind: 'change' });
   release();
   const resultA = await runA;
@@ -277,7 +261,7 @@ test('two compilers at once: both finish, sequences strictly increase, no update
   expect(answers(snapshot, '/b', 'https://b2.example.com')).toBe('allowed');
 
   // Truly at once, after two more edits: both finish, and the final snapshot holds both edits.
-  await putPolicies(seed, { [`${path}/a`]: policy('/a', 'https://a3.example.com'), [`${path}/b`]: policy('/b', 'https://b3.example.com') });
+  await putPolicies(moto.seed, { [`${path}/a`]: policy('/a', 'https://a3.example.com'), [`${path}/b`]: policy('/b', 'https://b3.example.com') });
   const both = await Promise.all([compileSnapshot(depsFor(path).deps, { kind: 'change' }), compileSnapshot(depsFor(path).deps, { kind: 'schedule' })]);
   // Whichever writes first, the other's write is refused and it starts over: two writes never share a sequence.
   const written = both.filter((r) => r.outcome === 'written').map((r) => r.sequence);
@@ -323,10 +307,10 @@ describe('the handler', () => {
     const path = freshPath('late');
     const name = `${path}/orders`;
     configure(path);
-    await putPolicies(seed, { [name]: policy('/orders', 'https://v1.example.com') });
+    await putPolicies(moto.seed, { [name]: policy('/orders', 'https://v1.example.com') });
     const change = () => ({ ...event('parameter-store-change.json'), time: new Date().toISOString(), detail: { name, type: 'String', operation: 'Update' } });
     await handler(change(), lambdaContext());
-    await putPolicies(seed, { [name]: policy('/orders', 'https://v2.example.com') });
+    await putPolicies(moto.seed, { [name]: policy('/orders', 'https://v2.example.com') });
     expect(await handler(change(), lambdaContext())).toMatchObject({ outcome: 'written', sequence: 2 });
     // The event of version 1 arrives last (events are best effort and unordered): older than the
     // snapshot's listing, it lists nothing; without a time it recompiles and finds nothing to write.
@@ -357,7 +341,7 @@ describe('the handler', () => {
   test('a scheduled event writes the heartbeat; an S3 failure is logged with SnapshotCompileFailures and rejects', async () => {
     const path = freshPath('scheduled');
     configure(path);
-    await putPolicies(seed, { [`${path}/orders`]: policy('/orders', 'https://v1.example.com') });
+    await putPolicies(moto.seed, { [`${path}/orders`]: policy('/orders', 'https://v1.example.com') });
     expect(await handler(event('scheduled.json'), lambdaContext())).toMatchObject({ outcome: 'written', sequence: 1 });
     expect(await handler(event('scheduled.json'), lambdaContext())).toMatchObject({ outcome: 'written', sequence: 2 });
     resetCompiler();
@@ -373,10 +357,10 @@ describe('the handler', () => {
     const path = freshPath('proxied');
     const broken = `${path}/broken`;
     const users = `${path}/users`;
-    await putPolicies(seed, { [broken]: policy('/broken', 'https://b1.example.com'), [users]: policy('/users', 'https://old.example.com') });
+    await putPolicies(moto.seed, { [broken]: policy('/broken', 'https://b1.example.com'), [users]: policy('/users', 'https://old.example.com') });
     configure(path);
     await handler(event('scheduled.json'), lambdaContext());
-    await putPolicies(seed, { [broken]: '{oops', [users]: policy('/users', 'https://new.example.com') });
+    await putPolicies(moto.seed, { [broken]: '{oops', [users]: policy('/users', 'https://new.example.com') });
     // Everything goes to moto except GetParameterHistory of the broken parameter, which is throttled on every attempt.
     let throttled = 0;
     const server: Server = createServer((req, res) => {
@@ -390,7 +374,7 @@ describe('the handler', () => {
           res.end(JSON.stringify({ __type: 'ThrottlingException', message: 'Rate exceeded' }));
           return;
         }
-        const target = new URL(endpoint);
+        const target = new URL(moto.endpoint);
         const up = httpRequest(
           { host: target.hostname, port: target.port, method: req.method, path: req.url, headers: { ...req.headers, host: target.host } },
           (r) => {
@@ -416,7 +400,7 @@ describe('the handler', () => {
       ]);
       expect(throttled).toBeGreaterThanOrEqual(2); // the SDK retried, then the run went on without it
     } finally {
-      process.env.AWS_ENDPOINT_URL_SSM = endpoint;
+      process.env.AWS_ENDPOINT_URL_SSM = moto.endpoint;
       resetCompiler();
       await new Promise<void>((done) => server.close(() => done()));
     }
@@ -455,7 +439,7 @@ describe('the handler', () => {
         ...(requestType === 'Update' ? { OldResourceProperties: {} } : {}),
       }) as never;
     const exists = async (key: string) =>
-      s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: key })).then(
+      moto.s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: key })).then(
         () => true,
         (err: { $metadata?: { httpStatusCode?: number } }) => (err.$metadata?.httpStatusCode === 404 ? false : Promise.reject(err)),
       );
@@ -463,7 +447,7 @@ describe('the handler', () => {
     test('Create compiles and answers SUCCESS once; Delete answers SUCCESS and keeps the snapshot unless told to delete it', async () => {
       const path = freshPath('cfn');
       configure(path);
-      await putPolicies(seed, { [`${path}/orders`]: policy('/orders', 'https://v1.example.com') });
+      await putPolicies(moto.seed, { [`${path}/orders`]: policy('/orders', 'https://v1.example.com') });
       await handler(cfn('Create'), lambdaContext());
       expect(server.received).toHaveLength(1);
       const created = server.received[0]!.body;
@@ -491,7 +475,7 @@ describe('the handler', () => {
     test('Create fails with a reason CloudFormation shows when the snapshot cannot be written; a failed Create is deleted without touching S3', async () => {
       const path = freshPath('cfnfail');
       configure(path, { CORS_SNAPSHOT_BUCKET: 'no-such-bucket-here', CORS_SNAPSHOT_DELETE_ON_STACK_DELETE: 'true' });
-      await putPolicies(seed, { [`${path}/orders`]: policy('/orders', 'https://v1.example.com') });
+      await putPolicies(moto.seed, { [`${path}/orders`]: policy('/orders', 'https://v1.example.com') });
       await handler(cfn('Create'), lambdaContext());
       expect(server.received).toHaveLength(1);
       expect(server.received[0]!.body).toMatchObject({ Status: 'FAILED', Reason: expect.stringMatching(/NoSuchBucket|bucket/i) });
@@ -509,8 +493,8 @@ describe('the handler', () => {
 
 test('an object this build cannot read is replaced with a higher sequence, never a lower one', async () => {
   const path = freshPath('unknown');
-  await putPolicies(seed, { [`${path}/orders`]: policy('/orders', 'https://v1.example.com') });
-  await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: keyOf(path), Body: JSON.stringify({ format: 99, sequence: 41 }) }));
+  await putPolicies(moto.seed, { [`${path}/orders`]: policy('/orders', 'https://v1.example.com') });
+  await moto.s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: keyOf(path), Body: JSON.stringify({ format: 99, sequence: 41 }) }));
   const { deps, logs } = depsFor(path);
   expect(await compileSnapshot(deps, { kind: 'change' })).toMatchObject({ outcome: 'written', sequence: 42 });
   expect(logs.some((l) => l.message === 'previous snapshot unreadable; it will be replaced')).toBe(true);

@@ -2,18 +2,18 @@ import type { DenialGroupJson } from '../json';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
-import { AWS_OPTIONS, COMMON_OPTIONS, stringOption, type Parsed } from '../args';
-import type { Command } from '../command';
+import { AWS_OPTIONS, numberOption, type NumberBounds } from '../args';
+import { defineCommand } from '../command';
 import { DenialTally, NO_POLICY, judge, parseSince, typicalRequest, type DenialGroup, type GroupVerdict } from '../denials-model';
 import { EXIT, FileError, UsageError } from '../errors';
 import { DENIAL_FILTER_PATTERN, createLogsClient, readLogEvents } from '../logs';
 import { plural, type Output } from '../output';
-import { loadEntries } from './shared';
-import { escapingOutput, terminalSafe } from '../terminal-text';
+import { loadEntries, sourceOptions } from './shared';
+import { terminalSafe } from '../terminal-text';
 import { DENIAL_MESSAGE } from '../../aws/denial-line';
 import { addsOrigin } from '../explain-model';
 
-export const denials: Command = {
+export const denials = defineCommand({
   name: 'denials',
   usage: 'cors-policy denials (--log-group NAME [--since 1h] | --file FILE) [--path /cors/my-api | --dir policies] [--top 10] [--json]',
   summary:
@@ -22,27 +22,26 @@ export const denials: Command = {
     'log-group': { type: 'string', value: 'NAME', help: "the preflight function's log group, e.g. /aws/lambda/my-stack-preflight" },
     since: { type: 'string', value: 'WHEN', help: 'start of the window: 30m, 1h, 2d, or an ISO time (default: 1h; with --file: no limit)' },
     file: { type: 'string', value: 'FILE', help: 'read exported log lines (one JSON object per line) from FILE instead ("-" for stdin)' },
-    path: { type: 'string', value: 'PATH', help: 'check each denial against the policies under this Parameter Store path' },
-    dir: { type: 'string', value: 'DIR', help: 'check each denial against the policy files in this directory instead' },
+    ...sourceOptions({
+      path: 'check each denial against the policies under this Parameter Store path',
+      dir: 'check each denial against the policy files in this directory instead',
+    }),
     top: { type: 'string', value: 'N', help: 'how many groups to show (default: 10)' },
     'max-pages': { type: 'string', value: 'N', help: 'read at most N pages of FilterLogEvents (default: 100, 1000 events each)' },
     ...AWS_OPTIONS,
-    ...COMMON_OPTIONS,
   },
-  positionals: false,
   details:
     'Lines that are not denial lines (other log lines, metrics, platform lines) and lines that are not JSON are skipped and counted, never fatal. A file may hold the function\'s own lines, lines with a text prefix, or `aws logs filter-log-events` events (one per line, the line in "message"). Suggestions come from the same engine as explain; an origin denied because it is not yours needs no change.\nexit codes: 0 report printed, 2 usage, AWS or file error',
-  async run(parsed, output) {
-    // Everything shown comes from logs, the network or AWS APIs: no control or bidi character reaches the terminal.
-    const out = escapingOutput(output);
-    const logGroup = stringOption(parsed, 'log-group');
-    const file = stringOption(parsed, 'file');
+  // Everything shown comes from logs.
+  remoteText: true,
+  async run({ values }, out) {
+    const { 'log-group': logGroup, file } = values;
     if ((logGroup === undefined) === (file === undefined))
       throw new UsageError('give exactly one of --log-group (CloudWatch Logs) or --file (exported log lines)');
-    const top = count(parsed, 'top', 10, 1, 1000);
-    const maxPages = count(parsed, 'max-pages', 100, 1, 10_000);
+    const top = count('top', values.top, 10, { min: 1, max: 1000, integer: true });
+    const maxPages = count('max-pages', values['max-pages'], 100, { min: 1, max: 10_000, integer: true });
     const now = Date.now();
-    const rawSince = stringOption(parsed, 'since');
+    const rawSince = values.since;
     const since = rawSince === undefined ? (file !== undefined ? undefined : now - 3_600_000) : parseSince(rawSince, now);
     if (since === undefined && rawSince !== undefined) throw new UsageError(`--since "${rawSince}" is not a duration (30m, 1h, 2d) or an ISO time`);
 
@@ -51,9 +50,7 @@ export const denials: Command = {
     let pages: number | undefined;
     let truncated = false;
     if (logGroup !== undefined) {
-      const region = stringOption(parsed, 'region');
-      const profile = stringOption(parsed, 'profile');
-      const client = createLogsClient({ ...(region ? { region } : {}), ...(profile ? { profile } : {}) });
+      const client = createLogsClient(values);
       try {
         const read = await readLogEvents(
           client,
@@ -71,7 +68,7 @@ export const denials: Command = {
       source = { file, ...(since !== undefined ? { from: new Date(since).toISOString() } : {}) };
     }
 
-    const policies = stringOption(parsed, 'path') !== undefined || stringOption(parsed, 'dir') !== undefined ? await loadEntries(parsed) : undefined;
+    const policies = values.path !== undefined || values.dir !== undefined ? await loadEntries(values) : undefined;
     const groups = tally.top(top);
     const verdicts = groups.map((g) => (policies ? judge(policies.entries, policies.newSource, g) : undefined));
 
@@ -90,14 +87,11 @@ export const denials: Command = {
     printHuman(out, source, tally, groups, verdicts, policies?.describe);
     return EXIT.ok;
   },
-};
+});
 
-function count(parsed: Parsed, name: string, fallback: number, min: number, max: number): number {
-  const raw = stringOption(parsed, name);
-  if (raw === undefined) return fallback;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(`--${name} "${raw}" must be a whole number from ${min} to ${max}`);
-  return n;
+/** A count flag, worded as denials always has: `--top "0" must be a whole number from 1 to 1000`. */
+function count(name: string, raw: string | undefined, fallback: number, bounds: NumberBounds): number {
+  return numberOption(name, raw, fallback, bounds, (n, r) => `--${n} "${r}" must be a whole number from ${bounds.min} to ${bounds.max}`);
 }
 
 async function readFile(file: string, tally: DenialTally, since: number | undefined): Promise<void> {

@@ -1,12 +1,10 @@
-import { AWS_OPTIONS, COMMON_OPTIONS, flag, policyPath, stringOption } from '../args';
-import type { Command } from '../command';
+import { AWS_OPTIONS, policyPath } from '../args';
+import { defineCommand } from '../command';
 import { EXIT } from '../errors';
 import { fieldChangeLine, type Output } from '../output';
 import type { ChangeJson, ConflictJson } from '../json';
-import { conflictChanges, countActions, planChanges, type ConflictChange, type ParameterChange } from '../plan';
-import { listParameters, policyEntries } from '../ssm';
-import { DIR_OPTION, PATH_OPTION, clientOf, dirOf, loadValidSet } from './shared';
-import { escapingOutput } from '../terminal-text';
+import type { ConflictChange, ParameterChange } from '../plan';
+import { DIR_OPTION, PATH_OPTION, dirOf, planPush } from './shared';
 
 const SIGN = { add: '+', change: '~', remove: '-', unchanged: '=' } as const;
 
@@ -37,7 +35,7 @@ export function changeJson(c: ParameterChange): ChangeJson {
   return { action: c.action, parameter: c.parameter, file: c.file ?? null, note: c.note ?? null, fields: c.fields };
 }
 
-export const diff: Command = {
+export const diff = defineCommand({
   name: 'diff',
   usage: 'cors-policy diff --path /cors/my-api [--dir policies] [--exit-code] [--json]',
   summary:
@@ -47,28 +45,22 @@ export const diff: Command = {
     ...DIR_OPTION,
     'exit-code': { type: 'boolean', help: 'exit 3 when there are differences (for CI drift checks)' },
     ...AWS_OPTIONS,
-    ...COMMON_OPTIONS,
   },
-  positionals: false,
   details: 'exit codes: 0 compared (or no differences with --exit-code), 1 invalid policy files, 2 AWS or file error, 3 differences with --exit-code',
-  async run(parsed, output) {
-    // Parameter values come from Parameter Store: no control or bidi character reaches the terminal.
-    const out = escapingOutput(output);
-    const path = policyPath(stringOption(parsed, 'path'), true);
-    const dir = dirOf(parsed);
-    const local = await loadValidSet('diff', dir, path, out, {});
-    if (typeof local === 'number') return local;
-    const client = clientOf(parsed);
-    const remote = await listParameters(client, path);
-    const changes = planChanges(local.policies, remote);
-    const conflicts = conflictChanges(local.policies, await policyEntries(client, remote), false);
-    const counts = countActions(changes);
+  // Parameter values come from Parameter Store.
+  remoteText: true,
+  async run({ values }, out) {
+    const path = policyPath(values.path, true);
+    const dir = dirOf(values);
+    const plan = await planPush('diff', { path, dir }, values, out, {}, false);
+    if (typeof plan === 'number') return plan;
+    const { changes, conflicts, counts } = plan;
     const differs = counts.add + counts.change + counts.remove > 0;
     out.document({ command: 'diff', ok: true, path, dir, changes: changes.map(changeJson), conflicts: conflicts.map(conflictJson), summary: counts });
     out.line(`diff ${dir} -> ${path}`);
     printChanges(out, changes, false);
     printConflicts(out, conflicts);
     out.line(`${counts.add} to add, ${counts.change} to change, ${counts.remove} not described by any file, ${counts.unchanged} unchanged`);
-    return differs && flag(parsed, 'exit-code') ? EXIT.negative : EXIT.ok;
+    return differs && values['exit-code'] === true ? EXIT.negative : EXIT.ok;
   },
-};
+});

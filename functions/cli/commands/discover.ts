@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import type { Resource as RestResource } from '@aws-sdk/client-api-gateway';
 import { OWN_HTTP_ROUTE_KEYS, httpShadowing, methodsOf, restShadowing } from '../../aws/api-gateway';
-import { AWS_OPTIONS, COMMON_OPTIONS, flag, policyPath, stringOption } from '../args';
-import type { Command } from '../command';
+import { AWS_OPTIONS, policyPath } from '../args';
+import { defineCommand } from '../command';
 import { destroyClients, findApi, httpRoutes, restResources, stagesOf, type ApiGatewayClients, type FoundApi } from '../api-gateway';
 import { AwsError, EXIT, FileError, UsageError } from '../errors';
 import type { Discovery } from '../json';
@@ -12,7 +12,6 @@ import { API_ENDPOINT_DETAILS, API_ID_OPTION, apiClientsOf, apiIdOf } from './ap
 import { writePolicyFile } from '../policy-files';
 import { SamconfigError, renderOverrides, setParameterOverrides } from '../samconfig';
 import { shellQuote } from '../shell';
-import { escapingOutput } from '../terminal-text';
 
 /** The template's ApiId pattern (template.yaml): AWS ids have 10 characters. */
 const TEMPLATE_API_ID = /^[a-z0-9]{10}$/;
@@ -190,7 +189,7 @@ async function writeSamconfig(file: string, parameters: Record<string, string>):
   await writePolicyFile(file, updated);
 }
 
-export const discover: Command = {
+export const discover = defineCommand({
   name: 'discover',
   usage: 'cors-policy discover --api-id ID [--stage NAME] [--policy-path PATH] [--write-samconfig] [--json]',
   summary:
@@ -205,25 +204,20 @@ export const discover: Command = {
     },
     samconfig: { type: 'string', value: 'FILE', help: 'the file --write-samconfig edits (default: ./samconfig.toml)' },
     ...AWS_OPTIONS,
-    ...COMMON_OPTIONS,
   },
-  positionals: false,
   details: `${API_ENDPOINT_DETAILS}\nexit codes: 0 the deploy can go ahead, 3 something blocks it (listed), 2 the API or the stage does not exist, or an AWS, file or usage error`,
-  async run(parsed, output) {
-    // Everything shown comes from logs, the network or AWS APIs: no control or bidi character reaches the terminal.
-    const out = escapingOutput(output);
-    const apiId = apiIdOf(parsed);
-    const stage = stringOption(parsed, 'stage');
-    const path = policyPath(stringOption(parsed, 'policy-path'), false);
-    const write = flag(parsed, 'write-samconfig');
-    const samconfig = stringOption(parsed, 'samconfig') ?? 'samconfig.toml';
-    const clients = apiClientsOf(parsed);
+  // Everything shown comes from the API's configuration.
+  remoteText: true,
+  async run({ values }, out) {
+    const apiId = apiIdOf(values);
+    const stage = values.stage;
+    const path = policyPath(values['policy-path'], false);
+    const write = values['write-samconfig'] === true;
+    const samconfig = values.samconfig ?? 'samconfig.toml';
+    const clients = apiClientsOf(values);
     let d: Discovery;
     try {
-      d = await discoverApi(clients, await findApi(clients, apiId), stage, path, {
-        region: stringOption(parsed, 'region'),
-        profile: stringOption(parsed, 'profile'),
-      });
+      d = await discoverApi(clients, await findApi(clients, apiId), stage, path, values);
     } finally {
       destroyClients(clients);
     }
@@ -266,4 +260,4 @@ export const discover: Command = {
     out.document({ command: 'discover', ok, ...d, samconfig: write ? samconfig : null });
     return ok ? EXIT.ok : EXIT.negative;
   },
-};
+});

@@ -1,47 +1,44 @@
 import { compilePolicySet, describeClaims } from '../../core/policy-set';
 import type { PolicyProblem } from '../../core/problems';
-import { AWS_OPTIONS, COMMON_OPTIONS, flag, stringOption, type Parsed } from '../args';
-import type { Command } from '../command';
+import { AWS_OPTIONS } from '../args';
+import { defineCommand } from '../command';
 import { EXIT, UsageError } from '../errors';
 import { browserRequest, type BrowserRequest } from '../browser-request';
 import { clientAlternatives, evaluate, suggestRepair, type Evaluation, type Repair } from '../explain-model';
 import type { ExplainJson } from '../json';
 import { plural, problemJson, problemLine, type Output } from '../output';
 import { PRECEDENCE_RULE, explainRoute, type RouteExplanation } from '../route-explain';
-import { loadEntries } from './shared';
-import { escapingOutput, terminalSafe } from '../terminal-text';
+import { loadEntries, sourceOptions } from './shared';
+import { terminalSafe } from '../terminal-text';
 
-export const explain: Command = {
+export const explain = defineCommand({
   name: 'explain',
   usage:
     'cors-policy explain (--path /cors/my-api | --dir policies) --url-path /products/42 --origin https://shop.example.com [--method PUT] [--headers content-type,x-trace] [--credentials] [--json]',
   summary:
     'Answers "would this browser request pass, and if not, why?": whether the browser sends a preflight, which policy\'s route matches the path and why, the exact response the preflight Lambda gives (from the same decidePreflight), the CORS headers the apigw-cors layer adds to the actual response, whether the browser accepts them, and for a refusal the reason and the smallest policy change that would allow it (verified with the engine).',
   options: {
-    path: { type: 'string', value: 'PATH', help: 'read the policies from this Parameter Store path' },
-    dir: { type: 'string', value: 'DIR', help: 'read the policies from files in this directory instead' },
+    ...sourceOptions({ path: 'read the policies from this Parameter Store path', dir: 'read the policies from files in this directory instead' }),
     'url-path': { type: 'string', value: 'PATH', help: 'request path relative to the API root, without the stage, e.g. /products/42 (required)' },
     origin: { type: 'string', value: 'ORIGIN', help: 'origin of the calling page, e.g. https://shop.example.com (required; "null" for sandboxed pages)' },
     method: { type: 'string', value: 'METHOD', help: 'the method the script uses (default: GET)' },
     headers: { type: 'string', value: 'LIST', multiple: true, help: 'request headers the script sets: name or name:value, comma-separated, repeatable' },
     credentials: { type: 'boolean', help: "the request is credentialed (fetch credentials: 'include', XHR withCredentials)" },
     ...AWS_OPTIONS,
-    ...COMMON_OPTIONS,
   },
-  positionals: false,
   details:
     'content-type without a value is taken as a non-safelisted type such as application/json; write content-type:text/plain to model a form post.\nInvalid policies are warnings: like the Lambda, explain leaves them out and answers with the rest.\nexit codes: 0 the browser would accept the request, 3 it would block it, 2 usage, AWS or file error',
-  async run(parsed, output) {
-    // Everything shown comes from logs, the network or AWS APIs: no control or bidi character reaches the terminal.
-    const out = escapingOutput(output);
+  // Everything shown comes from Parameter Store or files.
+  remoteText: true,
+  async run({ values }, out) {
     const req = browserRequest({
-      urlPath: required(parsed, 'url-path'),
-      origin: required(parsed, 'origin'),
-      method: stringOption(parsed, 'method') ?? 'GET',
-      headers: (parsed.values.headers as string[] | undefined) ?? [],
-      credentials: flag(parsed, 'credentials'),
+      urlPath: required('url-path', values['url-path']),
+      origin: required('origin', values.origin),
+      method: values.method ?? 'GET',
+      headers: values.headers ?? [],
+      credentials: values.credentials === true,
     });
-    const source = await loadEntries(parsed);
+    const source = await loadEntries(values);
     const set = compilePolicySet(source.entries);
     const evaluation = evaluate(set, req);
     const route = explainRoute(set, req.path);
@@ -64,10 +61,9 @@ export const explain: Command = {
     printHuman(out, req, evaluation, route, repair, alternatives, set.policies.size);
     return evaluation.failure ? EXIT.negative : EXIT.ok;
   },
-};
+});
 
-function required(parsed: Parsed, name: string): string {
-  const v = stringOption(parsed, name);
+function required(name: string, v: string | undefined): string {
   if (v === undefined) throw new UsageError(`--${name} is required (see: cors-policy explain --help)`);
   return v;
 }

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { compilePolicySet } from '../../core/policy-set';
-import { AWS_OPTIONS, COMMON_OPTIONS, flag, policyPath, stringOption } from '../args';
-import type { Command } from '../command';
+import { AWS_OPTIONS, policyPath } from '../args';
+import { defineCommand } from '../command';
 import { destroyClients, findApi, restResources } from '../api-gateway';
 import { fromCorsConfiguration, fromRestOptions, policyNameFor, type Imported } from '../cors-import';
 import { EXIT } from '../errors';
@@ -10,7 +10,6 @@ import { isDirectory, prettyJson, scanPolicyDir, writePolicyFile } from '../poli
 import { API_ENDPOINT_DETAILS, API_ID_OPTION, apiClientsOf, apiIdOf } from './api-options';
 import { shellQuote } from '../shell';
 import { DIR_OPTION, dirOf } from './shared';
-import { escapingOutput } from '../terminal-text';
 
 interface PlannedFile {
   readonly file: string;
@@ -19,7 +18,7 @@ interface PlannedFile {
   readonly text: string;
 }
 
-export const importCommand: Command = {
+export const importCommand = defineCommand({
   name: 'import',
   usage: 'cors-policy import --api-id ID [--dir policies] [--path /cors/my-api] [--dry-run] [--json]',
   summary:
@@ -30,18 +29,16 @@ export const importCommand: Command = {
     path: { type: 'string', value: 'PATH', help: 'the Parameter Store path the policies will be pushed to; only named in the next steps printed' },
     'dry-run': { type: 'boolean', help: 'print the policies and write nothing' },
     ...AWS_OPTIONS,
-    ...COMMON_OPTIONS,
   },
-  positionals: false,
   details: `Never widened: a value the policy engine refuses (a "*" origin with credentials, a bad token, an origin with a path) is reported and left out of its list; a policy left without origins or methods, a non-MOCK OPTIONS method and an origin mapped from the request are reported and not imported. Every written file passes validate. Existing files are never overwritten.\n${API_ENDPOINT_DETAILS}\nexit codes: 0 written (or shown with --dry-run), 1 a file exists already or the policies would conflict (nothing written), 2 the API does not exist, or an AWS, file or usage error`,
-  async run(parsed, output) {
-    // Everything shown comes from logs, the network or AWS APIs: no control or bidi character reaches the terminal.
-    const out = escapingOutput(output);
-    const apiId = apiIdOf(parsed);
-    const dir = dirOf(parsed);
-    const path = policyPath(stringOption(parsed, 'path'), false);
-    const dryRun = flag(parsed, 'dry-run');
-    const clients = apiClientsOf(parsed);
+  // Everything shown comes from the API's configuration.
+  remoteText: true,
+  async run({ values }, out) {
+    const apiId = apiIdOf(values);
+    const dir = dirOf(values);
+    const path = policyPath(values.path, false);
+    const dryRun = values['dry-run'] === true;
+    const clients = apiClientsOf(values);
     let apiType: 'REST' | 'HTTP';
     const results: Imported[] = [];
     try {
@@ -121,4 +118,4 @@ export const importCommand: Command = {
     });
     return refusedToWrite ? EXIT.problems : EXIT.ok;
   },
-};
+});

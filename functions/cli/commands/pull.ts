@@ -1,8 +1,6 @@
 import { join } from 'node:path';
 import { compilePolicySet } from '../../core/policy-set';
 import type { PolicyProblem, PolicyProblemCode } from '../../core/problems';
-import { AWS_OPTIONS, COMMON_OPTIONS, flag, policyPath, stringOption } from '../args';
-import type { Command } from '../command';
 import { EXIT } from '../errors';
 import { deepEqual } from '../field-diff';
 import { problemJson, problemLine } from '../output';
@@ -19,8 +17,7 @@ import {
   type PolicyFormat,
 } from '../policy-files';
 import { listParameters } from '../ssm';
-import { DIR_OPTION, PATH_OPTION, clientOf, dirOf } from './shared';
-import { escapingOutput } from '../terminal-text';
+import { clientOf, syncCommand } from './shared';
 
 type FileAction = 'create' | 'update' | 'unchanged' | 'delete';
 
@@ -33,30 +30,15 @@ interface FilePlan {
   readonly text?: string;
 }
 
-export const pull: Command = {
+export const pull = syncCommand({
   name: 'pull',
-  usage: 'cors-policy pull --path /cors/my-api [--dir policies] [--prune] [--dry-run] [--json]',
   summary:
     'Writes the parameters under the path back as files, the inverse of push: <path>/<name> becomes <dir>/<name>.json (2-space JSON and a newline), <path>/team/x becomes <dir>/team/x.json. A file already describing the parameter is rewritten in place (YAML stays YAML) only when its content differs, so pulling right after a push changes nothing. --prune deletes files no parameter describes.',
-  options: {
-    ...PATH_OPTION,
-    ...DIR_OPTION,
-    prune: { type: 'boolean', help: 'delete policy files that no parameter describes' },
-    'dry-run': { type: 'boolean', help: 'print what would be done and write nothing' },
-    ...AWS_OPTIONS,
-    ...COMMON_OPTIONS,
-  },
-  positionals: false,
+  prunes: 'policy files that no parameter describes',
   details:
     'Parameters that cannot become a file (not String, not JSON, a name segment starting with ".", names differing only in case) are refused and nothing is written.\nPolicies the Lambda would reject are still written, with a warning, so they can be fixed and pushed.\nexit codes: 0 done, 1 refused (nothing written), 2 AWS or file error',
-  async run(parsed, output) {
-    // Parameter values come from Parameter Store: no control or bidi character reaches the terminal.
-    const out = escapingOutput(output);
-    const path = policyPath(stringOption(parsed, 'path'), true);
-    const dir = dirOf(parsed);
-    const prune = flag(parsed, 'prune');
-    const dryRun = flag(parsed, 'dry-run');
-    const remote = await listParameters(clientOf(parsed), path);
+  async run({ path, dir, prune, dryRun }, out, values) {
+    const remote = await listParameters(clientOf(values), path);
     const prefix = path === '/' ? '/' : `${path}/`;
 
     const problems: PolicyProblem[] = [];
@@ -167,4 +149,4 @@ export const pull: Command = {
     });
     return EXIT.ok;
   },
-};
+});

@@ -1,46 +1,24 @@
-import { AWS_OPTIONS, COMMON_OPTIONS, flag, policyPath, stringOption } from '../args';
-import type { Command } from '../command';
 import { AwsError, EXIT } from '../errors';
 import type { JsonError, PushJson, SummaryJson } from '../json';
-import { conflictChanges, countActions, planChanges, type ConflictChange, type ParameterChange } from '../plan';
-import { deleteParameters, listParameters, policyEntries, putParameter } from '../ssm';
+import type { ConflictChange, ParameterChange } from '../plan';
+import { deleteParameters, putParameter } from '../ssm';
 import { changeJson, conflictJson, printChanges, printConflicts } from './diff';
-import { DIR_OPTION, PATH_OPTION, clientOf, dirOf, loadValidSet } from './shared';
+import { planPush, syncCommand } from './shared';
 import { plural, type Output } from '../output';
-import { escapingOutput } from '../terminal-text';
 
 type Done = { action: 'added' | 'updated' | 'deleted'; parameter: string; file: string | null; version: number | null };
 
-export const push: Command = {
+export const push = syncCommand({
   name: 'push',
-  usage: 'cors-policy push --path /cors/my-api [--dir policies] [--prune] [--dry-run] [--json]',
   summary:
     'Validates every file first and writes nothing if anything is invalid; then puts only the parameters that are new or changed (String, overwrite), each as the compact JSON of its file. --prune also deletes parameters under the path that no file describes. --dry-run prints the plan and writes nothing.',
-  options: {
-    ...PATH_OPTION,
-    ...DIR_OPTION,
-    prune: { type: 'boolean', help: 'delete parameters under the path that no file describes' },
-    'dry-run': { type: 'boolean', help: 'print what would be done and write nothing' },
-    ...AWS_OPTIONS,
-    ...COMMON_OPTIONS,
-  },
-  positionals: false,
+  prunes: 'parameters under the path that no file describes',
   details:
     'A push that would leave a route claimed by two policies (a file and a parameter no file describes) is refused: the Lambda would deny that route.\nexit codes: 0 done, 1 invalid policy files or a route conflict the push would create (nothing written), 2 AWS or file error (what was already written is printed)',
-  async run(parsed, output) {
-    // Parameter values come from Parameter Store: no control or bidi character reaches the terminal.
-    const out = escapingOutput(output);
-    const path = policyPath(stringOption(parsed, 'path'), true);
-    const dir = dirOf(parsed);
-    const prune = flag(parsed, 'prune');
-    const dryRun = flag(parsed, 'dry-run');
-    const local = await loadValidSet('push', dir, path, out, { dryRun, prune });
-    if (typeof local === 'number') return local;
-    const client = clientOf(parsed);
-    const remote = await listParameters(client, path);
-    const changes = planChanges(local.policies, remote);
-    const conflicts = conflictChanges(local.policies, await policyEntries(client, remote), prune);
-    const counts = countActions(changes);
+  async run({ path, dir, prune, dryRun }, out, values) {
+    const plan = await planPush('push', { path, dir }, values, out, { dryRun, prune }, prune);
+    if (typeof plan === 'number') return plan;
+    const { client, changes, conflicts, counts } = plan;
     const created = conflicts.filter((c) => c.state === 'new');
     if (created.length > 0) {
       // Files cannot conflict among themselves (validated above): a parameter no file describes claims the route too.
@@ -101,7 +79,7 @@ export const push: Command = {
     out.document(result(path, dir, false, prune, changes, conflicts, done, counts));
     return EXIT.ok;
   },
-};
+});
 
 /** A document's field as a list of short strings, for the announcement. */
 function listOf(document: unknown, field: string): string[] {

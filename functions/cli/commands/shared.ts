@@ -2,30 +2,94 @@ import { join } from 'node:path';
 import type { SSMClient } from '@aws-sdk/client-ssm';
 import type { PolicyEntry } from '../../core/policy-set';
 import type { PolicyProblem } from '../../core/problems';
-import { policyPath, stringOption, type OptionSpecs, type Parsed } from '../args';
-import { DEFAULT_DIR } from '../command';
+import { AWS_OPTIONS, policyPath, type AwsValues, type OptionSpecs, type OptionValues } from '../args';
+import { defineCommand, type Command, type WithCommonOptions } from '../command';
 import { EXIT, FileError, UsageError } from '../errors';
+import type { SummaryJson } from '../json';
 import { loadLocalPolicies, type LocalPolicies } from '../local-policies';
 import { plural, problemJson, problemLine, type Output } from '../output';
+import { conflictChanges, countActions, planChanges, type ConflictChange, type ParameterChange } from '../plan';
 import { isDirectory, scanPolicyDir } from '../policy-files';
 import { createClient, listParameters, policyEntries } from '../ssm';
 
-export const PATH_OPTION: OptionSpecs = {
+/** Where policy files live unless --dir says otherwise. */
+export const DEFAULT_DIR = 'policies';
+
+export const PATH_OPTION = {
   path: { type: 'string', value: 'PATH', help: 'Parameter Store path holding the policies, e.g. /cors/my-api (required)' },
-};
+} as const satisfies OptionSpecs;
 
-export const DIR_OPTION: OptionSpecs = {
+export const DIR_OPTION = {
   dir: { type: 'string', value: 'DIR', help: `directory of policy files (default: ./${DEFAULT_DIR})` },
-};
+} as const satisfies OptionSpecs;
 
-export function dirOf(parsed: Parsed): string {
-  return stringOption(parsed, 'dir') ?? DEFAULT_DIR;
+/** The flags of push and pull, which copy policies between files and Parameter Store; `pruneHelp` says what --prune deletes on that side. */
+function syncOptions(pruneHelp: string) {
+  return {
+    ...PATH_OPTION,
+    ...DIR_OPTION,
+    prune: { type: 'boolean', help: pruneHelp },
+    'dry-run': { type: 'boolean', help: 'print what would be done and write nothing' },
+    ...AWS_OPTIONS,
+  } as const satisfies OptionSpecs;
 }
 
-export function clientOf(parsed: Parsed): SSMClient {
-  const region = stringOption(parsed, 'region');
-  const profile = stringOption(parsed, 'profile');
-  return createClient({ ...(region ? { region } : {}), ...(profile ? { profile } : {}) });
+type SyncOptions = WithCommonOptions<ReturnType<typeof syncOptions>>;
+
+/** What a push or pull acts on, from its flags. */
+export interface SyncSettings {
+  readonly path: string;
+  readonly dir: string;
+  readonly prune: boolean;
+  readonly dryRun: boolean;
+}
+
+/**
+ * push or pull: the same flags and usage (only what --prune deletes differs),
+ * the same settings, and values read from Parameter Store shown escaped.
+ */
+export function syncCommand(definition: {
+  readonly name: 'push' | 'pull';
+  readonly summary: string;
+  /** What --prune deletes. */
+  readonly prunes: string;
+  readonly details: string;
+  run(settings: SyncSettings, out: Output, values: OptionValues<SyncOptions>): Promise<number>;
+}): Command<SyncOptions> {
+  const { name, summary, details } = definition;
+  return defineCommand({
+    name,
+    usage: `cors-policy ${name} --path /cors/my-api [--dir policies] [--prune] [--dry-run] [--json]`,
+    summary,
+    options: syncOptions(`delete ${definition.prunes}`),
+    details,
+    remoteText: true,
+    run({ values }, out) {
+      const settings = { path: policyPath(values.path, true), dir: dirOf(values), prune: values.prune === true, dryRun: values['dry-run'] === true };
+      return definition.run(settings, out, values);
+    },
+  });
+}
+
+/**
+ * --path and --dir of the commands that read policies from either (explain,
+ * verify, denials: see {@link loadEntries}); the help says what each command
+ * does with them.
+ */
+export function sourceOptions(help: { readonly path: string; readonly dir: string }) {
+  return {
+    path: { type: 'string', value: 'PATH', help: help.path },
+    dir: { type: 'string', value: 'DIR', help: help.dir },
+  } as const satisfies OptionSpecs;
+}
+
+export function dirOf(values: { readonly dir?: string }): string {
+  return values.dir ?? DEFAULT_DIR;
+}
+
+/** The Parameter Store client of a command, from its --region and --profile. */
+export function clientOf(values: AwsValues): SSMClient {
+  return createClient(values);
 }
 
 /**
@@ -67,9 +131,11 @@ export interface Source {
   readonly newSource: (name: string) => string;
 }
 
-export async function loadEntries(parsed: Parsed): Promise<Source> {
-  const rawPath = stringOption(parsed, 'path');
-  const dir = stringOption(parsed, 'dir');
+/** What `loadEntries` reads: exactly one of --path and --dir, and where AWS is. */
+export type SourceValues = AwsValues & { readonly path?: string; readonly dir?: string };
+
+export async function loadEntries(values: SourceValues): Promise<Source> {
+  const { path: rawPath, dir } = values;
   if ((rawPath === undefined) === (dir === undefined)) throw new UsageError('give exactly one of --path (policies in Parameter Store) or --dir (policy files)');
   if (dir !== undefined) {
     if (!(await isDirectory(dir))) throw new FileError(`${dir} is not a directory`);
@@ -85,7 +151,7 @@ export async function loadEntries(parsed: Parsed): Promise<Source> {
     };
   }
   const path = policyPath(rawPath, true);
-  const client = clientOf(parsed);
+  const client = clientOf(values);
   return {
     kind: 'ssm',
     describe: { path },
@@ -93,4 +159,36 @@ export async function loadEntries(parsed: Parsed): Promise<Source> {
     fileProblems: [],
     newSource: (name) => (path === '/' ? `/${name}` : `${path}/${name}`),
   };
+}
+
+/** What push would change, parameter by parameter, and the route conflicts it would create, leave or end. */
+export interface PushPlan {
+  readonly local: LocalPolicies;
+  readonly client: SSMClient;
+  readonly changes: ParameterChange[];
+  readonly conflicts: ConflictChange[];
+  readonly counts: SummaryJson;
+}
+
+/**
+ * The plan diff shows and push carries out: the validated files of `dir`
+ * against the parameters under `path`; an exit code when the files are not
+ * a set push would write (printed by {@link loadValidSet}). `prune`: push
+ * deletes the parameters no file describes, so they no longer claim routes.
+ */
+export async function planPush(
+  command: 'push' | 'diff',
+  where: { readonly path: string; readonly dir: string },
+  aws: AwsValues,
+  out: Output,
+  extra: Record<string, unknown>,
+  prune: boolean,
+): Promise<PushPlan | number> {
+  const local = await loadValidSet(command, where.dir, where.path, out, extra);
+  if (typeof local === 'number') return local;
+  const client = clientOf(aws);
+  const remote = await listParameters(client, where.path);
+  const changes = planChanges(local.policies, remote);
+  const conflicts = conflictChanges(local.policies, await policyEntries(client, remote), prune);
+  return { local, client, changes, conflicts, counts: countActions(changes) };
 }

@@ -1,6 +1,6 @@
 import { SnapshotFormatError, defaultSnapshotKey, parseSnapshot, type PolicySnapshot, type SnapshotParameterStatus } from '../../core/snapshot';
-import { AWS_OPTIONS, COMMON_OPTIONS, policyPath, stringOption } from '../args';
-import type { Command } from '../command';
+import { AWS_OPTIONS, policyPath } from '../args';
+import { defineCommand } from '../command';
 import { AwsError, EXIT, UsageError } from '../errors';
 import type { SnapshotJson } from '../json';
 import { plural } from '../output';
@@ -91,7 +91,7 @@ function age(ms: number): string {
   return `${Math.floor(s / 3600)} h ${Math.floor((s % 3600) / 60)} min`;
 }
 
-export const snapshot: Command = {
+export const snapshot = defineCommand({
   name: 'snapshot',
   usage: 'cors-policy snapshot --bucket BUCKET (--path /cors/my-api | --key KEY) [--json]',
   summary:
@@ -101,22 +101,18 @@ export const snapshot: Command = {
     key: { type: 'string', value: 'KEY', help: 'the object key (default: cors-snapshots/<path>.json, derived from --path)' },
     ...PATH_OPTION,
     ...AWS_OPTIONS,
-    ...COMMON_OPTIONS,
   },
-  positionals: false,
   details:
     "Parameter Store is listed under the snapshot's own policy path (or --path when given). Text from the snapshot is printed with control and bidirectional characters escaped.\nexit codes: 0 the snapshot matches Parameter Store, 3 it does not (a compile is pending or failing), 2 usage, AWS or format errors",
-  async run(parsed, out) {
-    const bucket = stringOption(parsed, 'bucket');
+  async run({ values }, out) {
+    const { bucket } = values;
     if (!bucket) throw new UsageError('--bucket is required: the S3 bucket holding the snapshot (the stack output SnapshotBucket, or CORS_SNAPSHOT_BUCKET)');
-    const path = policyPath(stringOption(parsed, 'path'), false);
-    const key = stringOption(parsed, 'key') ?? (path ? defaultSnapshotKey(path) : undefined);
+    const path = policyPath(values.path, false);
+    const key = values.key ?? (path ? defaultSnapshotKey(path) : undefined);
     if (!key) throw new UsageError('--key or --path is required: the snapshot key defaults to cors-snapshots/<path>.json');
-    const region = stringOption(parsed, 'region');
-    const profile = stringOption(parsed, 'profile');
-    const snap = await readSnapshotObject(bucket, key, region, profile);
+    const snap = await readSnapshotObject(bucket, key, values.region, values.profile);
     const listPath = path ?? snap.policyPath;
-    const current = await listParameters(clientOf(parsed), listPath);
+    const current = await listParameters(clientOf(values), listPath);
     const drift = snapshotDrift(snap, current);
     const now = Date.now();
     const counts: Partial<Record<SnapshotParameterStatus, number>> = {};
@@ -170,4 +166,4 @@ export const snapshot: Command = {
     }
     return drift.matches ? EXIT.ok : EXIT.negative;
   },
-};
+});

@@ -1,22 +1,22 @@
-import { COMMON_OPTIONS, policyPath, stringOption } from '../args';
-import { DEFAULT_DIR, type Command } from '../command';
+import { policyPath } from '../args';
+import { defineCommand } from '../command';
 import { EXIT } from '../errors';
 import { loadLocalPolicies, resolveTargets } from '../local-policies';
 import { isDirectory } from '../policy-files';
 import { plural, problemJson, problemLine } from '../output';
+import { DEFAULT_DIR } from './shared';
 
-export const validate: Command = {
+export const validate = defineCommand({
   name: 'validate',
   usage: 'cors-policy validate [FILE|DIR ...] [--path /cors/my-api] [--json]',
   summary: `Checks policy files with the Lambda's own validation: every field of every file, route conflicts between files, parameter names and the 4096-byte Standard tier limit. Directories are read recursively; the default is ./${DEFAULT_DIR}. Prints every problem as file: field: value: reason.`,
   options: {
     path: { type: 'string', value: 'PATH', help: 'also check the full parameter names under this Parameter Store path' },
-    ...COMMON_OPTIONS,
   },
   positionals: true,
   details: 'exit codes: 0 every file is valid, 1 problems found (or no policy files), 2 a file or directory cannot be read',
   async run(parsed, out) {
-    const path = policyPath(stringOption(parsed, 'path'), false);
+    const path = policyPath(parsed.values.path, false);
     const targets = parsed.positionals.length > 0 ? parsed.positionals : [DEFAULT_DIR];
     const refs = await resolveTargets(targets);
     const local = await loadLocalPolicies(refs, path);
@@ -46,4 +46,4 @@ export const validate: Command = {
     );
     return local.problems.length === 0 ? EXIT.ok : EXIT.problems;
   },
-};
+});

@@ -1,23 +1,14 @@
 import { compilePolicySet } from '../../core/policy-set';
-import { AWS_OPTIONS, COMMON_OPTIONS, flag, stringOption, type Parsed } from '../args';
-import type { Command } from '../command';
+import { AWS_OPTIONS, numberOption } from '../args';
+import { defineCommand } from '../command';
 import { EXIT, UsageError } from '../errors';
 import { plural, problemJson, problemLine, type Output } from '../output';
 import { DIAGNOSES, compare, type Comparison, type Diagnosis } from '../verify-diagnose';
 import { DEFAULT_POLITE, sendAll, type Observed } from '../verify-http';
 import { buildProbes, planProbes, type Probe, type ProbeKind, type ProbePlan } from '../verify-probes';
 import type { ProbeReport, VerifyReport } from '../json';
-import { loadEntries } from './shared';
-import { escapingOutput, terminalSafe } from '../terminal-text';
-
-function numberOption(parsed: Parsed, name: string, fallback: number, min: number, max: number, integer: boolean): number {
-  const raw = stringOption(parsed, name);
-  if (raw === undefined) return fallback;
-  const n = Number(raw);
-  if (!Number.isFinite(n) || n < min || n > max || (integer && !Number.isInteger(n)))
-    throw new UsageError(`--${name} must be ${integer ? 'a whole number' : 'a number'} from ${min} to ${max}, not "${raw}"`);
-  return n;
-}
+import { loadEntries, sourceOptions } from './shared';
+import { terminalSafe } from '../terminal-text';
 
 /** The base URL: http(s), no query or fragment; a trailing slash is dropped so paths join cleanly. */
 /** Default --max-probes: a few minutes at the default rate; the demo policies need 34. */
@@ -59,7 +50,7 @@ function probeUrl(base: URL, path: string): URL {
   return url;
 }
 
-export const verify: Command = {
+export const verify = defineCommand({
   name: 'verify',
   usage:
     'cors-policy verify --url https://API/STAGE (--path /cors/my-api | --dir policies) [--actual] [--rate N] [--concurrency N] [--timeout MS] [--retries N] [--json]',
@@ -67,8 +58,7 @@ export const verify: Command = {
     "Proves the deployed API answers as the policies say: builds probes from the policies (a concrete path per route, a concrete origin per allowed origin, each allowed method with the allowed headers; and a look-alike origin, an unlisted method and an unlisted header that must be denied), sends real OPTIONS preflights as a browser would (no cookies, no Authorization), compares every answer with the engine's (the code explain uses) and diagnoses each mismatch with its fix: answered by something else, an authorizer in the way, not deployed, a different policy, or a network error.",
   options: {
     url: { type: 'string', value: 'URL', help: 'the stage or custom-domain base URL, e.g. https://abc123.execute-api.eu-west-1.amazonaws.com/prod (required)' },
-    path: { type: 'string', value: 'PATH', help: 'compare with the policies at this Parameter Store path' },
-    dir: { type: 'string', value: 'DIR', help: 'compare with the policy files in this directory instead' },
+    ...sourceOptions({ path: 'compare with the policies at this Parameter Store path', dir: 'compare with the policy files in this directory instead' }),
     actual: { type: 'boolean', help: "also send GET/HEAD requests with an Origin and check the actual responses' CORS headers (never another method)" },
     rate: { type: 'string', value: 'N', help: `at most N requests per second, retries included (default ${DEFAULT_POLITE.rate})` },
     concurrency: { type: 'string', value: 'N', help: `at most N requests at a time (default ${DEFAULT_POLITE.concurrency})` },
@@ -80,23 +70,21 @@ export const verify: Command = {
       help: `refuse to start when the policies need more than N requests (default ${DEFAULT_MAX_PROBES}; counted before anything is sent)`,
     },
     ...AWS_OPTIONS,
-    ...COMMON_OPTIONS,
   },
-  positionals: false,
   details:
     'Probe paths use "cors-verify" for path parameters and origins such as https://cors-verify.preview.example.com for wildcards, so they are easy to find in access logs. Invalid policies are warnings: like the function, verify leaves them out and checks the rest.\nexit codes: 0 every answer matches, 3 some do not (each with a diagnosis and a fix), 2 usage, AWS, file or network errors',
-  async run(parsed, output) {
-    // Everything shown comes from logs, the network or AWS APIs: no control or bidi character reaches the terminal.
-    const out = escapingOutput(output);
-    const base = baseUrl(stringOption(parsed, 'url'));
+  // Everything shown comes from the network or AWS APIs.
+  remoteText: true,
+  async run({ values }, out) {
+    const base = baseUrl(values.url);
     const settings = {
-      rate: numberOption(parsed, 'rate', DEFAULT_POLITE.rate, 0.1, 100, false),
-      concurrency: numberOption(parsed, 'concurrency', DEFAULT_POLITE.concurrency, 1, 16, true),
-      timeoutMs: numberOption(parsed, 'timeout', DEFAULT_POLITE.timeoutMs, 100, 120_000, true),
-      retries: numberOption(parsed, 'retries', DEFAULT_POLITE.retries, 0, 10, true),
-      actual: flag(parsed, 'actual'),
+      rate: numberOption('rate', values.rate, DEFAULT_POLITE.rate, { min: 0.1, max: 100, integer: false }),
+      concurrency: numberOption('concurrency', values.concurrency, DEFAULT_POLITE.concurrency, { min: 1, max: 16, integer: true }),
+      timeoutMs: numberOption('timeout', values.timeout, DEFAULT_POLITE.timeoutMs, { min: 100, max: 120_000, integer: true }),
+      retries: numberOption('retries', values.retries, DEFAULT_POLITE.retries, { min: 0, max: 10, integer: true }),
+      actual: values.actual === true,
     };
-    const source = await loadEntries(parsed);
+    const source = await loadEntries(values);
     const set = compilePolicySet(source.entries);
     const problems = [...source.fileProblems, ...set.problems];
     for (const p of problems) out.warn(`warning: ${problemLine(p)}`);
@@ -104,7 +92,7 @@ export const verify: Command = {
       throw new UsageError(`no valid policy ${source.kind === 'ssm' ? `under ${source.describe.path}` : `in ${source.describe.dir}`}: nothing to verify`);
 
     // Counted before anything is sent: a valid policy can mean tens of thousands of requests against someone's production API.
-    const maxProbes = numberOption(parsed, 'max-probes', DEFAULT_MAX_PROBES, 1, MAX_MAX_PROBES, true);
+    const maxProbes = numberOption('max-probes', values['max-probes'], DEFAULT_MAX_PROBES, { min: 1, max: MAX_MAX_PROBES, integer: true });
     const plan = planProbes(set, { actual: settings.actual });
     if (plan.count > maxProbes) throw new UsageError(tooManyProbes(plan, maxProbes, settings.rate));
     const { probes, skipped } = buildProbes(set, { actual: settings.actual }, plan);
@@ -123,7 +111,7 @@ export const verify: Command = {
     if (report.summary.byDiagnosis['network-error']) return EXIT.error;
     return report.ok ? EXIT.ok : EXIT.negative;
   },
-};
+});
 
 function toReport(
   base: URL,

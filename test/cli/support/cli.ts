@@ -121,6 +121,9 @@ export async function removeDir(dir: string): Promise<void> {
   await rm(dir, { recursive: true, force: true });
 }
 
+/** The request the explain tests ask about most: the shop's page sending a PUT to /products/42 (tests add --credentials, --headers). */
+export const SHOP_PUT = ['--url-path', '/products/42', '--origin', 'https://shop.example.com', '--method', 'PUT'] as const;
+
 /** Valid policies used across the CLI tests. */
 export const POLICIES = {
   products: {
