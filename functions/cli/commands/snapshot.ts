@@ -4,7 +4,7 @@ import { defineCommand } from '../command';
 import { AwsError, EXIT, UsageError } from '../errors';
 import type { SnapshotJson } from '../json';
 import { plural } from '../output';
-import { callWithDeadline, describeAwsError, listParameters } from '../ssm';
+import { callWithDeadline, clientConfig, describeAwsError, listParameters } from '../ssm';
 import { PATH_OPTION, clientOf } from './shared';
 
 /**
@@ -51,13 +51,8 @@ const S3_HINTS: Record<string, string> = {
 async function readSnapshotObject(bucket: string, key: string, region: string | undefined, profile: string | undefined): Promise<PolicySnapshot> {
   // Loaded on use: evaluating the S3 client on every cors-policy start would slow every other command.
   const { GetObjectCommand, S3Client } = await import('@aws-sdk/client-s3');
-  const client = new S3Client({
-    ...(region ? { region } : {}),
-    ...(profile ? { profile } : {}),
-    forcePathStyle: Boolean(process.env.AWS_ENDPOINT_URL_S3),
-    maxAttempts: 3,
-    requestHandler: { connectionTimeout: 2000, requestTimeout: 5000, throwOnRequestTimeout: true },
-  });
+  // An object read can be larger than a Parameter Store page: the longer per-attempt timeout, scaled by CORS_POLICY_AWS_TIMEOUT_SECONDS like every call.
+  const client = new S3Client({ ...clientConfig({ region, profile }, 'logsRequestTimeoutMs'), forcePathStyle: Boolean(process.env.AWS_ENDPOINT_URL_S3) });
   const endpoint = process.env.AWS_ENDPOINT_URL_S3 ?? process.env.AWS_ENDPOINT_URL ?? 'the regional S3 endpoint';
   const target = `s3://${bucket}/${key}`;
   try {
