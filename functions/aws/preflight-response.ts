@@ -1,5 +1,6 @@
 import type { APIGatewayProxyResult, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { PREFLIGHT_VARY, decidePreflight, type PreflightDecision } from '../core/preflight';
+import { decidePreflight, type PreflightDecision } from '../core/preflight';
+import { preflightAnswer, type PreflightAnswer } from '../core/preflight-answer';
 import type { PolicySet } from '../core/policy-set';
 import type { CorsRequest } from '../core/request';
 import { DENIAL_MESSAGE, type DenialFields } from './denial-line';
@@ -7,14 +8,15 @@ import type { Logger } from './logger';
 import type { ContainerMetrics, ObservedStore } from './metrics';
 
 /**
- * The preflight answer, built from the engine's decision. Shared by the
- * preflight function and the layer's `withCors`, so that a preflight answered
- * by the API's own function (a more specific route) is byte for byte the
- * preflight function's answer.
+ * The preflight answer for API Gateway: the engine's decision, logged and
+ * counted, turned into the answer core/preflight-answer.ts builds. Shared by
+ * the preflight function and the layer's `withCors`, so that a preflight
+ * answered by the API's own function (a more specific route) is byte for byte
+ * the preflight function's answer.
  */
 
 /** A preflight answer: valid for payload v1 and v2, every header value a string. */
-export type PreflightResult = APIGatewayProxyResult & APIGatewayProxyStructuredResultV2 & { statusCode: number; headers: Record<string, string>; body: string };
+export type PreflightResult = APIGatewayProxyResult & APIGatewayProxyStructuredResultV2 & PreflightAnswer;
 
 /** Options of {@link answerPreflight}. */
 export interface AnswerOptions {
@@ -32,23 +34,6 @@ export interface AnswerOptions {
 /** True for a CORS preflight: `OPTIONS` with both `Origin` and `Access-Control-Request-Method`. */
 export function isPreflight(request: CorsRequest): boolean {
   return request.method === 'OPTIONS' && request.origin !== undefined && request.requestMethod !== undefined;
-}
-
-function respond(statusCode: number, headers: Record<string, string>): PreflightResult {
-  return { statusCode, headers, body: '' };
-}
-
-/** The answer to an OPTIONS request that is not a preflight: no policy is consulted. */
-export function notPreflightResponse(): PreflightResult {
-  return respond(204, { Vary: PREFLIGHT_VARY });
-}
-
-/** A 403 without any `Access-Control-*` header; with `debug`, the reason in `X-Cors-Deny-Reason`. */
-export function deniedResponse(reason: string, detail: string, debug: boolean | undefined): PreflightResult {
-  const headers: Record<string, string> = { Vary: PREFLIGHT_VARY };
-  // The detail quotes request values: keep only printable ASCII, clipped, so it can never split or forge headers.
-  if (debug) headers['X-Cors-Deny-Reason'] = `${reason}: ${detail}`.replace(/[^\x20-\x7e]/g, '?').slice(0, 200);
-  return respond(403, headers);
 }
 
 /** Request values are attacker-controlled: log enough to diagnose, never kilobytes. */
@@ -102,10 +87,10 @@ export function answerPreflight(set: PolicySet | undefined, request: CorsRequest
     metrics?.count('PreflightsAllowed');
     // The store read the clock when this request asked for its policies: reuse that reading.
     metrics?.settle(store, store?.checkedAt);
-    return respond(204, decision.headers);
+  } else if (decision.kind === 'denied') {
+    const metricFields = metrics?.denied(decision.reason, store);
+    if (logger?.enabled('INFO')) logDenial(logger, request, decision, requestId, metricFields);
   }
-  if (decision.kind === 'not-preflight') return notPreflightResponse();
-  const metricFields = metrics?.denied(decision.reason, store);
-  if (logger?.enabled('INFO')) logDenial(logger, request, decision, requestId, metricFields);
-  return deniedResponse(decision.reason, decision.detail, options.debug);
+  // `options` carries `debug`: passed as it is, so no object is made per request.
+  return preflightAnswer(decision, options);
 }

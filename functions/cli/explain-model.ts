@@ -2,7 +2,8 @@ import { actualResponseHeaders } from '../core/actual';
 import { parseOriginPattern, parseRequestOrigin } from '../core/origin';
 import { parsePolicy, type CompiledPolicy } from '../core/policy';
 import { compilePolicySet, isRouteConflict, type PolicyEntry, type PolicySet } from '../core/policy-set';
-import { PREFLIGHT_VARY, allowsHeader, decidePreflight, type PreflightDecision } from '../core/preflight';
+import { allowsHeader, decidePreflight, type PreflightDecision } from '../core/preflight';
+import { preflightAnswer } from '../core/preflight-answer';
 import { PolicyValidationError } from '../core/problems';
 import type { CorsRequest } from '../core/request';
 import { parseRoutePattern } from '../core/route';
@@ -54,9 +55,8 @@ export function evaluate(set: PolicySet, req: BrowserRequest): Evaluation {
   if (req.preflight) {
     const request: CorsRequest = { method: 'OPTIONS', path: req.path, origin: req.origin, requestMethod: req.method, requestHeaders: req.requestHeaders };
     const decision = decidePreflight(set, request);
-    // Exactly what functions/preflight/handler.ts returns (without the CORS_DEBUG header).
-    const status = decision.kind === 'denied' ? 403 : 204;
-    const headers = decision.kind === 'allowed' ? decision.headers : { Vary: PREFLIGHT_VARY };
+    // Exactly what the preflight function answers (the same builder), without the CORS_DEBUG header.
+    const { statusCode: status, headers } = preflightAnswer(decision);
     const preflight = { request, decision, status, headers };
     if (decision.kind === 'denied')
       return {

@@ -6,6 +6,7 @@
  */
 import type { Cors } from '@aws-sdk/client-apigatewayv2';
 import type { StageInfo } from './api-gateway';
+import type { HeaderInfo } from './browser-request';
 import type { LineCounts } from './denials-model';
 import type { PolicyDocument } from '../core';
 import type { PolicyProblemCode } from '../core/problems';
@@ -98,23 +99,33 @@ export interface RouteMatchJson {
   readonly params: Readonly<Record<string, string>>;
 }
 
+/** `explain`'s preflight: the request the browser sends and the function's answer, or all null when no preflight is sent. */
+export type ExplainPreflightJson =
+  | {
+      readonly sent: true;
+      readonly because: readonly string[];
+      readonly request: { readonly method: 'OPTIONS'; readonly path: string; readonly headers: Readonly<Record<string, string>> };
+      readonly response: { readonly status: number; readonly headers: Readonly<Record<string, string>> };
+      readonly decision: { readonly kind: string; readonly reason?: string; readonly detail?: string };
+    }
+  | { readonly sent: false; readonly because: readonly string[]; readonly request: null; readonly response: null; readonly decision: null };
+
+/** `explain`'s verdict: allowed, or where the browser blocks the request and why. */
+export type ExplainVerdictJson =
+  | { readonly allowed: true; readonly stage: null; readonly reason: null; readonly detail: null; readonly policy: string | null }
+  | { readonly allowed: false; readonly stage: 'preflight' | 'actual'; readonly reason: string; readonly detail: string; readonly policy: string | null };
+
 export interface ExplainJson extends Base<'explain'> {
   readonly source: Readonly<Record<string, string>>;
   readonly policies: number;
-  readonly request: { method: string; path: string; origin: string; credentials: boolean; headers: readonly unknown[]; notes: readonly string[] };
-  readonly preflight: {
-    sent: boolean;
-    because: readonly string[];
-    request: { method: 'OPTIONS'; path: string; headers: Readonly<Record<string, string>> } | null;
-    response: { status: number; headers: Readonly<Record<string, string>> } | null;
-    decision: { kind: string; reason?: string; detail?: string } | null;
-  };
+  readonly request: { method: string; path: string; origin: string; credentials: boolean; headers: readonly HeaderInfo[]; notes: readonly string[] };
+  readonly preflight: ExplainPreflightJson;
   readonly match: RouteMatchJson | null;
   /** Set when the path's route is claimed by several policies (denied as `route_conflict`). */
   readonly conflict: { route: string; claims: ReadonlyArray<{ readonly source: string; readonly route: string }> } | null;
   readonly alsoMatched: readonly RouteMatchJson[];
   readonly actual: { allowed: boolean; headers: Readonly<Record<string, string>> };
-  readonly verdict: { allowed: boolean; stage: string | null; reason: string | null; detail: string | null; policy: string | null };
+  readonly verdict: ExplainVerdictJson;
   readonly fixes: readonly Fix[];
   readonly blocked: string | null;
   readonly alternatives: readonly string[];

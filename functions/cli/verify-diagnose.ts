@@ -1,4 +1,5 @@
 import { PREFLIGHT_VARY } from '../core/preflight';
+import { DENY_REASON_HEADER } from '../core/preflight-answer';
 import type { Observed } from './verify-http';
 import type { Probe } from './verify-probes';
 
@@ -57,6 +58,7 @@ const PREFLIGHT_HEADERS = [
 ];
 const ACTUAL_HEADERS = ['access-control-allow-origin', 'access-control-allow-credentials', 'access-control-expose-headers'];
 const PREFLIGHT_VARY_TOKENS = PREFLIGHT_VARY.toLowerCase().split(', ');
+const DENY_REASON_HEADER_LOWER = DENY_REASON_HEADER.toLowerCase();
 
 function lower(headers: Readonly<Record<string, string>>): Record<string, string> {
   const out: Record<string, string> = {};
@@ -77,7 +79,7 @@ function varyCovers(expected: string | undefined, observed: string | undefined):
   return have.has('*') || varyTokens(expected).every((t) => have.has(t));
 }
 
-/** The answer carries the preflight function's (or the layer's) mark: Vary on exactly the three preflight request headers, an empty body, 204 or 403. */
+/** The answer carries the mark of core/preflight-answer.ts (the function's and the layer's): Vary on the three preflight request headers, an empty body, 204 or 403. */
 function isProductPreflightAnswer(status: number, headers: Record<string, string>, body: string): boolean {
   const vary = new Set(varyTokens(headers.vary));
   return (status === 204 || status === 403) && body === '' && PREFLIGHT_VARY_TOKENS.every((t) => vary.has(t));
@@ -169,7 +171,7 @@ export function compare(probe: Probe, observed: Observed): Comparison {
     };
   }
   if (probe.method === 'OPTIONS' && isProductPreflightAnswer(status, headers, observed.body)) {
-    const reason = headers['x-cors-deny-reason'];
+    const reason = headers[DENY_REASON_HEADER_LOWER];
     const want = probe.expected.status === 204 ? 'allowed' : `denied (${probe.expected.reason ?? 'denied'})`;
     const got = status === 204 ? 'allowed' : `denied${reason ? ` (${reason})` : ''}`;
     const what =

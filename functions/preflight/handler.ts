@@ -6,7 +6,8 @@ import { defaultStore } from '../aws/default-store';
 import { PREFLIGHT_SERVICE } from '../aws/denial-line';
 import { corsRequestFromEvent, type ApiGatewayEvent } from '../aws/event';
 import { defaultMetrics } from '../aws/metrics';
-import { answerPreflight, clip, deniedResponse, notPreflightResponse, type PreflightResult } from '../aws/preflight-response';
+import { answerPreflight, clip, type PreflightResult } from '../aws/preflight-response';
+import { preflightAnswer } from '../core/preflight-answer';
 
 export type { PreflightResult } from '../aws/preflight-response';
 
@@ -129,7 +130,7 @@ export async function handler(event: ApiGatewayEvent, context?: Pick<Context, 'a
     request = corsRequestFromEvent(event ?? ({} as ApiGatewayEvent));
     if (request.origin === undefined || request.requestMethod === undefined) {
       if (runtime.logger.enabled('DEBUG')) runtime.logger.debug('not a preflight', { path: clip(request.path), origin: clip(request.origin), requestId });
-      return notPreflightResponse();
+      return preflightAnswer({ kind: 'not-preflight' });
     }
     let set: PolicySet | undefined;
     if (runtime.ok) set = runtime.store.fresh() ?? (await runtime.store.current());
@@ -143,6 +144,6 @@ export async function handler(event: ApiGatewayEvent, context?: Pick<Context, 'a
       requestId,
       ...metrics.denied('internal_error', store),
     });
-    return deniedResponse('internal_error', 'unexpected error, see the function logs', debug);
+    return preflightAnswer({ kind: 'denied', reason: 'internal_error', detail: 'unexpected error, see the function logs' }, { debug });
   }
 }

@@ -93,36 +93,39 @@ describe('evaluate', () => {
 });
 
 describe('suggestRepair: the smallest verified change', () => {
-  it('adds the origin, the method and the header in one suggestion when all three are missing', () => {
-    const r = repairedAllows({ origin: 'https://new.example.com', method: 'DELETE', headers: ['x-trace'] });
-    expect(r.texts).toEqual([
-      'add "https://new.example.com" to allowOrigins of /cors/api/products',
-      'add "DELETE" to allowMethods of /cors/api/products',
-      'add "x-trace" to allowHeaders of /cors/api/products',
-    ]);
-    expect(r.allowedAfter).toBe(true);
-  });
-
-  it('lists authorization explicitly, because "*" never covers it', () => {
-    const r = repairedAllows({ urlPath: '/public/a', origin: 'https://x.example.org', headers: ['authorization'] });
-    expect(r.texts).toEqual(['add "authorization" to allowHeaders of /cors/api/public']);
-    expect(r.allowedAfter).toBe(true);
-  });
-
-  it('for credentials on a wildcard policy, sets allowCredentials and replaces every "*"', () => {
-    const r = repairedAllows({ urlPath: '/public/a', origin: 'https://x.example.org', method: 'GET', headers: ['x-a'], credentials: true });
-    expect(r.texts).toEqual([
-      'set allowCredentials: true in /cors/api/public',
-      'replace "*" with "https://x.example.org" in allowOrigins of /cors/api/public ("*" never passes with credentials; other origins then need listing too)',
-      'replace "*" with "x-a" in allowHeaders of /cors/api/public',
-      'remove "*" from exposeHeaders of /cors/api/public (list the response headers scripts must read instead)',
-    ]);
-    expect(r.allowedAfter).toBe(true);
-  });
-
-  it('creates a policy when no route matches, named after the path', () => {
-    const r = repairedAllows({ urlPath: '/orders/9', method: 'POST', headers: ['content-type'] });
-    expect(r.texts).toEqual([expect.stringContaining('no policy matches /orders/9: add a policy with route "/orders/9", e.g. /cors/api/orders = ')]);
+  it.each<[string, Partial<ExplainFlags>, unknown[]]>([
+    [
+      'adds the origin, the method and the header in one suggestion when all three are missing',
+      { origin: 'https://new.example.com', method: 'DELETE', headers: ['x-trace'] },
+      [
+        'add "https://new.example.com" to allowOrigins of /cors/api/products',
+        'add "DELETE" to allowMethods of /cors/api/products',
+        'add "x-trace" to allowHeaders of /cors/api/products',
+      ],
+    ],
+    [
+      'lists authorization explicitly, because "*" never covers it',
+      { urlPath: '/public/a', origin: 'https://x.example.org', headers: ['authorization'] },
+      ['add "authorization" to allowHeaders of /cors/api/public'],
+    ],
+    [
+      'for credentials on a wildcard policy, sets allowCredentials and replaces every "*"',
+      { urlPath: '/public/a', origin: 'https://x.example.org', method: 'GET', headers: ['x-a'], credentials: true },
+      [
+        'set allowCredentials: true in /cors/api/public',
+        'replace "*" with "https://x.example.org" in allowOrigins of /cors/api/public ("*" never passes with credentials; other origins then need listing too)',
+        'replace "*" with "x-a" in allowHeaders of /cors/api/public',
+        'remove "*" from exposeHeaders of /cors/api/public (list the response headers scripts must read instead)',
+      ],
+    ],
+    [
+      'creates a policy when no route matches, named after the path',
+      { urlPath: '/orders/9', method: 'POST', headers: ['content-type'] },
+      [expect.stringContaining('no policy matches /orders/9: add a policy with route "/orders/9", e.g. /cors/api/orders = ')],
+    ],
+  ])('%s, and the request then passes', (_behaviour, request, texts) => {
+    const r = repairedAllows(request);
+    expect(r.texts).toEqual(texts);
     expect(r.allowedAfter).toBe(true);
   });
 

@@ -1,4 +1,6 @@
 import { compilePolicySet } from '../../functions/core/policy-set';
+import { decidePreflight } from '../../functions/core/preflight';
+import { preflightAnswer } from '../../functions/core/preflight-answer';
 import { compare } from '../../functions/cli/verify-diagnose';
 import type { Observed } from '../../functions/cli/verify-http';
 import { buildProbes, type Probe } from '../../functions/cli/verify-probes';
@@ -30,6 +32,24 @@ describe('compare', () => {
       compare(allowed, answer(204, { ...lowerCase(allowed.expected.headers), vary: `${PREFLIGHT_VARY}, Accept-Encoding`, 'x-amzn-requestid': '1' })),
     ).toEqual({ match: true, statusMatches: true, differences: [] });
     expect(compare(denied, answer(403, { vary: PREFLIGHT_VARY, 'x-cors-deny-reason': 'origin_not_allowed: ...' })).match).toBe(true);
+  });
+
+  it('takes the answer the function builds for a probe (CORS_DEBUG on, names lower-cased on the wire) as the expected one, and another probe’s as a different policy', () => {
+    const sent = (probe: Probe): Observed => {
+      const decision = decidePreflight(set, {
+        method: probe.method,
+        path: probe.path,
+        origin: probe.headers.Origin,
+        requestMethod: probe.headers['Access-Control-Request-Method'],
+        requestHeaders: probe.headers['Access-Control-Request-Headers'],
+      });
+      const built = preflightAnswer(decision, { debug: true });
+      return answer(built.statusCode, lowerCase(built.headers), built.body);
+    };
+    expect(compare(allowed, sent(allowed))).toEqual({ match: true, statusMatches: true, differences: [] });
+    expect(compare(denied, sent(denied))).toEqual({ match: true, statusMatches: true, differences: [] });
+    expect(compare(allowed, sent(denied))).toMatchObject({ match: false, diagnosis: 'different-policy' });
+    expect(compare(denied, sent(allowed))).toMatchObject({ match: false, diagnosis: 'different-policy' });
   });
 
   it('diagnoses this product’s answer with another decision as a different policy, naming the deny reason', () => {
