@@ -99,7 +99,8 @@ function messageOf(body: string): string | undefined {
   return undefined;
 }
 
-const clipBody = (body: string) => (body.length > 80 ? `${body.slice(0, 77)}...` : body);
+/** A body quoted in a diagnosis: the first 80 characters, and the whole length when more, so a cut is never read as the end. */
+const clipBody = (body: string) => (body.length > 80 ? `${body.slice(0, 80)}...(${body.length} chars)` : body);
 
 export const FIXES: Record<Diagnosis | 'layer-missing' | 'gateway-cors', string> = {
   'answered-by-something-else':
@@ -107,7 +108,7 @@ export const FIXES: Record<Diagnosis | 'layer-missing' | 'gateway-cors', string>
   'gateway-cors':
     "API Gateway answered by itself. HTTP API: remove the API's CorsConfiguration (aws apigatewayv2 delete-cors-configuration --api-id ID): with it, API Gateway answers every preflight and drops this product's headers. REST: delete the MOCK OPTIONS method on this resource (the console's \"Enable CORS\") so OPTIONS reaches the preflight function, then redeploy the stage.",
   'layer-missing':
-    "The API's own function answered without the apigw-cors layer's headers: list CorsLayerVersionArn in its Layers, wrap its handler with withCors, and give it CORS_POLICY_PATH and ssm:GetParametersByPath on the policy path.",
+    "The API's own function answered without the apigw-cors layer's headers: list CorsLayerVersionArn in its Layers, wrap its handler with withCors, attach the stack's PolicyReaderPolicyArn to its role, and set the variables of the stack's LayerFunctionEnvironment output (docs/layer.md).",
   authorizer:
     'An authorizer runs before the preflight function; browsers never send Authorization or cookies on a preflight, so every preflight fails. Set AuthorizationType NONE on the OPTIONS methods/routes (the stack creates them so; a more specific ANY route with an authorizer needs an OPTIONS route of its own without one). For actual requests: EnableGatewayResponses (REST) adds CORS headers to 4XX/5XX answers.',
   'not-deployed':

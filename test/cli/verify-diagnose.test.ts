@@ -73,6 +73,13 @@ describe('compare', () => {
     expect(c).toMatchObject({ diagnosis: 'answered-by-something-else', fix: expect.stringContaining('withCors') });
   });
 
+  it('quotes a long body by its first 80 characters and its whole length, and a short one whole', () => {
+    const long = `{"message":"${'x'.repeat(200)}"}`;
+    const detail = compare(allowed, answer(200, { 'content-type': 'application/json' }, long)).detail;
+    expect(detail).toContain(`body ${JSON.stringify(`${long.slice(0, 80)}...(${long.length} chars)`)}`);
+    expect(compare(allowed, answer(200, {}, '{"hello":1}')).detail).toContain('body "{\\"hello\\":1}"');
+  });
+
   it.each([
     ['REST', 401, { 'x-amzn-errortype': 'UnauthorizedException' }, '{"message":"Unauthorized"}'],
     ['REST, IAM', 403, { 'x-amzn-errortype': 'AccessDeniedException' }, '{"message":"User is not authorized to access this resource"}'],
