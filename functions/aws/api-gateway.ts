@@ -11,32 +11,33 @@ export type { HttpRoute, RestResource };
 /** Upper bound on pages: API Gateway allows a few hundred resources or routes per API; a token that never ends is a bug, not an API. */
 export const MAX_API_PAGES = 100;
 
-/** Every resource of a REST API, each with its methods embedded (`resourceMethods`). */
-export async function listRestResources(apiId: string, send: (input: GetResourcesCommandInput) => Promise<GetResourcesCommandOutput>): Promise<RestResource[]> {
-  const items: RestResource[] = [];
-  let position: string | undefined;
-  let pages = 0;
-  do {
-    if (++pages > MAX_API_PAGES) throw new Error(`GetResources ${apiId}: more than ${MAX_API_PAGES} pages`);
-    const page = await send({ restApiId: apiId, limit: 500, embed: ['methods'], position });
-    items.push(...(page.items ?? []));
-    position = page.position;
-  } while (position);
-  return items;
-}
-
-/** Every route of an HTTP API. */
-export async function listHttpRoutes(apiId: string, send: (input: GetRoutesCommandInput) => Promise<GetRoutesCommandOutput>): Promise<HttpRoute[]> {
-  const items: HttpRoute[] = [];
+/**
+ * Every item of a paged listing. `page` makes one call from the previous
+ * page's token (undefined first) and returns its items and the next token.
+ */
+async function listPages<T>(call: string, page: (token: string | undefined) => Promise<[T[] | undefined, string | undefined]>): Promise<T[]> {
+  const items: T[] = [];
   let token: string | undefined;
   let pages = 0;
   do {
-    if (++pages > MAX_API_PAGES) throw new Error(`GetRoutes ${apiId}: more than ${MAX_API_PAGES} pages`);
-    const page = await send({ ApiId: apiId, MaxResults: '500', NextToken: token });
-    items.push(...(page.Items ?? []));
-    token = page.NextToken;
+    if (++pages > MAX_API_PAGES) throw new Error(`${call}: more than ${MAX_API_PAGES} pages`);
+    const [more, next] = await page(token);
+    items.push(...(more ?? []));
+    token = next;
   } while (token);
   return items;
+}
+
+/** Every resource of a REST API, each with its methods embedded (`resourceMethods`). */
+export function listRestResources(apiId: string, send: (input: GetResourcesCommandInput) => Promise<GetResourcesCommandOutput>): Promise<RestResource[]> {
+  return listPages(`GetResources ${apiId}`, (position) =>
+    send({ restApiId: apiId, limit: 500, embed: ['methods'], position }).then((page) => [page.items, page.position]),
+  );
+}
+
+/** Every route of an HTTP API. */
+export function listHttpRoutes(apiId: string, send: (input: GetRoutesCommandInput) => Promise<GetRoutesCommandOutput>): Promise<HttpRoute[]> {
+  return listPages(`GetRoutes ${apiId}`, (token) => send({ ApiId: apiId, MaxResults: '500', NextToken: token }).then((page) => [page.Items, page.NextToken]));
 }
 
 /** The method names of a REST resource, e.g. `['GET', 'OPTIONS']`. */

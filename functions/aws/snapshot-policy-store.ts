@@ -5,6 +5,7 @@ import { clientTimeouts, type SnapshotConfig, type StoreConfig } from './config'
 import type { Logger } from './logger';
 import type { SnapshotObservation } from './metrics';
 import type { PolicyStore } from './policy-store';
+import { RefreshSchedule } from './refresh-schedule';
 import { createS3ObjectReader, objectUrl, s3ClientSettings, type ObjectRead, type ObjectReader } from './s3-light-client';
 import { SsmPolicyStore } from './ssm-policy-store';
 
@@ -45,11 +46,6 @@ export interface SnapshotStoreStats {
 /** Why the store lists the path directly instead of serving a snapshot. */
 type FallbackReason = 'missing' | 'unknown-format' | 'unreadable';
 
-/** Same jitter as direct mode (ssm-policy-store.ts): each read between 90% and 100% of the TTL. */
-const TTL_JITTER = 0.1;
-/** Same backoff as direct mode: 1 s doubling, capped at the TTL, jittered over its upper half. */
-const RETRY_BASE_MS = 1000;
-
 interface Served {
   readonly sequence: number;
   readonly listedAt: number;
@@ -89,7 +85,6 @@ export class SnapshotPolicyStore implements PolicyStore {
     olderIgnored: 0,
   };
   readonly snapshot: SnapshotObservation;
-  checkedAt: number | undefined;
   private set: PolicySet | undefined;
   private served: Served | undefined;
   /** The highest sequence taken since the object last went missing: a smaller one is never taken. */
@@ -101,12 +96,13 @@ export class SnapshotPolicyStore implements PolicyStore {
   private ignoredSequence: number | undefined;
   private directStore: PolicyStore | undefined;
   private directSeen = { refreshes: 0, failedRefreshes: 0 };
-  private nextReadAt = 0;
-  private failures = 0;
+  /** When the next read is due, with direct mode's jitter and backoff (functions/aws/refresh-schedule.ts). */
+  private readonly schedule: RefreshSchedule;
+  /** One refresh, as the schedule runs it (created once: the common path allocates nothing). */
+  private readonly refreshNow = (): Promise<void> => this.refresh();
   private stale = false;
   /** The failure last logged, so a failing read is logged when it starts and when it changes, not on every retry. */
   private failingWith: string | undefined;
-  private inflight: Promise<void> | undefined;
   private reader: ObjectReader | undefined;
   private readonly now: () => number;
   private readonly random: () => number;
@@ -115,6 +111,7 @@ export class SnapshotPolicyStore implements PolicyStore {
   constructor(private readonly options: SnapshotStoreOptions) {
     this.now = options.now ?? Date.now;
     this.random = options.random ?? Math.random;
+    this.schedule = new RefreshSchedule(options.config.ttlSeconds, this.now, this.random);
     this.reader = options.readObject;
     this.where = objectUrl(options.config.snapshot.bucket, options.config.snapshot.key);
     this.snapshot = {
@@ -124,20 +121,18 @@ export class SnapshotPolicyStore implements PolicyStore {
     };
   }
 
+  /** When {@link fresh} or {@link current} last read the clock (the preflight's metrics reuse that reading). */
+  get checkedAt(): number | undefined {
+    return this.schedule.checkedAt;
+  }
+
   get clientKind(): string | undefined {
     return this.directStore?.clientKind;
   }
 
   async current(): Promise<PolicySet | undefined> {
-    const now = this.now();
-    this.checkedAt = now;
-    if (now >= this.nextReadAt) {
-      this.inflight ??= this.refresh().finally(() => {
-        this.inflight = undefined;
-      });
-      await this.inflight;
-      this.checkedAt = this.now();
-    }
+    const refreshing = this.schedule.refreshIfDue(this.refreshNow);
+    if (refreshing) await refreshing;
     if (!this.fallback) return this.set;
     const set = await this.direct().current();
     this.syncDirect();
@@ -145,22 +140,13 @@ export class SnapshotPolicyStore implements PolicyStore {
   }
 
   fresh(): PolicySet | undefined {
-    const now = this.now();
-    this.checkedAt = now;
-    if (now >= this.nextReadAt) return undefined;
+    if (this.schedule.due()) return undefined;
     return this.fallback ? this.direct().fresh() : this.set;
   }
 
   async warmUp(): Promise<void> {
     try {
-      const now = this.now();
-      this.checkedAt = now;
-      if (now >= this.nextReadAt) {
-        this.inflight ??= this.refresh().finally(() => {
-          this.inflight = undefined;
-        });
-        await this.inflight;
-      }
+      await this.schedule.refreshIfDue(this.refreshNow);
       if (this.fallback) {
         await this.direct().warmUp();
         this.syncDirect();
@@ -169,7 +155,7 @@ export class SnapshotPolicyStore implements PolicyStore {
       this.options.logger.error('policy preload failed unexpectedly', { error });
     }
     // Nothing served yet: the first request tries again at once rather than waiting out a backoff.
-    if (!this.peek()) this.nextReadAt = 0;
+    if (!this.peek()) this.schedule.dueAt = 0;
   }
 
   peek(): PolicySet | undefined {
@@ -310,23 +296,18 @@ export class SnapshotPolicyStore implements PolicyStore {
 
   /** Schedules the next read a TTL away and logs the way back from a failure or from staleness. */
   private succeeded(): void {
-    const { ttlSeconds } = this.options.config;
-    this.failures = 0;
     if (this.failingWith !== undefined) {
       this.failingWith = undefined;
       if (!this.fallback) this.options.logger.warn('policy snapshot read again', { snapshot: this.where, sequence: this.served?.sequence });
     }
-    this.nextReadAt = this.now() + ttlSeconds * 1000 * (1 - TTL_JITTER * this.random());
+    this.schedule.succeeded();
     this.checkStale();
   }
 
   private readFailed(err: unknown, started: number): void {
-    const { config, logger } = this.options;
+    const { logger } = this.options;
     this.stats.readFailures++;
-    this.failures++;
-    const backoff = Math.min(config.ttlSeconds * 1000, RETRY_BASE_MS * 2 ** (this.failures - 1));
-    const delay = backoff / 2 + (backoff / 2) * this.random();
-    this.nextReadAt = this.now() + delay;
+    const delay = this.schedule.failed();
     const what = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
     if (this.set && !this.fallback) {
       this.stats.failedRefreshes++;
@@ -336,7 +317,7 @@ export class SnapshotPolicyStore implements PolicyStore {
           snapshot: this.where,
           error: err,
           sequence: this.served?.sequence,
-          consecutiveFailures: this.failures,
+          consecutiveFailures: this.schedule.failures,
           retryInMs: Math.round(delay),
           ms: this.now() - started,
         });

@@ -6,6 +6,7 @@ import type { Logger } from './logger';
 import { readParameterHistory, type HistorySender } from './parameter-history';
 import { listParametersByPath, type ListedParameter, type PageSender } from './parameters-by-path';
 import { HistoryCache, resolveInvalidParameters } from './policy-compile';
+import { RefreshSchedule } from './refresh-schedule';
 import { listStable } from './stable-listing';
 import { defaultPageSender, loadSdkModule, type SsmClientKind } from './ssm-page-sender';
 
@@ -32,12 +33,8 @@ export interface PolicyStoreOptions {
   readonly random?: () => number;
 }
 
-/** Refreshes are scheduled between 90% and 100% of the TTL so that containers started together do not refresh together. */
-const TTL_JITTER = 0.1;
 /** History reads in flight at once during a refresh: a few invalid parameters load in one round trip, many do not flood the account's quota. */
 const HISTORY_CONCURRENCY = 4;
-/** Retry after a failed refresh: 1 s doubling, capped at the TTL, with full jitter above half. */
-const RETRY_BASE_MS = 1000;
 /** Listings per refresh at most when one must be confirmed (functions/aws/stable-listing.ts). */
 const MAX_LISTINGS = 3;
 
@@ -67,15 +64,10 @@ export interface PolicyStoreStats {
 export class SsmPolicyStore {
   readonly stats: PolicyStoreStats = { ssmCalls: 0, historyCalls: 0, refreshes: 0, failedRefreshes: 0, confirmingListings: 0 };
   private set: PolicySet | undefined;
-  private nextRefreshAt = 0;
-  /**
-   * When {@link fresh} last read the clock. The preflight path reads the time
-   * once per request and its metrics reuse it: on some hosts a clock read costs
-   * a tenth of a warm preflight.
-   */
-  checkedAt: number | undefined;
-  private failures = 0;
-  private inflight: Promise<void> | undefined;
+  /** When the next refresh is due, and the backoff after failures (functions/aws/refresh-schedule.ts). */
+  private readonly schedule: RefreshSchedule;
+  /** One refresh, as the schedule runs it (created once: the common path allocates nothing). */
+  private readonly refreshNow = (): Promise<void> => this.refresh();
   private sendPage: PageSender | undefined;
   private sendHistory: HistorySender | undefined;
   /** Which client the store loads with, once it has loaded (`custom` for an injected one). */
@@ -88,35 +80,30 @@ export class SsmPolicyStore {
   /** Invalid parameters of the last load whose history could not be read (served as nothing, see docs/reliability.md). */
   private unreadable: ReadonlyArray<{ name: string; error: unknown }> = [];
   private readonly now: () => number;
-  private readonly random: () => number;
 
   constructor(private readonly options: PolicyStoreOptions) {
     this.sendPage = options.sendPage;
     this.sendHistory = options.sendHistory;
     if (options.sendPage) this.clientKind = 'custom';
     this.now = options.now ?? Date.now;
-    this.random = options.random ?? Math.random;
+    this.schedule = new RefreshSchedule(options.config.ttlSeconds, this.now, options.random ?? Math.random);
+  }
+
+  /** When {@link fresh} or {@link current} last read the clock (the preflight's metrics reuse that reading). */
+  get checkedAt(): number | undefined {
+    return this.schedule.checkedAt;
   }
 
   /** The current policy set, refreshed first if stale; undefined if none could ever be loaded. */
   async current(): Promise<PolicySet | undefined> {
-    const now = this.now();
-    this.checkedAt = now;
-    if (now >= this.nextRefreshAt) {
-      this.inflight ??= this.refresh().finally(() => {
-        this.inflight = undefined;
-      });
-      await this.inflight;
-      this.checkedAt = this.now();
-    }
+    const refreshing = this.schedule.refreshIfDue(this.refreshNow);
+    if (refreshing) await refreshing;
     return this.set;
   }
 
   /** The set when no refresh is due, else undefined: lets callers skip a promise on the hot path. */
   fresh(): PolicySet | undefined {
-    const now = this.now();
-    this.checkedAt = now;
-    return now < this.nextRefreshAt ? this.set : undefined;
+    return this.schedule.due() ? undefined : this.set;
   }
 
   /**
@@ -127,7 +114,7 @@ export class SsmPolicyStore {
    */
   async warmUp(): Promise<void> {
     await this.current();
-    if (!this.set) this.nextRefreshAt = 0;
+    if (!this.set) this.schedule.dueAt = 0;
   }
 
   /** The set as it is now, without refreshing. */
@@ -146,9 +133,7 @@ export class SsmPolicyStore {
       this.logConflicts(set);
       this.logUnreadableHistory();
       this.set = set;
-      this.failures = 0;
-      const ttlMs = config.ttlSeconds * 1000;
-      this.nextRefreshAt = this.now() + ttlMs * (1 - TTL_JITTER * this.random());
+      this.schedule.succeeded();
       logger.debug('policies loaded', {
         policyPath: config.policyPath,
         parameters: entries.length,
@@ -163,14 +148,11 @@ export class SsmPolicyStore {
       });
     } catch (err) {
       this.stats.failedRefreshes++;
-      this.failures++;
-      const backoff = Math.min(config.ttlSeconds * 1000, RETRY_BASE_MS * 2 ** (this.failures - 1));
-      const delay = backoff / 2 + (backoff / 2) * this.random();
-      this.nextRefreshAt = this.now() + delay;
+      const delay = this.schedule.failed();
       logger.error(this.set ? 'policy refresh failed; serving the last good policies' : 'policy load failed; denying every preflight until policies load', {
         policyPath: config.policyPath,
         error: err,
-        consecutiveFailures: this.failures,
+        consecutiveFailures: this.schedule.failures,
         retryInMs: Math.round(delay),
         ms: this.now() - started,
       });

@@ -10,8 +10,8 @@
 // parameter, shaped as AWS's (Systems Manager user guide: sysman-paramstore-cwe),
 // handed to `onChange` (the local stack's rule for the compiler).
 import { randomUUID } from 'node:crypto';
-import { createServer, request, type IncomingMessage, type Server } from 'node:http';
-import { close, listen } from './gateway';
+import type { IncomingMessage } from 'node:http';
+import { CallCounts, startPassThrough } from './pass-through';
 
 /** A `Parameter Store Change` event as EventBridge delivers it to a rule's target. */
 export interface ParameterStoreChangeEvent {
@@ -106,56 +106,34 @@ function operationOf(req: IncomingMessage): string {
 }
 
 export async function startSsmProxy(target: string, options: SsmProxyOptions = {}): Promise<SsmProxy> {
-  const upstream = new URL(target);
-  const counts = new Map<string, Map<string, number>>();
+  const counts = new CallCounts();
   const at = { region: options.region ?? 'us-east-1', account: options.account ?? '123456789012' };
-  const server: Server = createServer((req, res) => {
+  const proxy = await startPassThrough(target, 'Parameter Store', (req, res) => {
     const app = appOf(req);
     const operation = operationOf(req);
-    const perApp = counts.get(app) ?? new Map<string, number>();
-    perApp.set(operation, (perApp.get(operation) ?? 0) + 1);
-    counts.set(app, perApp);
+    counts.add(app, operation);
     const watched = options.onChange !== undefined && WRITES.has(operation);
     const requestChunks: Buffer[] = [];
     if (watched) req.on('data', (c: Buffer) => requestChunks.push(c));
-    const forward = request(
-      { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: { ...req.headers, host: upstream.host } },
-      (up) => {
-        res.writeHead(up.statusCode ?? 502, up.rawHeaders);
-        if (!watched || (up.statusCode ?? 500) >= 300) {
-          up.pipe(res);
-          return;
-        }
-        // The events go out once moto has answered, before the writer sees the answer (AWS emits them within seconds).
-        const responseChunks: Buffer[] = [];
-        up.on('data', (c: Buffer) => responseChunks.push(c));
-        up.on('end', () => {
-          const body = Buffer.concat(responseChunks);
-          for (const event of changeEvents(operation, Buffer.concat(requestChunks).toString('utf8'), body.toString('utf8'), at)) options.onChange!(event);
-          res.end(body);
-        });
-      },
-    );
-    forward.on('error', (err) => {
-      if (!res.headersSent) res.writeHead(502, { 'Content-Type': 'text/plain' });
-      res.end(`local Parameter Store unreachable: ${err.message}`);
-    });
-    req.pipe(forward);
-  });
-  const port = await listen(server, 0);
-  return {
-    endpoint: `http://127.0.0.1:${port}`,
-    calls(filter = {}) {
-      let n = 0;
-      for (const [app, ops] of counts) {
-        if (filter.app !== undefined && filter.app !== app) continue;
-        for (const [op, c] of ops) if (filter.operation === undefined || filter.operation === op) n += c;
+    return (up) => {
+      res.writeHead(up.statusCode ?? 502, up.rawHeaders);
+      if (!watched || (up.statusCode ?? 500) >= 300) {
+        up.pipe(res);
+        return;
       }
-      return n;
-    },
-    snapshot() {
-      return Object.fromEntries([...counts].map(([app, ops]) => [app, Object.fromEntries(ops)]));
-    },
-    stop: () => close(server),
+      // The events go out once moto has answered, before the writer sees the answer (AWS emits them within seconds).
+      const responseChunks: Buffer[] = [];
+      up.on('data', (c: Buffer) => responseChunks.push(c));
+      up.on('end', () => {
+        const body = Buffer.concat(responseChunks);
+        for (const event of changeEvents(operation, Buffer.concat(requestChunks).toString('utf8'), body.toString('utf8'), at)) options.onChange!(event);
+        res.end(body);
+      });
+    };
+  });
+  return {
+    ...proxy,
+    calls: (filter = {}) => counts.total(filter.app, filter.operation),
+    snapshot: () => counts.nested(),
   };
 }

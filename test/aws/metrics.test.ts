@@ -1,8 +1,8 @@
 // The Embedded Metric Format lines: their shape (checked against the
 // documented specification, not against our own reader), what is aggregated
 // and when it is written, and the configuration.
-import { compilePolicySet } from '../../functions/core/policy-set';
-import { Metrics, readMetricsConfig, type MetricsOptions, type ObservedStore } from '../../functions/aws/metrics';
+import { readMetricsConfig, type MetricsOptions } from '../../functions/aws/metrics';
+import { metricsFixture } from './support/metrics-fixture';
 
 /**
  * Checks a document against the EMF specification
@@ -35,36 +35,7 @@ function emfValues(doc: Record<string, unknown>): Record<string, number> {
   return out;
 }
 
-function setup(options: Partial<MetricsOptions> = {}) {
-  let now = 1_000_000;
-  const lines: Array<Record<string, unknown>> = [];
-  const metrics = new Metrics({
-    service: 'cors-preflight',
-    functionName: 'shop-preflight',
-    namespace: 'ApigwCors',
-    flushSeconds: 60,
-    level: 'INFO',
-    infoEnabled: true,
-    write: (line) => {
-      expect(line.endsWith('\n')).toBe(true);
-      expect(line.slice(0, -1)).not.toContain('\n');
-      lines.push(JSON.parse(line) as Record<string, unknown>);
-    },
-    now: () => now,
-    ...options,
-  });
-  const stats = { refreshes: 0, failedRefreshes: 0 };
-  let set = compilePolicySet([{ source: '/p/a', value: '{"route":"/a","allowOrigins":["https://a.example.com"],"allowMethods":["GET"]}' }]);
-  const store: ObservedStore = { stats, peek: () => set };
-  return {
-    metrics,
-    lines,
-    stats,
-    store,
-    advance: (ms: number) => (now += ms),
-    setPolicies: (entries: Parameters<typeof compilePolicySet>[0]) => (set = compilePolicySet(entries)),
-  };
-}
+const setup = (metrics: Partial<MetricsOptions> = {}) => metricsFixture({ metrics });
 
 const DIMS = 'service=cors-preflight,function_name=shop-preflight';
 

@@ -1,42 +1,23 @@
 // The snapshot metrics on the EMF line: names, units, the counts since the
 // last flush, and SnapshotAgeSeconds only while a snapshot serves.
-import { compilePolicySet } from '../../functions/core/policy-set';
-import { Metrics, type ObservedStore } from '../../functions/aws/metrics';
+import type { ObservedStore } from '../../functions/aws/metrics';
+import { metricsFixture } from './support/metrics-fixture';
 
 function setup() {
-  let now = 1_000_000_000;
-  const lines: Array<Record<string, unknown>> = [];
-  const metrics = new Metrics({
-    service: 'cors-preflight',
-    functionName: 'shop-preflight',
-    namespace: 'ApigwCors',
-    flushSeconds: 60,
-    level: 'INFO',
-    infoEnabled: true,
-    write: (line) => lines.push(JSON.parse(line) as Record<string, unknown>),
-    now: () => now,
-  });
   const snapStats = { notModified: 0, downloads: 0, fallbacks: 0, readFailures: 0 };
-  let listedAt: number | undefined = now - 42_000;
+  let listedAt: number | undefined;
   let invalid: number | undefined = 2;
-  const set = compilePolicySet([{ source: '/p/a', value: '{"route":"/a","allowOrigins":["https://a.example.com"],"allowMethods":["GET"]}' }]);
-  const stats = { refreshes: 0, failedRefreshes: 0 };
-  const store: ObservedStore = {
-    stats,
-    peek: () => set,
+  const t = metricsFixture({
+    startMs: 1_000_000_000,
     snapshot: { stats: snapStats, servedListedAt: () => listedAt, invalidParameters: () => invalid },
-  };
+  });
+  listedAt = t.now() - 42_000;
   return {
-    metrics,
-    lines,
-    store,
+    ...t,
     snapStats,
     /** Every snapshot read or fallback listing is also a refresh of the store (as SnapshotPolicyStore counts them). */
     refreshed: (n = 1) => {
-      stats.refreshes += n;
-    },
-    advance: (ms: number) => {
-      now += ms;
+      t.stats.refreshes += n;
     },
     setListedAt: (v: number | undefined) => {
       listedAt = v;
