@@ -7,23 +7,18 @@
 //   node scripts/build.mjs [--only preflight,layer,cli,redeploy,compiler] [--outdir DIR]
 //
 // --outdir is only valid together with a single --only target; the target's
-// files are then written directly under DIR (the layout SAM expects).
+// files are then written directly under DIR (the layout SAM expects). Code
+// lives in the repository, never in this file: entries are files under
+// functions/ (copied as they are), the package's declarations come from
+// tsconfig.types.json.
 import { build } from 'esbuild';
-import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import {
-  CREDENTIAL_CHAIN_FILE,
-  SDK_SIDE_FILE,
-  credentialsFromEnvFirst,
-  noEventStreams,
-  nodeCryptoOnFirstUse,
-  sdkInSideFile,
-  ssmErrorSchemas,
-} from './lib/sdk-trim.mjs';
-import { dataFileDigest } from './lib/data-file-digest.mjs';
+import { parseArgs } from 'node:util';
+import { CREDENTIAL_CHAIN_FILE, SDK_SIDE_FILE, credentialChainInSideFile, nodeCryptoOnFirstUse, sdkInSideFile } from './lib/sdk-trim.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const LAYER_PACKAGE = 'apigw-cors';
@@ -50,9 +45,9 @@ const lambdaDefaults = {
  * preflight function and the layer): the entry bundle holds the engine and a
  * light signed GetParametersByPath client (functions/aws/ssm-light-client.ts);
  * the full @aws-sdk/client-ssm client, for every other environment, is a side
- * file loaded only when needed, trimmed by the plugins in scripts/lib/sdk-trim.mjs
- * (each says what it removes and why, and fails the build when it no longer
- * applies). `import()` of Node built-ins becomes `require()`: in a CommonJS
+ * file loaded only when needed (the plugins in scripts/lib/sdk-trim.mjs say
+ * what each keeps out of the entry and why, and fail the build when they no
+ * longer apply). `import()` of Node built-ins becomes `require()`: in a CommonJS
  * bundle a dynamic import starts Node's ES module loader just to load node:http.
  */
 /**
@@ -65,96 +60,48 @@ const ssmLoaderDefaults = {
   plugins: [sdkInSideFile(), nodeCryptoOnFirstUse()],
 };
 
-/** The Public Suffix List data file next to a bundle built with {@link publicSuffixesInFile}. */
+/** The Public Suffix List data file next to a bundle built with {@link publicSuffixesInFile} (functions/core/public-suffix-file.ts reads it). */
 export const PUBLIC_SUFFIX_FILE = 'public-suffixes.txt';
+/** The generated list (`npm run generate:psl`): the encoded rules with their size and digest. */
+const PUBLIC_SUFFIX_DATA = join(root, 'functions/core/public-suffixes.json');
 
 /**
  * Moves the Public Suffix List's encoded rules (77 KB) out of a Lambda bundle
  * into PUBLIC_SUFFIX_FILE next to it, read on the first wildcard check: V8
  * scans every string literal of a bundle on each cold start (~0.6 ms for this
  * one), a file read costs a tenth of that and happens while Parameter Store
- * answers (the init phase's warm-up checks a wildcard). Replaces
- * functions/core/public-suffix-text.ts; fails the build when nothing imports it.
- *
- * The bundle carries the file's size and digest (scripts/lib/data-file-digest.mjs)
- * and checks both on the first read: a missing, truncated, damaged or foreign
- * file makes every wildcard origin fail validation (fail closed) instead of
- * letting a public suffix the damaged list no longer names through.
+ * answers (the init phase's warm-up checks a wildcard). The bundle gets
+ * functions/core/public-suffix-file.ts in place of public-suffix-text.ts:
+ * it carries only the rules' size and digest and checks the file against
+ * both on the first read, so that a missing, truncated, damaged or foreign
+ * file fails closed. Fails the build when nothing imports public-suffix-text.
  * @param {string} outDir  where the bundle, and so the data file, goes
  * @returns {import('esbuild').Plugin}
  */
 function publicSuffixesInFile(outDir) {
+  const importer = join(root, 'functions/core/public-suffix.ts');
   return {
     name: 'public-suffixes-in-file',
     setup(b) {
       let replaced = 0;
-      /** @type {Buffer | undefined} */
-      let data;
-      /** The encoded rules as the file's bytes; undefined when the generated module has no SUFFIXES string. */
-      const rules = async () => {
-        if (data) return data;
-        // The generated module holds the rules as one JSON string literal (punycode: ASCII only).
-        const source = await readFile(join(root, 'functions/core/public-suffixes.ts'), 'utf8');
-        const literal = /^export const SUFFIXES = (".*");$/m.exec(source);
-        if (!literal) return undefined;
-        const text = /** @type {string} */ (JSON.parse(/** @type {string} */ (literal[1])));
-        if (/[^\x00-\x7f]/.test(text)) throw new Error('public-suffixes-in-file: the rules are not ASCII; the bundle reads the file as latin1');
-        data = Buffer.from(text, 'latin1');
-        return data;
-      };
-      const missing = {
-        errors: [{ text: 'public-suffixes-in-file: no SUFFIXES string in functions/core/public-suffixes.ts (regenerate it: npm run generate:psl)' }],
-      };
-      b.onResolve({ filter: /^\.\/public-suffix-text$/ }, () => {
+      b.onResolve({ filter: /^\.\/public-suffix-text$/ }, (args) => {
+        if (args.importer !== importer) return undefined;
         replaced++;
-        return { path: 'public-suffix-text', namespace: 'public-suffixes-in-file' };
-      });
-      b.onLoad({ filter: /.*/, namespace: 'public-suffixes-in-file' }, async () => {
-        const bytes = await rules();
-        if (!bytes) return missing;
-        return {
-          loader: 'js',
-          resolveDir: join(root, 'scripts', 'lib'),
-          contents: [
-            "import { dataFileDigest } from './data-file-digest.mjs';",
-            "const { readFileSync } = require('node:fs');",
-            "const { join } = require('node:path');",
-            `const SIZE = ${bytes.length};`,
-            `const DIGEST = ${JSON.stringify(dataFileDigest(bytes))};`,
-            'let state;',
-            'function load() {',
-            `  const file = join(__dirname, ${JSON.stringify(PUBLIC_SUFFIX_FILE)});`,
-            "  const name = 'the Public Suffix List data file ' + file;",
-            '  let bytes;',
-            '  try {',
-            '    bytes = readFileSync(file);',
-            '  } catch (cause) {',
-            "    return { error: new Error(name + ' cannot be read; it ships next to the bundle (scripts/build.mjs)', { cause }) };",
-            '  }',
-            '  if (bytes.length !== SIZE)',
-            "    return { error: new Error(name + ' is damaged or not the one this build wrote: ' + bytes.length + ' bytes, the build wrote ' + SIZE) };",
-            '  if (dataFileDigest(bytes) !== DIGEST)',
-            "    return { error: new Error(name + ' is damaged or not the one this build wrote: its digest differs') };",
-            "  return { text: bytes.toString('latin1') };",
-            '}',
-            'export function suffixText() {',
-            '  state ??= load();',
-            '  if (state.error) throw state.error;',
-            '  return state.text;',
-            '}',
-            'export function suffixTextProblem() {',
-            '  state ??= load();',
-            '  return state.error?.message;',
-            '}',
-            '',
-          ].join('\n'),
-        };
+        return { path: join(root, 'functions/core/public-suffix-file.ts') };
       });
       b.onEnd(async (result) => {
         if (result.errors.length > 0) return undefined;
         if (replaced === 0) return { errors: [{ text: 'public-suffixes-in-file: nothing imports ./public-suffix-text (functions/core/public-suffix.ts)' }] };
-        const bytes = await rules();
-        if (!bytes) return missing;
+        /** @type {{ rules: string, rulesSize: number }} */
+        const data = JSON.parse(await readFile(PUBLIC_SUFFIX_DATA, 'utf8'));
+        // The rules are ASCII (the generator checks): as latin1, one byte per character, as the bundle reads them.
+        const bytes = Buffer.from(data.rules, 'latin1');
+        if (bytes.length !== data.rulesSize || /[^\x00-\x7f]/.test(data.rules))
+          return {
+            errors: [
+              { text: `public-suffixes-in-file: ${PUBLIC_SUFFIX_DATA} was edited by hand (its rules do not match their size); run npm run generate:psl` },
+            ],
+          };
         await writeFile(join(outDir, PUBLIC_SUFFIX_FILE), bytes);
         return undefined;
       });
@@ -162,48 +109,22 @@ function publicSuffixesInFile(outDir) {
   };
 }
 
-/** Writes the full SDK client (SDK_SIDE_FILE) and its complete credential chain next to an entry built with ssmLoaderDefaults. */
+/** Writes the full SDK client (SDK_SIDE_FILE) and its credential chain, both as the SDK ships them, next to an entry built with ssmLoaderDefaults. */
 /** @param {string} dir */
 async function buildSdkSideFiles(dir) {
+  /** @type {import('esbuild').BuildOptions} */
+  const sideFile = { ...lambdaDefaults, supported: { 'dynamic-import': false } };
   await build({
-    ...lambdaDefaults,
-    supported: { 'dynamic-import': false },
-    plugins: [credentialsFromEnvFirst(), noEventStreams(), ssmErrorSchemas()],
+    ...sideFile,
+    plugins: [credentialChainInSideFile()],
     entryPoints: [join(root, 'functions/aws/ssm-sdk.ts')],
     outfile: join(dir, SDK_SIDE_FILE),
   });
-  await build({
-    ...lambdaDefaults,
-    supported: { 'dynamic-import': false },
-    plugins: [noEventStreams()],
-    stdin: { contents: "export { defaultProvider } from '@aws-sdk/credential-provider-node';\n", resolveDir: root, loader: 'js' },
-    outfile: join(dir, CREDENTIAL_CHAIN_FILE),
-  });
+  await build({ ...sideFile, absWorkingDir: root, entryPoints: ['@aws-sdk/credential-provider-node'], outfile: join(dir, CREDENTIAL_CHAIN_FILE) });
 }
 
 /** The preflight function's CommonJS bundle, next to its ES module entry (index.mjs). */
 export const PREFLIGHT_BUNDLE = 'preflight.cjs';
-
-/*
- * The preflight function's entry is an ES module so that it can await the
- * policy load at top level: Lambda then runs that load in the init phase
- * (before any request, with provisioned concurrency or when it initialises
- * ahead of demand) and the first request only answers. `init()` never rejects
- * and is bounded (functions/preflight/handler.ts). Handler: index.handler
- * (Lambda looks for index.js, then index.mjs: there is no index.js).
- */
-// createRequire, not `import ... from './preflight.cjs'`: importing CommonJS
-// from ESM runs cjs-module-lexer over the whole bundle to find its exports
-// (~9 ms on Node 22 for 190 KB), a cost require does not have.
-const PREFLIGHT_ENTRY = [
-  "import { createRequire } from 'node:module';",
-  '',
-  `const preflight = createRequire(import.meta.url)('./${PREFLIGHT_BUNDLE}');`,
-  'await preflight.init();',
-  '',
-  'export const handler = preflight.handler;',
-  '',
-].join('\n');
 
 /**
  * The `apigw-cors` package: CommonJS index.js, an ES module entry, the SDK side files, types, package.json.
@@ -219,36 +140,18 @@ async function buildHelperPackage(pkgDir, suffixesInFile) {
     outfile: join(pkgDir, 'index.js'),
   });
   await buildSdkSideFiles(pkgDir);
-  // ESM entry re-exports the CommonJS one, so `import` and `require` share one
-  // module instance (one policy cache per process, not two).
-  await writeFile(join(pkgDir, 'index.mjs'), "import cjs from './index.js';\nexport const { withCors, corsHeaders } = cjs;\nexport default cjs;\n");
+  // The ES module entry (functions/layer/index.mjs) re-exports the CommonJS one, so `import`
+  // and `require` share one module instance (one policy cache per process, not two).
+  await copyFile(join(root, 'functions/layer/index.mjs'), join(pkgDir, 'index.mjs'));
   // Declarations come from the sources themselves, so they cannot drift.
   const tsc = spawnSync(
     process.execPath,
-    [
-      join(root, 'node_modules/typescript/bin/tsc'),
-      '--ignoreConfig',
-      '--declaration',
-      '--emitDeclarationOnly',
-      '--outDir',
-      join(pkgDir, 'types'),
-      '--rootDir',
-      join(root, 'functions'),
-      join(root, 'functions/layer/index.ts'),
-      '--skipLibCheck',
-      '--strict',
-      '--target',
-      'es2023',
-      '--module',
-      'preserve',
-      '--moduleResolution',
-      'bundler',
-      '--types',
-      'node',
-    ],
-    { stdio: 'inherit' },
+    [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'tsconfig.types.json'), '--outDir', join(pkgDir, 'types')],
+    {
+      stdio: 'inherit',
+    },
   );
-  if (tsc.status !== 0) throw new Error('declarations for the layer failed to build');
+  if (tsc.status !== 0) throw new Error('declarations for the layer failed to build (tsconfig.types.json)');
   await writeFile(
     join(pkgDir, 'package.json'),
     `${JSON.stringify(
@@ -278,7 +181,15 @@ const targets = {
         entryPoints: [join(root, 'functions/preflight/handler.ts')],
         outfile: join(outDir, PREFLIGHT_BUNDLE),
       });
-      await writeFile(join(outDir, 'index.mjs'), PREFLIGHT_ENTRY);
+      // The entry, functions/preflight/index.mjs, as it is. An ES module so that it can await the
+      // policy load at top level: Lambda then runs that load in the init phase (before any request,
+      // with provisioned concurrency or when it initialises ahead of demand) and the first request
+      // only answers. `init()` never rejects and is bounded (functions/preflight/handler.ts).
+      // Handler: index.handler (Lambda looks for index.js, then index.mjs: there is no index.js).
+      // It loads the bundle with createRequire, not `import ... from './preflight.cjs'`: importing
+      // CommonJS from ESM runs cjs-module-lexer over the whole bundle to find its exports (~9 ms on
+      // Node 22 for 190 KB), a cost require does not have.
+      await copyFile(join(root, 'functions/preflight/index.mjs'), join(outDir, 'index.mjs'));
       await buildSdkSideFiles(outDir);
     },
   },
@@ -339,30 +250,24 @@ const targets = {
   },
 };
 
-/**
- * @param {string[]} argv
- * @returns {{ only: string[], outdir: string | undefined }}
- */
-function parseArgs(argv) {
-  /** @type {{ only: string[], outdir: string | undefined }} */
-  // helper (the npm package's variant of the layer) only when asked for: scripts/pack.mjs does.
-  const args = { only: Object.keys(targets).filter((t) => t !== 'helper'), outdir: undefined };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (a === '--only')
-      args.only = String(argv[++i] ?? '')
-        .split(',')
-        .filter(Boolean);
-    else if (a === '--outdir') args.outdir = argv[++i];
-    else throw new Error(`unknown argument "${a}" (usage: build.mjs [--only ${Object.keys(targets).join(',')}] [--outdir DIR])`);
+/** The command line: `--only` targets (default: all but helper, the npm package's variant of the layer, which scripts/pack.mjs asks for) and `--outdir`. */
+function readArgs() {
+  const usage = `usage: build.mjs [--only ${Object.keys(targets).join(',')}] [--outdir DIR]`;
+  /** @type {{ only?: string, outdir?: string }} */
+  let values;
+  try {
+    ({ values } = parseArgs({ options: { only: { type: 'string' }, outdir: { type: 'string' } }, strict: true, allowPositionals: false }));
+  } catch (err) {
+    throw new Error(`${/** @type {Error} */ (err).message} (${usage})`);
   }
-  for (const t of args.only) if (!targets[t]) throw new Error(`unknown build target "${t}"; known: ${Object.keys(targets).join(', ')}`);
-  if (args.outdir && args.only.length !== 1) throw new Error('--outdir needs exactly one --only target');
-  return args;
+  const only = values.only === undefined ? Object.keys(targets).filter((t) => t !== 'helper') : values.only.split(',').filter(Boolean);
+  for (const t of only) if (!targets[t]) throw new Error(`unknown build target "${t}"; known: ${Object.keys(targets).join(', ')}`);
+  if (values.outdir !== undefined && only.length !== 1) throw new Error('--outdir needs exactly one --only target');
+  return { only, outdir: values.outdir };
 }
 
 async function main() {
-  const args = parseArgs(process.argv.slice(2));
+  const args = readArgs();
   for (const name of args.only) {
     const target = targets[name];
     if (!target) continue;

@@ -1,9 +1,9 @@
 import { suffixText, suffixTextProblem } from './public-suffix-text';
-import { EXCEPTIONS } from './public-suffixes';
+import { exceptions } from './public-suffixes.json';
 
 /*
  * Public Suffix List look-ups for wildcard origins, on the data generated into
- * public-suffixes.ts (scripts/lib/public-suffix-data.ts): every rule with its
+ * public-suffixes.json (scripts/lib/public-suffix-data.ts): every rule with its
  * labels reversed (`s3.amazonaws.com` -> `com.amazonaws.s3`), sorted, so that
  * the rules at or below a domain are one contiguous run, and front-coded in
  * blocks of 16 (the first entry in full, then per entry one letter "A"+n for
@@ -117,7 +117,7 @@ export function publicSuffixAtOrBelow(domain: string): string | undefined {
   const dot = domain.indexOf('.');
   if (dot < 0) return domain;
   // "*.parent" makes every child of parent a public suffix, except the exceptions ("!www.ck").
-  if (isRule(`${reverse(domain.slice(dot + 1))}.*`) && !EXCEPTIONS.includes(domain)) return domain;
+  if (isRule(`${reverse(domain.slice(dot + 1))}.*`) && !exceptions.includes(domain)) return domain;
   const prefix = `${reversed}.`;
   const first = lowerBound(prefix);
   if (!first || !(entryAt(first) as string).startsWith(prefix)) return undefined;

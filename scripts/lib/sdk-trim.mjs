@@ -1,16 +1,20 @@
 // @ts-check
 /**
- * The esbuild plugins that trim the AWS SDK out of the Lambda bundles, for
- * cold start (docs/performance.md measures each). They rewrite SDK sources,
- * so each is tied to the exact SDK versions package.json pins; each one
- * records whether it applied and FAILS THE BUILD when it did not, so an SDK
- * upgrade that changes a layout is caught by `npm run build`, never shipped
- * untrimmed. Checked by test/build/sdk-trim.test.ts.
+ * The esbuild plugins that keep the AWS SDK out of the Lambda entry bundles,
+ * for cold start: two move SDK code into side files (no source changed), one
+ * rewrites SDK sources on the light path, kept because docs/performance.md
+ * measures its gain (node-crypto-on-first-use, ~1.5 ms a cold start). The
+ * side files, off the light path, hold the SDK as it ships: trimming them
+ * bought no cold start on the common path (issue 24; the measured cost of
+ * not trimming is in docs/performance.md). Each plugin records whether it
+ * applied and FAILS THE BUILD when it did not, so an SDK upgrade that changes
+ * a layout is caught by `npm run build`, never shipped untrimmed. Checked by
+ * test/build/sdk-trim.test.ts.
  *
  * Layout of a bundle that loads policies (scripts/build.mjs):
  *   entry (preflight.cjs / layer index.js)  engine + light signed client, no SDK
  *   ssm-sdk.js                               the full @aws-sdk/client-ssm client, loaded only off the light path
- *   aws-credential-chain.js                  the SDK's complete default credential chain, loaded only when needed
+ *   aws-credential-chain.js                  the SDK's default credential chain, which ssm-sdk.js loads
  */
 import { readFile } from 'node:fs/promises';
 
@@ -19,22 +23,8 @@ import { readFile } from 'node:fs/promises';
 
 /** File name of the full SDK client next to an entry bundle; `functions/aws/ssm-page-sender.ts` requires `./ssm-sdk`. */
 export const SDK_SIDE_FILE = 'ssm-sdk.js';
-/** File name of the SDK's complete default credential chain next to the SDK side file. */
+/** File name of the SDK's default credential chain (`@aws-sdk/credential-provider-node`) next to the SDK side file. */
 export const CREDENTIAL_CHAIN_FILE = 'aws-credential-chain.js';
-
-/**
- * GetParametersByPath's modelled errors, plus the throttling error every SSM
- * operation may return: the only error classes {@link ssmErrorSchemas} keeps.
- */
-export const SSM_ERRORS_KEPT = Object.freeze([
-  'InternalServerError',
-  'InvalidFilterKey',
-  'InvalidFilterOption',
-  'InvalidFilterValue',
-  'InvalidKeyId',
-  'InvalidNextToken',
-  'ThrottlingException',
-]);
 
 /**
  * Fails the build (onEnd error) unless `applied()` says the plugin did its work.
@@ -50,127 +40,6 @@ function mustApply(b, name, problem) {
       ? { errors: [{ text: `SDK trimming step "${name}" no longer applies: ${why}. Update scripts/lib/sdk-trim.mjs for the SDK version in package.json.` }] }
       : undefined;
   });
-}
-
-/**
- * credentials-from-env-first. REMOVES the SDK's default credential chain (SSO,
- * ini files, process, web identity, IMDS/ECS, with the STS/SSO clients they
- * embed: about half the SDK bundle) from the SDK side file. WHY: in Lambda the
- * chain's first link, the environment variables, always answers. Whenever it
- * would not (AWS_PROFILE set, or no key in the environment) the complete chain
- * is loaded from {@link CREDENTIAL_CHAIN_FILE}, so every environment resolves
- * credentials exactly as the untrimmed SDK does (test/build/ssm-bundle.int.test.ts).
- * @returns {Plugin}
- */
-export function credentialsFromEnvFirst() {
-  return {
-    name: 'credentials-from-env-first',
-    setup(b) {
-      let replaced = 0;
-      b.onResolve({ filter: /^@aws-sdk\/credential-provider-node$/ }, (args) => {
-        replaced++;
-        return { path: args.path, namespace: 'credentials-from-env-first', pluginData: args.resolveDir };
-      });
-      b.onLoad({ filter: /.*/, namespace: 'credentials-from-env-first' }, (args) => ({
-        resolveDir: args.pluginData,
-        loader: 'js',
-        // Behaves as the default chain's first link (environment keys unless a profile is named), else is the whole chain.
-        contents: [
-          "import { fromEnv } from '@aws-sdk/credential-provider-env';",
-          'export const defaultProvider = (init = {}) => {',
-          '  let chain;',
-          '  return async (props) => {',
-          '    if (!(init.profile ?? process.env.AWS_PROFILE) && process.env.AWS_ACCESS_KEY_ID && process.env.AWS_SECRET_ACCESS_KEY) return fromEnv(init)(props);',
-          `    chain ??= require('./${CREDENTIAL_CHAIN_FILE}').defaultProvider(init);`,
-          '    return chain(props);',
-          '  };',
-          '};',
-          '',
-        ].join('\n'),
-      }));
-      b.onResolve({ filter: new RegExp(`^\\./${CREDENTIAL_CHAIN_FILE.replaceAll('.', '\\.')}$`) }, (args) => ({ path: args.path, external: true }));
-      mustApply(b, 'credentials-from-env-first', () => (replaced > 0 ? undefined : 'nothing imported @aws-sdk/credential-provider-node'));
-    },
-  };
-}
-
-/**
- * no-event-streams. REMOVES `@smithy/core/event-streams` (serde for
- * event-stream operations). WHY: only event-stream operations use it, and
- * SSM's GetParametersByPath has none; the stub throws if anything ever calls it.
- * @returns {Plugin}
- */
-export function noEventStreams() {
-  return {
-    name: 'no-event-streams',
-    setup(b) {
-      let replaced = 0;
-      b.onResolve({ filter: /^@smithy\/core\/event-streams$/ }, (args) => {
-        replaced++;
-        return { path: args.path, namespace: 'no-event-streams' };
-      });
-      b.onLoad({ filter: /.*/, namespace: 'no-event-streams' }, () => ({
-        loader: 'js',
-        contents:
-          "const missing = () => { throw new Error('event streams are not in this bundle (no operation it uses has one)'); };\nexport const EventStreamSerde = missing;\nexport const eventStreamSerdeProvider = missing;\n",
-      }));
-      mustApply(b, 'no-event-streams', () => (replaced > 0 ? undefined : 'nothing imported @smithy/core/event-streams'));
-    },
-  };
-}
-
-/**
- * The error-schema rewrite of {@link ssmErrorSchemas}, on the source text of
- * client-ssm's generated `schemas_0.js`: every `export var XError$ = [-3, n0, ...];`
- * block with its `n0_registry.registerError(...)` line is dropped unless the
- * error is in `kept`. Throws when the layout is not the expected one.
- * @param {string} source
- * @param {ReadonlySet<string>} kept
- * @returns {{ contents: string, dropped: number }}
- */
-export function trimSsmErrorSchemas(source, kept) {
-  const seen = new Set();
-  let dropped = 0;
-  const contents = source.replace(/^export var (\w+)\$ = \[-3, n0,[\s\S]*?\n\];\nn0_registry\.registerError\(\1\$, \1\);$/gm, (block, name) => {
-    if (kept.has(name)) {
-      seen.add(name);
-      return block;
-    }
-    dropped++;
-    return '';
-  });
-  if (seen.size !== kept.size || dropped === 0) {
-    const missing = [...kept].filter((n) => !seen.has(n));
-    throw new Error(
-      `client-ssm error schemas: layout not recognised (kept ${seen.size}/${kept.size}${missing.length ? `, missing ${missing.join(', ')}` : ''}; dropped ${dropped})`,
-    );
-  }
-  return { contents, dropped };
-}
-
-/**
- * ssm-error-schemas. REMOVES the schemas and classes of the ~150 SSM errors
- * GetParametersByPath cannot return, from client-ssm's generated schema file.
- * WHY: the SDK registers every error of the service at load time; only the
- * ones in {@link SSM_ERRORS_KEPT} can reach the store. Any other SSM error
- * still arrives with its name, message and status, as the service's base
- * exception (test/build/ssm-bundle.int.test.ts).
- * @returns {Plugin}
- */
-export function ssmErrorSchemas() {
-  return {
-    name: 'ssm-error-schemas',
-    setup(b) {
-      let trimmed = 0;
-      const kept = new Set(SSM_ERRORS_KEPT);
-      b.onLoad({ filter: /@aws-sdk[\\/]client-ssm[\\/]dist-es[\\/]schemas[\\/]schemas_0\.js$/ }, async (args) => {
-        const { contents } = trimSsmErrorSchemas(await readFile(args.path, 'utf8'), kept);
-        trimmed++;
-        return { contents, loader: 'js' };
-      });
-      mustApply(b, 'ssm-error-schemas', () => (trimmed > 0 ? undefined : 'client-ssm/dist-es/schemas/schemas_0.js was not bundled (new file layout?)'));
-    },
-  };
 }
 
 /** Where the serde helpers that @smithy/signature-v4 uses import node:crypto. */
@@ -230,6 +99,23 @@ export function nodeCryptoOnFirstUse() {
 }
 
 /**
+ * Makes every import that `filter` matches the external side file `file`
+ * (`require('./<file>')` next to the bundle); returns how many it linked.
+ * @param {PluginBuild} b
+ * @param {RegExp} filter
+ * @param {string} file
+ * @returns {() => number}
+ */
+function linkSideFile(b, filter, file) {
+  let linked = 0;
+  b.onResolve({ filter }, () => {
+    linked++;
+    return { path: `./${file}`, external: true };
+  });
+  return () => linked;
+}
+
+/**
  * sdk-in-side-file. KEEPS the SDK client out of an entry bundle: `require('./ssm-sdk')`
  * becomes the external {@link SDK_SIDE_FILE}, and any other import of
  * `@aws-sdk/client-ssm` (a value import creeping back into the store, for
@@ -241,21 +127,36 @@ export function sdkInSideFile() {
   return {
     name: 'sdk-in-side-file',
     setup(b) {
-      let linked = 0;
+      const linked = linkSideFile(b, /^\.\/ssm-sdk$/, SDK_SIDE_FILE);
       /** @type {string[]} */
       const leaks = [];
-      b.onResolve({ filter: /^\.\/ssm-sdk$/ }, () => {
-        linked++;
-        return { path: `./${SDK_SIDE_FILE}`, external: true };
-      });
       b.onResolve({ filter: /^@aws-sdk\/client-ssm$/ }, (args) => {
         leaks.push(args.importer);
         return undefined;
       });
       mustApply(b, 'sdk-in-side-file', () => {
         if (leaks.length > 0) return `@aws-sdk/client-ssm is imported by ${[...new Set(leaks)].join(', ')}; only functions/aws/ssm-sdk.ts may import it`;
-        return linked > 0 ? undefined : "nothing requires './ssm-sdk' (functions/aws/ssm-page-sender.ts)";
+        return linked() > 0 ? undefined : "nothing requires './ssm-sdk' (functions/aws/ssm-page-sender.ts)";
       });
+    },
+  };
+}
+
+/**
+ * credential-chain-in-side-file. MOVES `@aws-sdk/credential-provider-node`,
+ * as it ships, out of the SDK side file into {@link CREDENTIAL_CHAIN_FILE}
+ * next to it (built from the package itself, scripts/build.mjs). WHY: no
+ * cold start (the SDK client loads it at once); the chain keeps the file it
+ * had when a rewrite loaded it only without keys in the environment, which
+ * the bench and docs/performance.md list.
+ * @returns {Plugin}
+ */
+export function credentialChainInSideFile() {
+  return {
+    name: 'credential-chain-in-side-file',
+    setup(b) {
+      const linked = linkSideFile(b, /^@aws-sdk\/credential-provider-node$/, CREDENTIAL_CHAIN_FILE);
+      mustApply(b, 'credential-chain-in-side-file', () => (linked() > 0 ? undefined : 'nothing imported @aws-sdk/credential-provider-node'));
     },
   };
 }

@@ -17,11 +17,12 @@ const CEILINGS: Array<[string, number, string]> = [
   // hardening ~7 KB more (browser host checks, the data file's digest, the shared-hosting list); see docs/performance.md.
   ['dist/preflight/preflight.cjs', 100_000, 'loaded on every cold start: engine, both stores, both light clients and signer'],
   ['dist/preflight/public-suffixes.txt', 90_000, 'the Public Suffix List, read (not compiled) on the first wildcard check'],
-  ['dist/preflight/ssm-sdk.js', 180_000, 'the trimmed SDK client, off the light path only'],
-  ['dist/preflight/aws-credential-chain.js', 300_000, "the SDK's complete credential chain"],
+  // 180,000 while three rewrites trimmed it (161 KB); issue 24 ships the client as the SDK does (235 KB), see docs/performance.md.
+  ['dist/preflight/ssm-sdk.js', 250_000, 'the SDK client, off the light path only'],
+  ['dist/preflight/aws-credential-chain.js', 300_000, "the SDK's complete credential chain, loaded with ssm-sdk.js"],
   [`${layer}/index.js`, 100_000, 'the layer, loaded by every function using it (both stores, as the preflight function)'],
   [`${layer}/public-suffixes.txt`, 90_000, 'the Public Suffix List, read on the first wildcard check'],
-  [`${layer}/ssm-sdk.js`, 180_000, 'the trimmed SDK client, off the light path only'],
+  [`${layer}/ssm-sdk.js`, 250_000, 'the SDK client, off the light path only'],
   ['dist/redeploy/index.js', 450_000, 'the custom resource (runs at deploy time only)'],
 ];
 

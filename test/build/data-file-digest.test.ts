@@ -1,13 +1,16 @@
-// The checksum the build bakes into the Lambda bundles for public-suffixes.txt
-// (scripts/lib/data-file-digest.mjs): what it must catch for certain, and that
-// it does not depend on how the bytes sit in memory.
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+// The checksum the Lambda bundles carry for public-suffixes.txt
+// (functions/core/data-file-digest.ts): what it must catch for certain, that
+// it does not depend on how the bytes sit in memory, and that the generated
+// data records the digest of its own rules.
+import { dataFileDigest } from '../../functions/core/data-file-digest';
+import data from '../../functions/core/public-suffixes.json';
 import { flipBytes } from '../support/damaged-data-file';
 
-const { dataFileDigest } = require(join(__dirname, '..', '..', 'scripts', 'lib', 'data-file-digest.mjs')) as { dataFileDigest: (bytes: Uint8Array) => string };
-const text = readFileSync(join(__dirname, '..', '..', 'functions', 'core', 'public-suffixes.ts'), 'utf8');
-const rules = Buffer.from(JSON.parse(/^export const SUFFIXES = (".*");$/m.exec(text)?.[1] as string) as string, 'latin1');
+const rules = Buffer.from(data.rules, 'latin1');
+
+test('the generated data records the size and digest of its rules, as the bundles read them', () => {
+  expect([rules.length, dataFileDigest(rules)]).toEqual([data.rulesSize, data.rulesDigest]);
+});
 
 test('16 hexadecimal digits, the same for the same bytes wherever they sit in memory', () => {
   const digest = dataFileDigest(rules);

@@ -1,7 +1,7 @@
 /**
- * The build's SDK trimming steps (scripts/lib/sdk-trim.mjs) fail the build
- * when they no longer apply, instead of shipping an untrimmed bundle: each is
- * run here on an entry it does not fit, and on the pinned SDK it was written for.
+ * The build's SDK steps (scripts/lib/sdk-trim.mjs) fail the build when they
+ * no longer apply, instead of shipping an untrimmed bundle: each is run here
+ * on an entry it does not fit, and on the pinned SDK it was written for.
  */
 import { build, type Plugin } from 'esbuild';
 import { readFileSync } from 'node:fs';
@@ -9,11 +9,7 @@ import { join, resolve } from 'node:path';
 
 const root = resolve(__dirname, '../..');
 type Trim = {
-  SSM_ERRORS_KEPT: readonly string[];
-  trimSsmErrorSchemas: (source: string, kept: ReadonlySet<string>) => { contents: string; dropped: number };
-  credentialsFromEnvFirst: () => Plugin;
-  noEventStreams: () => Plugin;
-  ssmErrorSchemas: () => Plugin;
+  credentialChainInSideFile: () => Plugin;
   sdkInSideFile: () => Plugin;
   nodeCryptoOnFirstUse: () => Plugin;
 };
@@ -49,17 +45,11 @@ async function buildWith(plugin: Plugin, contents: string): Promise<string> {
 
 describe('a trimming step that no longer applies fails the build', () => {
   it.each([
-    ['credentials-from-env-first', () => trim.credentialsFromEnvFirst()],
-    ['no-event-streams', () => trim.noEventStreams()],
-    ['ssm-error-schemas', () => trim.ssmErrorSchemas()],
+    ['credential-chain-in-side-file', () => trim.credentialChainInSideFile()],
     ['sdk-in-side-file', () => trim.sdkInSideFile()],
     ['node-crypto-on-first-use', () => trim.nodeCryptoOnFirstUse()],
   ])('%s, on an entry without what it trims', async (name, plugin) => {
     expect(await buildWith(plugin(), 'export const x = 1;\n')).toMatch(new RegExp(`SDK trimming step "${name}" no longer applies`));
-  });
-
-  it('the error-schema rewrite refuses a schema file whose layout it does not recognise', () => {
-    expect(() => trim.trimSsmErrorSchemas('export var ThrottlingException$ = [-3, "x"];\n', new Set(trim.SSM_ERRORS_KEPT))).toThrow(/layout not recognised/);
   });
 
   it('an entry bundle that imports the SDK client itself fails (it belongs in the side file)', async () => {
@@ -80,24 +70,17 @@ describe('on the pinned SDK', () => {
     expect(text).not.toContain('crypto.randomUUID');
   });
 
-  it('the error-schema rewrite keeps exactly the errors GetParametersByPath can return and drops the rest', () => {
-    const file = join(root, 'node_modules/@aws-sdk/client-ssm/dist-es/schemas/schemas_0.js');
-    const { contents, dropped } = trim.trimSsmErrorSchemas(readFileSync(file, 'utf8'), new Set(trim.SSM_ERRORS_KEPT));
-    expect(dropped).toBeGreaterThan(50);
-    for (const name of trim.SSM_ERRORS_KEPT) expect(contents).toContain(`n0_registry.registerError(${name}$, ${name});`);
-    expect(contents).not.toContain('registerError(ParameterNotFound$');
+  it('credential-chain-in-side-file leaves the chain to its own file and the client as it ships', async () => {
+    const text = await bundle(trim.credentialChainInSideFile(), "export { SSMClient } from '@aws-sdk/client-ssm';\n", root);
+    expect(text).toContain('require("./aws-credential-chain.js")');
+    expect(text).not.toMatch(/fromIni|fromSSO|fromTokenFile/);
+    // Every modelled SSM error is still there (no schema is trimmed).
+    expect(text).toMatch(/ParameterNotFound/);
   });
 
-  it('package.json pins every SDK package the plugins rewrite or the light client imports to one exact version', () => {
+  it('package.json pins every SDK package the plugins rewrite or split or the light client imports to one exact version', () => {
     const deps = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).dependencies as Record<string, string>;
-    for (const name of [
-      '@aws-sdk/client-ssm',
-      '@aws-sdk/credential-provider-node',
-      '@aws-sdk/credential-provider-env',
-      '@smithy/core',
-      '@smithy/signature-v4',
-      '@aws-crypto/sha256-js',
-    ]) {
+    for (const name of ['@aws-sdk/client-ssm', '@aws-sdk/credential-provider-node', '@smithy/core', '@smithy/signature-v4', '@aws-crypto/sha256-js']) {
       expect([name, deps[name]]).toEqual([name, expect.stringMatching(/^\d+\.\d+\.\d+$/)]);
       expect(JSON.parse(readFileSync(join(root, 'node_modules', name, 'package.json'), 'utf8')).version).toBe(deps[name]);
     }

@@ -11,11 +11,10 @@ import { motoEnv } from '../../scripts/lib/moto';
  * The preflight bundle keeps the SDK out of its entry for cold start
  * (scripts/build.mjs, scripts/lib/sdk-trim.mjs): a light signed client loads
  * policies on the plain Lambda path; elsewhere the SDK client comes from a side
- * file, where credentials come from the environment first and the full default
- * chain from another side file otherwise, and only GetParametersByPath's
- * modelled errors keep their classes. These tests run the BUILT bundle in a clean process to prove
- * that every other way of getting credentials, and every other error, still
- * behaves as the untrimmed SDK does.
+ * file, with the SDK's default credential chain in another side file next to
+ * it. These tests run the BUILT bundle in a clean process to prove that every
+ * way of getting credentials, and an error the light client does not model,
+ * behave through both clients as the SDK does.
  */
 const root = resolve(__dirname, '../..');
 const bundle = join(root, 'dist/preflight/preflight.cjs');
@@ -58,7 +57,7 @@ beforeAll(async () => {
   await new SSMClient({}).send(new PutParameterCommand({ Name: `${policyPath}/orders`, Type: 'String', Overwrite: true, Value: JSON.stringify(policy) }));
 });
 
-describe('the trimmed SDK in the preflight bundle', () => {
+describe('the SDK side files of the preflight bundle', () => {
   it('signs with credentials from the environment, as Lambda provides them (light client)', async () => {
     expect((await invoke(motoEnv(endpoint))).status).toBe(204);
   });
@@ -93,7 +92,7 @@ describe('the trimmed SDK in the preflight bundle', () => {
     expect(JSON.stringify(failure)).toMatch(/credential/i);
   });
 
-  describe('errors the trimmed schemas do not model', () => {
+  describe('an SSM error GetParametersByPath does not model', () => {
     let server: Server;
     let url: string;
     beforeAll(async () => {
@@ -110,7 +109,7 @@ describe('the trimmed SDK in the preflight bundle', () => {
     afterAll(() => new Promise<void>((r) => server.close(() => r())));
 
     it.each([
-      ['the trimmed SDK client', { CORS_SSM_CLIENT: 'sdk' }],
+      ['the SDK client', { CORS_SSM_CLIENT: 'sdk' }],
       ['the light signed client', {}],
     ])('still arrive with their name, message and status through %s', async (_label, extra) => {
       const result = await invoke({ ...motoEnv(url), ...extra });

@@ -1,8 +1,9 @@
 /**
  * The digest that ties a data file shipped next to a Lambda bundle (the
- * Public Suffix List, `public-suffixes.txt`) to the build that wrote it. The
- * build bakes the file's size and this digest into the bundle; the bundle
- * checks both before the first use (scripts/build.mjs, public-suffixes-in-file).
+ * Public Suffix List, `public-suffixes.txt`) to the data it was written from.
+ * `npm run generate:psl` records the rules' size and this digest beside them
+ * (public-suffixes.json); the Lambda bundles carry both and check the file
+ * before the first use (public-suffix-file.ts).
  *
  * What it is for: damage (truncation, flipped bytes, a file from another
  * build or list version), not an attacker. The file sits in the same
@@ -23,10 +24,9 @@
  * `@aws-crypto/sha256-js` (already in the bundle) ~160 ms, interpreted.
  * Additions are what V8's interpreter and baseline compiler run fastest.
  *
- * @param {Uint8Array} bytes
- * @returns {string} 16 hexadecimal digits
+ * @returns 16 hexadecimal digits
  */
-export function dataFileDigest(bytes) {
+export function dataFileDigest(bytes: Uint8Array): string {
   const words = bytes.length >>> 2;
   // Word access needs 4-byte alignment; a file read into its own buffer has it, a pooled one may not.
   // (A copy: Buffer#slice would be a view at the same offset.)
@@ -35,12 +35,12 @@ export function dataFileDigest(bytes) {
   let sum = 0;
   let weighted = 0;
   for (let i = 0; i < words; i++) {
-    sum = (sum + /** @type {number} */ (view[i])) | 0;
+    sum = (sum + (view[i] as number)) | 0;
     weighted = (weighted + sum) | 0;
   }
   if (words * 4 < bytes.length) {
     let tail = 0;
-    for (let i = bytes.length - 1; i >= words * 4; i--) tail = (tail << 8) | /** @type {number} */ (bytes[i]);
+    for (let i = bytes.length - 1; i >= words * 4; i--) tail = (tail << 8) | (bytes[i] as number);
     sum = (sum + tail) | 0;
     weighted = (weighted + sum) | 0;
   }

@@ -1,0 +1,3 @@
+import cjs from './index.js';
+export const { withCors, corsHeaders } = cjs;
+export default cjs;
