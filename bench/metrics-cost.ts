@@ -1,8 +1,8 @@
 /**
  * What the Embedded Metric Format metrics cost: the built bundles from dist/
  * with metrics on (as shipped) against the same bundles with CORS_METRICS=false,
- * and, when BENCH_BASELINE_PREFLIGHT names a preflight bundle built before the
- * metrics existed, against that too. Not part of `npm run bench` (it answers
+ * and, when BENCH_BASELINE_PREFLIGHT names a CommonJS preflight bundle built
+ * before the metrics existed, against that too. Not part of `npm run bench` (it answers
  * one question); run it after `npm run build`:
  *
  *   npx tsx bench/metrics-cost.ts [--quick]
@@ -15,7 +15,8 @@
  */
 import { cpSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { Bench } from 'tinybench';
 import { motoEnv, startMoto } from '../scripts/lib/moto';
 import { fileBytes, measureColdStarts, type ColdVariant } from './cold-start';
@@ -64,17 +65,23 @@ async function main(): Promise<void> {
     };
     const preflightDir = join(ROOT, 'dist', 'preflight');
     const layerDir = join(ROOT, 'dist', 'layer', 'nodejs', 'node_modules', 'apigw-cors');
-    const firstPreflight = (m: Record<string, unknown>) => (m.handler as AnyHandler)(pre.v1Allowed as never, ctx);
+    // The bundle's ES module entry (index.mjs) awaits init() at top level; required directly, the bench awaits it.
+    const firstPreflight = async (m: Record<string, unknown>) => {
+      await (m.init as (() => Promise<void>) | undefined)?.();
+      return (m.handler as AnyHandler)(pre.v1Allowed as never, ctx);
+    };
     process.stdout.write = ((chunk: string | Uint8Array) => {
       if (typeof chunk === 'string') writeSync(devNull, chunk);
       else writeSync(devNull, chunk);
       return true;
     }) as typeof process.stdout.write;
-    const on = (await load(preflightDir, 'index.js', 'on', {}, firstPreflight)).handler as AnyHandler;
-    const off = (await load(preflightDir, 'index.js', 'off', { CORS_METRICS: 'false' }, firstPreflight)).handler as AnyHandler;
-    const every = (await load(preflightDir, 'index.js', 'every', { CORS_METRICS_FLUSH_SECONDS: '0' }, firstPreflight)).handler as AnyHandler;
+    const on = (await load(preflightDir, 'preflight.cjs', 'on', {}, firstPreflight)).handler as AnyHandler;
+    const off = (await load(preflightDir, 'preflight.cjs', 'off', { CORS_METRICS: 'false' }, firstPreflight)).handler as AnyHandler;
+    const every = (await load(preflightDir, 'preflight.cjs', 'every', { CORS_METRICS_FLUSH_SECONDS: '0' }, firstPreflight)).handler as AnyHandler;
     const baselineFile = process.env.BENCH_BASELINE_PREFLIGHT;
-    const baseline = baselineFile ? ((await load(join(baselineFile, '..'), 'index.js', 'baseline', {}, firstPreflight)).handler as AnyHandler) : undefined;
+    const baseline = baselineFile
+      ? ((await load(dirname(baselineFile), basename(baselineFile), 'baseline', {}, firstPreflight)).handler as AnyHandler)
+      : undefined;
     const trivial = async () => ({ statusCode: 200, headers: { 'Content-Type': 'application/json' }, body: '{"ok":true}' });
     const firstLayer = async (m: Record<string, unknown>) => (m.withCors as (h: AnyHandler) => AnyHandler)(trivial)(actual.v1 as never, ctx);
     const layerOn = ((await load(layerDir, 'index.js', 'layer-on', {}, firstLayer)).withCors as (h: AnyHandler) => AnyHandler)(trivial);
@@ -120,12 +127,14 @@ async function main(): Promise<void> {
     const warm = tasks.map(([name]) => ({ name, usPerCall: round(median(perRound.get(name)!), 3) }));
 
     // ------------------------------------------------------------ cold
-    const offModule = join(tmp, 'cold-off.cjs');
-    writeFileSync(offModule, `process.env.CORS_METRICS = 'false';\nmodule.exports = require(${JSON.stringify(join(preflightDir, 'index.js'))});\n`);
-    const shipped = join(preflightDir, 'index.js');
+    // The shipped entry, as Lambda loads it; the variable is set before the bundle's init runs (a dynamic import, not a hoisted one).
+    const shipped = join(preflightDir, 'index.mjs');
+    const offModule = join(tmp, 'cold-off.mjs');
+    writeFileSync(offModule, `process.env.CORS_METRICS = 'false';\nexport const { handler } = await import(${JSON.stringify(pathToFileURL(shipped).href)});\n`);
+    const shippedBytes = fileBytes(join(preflightDir, 'preflight.cjs'));
     const variants: ColdVariant[] = [
-      { name: 'preflight, shipped (metrics on)', module: shipped, expectStatus: 204, bytes: fileBytes(shipped) },
-      { name: 'preflight, shipped, CORS_METRICS=false', module: offModule, expectStatus: 204, bytes: fileBytes(shipped) },
+      { name: 'preflight, shipped (metrics on)', module: shipped, expectStatus: 204, bytes: shippedBytes },
+      { name: 'preflight, shipped, CORS_METRICS=false', module: offModule, expectStatus: 204, bytes: shippedBytes },
       ...(baselineFile ? [{ name: 'preflight, baseline (before metrics)', module: baselineFile, expectStatus: 204, bytes: fileBytes(baselineFile) }] : []),
     ];
     const env = {
