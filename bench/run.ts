@@ -49,7 +49,7 @@ function parseOptions(argv: string[]): Options {
     else if (a === '--cold-shipped') options.coldShipped = true;
     else
       throw new Error(
-        `unknown argument "${a}" (usage: npm run bench -- [--quick] [--only ${PARTS.join(',')}] [--cold-shipped] [--compare OTHER_BUILD/preflight/index.js])`,
+        `unknown argument "${a}" (usage: npm run bench -- [--quick] [--only ${PARTS.join(',')}] [--cold-shipped] [--compare OTHER_BUILD/preflight/index.mjs])`,
       );
   }
   for (const p of options.only) if (!(PARTS as readonly string[]).includes(p)) throw new Error(`unknown part "${p}"; parts: ${PARTS.join(', ')}`);
@@ -284,6 +284,9 @@ interface IsolatedRow {
   /** Every process's figure, in the order run. */
   productRuns: number[];
   middyRuns: number[];
+  /** With `--compare`: the compared build's product, in processes interleaved with the others. */
+  comparedUs?: number;
+  comparedRuns?: number[];
 }
 
 async function warmIsolated(endpoint: string, tmp: string, options: Options): Promise<IsolatedRow[]> {
@@ -292,23 +295,34 @@ async function warmIsolated(endpoint: string, tmp: string, options: Options): Pr
   const rows: IsolatedRow[] = [];
   for (const event of ['v1', 'v2-minimal'] as const) {
     progress(`warm, each handler in its own process: product and @middy/http-cors (one exact origin), ${event} event, ${repetitions} processes each`);
-    const runs: Record<'product' | 'middy-exact', number[]> = { product: [], 'middy-exact': [] };
+    const runs: Record<'product' | 'middy-exact' | 'compared', number[]> = { product: [], 'middy-exact': [], compared: [] };
+    // The compared build (`--compare DIR/preflight/index.mjs`) is the product program loading that build's preflight.cjs.
+    const kinds = options.compare ? (['product', 'middy-exact', 'compared'] as const) : (['product', 'middy-exact'] as const);
     for (let i = 0; i < repetitions; i++) {
-      // Alternate which goes first, so a drift in the machine's load hits both alike.
-      for (const which of i % 2 === 0 ? (['product', 'middy-exact'] as const) : (['middy-exact', 'product'] as const)) {
+      // Rotate which goes first, so a drift in the machine's load hits every one alike.
+      const order = kinds.map((_, k) => kinds[(i + k) % kinds.length]!);
+      for (const which of order) {
         const out = join(tmp, `isolated-${which}-${event}-${i}.json`);
         await runProgram(
-          [program, which, event, out],
+          [program, which === 'compared' ? 'product' : which, event, out],
           lambdaLikeEnv(endpoint, {
             CORS_POLICY_PATH: '/bench/warm/p1',
             BENCH_ROUNDS: options.quick ? '3' : '5',
             BENCH_TIME_MS: options.quick ? '100' : '250',
+            ...(which === 'compared' && options.compare ? { BENCH_PREFLIGHT_BUNDLE: join(dirname(options.compare), 'preflight.cjs') } : {}),
           }),
         );
         runs[which].push((JSON.parse(readFileSync(out, 'utf8')) as { usPerCall: number }).usPerCall);
       }
     }
-    rows.push({ event, productUs: median(runs.product), middyUs: median(runs['middy-exact']), productRuns: runs.product, middyRuns: runs['middy-exact'] });
+    rows.push({
+      event,
+      productUs: median(runs.product),
+      middyUs: median(runs['middy-exact']),
+      productRuns: runs.product,
+      middyRuns: runs['middy-exact'],
+      ...(options.compare ? { comparedUs: median(runs.compared), comparedRuns: runs.compared } : {}),
+    });
   }
   return rows;
 }
@@ -501,8 +515,13 @@ async function main(): Promise<void> {
       }
       text += table(['layer (actual GET response)', 'bare us', 'wrapped us', 'overhead us'], overhead);
       text += `\n\n${table(
-        ['each alone in its own process', 'product us', 'middy exact us'],
-        isolated.map((r) => [`${r.event} allowed (median of ${r.productRuns.length} processes each)`, r.productUs, r.middyUs]),
+        ['each alone in its own process', 'product us', 'middy exact us', ...(options.compare ? ['compared build us'] : [])],
+        isolated.map((r) => [
+          `${r.event} allowed (median of ${r.productRuns.length} processes each)`,
+          r.productUs,
+          r.middyUs,
+          ...(r.comparedUs !== undefined ? [r.comparedUs] : []),
+        ]),
       )}`;
       sections.push(text);
       const worst = hostileTable(w.tasks);

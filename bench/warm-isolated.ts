@@ -15,7 +15,9 @@
  * handler itself is measured.
  *
  * Environment: AWS_ENDPOINT_URL_SSM (moto), CORS_POLICY_PATH (the sample
- * `products` policy), BENCH_ROUNDS, BENCH_TIME_MS.
+ * `products` policy), BENCH_ROUNDS, BENCH_TIME_MS; BENCH_PREFLIGHT_BUNDLE: the
+ * product's preflight.cjs to load (default: this tree's dist/), so that
+ * `--compare` can time another build the same way.
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -42,7 +44,7 @@ async function main(): Promise<void> {
   const ctx: Context = lambdaContext();
   const handler: Handler =
     which === 'product'
-      ? (require(join(ROOT, 'dist', 'preflight', 'preflight.cjs')) as { handler: Handler }).handler
+      ? (require(process.env.BENCH_PREFLIGHT_BUNDLE || join(ROOT, 'dist', 'preflight', 'preflight.cjs')) as { handler: Handler }).handler
       : middyPreflight(['https://shop.example.com']);
   const first = await handler(event, ctx);
   if (first.statusCode !== 204 || first.headers['Access-Control-Allow-Origin'] !== 'https://shop.example.com')

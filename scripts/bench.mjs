@@ -8,7 +8,8 @@
 //   npm run bench                     everything (about 3 minutes here)
 //   npm run bench -- --quick          fewer rounds, for a smoke run
 //   npm run bench -- --only cold,ssm  some parts (cold, warm, memory, ssm)
-//   npm run bench -- --compare DIR/preflight/index.js   one more cold-start variant: another build
+//   npm run bench -- --compare DIR/preflight/index.mjs  another build: one more cold-start variant, and
+//                                                       its warm path alone in its own processes
 import { spawnSync } from 'node:child_process';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
