@@ -18,8 +18,8 @@ check-env:
 
 # -> $(ARTIFACTS_DIR)/index.mjs (ES module entry: loads the policies in the init phase, then exports
 #    handler; Handler: index.handler) + preflight.cjs, public-suffixes.txt (the Public Suffix List,
-#    read on the first wildcard check), and ssm-sdk.js/aws-credential-chain.js (loaded only off the
-#    light-client path)
+#    read on the first wildcard check), and ssm-sdk.js (the SDK client with its credential chain,
+#    loaded only off the light-client path)
 build-PreflightFunction: check-env
 	$(BUILD) --only preflight --outdir "$(ARTIFACTS_DIR)"
 

@@ -238,10 +238,8 @@ function bundleSizes(): Array<{ file: string; bytes: number; loaded: string }> {
     [join('dist', 'preflight', 'index.mjs'), 'always (entry)'],
     [join('dist', 'preflight', 'preflight.cjs'), 'always'],
     [join('dist', 'preflight', 'ssm-sdk.js'), 'off the light path only'],
-    [join('dist', 'preflight', 'aws-credential-chain.js'), 'SDK path without keys in env only'],
     [join(layer, 'index.js'), 'always (layer)'],
     [join(layer, 'ssm-sdk.js'), 'off the light path only'],
-    [join(layer, 'aws-credential-chain.js'), 'SDK path without keys in env only'],
     [join('dist', 'redeploy', 'index.js'), 'custom resource'],
   ];
   return rows.map(([file, loaded]) => ({ file, bytes: fileBytes(join(ROOT, file)), loaded }));

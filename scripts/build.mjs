@@ -18,7 +18,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { CREDENTIAL_CHAIN_FILE, SDK_SIDE_FILE, credentialChainInSideFile, nodeCryptoOnFirstUse, sdkInSideFile } from './lib/sdk-trim.mjs';
+import { SDK_SIDE_FILE, nodeCryptoOnFirstUse, sdkInSideFile } from './lib/sdk-trim.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const LAYER_PACKAGE = 'apigw-cors';
@@ -109,25 +109,26 @@ function publicSuffixesInFile(outDir) {
   };
 }
 
-/** Writes the full SDK client (SDK_SIDE_FILE) and its credential chain, both as the SDK ships them, next to an entry built with ssmLoaderDefaults. */
-/** @param {string} dir */
-async function buildSdkSideFiles(dir) {
-  /** @type {import('esbuild').BuildOptions} */
-  const sideFile = { ...lambdaDefaults, supported: { 'dynamic-import': false } };
+/**
+ * Writes the full SDK client, its default credential chain included, as the SDK ships it, into
+ * SDK_SIDE_FILE next to an entry built with ssmLoaderDefaults: one file, since the client loads
+ * the chain at once and a second file would carry a second copy of the SDK's shared core.
+ * @param {string} dir
+ */
+async function buildSdkSideFile(dir) {
   await build({
-    ...sideFile,
-    plugins: [credentialChainInSideFile()],
+    ...lambdaDefaults,
+    supported: { 'dynamic-import': false },
     entryPoints: [join(root, 'functions/aws/ssm-sdk.ts')],
     outfile: join(dir, SDK_SIDE_FILE),
   });
-  await build({ ...sideFile, absWorkingDir: root, entryPoints: ['@aws-sdk/credential-provider-node'], outfile: join(dir, CREDENTIAL_CHAIN_FILE) });
 }
 
 /** The preflight function's CommonJS bundle, next to its ES module entry (index.mjs). */
 export const PREFLIGHT_BUNDLE = 'preflight.cjs';
 
 /**
- * The `apigw-cors` package: CommonJS index.js, an ES module entry, the SDK side files, types, package.json.
+ * The `apigw-cors` package: CommonJS index.js, an ES module entry, the SDK side file, types, package.json.
  * @param {string} pkgDir
  * @param {boolean} suffixesInFile  the Public Suffix List as a data file beside index.js (the layer) or inside it (npm)
  */
@@ -139,7 +140,7 @@ async function buildHelperPackage(pkgDir, suffixesInFile) {
     entryPoints: [join(root, 'functions/layer/index.ts')],
     outfile: join(pkgDir, 'index.js'),
   });
-  await buildSdkSideFiles(pkgDir);
+  await buildSdkSideFile(pkgDir);
   // The ES module entry (functions/layer/index.mjs) re-exports the CommonJS one, so `import`
   // and `require` share one module instance (one policy cache per process, not two).
   await copyFile(join(root, 'functions/layer/index.mjs'), join(pkgDir, 'index.mjs'));
@@ -190,7 +191,7 @@ const targets = {
       // CommonJS from ESM runs cjs-module-lexer over the whole bundle to find its exports (~9 ms on
       // Node 22 for 190 KB), a cost require does not have.
       await copyFile(join(root, 'functions/preflight/index.mjs'), join(outDir, 'index.mjs'));
-      await buildSdkSideFiles(outDir);
+      await buildSdkSideFile(outDir);
     },
   },
   layer: {

@@ -1,20 +1,21 @@
 // @ts-check
 /**
  * The esbuild plugins that keep the AWS SDK out of the Lambda entry bundles,
- * for cold start: two move SDK code into side files (no source changed), one
- * rewrites SDK sources on the light path, kept because docs/performance.md
- * measures its gain (node-crypto-on-first-use, ~1.5 ms a cold start). The
- * side files, off the light path, hold the SDK as it ships: trimming them
- * bought no cold start on the common path (issue 24; the measured cost of
- * not trimming is in docs/performance.md). Each plugin records whether it
- * applied and FAILS THE BUILD when it did not, so an SDK upgrade that changes
- * a layout is caught by `npm run build`, never shipped untrimmed. Checked by
+ * for cold start: one moves the SDK client into a side file (no source
+ * changed), one rewrites SDK sources on the light path, kept because
+ * docs/performance.md measures its gain (node-crypto-on-first-use, ~1.5 ms a
+ * cold start). The side file, off the light path, holds the SDK client and
+ * its credential chain as the SDK ships them, in one file: trimming it bought
+ * no cold start on the common path, and splitting the chain off only loaded
+ * the SDK's shared core twice (issue 24; the measured cost of not trimming is
+ * in docs/performance.md). Each plugin records whether it applied and FAILS
+ * THE BUILD when it did not, so an SDK upgrade that changes a layout is
+ * caught by `npm run build`, never shipped untrimmed. Checked by
  * test/build/sdk-trim.test.ts.
  *
  * Layout of a bundle that loads policies (scripts/build.mjs):
  *   entry (preflight.cjs / layer index.js)  engine + light signed client, no SDK
- *   ssm-sdk.js                               the full @aws-sdk/client-ssm client, loaded only off the light path
- *   aws-credential-chain.js                  the SDK's default credential chain, which ssm-sdk.js loads
+ *   ssm-sdk.js                               the full @aws-sdk/client-ssm client and its default credential chain, loaded only off the light path
  */
 import { readFile } from 'node:fs/promises';
 
@@ -23,8 +24,6 @@ import { readFile } from 'node:fs/promises';
 
 /** File name of the full SDK client next to an entry bundle; `functions/aws/ssm-page-sender.ts` requires `./ssm-sdk`. */
 export const SDK_SIDE_FILE = 'ssm-sdk.js';
-/** File name of the SDK's default credential chain (`@aws-sdk/credential-provider-node`) next to the SDK side file. */
-export const CREDENTIAL_CHAIN_FILE = 'aws-credential-chain.js';
 
 /**
  * Fails the build (onEnd error) unless `applied()` says the plugin did its work.
@@ -99,23 +98,6 @@ export function nodeCryptoOnFirstUse() {
 }
 
 /**
- * Makes every import that `filter` matches the external side file `file`
- * (`require('./<file>')` next to the bundle); returns how many it linked.
- * @param {PluginBuild} b
- * @param {RegExp} filter
- * @param {string} file
- * @returns {() => number}
- */
-function linkSideFile(b, filter, file) {
-  let linked = 0;
-  b.onResolve({ filter }, () => {
-    linked++;
-    return { path: `./${file}`, external: true };
-  });
-  return () => linked;
-}
-
-/**
  * sdk-in-side-file. KEEPS the SDK client out of an entry bundle: `require('./ssm-sdk')`
  * becomes the external {@link SDK_SIDE_FILE}, and any other import of
  * `@aws-sdk/client-ssm` (a value import creeping back into the store, for
@@ -127,7 +109,11 @@ export function sdkInSideFile() {
   return {
     name: 'sdk-in-side-file',
     setup(b) {
-      const linked = linkSideFile(b, /^\.\/ssm-sdk$/, SDK_SIDE_FILE);
+      let linked = 0;
+      b.onResolve({ filter: /^\.\/ssm-sdk$/ }, () => {
+        linked++;
+        return { path: `./${SDK_SIDE_FILE}`, external: true };
+      });
       /** @type {string[]} */
       const leaks = [];
       b.onResolve({ filter: /^@aws-sdk\/client-ssm$/ }, (args) => {
@@ -136,27 +122,8 @@ export function sdkInSideFile() {
       });
       mustApply(b, 'sdk-in-side-file', () => {
         if (leaks.length > 0) return `@aws-sdk/client-ssm is imported by ${[...new Set(leaks)].join(', ')}; only functions/aws/ssm-sdk.ts may import it`;
-        return linked() > 0 ? undefined : "nothing requires './ssm-sdk' (functions/aws/ssm-page-sender.ts)";
+        return linked > 0 ? undefined : "nothing requires './ssm-sdk' (functions/aws/ssm-page-sender.ts)";
       });
-    },
-  };
-}
-
-/**
- * credential-chain-in-side-file. MOVES `@aws-sdk/credential-provider-node`,
- * as it ships, out of the SDK side file into {@link CREDENTIAL_CHAIN_FILE}
- * next to it (built from the package itself, scripts/build.mjs). WHY: no
- * cold start (the SDK client loads it at once); the chain keeps the file it
- * had when a rewrite loaded it only without keys in the environment, which
- * the bench and docs/performance.md list.
- * @returns {Plugin}
- */
-export function credentialChainInSideFile() {
-  return {
-    name: 'credential-chain-in-side-file',
-    setup(b) {
-      const linked = linkSideFile(b, /^@aws-sdk\/credential-provider-node$/, CREDENTIAL_CHAIN_FILE);
-      mustApply(b, 'credential-chain-in-side-file', () => (linked() > 0 ? undefined : 'nothing imported @aws-sdk/credential-provider-node'));
     },
   };
 }

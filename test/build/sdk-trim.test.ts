@@ -9,7 +9,6 @@ import { join, resolve } from 'node:path';
 
 const root = resolve(__dirname, '../..');
 type Trim = {
-  credentialChainInSideFile: () => Plugin;
   sdkInSideFile: () => Plugin;
   nodeCryptoOnFirstUse: () => Plugin;
 };
@@ -45,7 +44,6 @@ async function buildWith(plugin: Plugin, contents: string): Promise<string> {
 
 describe('a trimming step that no longer applies fails the build', () => {
   it.each([
-    ['credential-chain-in-side-file', () => trim.credentialChainInSideFile()],
     ['sdk-in-side-file', () => trim.sdkInSideFile()],
     ['node-crypto-on-first-use', () => trim.nodeCryptoOnFirstUse()],
   ])('%s, on an entry without what it trims', async (name, plugin) => {
@@ -70,17 +68,9 @@ describe('on the pinned SDK', () => {
     expect(text).not.toContain('crypto.randomUUID');
   });
 
-  it('credential-chain-in-side-file leaves the chain to its own file and the client as it ships', async () => {
-    const text = await bundle(trim.credentialChainInSideFile(), "export { SSMClient } from '@aws-sdk/client-ssm';\n", root);
-    expect(text).toContain('require("./aws-credential-chain.js")');
-    expect(text).not.toMatch(/fromIni|fromSSO|fromTokenFile/);
-    // Every modelled SSM error is still there (no schema is trimmed).
-    expect(text).toMatch(/ParameterNotFound/);
-  });
-
-  it('package.json pins every SDK package the plugins rewrite or split or the light client imports to one exact version', () => {
+  it('package.json pins every SDK package the plugins rewrite or move or the light client imports to one exact version', () => {
     const deps = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).dependencies as Record<string, string>;
-    for (const name of ['@aws-sdk/client-ssm', '@aws-sdk/credential-provider-node', '@smithy/core', '@smithy/signature-v4', '@aws-crypto/sha256-js']) {
+    for (const name of ['@aws-sdk/client-ssm', '@smithy/core', '@smithy/signature-v4', '@aws-crypto/sha256-js']) {
       expect([name, deps[name]]).toEqual([name, expect.stringMatching(/^\d+\.\d+\.\d+$/)]);
       expect(JSON.parse(readFileSync(join(root, 'node_modules', name, 'package.json'), 'utf8')).version).toBe(deps[name]);
     }

@@ -11,8 +11,7 @@ import { motoEnv } from '../../scripts/lib/moto';
  * The preflight bundle keeps the SDK out of its entry for cold start
  * (scripts/build.mjs, scripts/lib/sdk-trim.mjs): a light signed client loads
  * policies on the plain Lambda path; elsewhere the SDK client comes from a side
- * file, with the SDK's default credential chain in another side file next to
- * it. These tests run the BUILT bundle in a clean process to prove that every
+ * file, the SDK's default credential chain inside it. These tests run the BUILT bundle in a clean process to prove that every
  * way of getting credentials, and an error the light client does not model,
  * behave through both clients as the SDK does.
  */
@@ -57,7 +56,7 @@ beforeAll(async () => {
   await new SSMClient({}).send(new PutParameterCommand({ Name: `${policyPath}/orders`, Type: 'String', Overwrite: true, Value: JSON.stringify(policy) }));
 });
 
-describe('the SDK side files of the preflight bundle', () => {
+describe('the SDK side file of the preflight bundle', () => {
   it('signs with credentials from the environment, as Lambda provides them (light client)', async () => {
     expect((await invoke(motoEnv(endpoint))).status).toBe(204);
   });

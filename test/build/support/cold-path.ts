@@ -45,7 +45,7 @@ export function describeWhatColdStartLoads(cold: () => ColdPath): void {
     expect(cold().builtins.filter((m) => /^NativeModule (crypto|internal\/crypto\/)/.test(m))).toEqual([]);
   });
 
-  test('the SDK side files are not loaded', () => {
+  test('the SDK side file is not loaded', () => {
     expect(cold().files.map((f) => f.slice(ROOT.length))).toEqual(['/dist/preflight/preflight.cjs']);
   });
 }
