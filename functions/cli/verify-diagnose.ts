@@ -1,5 +1,6 @@
 import { PREFLIGHT_VARY } from '../core/preflight';
 import { DENY_REASON_HEADER } from '../core/preflight-answer';
+import { clipMarker } from './terminal-text';
 import type { Observed } from './verify-http';
 import type { Probe } from './verify-probes';
 
@@ -99,8 +100,8 @@ function messageOf(body: string): string | undefined {
   return undefined;
 }
 
-/** A body quoted in a diagnosis: the first 80 characters, and the whole length when more, so a cut is never read as the end. */
-const clipBody = (body: string) => (body.length > 80 ? `${body.slice(0, 80)}...(${body.length} chars)` : body);
+/** A body quoted in a diagnosis: the first 80 characters, and the CLI's clip marker with the whole length when more, so a cut is never read as the end. */
+const clipBody = (body: string) => (body.length > 80 ? `${body.slice(0, 80)}${clipMarker(body.length)}` : body);
 
 export const FIXES: Record<Diagnosis | 'layer-missing' | 'gateway-cors', string> = {
   'answered-by-something-else':

@@ -76,7 +76,7 @@ describe('compare', () => {
   it('quotes a long body by its first 80 characters and its whole length, and a short one whole', () => {
     const long = `{"message":"${'x'.repeat(200)}"}`;
     const detail = compare(allowed, answer(200, { 'content-type': 'application/json' }, long)).detail;
-    expect(detail).toContain(`body ${JSON.stringify(`${long.slice(0, 80)}...(${long.length} chars)`)}`);
+    expect(detail).toContain(`body ${JSON.stringify(`${long.slice(0, 80)}...[clipped: ${long.length} chars]`)}`);
     expect(compare(allowed, answer(200, {}, '{"hello":1}')).detail).toContain('body "{\\"hello\\":1}"');
   });
 
