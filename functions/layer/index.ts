@@ -8,13 +8,13 @@ import type {
 } from 'aws-lambda';
 import { actualResponseHeaders } from '../core/actual';
 import type { PolicySet } from '../core/policy-set';
-import { publicSuffixListProblem } from '../core/public-suffix';
 import { defaultStore } from '../aws/default-store';
 import { LAYER_SERVICE } from '../aws/denial-line';
 import { corsRequestFromEvent, isV2, readHeader, requestMethod, routePath, type ApiGatewayEvent } from '../aws/event';
 import { createLogger, type Logger } from '../aws/logger';
 import { defaultMetrics, type ContainerMetrics, type ObservedStore } from '../aws/metrics';
 import { answerPreflight, isPreflight } from '../aws/preflight-response';
+import { logPublicSuffixListProblem } from '../aws/public-suffix-log';
 
 /** Where the policies come from: anything with the store's `current()`. */
 export interface PolicySource {
@@ -72,14 +72,7 @@ const SERVICE = LAYER_SERVICE;
 // Checked once per instance, when the function's code loads (its init phase): a
 // missing or damaged Public Suffix List file refuses every wildcard origin, so
 // say so now, whether or not a policy has one today.
-{
-  const problem = publicSuffixListProblem();
-  if (problem !== undefined)
-    createLogger({ service: SERVICE }).error('Public Suffix List unusable; every wildcard origin is refused', {
-      error: problem,
-      code: 'origin_wildcard_unverified',
-    });
-}
+logPublicSuffixListProblem(createLogger({ service: SERVICE }));
 
 interface Resolved {
   source?: PolicySource;

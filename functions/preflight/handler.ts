@@ -1,12 +1,12 @@
 import type { Context } from 'aws-lambda';
 import { compilePolicySet, type PolicySet } from '../core/policy-set';
-import { publicSuffixListProblem } from '../core/public-suffix';
 import type { CorsRequest } from '../core/request';
 import { defaultStore } from '../aws/default-store';
 import { PREFLIGHT_SERVICE } from '../aws/denial-line';
 import { corsRequestFromEvent, type ApiGatewayEvent } from '../aws/event';
 import { defaultMetrics } from '../aws/metrics';
 import { answerPreflight, clip, type PreflightResult } from '../aws/preflight-response';
+import { logPublicSuffixListProblem } from '../aws/public-suffix-log';
 import { preflightAnswer } from '../core/preflight-answer';
 
 export type { PreflightResult } from '../aws/preflight-response';
@@ -58,17 +58,6 @@ function warmUpEngine(): void {
   } catch {
     // Only an optimisation: the real request path reports its own errors.
   }
-}
-
-/**
- * Logs, once per instance (init runs once), that the Public Suffix List data
- * file is missing or damaged: every wildcard origin is then refused, whether or
- * not a policy has one today.
- */
-function logPublicSuffixListProblem(logger: { error(message: string, fields?: Record<string, unknown>): void }): void {
-  const problem = publicSuffixListProblem();
-  if (problem !== undefined)
-    logger.error('Public Suffix List unusable; every wildcard origin is refused', { error: problem, code: 'origin_wildcard_unverified' });
 }
 
 /**
