@@ -16,23 +16,8 @@ export const PREFLIGHT_SERVICE = 'cors-preflight';
 export const LAYER_SERVICE = 'cors-layer';
 export const DENIAL_SERVICES: readonly string[] = [PREFLIGHT_SERVICE, LAYER_SERVICE];
 
-/** Every deny reason, as a value (the parser accepts only these). */
-export const DENY_REASONS = [
-  'no_policies_loaded',
-  'no_route_policy',
-  'route_conflict',
-  'path_not_normalized',
-  'origin_malformed',
-  'origin_not_allowed',
-  'method_malformed',
-  'method_not_allowed',
-  'headers_malformed',
-  'header_not_allowed',
-] as const satisfies readonly DenyReason[];
-
-// Fails to compile when a DenyReason is added to core but not listed above.
-const everyReasonListed: Exclude<DenyReason, (typeof DENY_REASONS)[number]> extends never ? true : false = true;
-void everyReasonListed;
+/** Every deny reason, as a value: the parser accepts only these (the list and the type are one, in core). */
+export { DENY_REASONS } from '../core/preflight';
 
 /** The fields `answerPreflight` passes to the logger with {@link DENIAL_MESSAGE}; request values clipped. */
 export interface DenialFields {

@@ -5,18 +5,20 @@ import { parseRequestHeaderList, type CorsRequest } from './request';
 import { hasDotSegment } from './route';
 import { FORBIDDEN_METHODS, MAX_METHOD_LENGTH, isToken } from './tokens';
 
-/** Why a preflight was denied. Stable codes: operators search logs for them. */
-export type DenyReason =
-  | 'no_policies_loaded'
-  | 'no_route_policy'
-  | 'route_conflict'
-  | 'path_not_normalized'
-  | 'origin_malformed'
-  | 'origin_not_allowed'
-  | 'method_malformed'
-  | 'method_not_allowed'
-  | 'headers_malformed'
-  | 'header_not_allowed';
+/** Why a preflight was denied. Stable codes: operators search logs for them (and `cors-policy denials` accepts only these). */
+export const DENY_REASONS = [
+  'no_policies_loaded',
+  'no_route_policy',
+  'route_conflict',
+  'path_not_normalized',
+  'origin_malformed',
+  'origin_not_allowed',
+  'method_malformed',
+  'method_not_allowed',
+  'headers_malformed',
+  'header_not_allowed',
+] as const;
+export type DenyReason = (typeof DENY_REASONS)[number];
 
 export type PreflightDecision =
   /** OPTIONS without both `Origin` and `Access-Control-Request-Method`: not a CORS preflight. */
