@@ -26,8 +26,8 @@ function isPreflightHeaderName(key: string, lowerName: string, canonicalName: st
 }
 
 /** The two casings clients send a header name in: `origin` (HTTP/2, payload v2) and `Origin` (HTTP/1.1). */
-function usualCasings(lowerName: string): [string, string] {
-  return [lowerName, lowerName.replace(/(^|-)([a-z])/g, (_, dash: string, c: string) => dash + c.toUpperCase())];
+function canonicalCasing(lowerName: string): string {
+  return lowerName.replace(/(^|-)([a-z])/g, (_, dash: string, c: string) => dash + c.toUpperCase());
 }
 
 /** A string value of `headers` under one of the usual casings of `lowerName`, joined as several lines are. */
@@ -60,8 +60,11 @@ function multiValueKeys(multi: unknown): string[] | undefined {
  * written by hand or by `sam local generate-event`). Enumerating a map costs
  * ~22 µs per 1,000 names here: reading one map, not two, is what bounds a
  * request that fills API Gateway's 10 KB of headers with names (issue 22).
+ *
+ * @param lowerName - the header's name in lower case
+ * @param canonicalName - its usual capitalised casing (`Origin`); default: derived from `lowerName`
  */
-export function readHeader(event: ApiGatewayEvent, lowerName: string): string | undefined {
+export function readHeader(event: ApiGatewayEvent, lowerName: string, canonicalName?: string): string | undefined {
   const multi = (event as APIGatewayProxyEvent).multiValueHeaders as unknown;
   const headers = event.headers as Record<string, unknown> | null | undefined;
   // Object.keys, not for...in: a request may carry hundreds of headers, and for...in over such an object costs more.
@@ -75,8 +78,8 @@ export function readHeader(event: ApiGatewayEvent, lowerName: string): string | 
       for (const v of values) if (typeof v === 'string') joined = joined === undefined ? v : `${joined},${v}`;
     }
     if (joined !== undefined || !headers || typeof headers !== 'object') return joined;
-    const [lower, canonical] = usualCasings(lowerName);
-    return usualCasingValue(headers, lower, canonical);
+    // A caller on a per-request path passes the canonical casing, so no name is rewritten per request.
+    return usualCasingValue(headers, lowerName, canonicalName ?? canonicalCasing(lowerName));
   }
   if (!headers || typeof headers !== 'object') return undefined;
   let found: string | undefined;

@@ -112,7 +112,7 @@ async function loadSet(source: PolicySource | undefined, logger: Logger | undefi
 }
 
 function headersFor(event: ApiGatewayEvent, set: PolicySet | undefined, resolved?: Resolved): Record<string, string> {
-  const origin = readHeader(event, 'origin');
+  const origin = readHeader(event, 'origin', 'Origin');
   const answer = actualResponseHeaders(set, { method: requestMethod(event), path: routePath(event), origin });
   if (resolved) measure(resolved, origin, answer.allowed);
   return answer.headers;
