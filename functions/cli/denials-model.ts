@@ -39,7 +39,7 @@ function isObject(v: unknown): v is Record<string, unknown> {
 
 const REASONS: ReadonlySet<string> = new Set(DENY_REASONS);
 const SERVICES: ReadonlySet<string> = new Set(DENIAL_SERVICES);
-const OPTIONAL_STRINGS = ['detail', 'path', 'policy', 'origin', 'method', 'requestHeaders', 'requestId'] as const;
+const OPTIONAL_STRINGS = ['detail', 'policy', 'method', 'requestHeaders', 'requestId'] as const;
 
 /** The line our functions write, or the reason it is not: checked field by field against {@link DenialLine}. */
 function asDenialLine(value: unknown): DenialLine | undefined {

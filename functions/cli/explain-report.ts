@@ -1,6 +1,7 @@
-import { compilePolicySet, describeClaims, type PolicyEntry, type PolicySet } from '../core/policy-set';
+import { compilePolicySet, describeClaims, type PolicySet } from '../core/policy-set';
 import type { PolicyProblem } from '../core/problems';
 import type { BrowserRequest } from './browser-request';
+import type { LoadedPolicies } from './loaded-policies';
 import { clientAlternatives, evaluate, suggestRepair, type Evaluation, type Repair } from './explain-model';
 import type { ExplainJson, ExplainPreflightJson, ExplainVerdictJson, RouteMatchJson } from './json';
 import { problemJson, problemLine } from './output';
@@ -12,18 +13,6 @@ import { explainRoute, type RouteExplanation, type RouteMatch } from './route-ex
  * policies are loaded before.
  */
 
-/** The policies explain answers from (commands/shared.ts `Source` is one). */
-export interface ExplainSource {
-  readonly kind: 'ssm' | 'dir';
-  /** Where they came from, as the document's `source`. */
-  readonly describe: Readonly<Record<string, string>>;
-  readonly entries: readonly PolicyEntry[];
-  /** Problems found reading the files, before the engine saw them. */
-  readonly fileProblems: readonly PolicyProblem[];
-  /** The name a new policy would be stored under (parameter name or file). */
-  readonly newSource: (name: string) => string;
-}
-
 export interface ExplainReport {
   /** Everything the answer says: printed as is with `--json`, rendered as text otherwise. */
   readonly document: ExplainJson;
@@ -32,7 +21,7 @@ export interface ExplainReport {
 }
 
 /** Evaluates `req` against the policies with the engine and gathers the answer, the route explanation and the repair. */
-export function explainReport(source: ExplainSource, req: BrowserRequest): ExplainReport {
+export function explainReport(source: LoadedPolicies, req: BrowserRequest): ExplainReport {
   const set = compilePolicySet(source.entries);
   const ev = evaluate(set, req);
   const route = explainRoute(set, req.path);
@@ -89,7 +78,7 @@ function verdictJson(ev: Evaluation, route: RouteExplanation): ExplainVerdictJso
     : { allowed: true, stage: null, reason: null, detail: null, policy: route.winner?.policy.source ?? null };
 }
 
-function policyWarnings(source: ExplainSource, set: PolicySet, problems: readonly PolicyProblem[]): string[] {
+function policyWarnings(source: LoadedPolicies, set: PolicySet, problems: readonly PolicyProblem[]): string[] {
   const lines = problems.map((p) => `warning: ${problemLine(p)}`);
   if (set.problems.length > 0)
     lines.push(

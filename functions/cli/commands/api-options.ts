@@ -1,8 +1,7 @@
-import type { AwsValues, OptionSpecs } from '../args';
-import { createApiGatewayClients, type ApiGatewayClients } from '../api-gateway';
+import type { OptionSpecs } from '../args';
 import { UsageError } from '../errors';
 
-/** Flags and clients of the commands that read an API (discover, import). */
+/** Flags of the commands that read an API (discover, import). */
 export const API_ID_OPTION = {
   'api-id': { type: 'string', value: 'ID', help: 'id of the existing REST or HTTP API (required)' },
 } as const satisfies OptionSpecs;
@@ -15,8 +14,4 @@ export function apiIdOf(values: { readonly 'api-id'?: string }): string {
   if (!id) throw new UsageError('--api-id is required: the id of the existing API (the first label of its execute-api host name)');
   if (!/^[a-z0-9]{1,32}$/.test(id)) throw new UsageError(`--api-id "${id}" is not an API Gateway id (lower-case letters and digits)`);
   return id;
-}
-
-export function apiClientsOf(values: AwsValues): ApiGatewayClients {
-  return createApiGatewayClients(values);
 }

@@ -1,14 +1,14 @@
 import { readFile } from 'node:fs/promises';
 import type { Resource as RestResource } from '@aws-sdk/client-api-gateway';
 import { OWN_HTTP_ROUTE_KEYS, httpShadowing, methodsOf, restShadowing } from '../../aws/api-gateway';
-import { AWS_OPTIONS, policyPath } from '../args';
+import { AWS_OPTIONS, policyPath, type AwsValues } from '../args';
 import { defineCommand } from '../command';
-import { destroyClients, findApi, httpRoutes, restResources, stagesOf, type ApiGatewayClients, type FoundApi } from '../api-gateway';
+import { createApiGatewayClients, destroyClients, findApi, httpRoutes, restResources, stagesOf, type ApiGatewayClients, type FoundApi } from '../api-gateway';
 import { AwsError, EXIT, FileError, UsageError } from '../errors';
 import type { Discovery } from '../json';
 import type { StageInfo } from '../api-gateway';
 import type { Cors } from '@aws-sdk/client-apigatewayv2';
-import { API_ENDPOINT_DETAILS, API_ID_OPTION, apiClientsOf, apiIdOf } from './api-options';
+import { API_ENDPOINT_DETAILS, API_ID_OPTION, apiIdOf } from './api-options';
 import { writePolicyFile } from '../policy-files';
 import { SamconfigError, renderOverrides, setParameterOverrides } from '../samconfig';
 import { shellQuote } from '../shell';
@@ -21,21 +21,16 @@ function routeOf(method: string, path: string | undefined): string {
 }
 
 /** `aws ...` with the --region/--profile the user gave discover, every argument quoted. */
-function awsCommand(words: string[], aws: AwsFlags): string {
+function awsCommand(words: string[], aws: AwsValues): string {
   const extra = [...(aws.region ? ['--region', aws.region] : []), ...(aws.profile ? ['--profile', aws.profile] : [])];
   return ['aws', ...words, ...extra].map(shellQuote).join(' ');
 }
 
-interface AwsFlags {
-  readonly region?: string | undefined;
-  readonly profile?: string | undefined;
-}
-
-function deleteRestOptions(apiId: string, resourceId: string, aws: AwsFlags): string {
+function deleteRestOptions(apiId: string, resourceId: string, aws: AwsValues): string {
   return awsCommand(['apigateway', 'delete-method', '--rest-api-id', apiId, '--resource-id', resourceId, '--http-method', 'OPTIONS'], aws);
 }
 
-function analyseRest(resources: RestResource[], apiId: string, aws: AwsFlags, add: (to: 'blockers' | 'notes', text: string) => void) {
+function analyseRest(resources: RestResource[], apiId: string, aws: AwsValues, add: (to: 'blockers' | 'notes', text: string) => void) {
   const root = resources.find((r) => r.path === '/');
   const proxy = resources.find((r) => r.path === '/{proxy+}');
   const removeBlockers: string[] = [];
@@ -75,7 +70,7 @@ async function discoverApi(
   found: FoundApi,
   wantedStage: string | undefined,
   policyPathValue: string | undefined,
-  aws: AwsFlags,
+  aws: AwsValues,
 ): Promise<Discovery> {
   const blockers: string[] = [];
   const notes: string[] = [];
@@ -214,7 +209,7 @@ export const discover = defineCommand({
     const path = policyPath(values['policy-path'], false);
     const write = values['write-samconfig'] === true;
     const samconfig = values.samconfig ?? 'samconfig.toml';
-    const clients = apiClientsOf(values);
+    const clients = createApiGatewayClients(values);
     let d: Discovery;
     try {
       d = await discoverApi(clients, await findApi(clients, apiId), stage, path, values);

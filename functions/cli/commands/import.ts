@@ -2,12 +2,12 @@ import { join } from 'node:path';
 import { compilePolicySet } from '../../core/policy-set';
 import { AWS_OPTIONS, policyPath } from '../args';
 import { defineCommand } from '../command';
-import { destroyClients, findApi, restResources } from '../api-gateway';
+import { createApiGatewayClients, destroyClients, findApi, restResources } from '../api-gateway';
 import { fromCorsConfiguration, fromRestOptions, policyNameFor, type Imported } from '../cors-import';
 import { EXIT } from '../errors';
 import { problemJson, problemLine } from '../output';
 import { isDirectory, prettyJson, scanPolicyDir, writePolicyFile } from '../policy-files';
-import { API_ENDPOINT_DETAILS, API_ID_OPTION, apiClientsOf, apiIdOf } from './api-options';
+import { API_ENDPOINT_DETAILS, API_ID_OPTION, apiIdOf } from './api-options';
 import { shellQuote } from '../shell';
 import { DIR_OPTION, dirOf } from './shared';
 
@@ -38,7 +38,7 @@ export const importCommand = defineCommand({
     const dir = dirOf(values);
     const path = policyPath(values.path, false);
     const dryRun = values['dry-run'] === true;
-    const clients = apiClientsOf(values);
+    const clients = createApiGatewayClients(values);
     let apiType: 'REST' | 'HTTP';
     const results: Imported[] = [];
     try {

@@ -16,8 +16,8 @@ import {
   type PolicyFileRef,
   type PolicyFormat,
 } from '../policy-files';
-import { listParameters } from '../ssm';
-import { clientOf, syncCommand } from './shared';
+import { createClient, listParameters } from '../ssm';
+import { syncCommand } from './shared';
 
 type FileAction = 'create' | 'update' | 'unchanged' | 'delete';
 
@@ -38,7 +38,7 @@ export const pull = syncCommand({
   details:
     'Parameters that cannot become a file (not String, not JSON, a name segment starting with ".", names differing only in case) are refused and nothing is written.\nPolicies the Lambda would reject are still written, with a warning, so they can be fixed and pushed.\nexit codes: 0 done, 1 refused (nothing written), 2 AWS or file error',
   async run({ path, dir, prune, dryRun }, out, values) {
-    const remote = await listParameters(clientOf(values), path);
+    const remote = await listParameters(createClient(values), path);
     const prefix = path === '/' ? '/' : `${path}/`;
 
     const problems: PolicyProblem[] = [];

@@ -1,7 +1,6 @@
 import { join } from 'node:path';
 import type { SSMClient } from '@aws-sdk/client-ssm';
-import type { PolicyEntry } from '../../core/policy-set';
-import type { PolicyProblem } from '../../core/problems';
+import type { LoadedPolicies } from '../loaded-policies';
 import { AWS_OPTIONS, policyPath, type AwsValues, type OptionSpecs, type OptionValues } from '../args';
 import { defineCommand, type Command, type WithCommonOptions } from '../command';
 import { EXIT, FileError, UsageError } from '../errors';
@@ -87,11 +86,6 @@ export function dirOf(values: { readonly dir?: string }): string {
   return values.dir ?? DEFAULT_DIR;
 }
 
-/** The Parameter Store client of a command, from its --region and --profile. */
-export function clientOf(values: AwsValues): SSMClient {
-  return createClient(values);
-}
-
 /**
  * Reads and validates every file under `dir` for push and diff. Problems are
  * printed (stderr, or inside the JSON document) and turned into exit code 1:
@@ -122,19 +116,11 @@ export async function loadValidSet(command: string, dir: string, path: string, o
   return local;
 }
 
-/** Policies for explain, verify and denials: from Parameter Store (--path) or from files (--dir), exactly one. */
-export interface Source {
-  readonly kind: 'ssm' | 'dir';
-  readonly describe: Record<string, string>;
-  readonly entries: PolicyEntry[];
-  readonly fileProblems: PolicyProblem[];
-  readonly newSource: (name: string) => string;
-}
-
 /** What `loadEntries` reads: exactly one of --path and --dir, and where AWS is. */
 export type SourceValues = AwsValues & { readonly path?: string; readonly dir?: string };
 
-export async function loadEntries(values: SourceValues): Promise<Source> {
+/** The policies for explain, verify and denials: from Parameter Store (--path) or from files (--dir), exactly one. */
+export async function loadEntries(values: SourceValues): Promise<LoadedPolicies> {
   const { path: rawPath, dir } = values;
   if ((rawPath === undefined) === (dir === undefined)) throw new UsageError('give exactly one of --path (policies in Parameter Store) or --dir (policy files)');
   if (dir !== undefined) {
@@ -151,7 +137,7 @@ export async function loadEntries(values: SourceValues): Promise<Source> {
     };
   }
   const path = policyPath(rawPath, true);
-  const client = clientOf(values);
+  const client = createClient(values);
   return {
     kind: 'ssm',
     describe: { path },
@@ -186,7 +172,7 @@ export async function planPush(
 ): Promise<PushPlan | number> {
   const local = await loadValidSet(command, where.dir, where.path, out, extra);
   if (typeof local === 'number') return local;
-  const client = clientOf(aws);
+  const client = createClient(aws);
   const remote = await listParameters(client, where.path);
   const changes = planChanges(local.policies, remote);
   const conflicts = conflictChanges(local.policies, await policyEntries(client, remote), prune);

@@ -4,8 +4,8 @@ import { defineCommand } from '../command';
 import { AwsError, EXIT, UsageError } from '../errors';
 import type { SnapshotJson } from '../json';
 import { plural } from '../output';
-import { callWithDeadline, clientConfig, describeAwsError, listParameters } from '../ssm';
-import { PATH_OPTION, clientOf } from './shared';
+import { callWithDeadline, clientConfig, createClient, describeAwsError, listParameters } from '../ssm';
+import { PATH_OPTION } from './shared';
 
 /**
  * Characters that must never reach a terminal from remote data: C0/C1
@@ -107,7 +107,7 @@ export const snapshot = defineCommand({
     if (!key) throw new UsageError('--key or --path is required: the snapshot key defaults to cors-snapshots/<path>.json');
     const snap = await readSnapshotObject(bucket, key, values.region, values.profile);
     const listPath = path ?? snap.policyPath;
-    const current = await listParameters(clientOf(values), listPath);
+    const current = await listParameters(createClient(values), listPath);
     const drift = snapshotDrift(snap, current);
     const now = Date.now();
     const counts: Partial<Record<SnapshotParameterStatus, number>> = {};
