@@ -13,7 +13,7 @@
 import { spawnSync } from 'node:child_process';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ensureNode22 } from './lib/node-runtime.mjs';
+import { ensureNode } from './lib/node-runtime.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 // The runner's own SDK (it seeds moto) runs on this machine's Node; its notice
@@ -36,7 +36,7 @@ function run(title, args) {
 run('build', [join(root, 'scripts', 'build.mjs')]);
 // Cold starts run on Node 22 (Lambda's nodejs22.x) and on this machine's Node
 // when it differs; the warm and memory programs on Node 22.
-const node22 = ensureNode22();
+const node22 = ensureNode(22);
 if (node22) Object.assign(env, { BENCH_NODE22: node22 });
 else process.stderr.write("Node 22 is not available here: every figure is on this machine's Node only\n");
 run('bench', ['--import', 'tsx', join(root, 'bench', 'run.ts'), ...process.argv.slice(2)]);

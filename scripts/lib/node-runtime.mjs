@@ -46,9 +46,6 @@ export function ensureNode(major) {
   return bin;
 }
 
-/** Node 22, the nodejs22.x runtime's: the benchmark's second Node. */
-export const ensureNode22 = () => ensureNode(22);
-
 /** @param {string} bin */
 function versionOf(bin) {
   const r = spawnSync(bin, ['--version'], { encoding: 'utf8' });

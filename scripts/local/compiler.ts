@@ -54,7 +54,7 @@ export class LocalCompiler {
    * ResponseURL. Then the triggers: like the stack, whose rules are created after that run,
    * events before it are not delivered.
    */
-  async deploy(scheduleSeconds: number, properties: { Bucket: string; Key: string }): Promise<CustomResourceAnswer> {
+  async deploy(scheduleSeconds: number, properties: { Bucket: string; Key: string }): Promise<void> {
     let answer: CustomResourceAnswer | undefined;
     const server = createServer((req, res) => {
       const chunks: Buffer[] = [];
@@ -105,7 +105,6 @@ export class LocalCompiler {
       }, scheduleSeconds * 1000);
       this.timer.unref();
     }
-    return answer;
   }
 
   /** The rule: a matching change event queues a run. Returns whether it matched. */
