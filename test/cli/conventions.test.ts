@@ -7,6 +7,7 @@ import pkg from '../../package.json';
 import { shellQuote } from '../../functions/cli/shell';
 import { COMMANDS, main } from '../../functions/cli/main';
 import { Output } from '../../functions/cli/output';
+import { captureStdout } from '../support/ssm-mock';
 
 const sink = () =>
   new Writable({
@@ -16,16 +17,12 @@ const sink = () =>
   });
 
 async function run(argv: string[]): Promise<{ code: number; stdout: string }> {
-  let stdout = '';
-  const spy = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    stdout += String(chunk);
-    return true;
-  });
+  const stdout = captureStdout();
   try {
     const code = await main(argv, new Output(false, sink(), sink()));
-    return { code, stdout };
+    return { code, stdout: stdout.raw() };
   } finally {
-    spy.mockRestore();
+    stdout.restore();
   }
 }
 
