@@ -86,7 +86,13 @@ describe('the preflight function at DEBUG, with 60 KB path and origin', () => {
     const res = await handler(event, { awsRequestId: 'r3' } as Context);
     expect(res.statusCode).toBe(403);
     const line = boundedLines().find((l) => l.message === 'preflight denied');
-    for (const field of ['path', 'origin', 'requestHeaders']) expect(String(line?.[field]).length).toBeLessThan(300);
+    expect(line).toBeDefined();
+    // Each value clipped to its first 256 characters plus the marker with its full length (clip in functions/aws/preflight-response.ts).
+    const sent = { path: hostilePath(), origin: hostileOrigin, requestHeaders: 'x-a,'.repeat(15000) };
+    for (const [field, value] of Object.entries(sent)) {
+      expect({ field, logged: line?.[field] }).toEqual({ field, logged: `${value.slice(0, 256)}...(${value.length} chars)` });
+      expect(String(line?.[field]).length).toBeLessThan(300);
+    }
   });
 
   test('control characters, which JSON writes as 6 bytes each, and multi-byte characters stay within the bound', async () => {

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { motoEnv } from '../../scripts/lib/moto';
 import { globalMotoEndpoint, putPolicies, seedingClient } from '../support/moto-ssm';
+import { PREFLIGHT_VARY_EXPECTED } from '../support/policies';
 
 jest.setTimeout(120_000);
 
@@ -89,7 +90,7 @@ describe('what sam local generate-event writes', () => {
         requestContext: { ...(e.requestContext as object), http: { ...(e.requestContext as { http: object }).http, method: 'POST' } },
       }),
     ],
-  ])('%s, as generated (no preflight headers): answered, exit 0', (_name, source, asGenerated) => {
+  ])('%s, as generated (no preflight headers): answered as not a preflight (204, Vary only), exit 0', (_name, source, asGenerated) => {
     const event = JSON.parse(readFileSync(join(ROOT, 'events', source), 'utf8')) as Record<string, unknown>;
     const generated = asGenerated({
       ...event,
@@ -103,6 +104,10 @@ describe('what sam local generate-event writes', () => {
     const response = JSON.parse(r.stdout) as { statusCode: number; headers?: Record<string, string> };
     expect(Number.isInteger(response.statusCode)).toBe(true);
     expect(response.headers?.['Access-Control-Allow-Origin']).toBeUndefined();
+    // No Origin (nor Access-Control-Request-Method): not a preflight, so no policy is consulted
+    // and the answer is 204 with only Vary (functions/preflight/handler.ts).
+    expect(generated).not.toHaveProperty(['headers', 'Origin']);
+    expect(response).toEqual({ statusCode: 204, headers: { Vary: PREFLIGHT_VARY_EXPECTED }, body: '' });
   });
 });
 
