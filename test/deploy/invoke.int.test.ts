@@ -9,8 +9,6 @@ import { basename, join, resolve } from 'node:path';
 import { motoEnv } from '../../scripts/lib/moto';
 import { globalMotoEndpoint, putPolicies, seedingClient } from '../support/moto-ssm';
 
-jest.setTimeout(120_000);
-
 const ROOT = resolve(__dirname, '../..');
 const PATH = '/test/invoke';
 const EVENTS = readdirSync(join(ROOT, 'events'))
