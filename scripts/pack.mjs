@@ -1,6 +1,13 @@
 #!/usr/bin/env node
 // `npm run pack`: installable npm tarballs in dist/packages/, nothing published.
 //
+//   node scripts/pack.mjs [--no-build]
+//
+// It first builds the two targets it packs (scripts/build.mjs --only helper,cli).
+// --no-build packs dist/helper and dist/cli as they are, failing when either is
+// missing: for a caller that has built them already and must not have dist/cli
+// emptied and rewritten under processes running it (test/build/packages.int.test.ts).
+//
 //   apigw-cors-<version>.tgz   the response helper (withCors, corsHeaders): CommonJS
 //                              and ES module entries, .d.ts types; the same code as the
 //                              layer, with the Public Suffix List inside index.js so a
@@ -12,8 +19,10 @@
 // to check and publish them.
 import { spawnSync } from 'node:child_process';
 import { chmod, copyFile, cp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const out = join(root, 'dist', 'packages');
@@ -43,18 +52,38 @@ const common = {
   keywords: ['cors', 'preflight', 'api-gateway', 'aws-lambda', 'ssm'],
 };
 
-run(process.execPath, [join(root, 'scripts', 'build.mjs'), '--only', 'helper,cli'], root);
+/** @type {{ 'no-build'?: boolean }} */
+let options;
+try {
+  ({ values: options } = parseArgs({ options: { 'no-build': { type: 'boolean' } }, strict: true, allowPositionals: false }));
+} catch (err) {
+  process.stderr.write(`${/** @type {Error} */ (err).message} (usage: pack.mjs [--no-build])\n`);
+  process.exit(2);
+}
+/** The files each packed target's build writes and this script copies. */
+const built = {
+  helper: [join('dist', 'helper', 'apigw-cors', 'package.json'), join('dist', 'helper', 'apigw-cors', 'index.js')],
+  cli: [join('dist', 'cli', 'index.js'), join('dist', 'cli', 'index.js.map')],
+};
+if (options['no-build']) {
+  const missing = Object.entries(built).flatMap(([target, files]) => files.filter((f) => !existsSync(join(root, f))).map((file) => ({ target, file })));
+  if (missing.length > 0) {
+    const targets = [...new Set(missing.map((m) => m.target))].join(',');
+    process.stderr.write(`pack --no-build: ${missing.map((m) => m.file).join(', ')} missing; run node scripts/build.mjs --only ${targets} first\n`);
+    process.exit(1);
+  }
+} else run(process.execPath, [join(root, 'scripts', 'build.mjs'), '--only', 'helper,cli'], root);
 await rm(out, { recursive: true, force: true });
 await mkdir(stage, { recursive: true });
 
 // The helper: the build's own package.json (entries, types) plus what npm needs.
 const helper = join(stage, 'apigw-cors');
 await cp(join(root, 'dist', 'helper', 'apigw-cors'), helper, { recursive: true });
-const built = JSON.parse(await readFile(join(helper, 'package.json'), 'utf8'));
+const helperManifest = JSON.parse(await readFile(join(helper, 'package.json'), 'utf8'));
 await finish(
   helper,
   {
-    ...built,
+    ...helperManifest,
     ...common,
     // Its types name aws-lambda's event and result types; a TypeScript user has @types/aws-lambda already.
     peerDependencies: { '@types/aws-lambda': '^8.10.0' },

@@ -3,6 +3,10 @@
 // tarballs needs no registry), then the helper is required, imported, type-
 // checked, bundled into a function, and run against moto; the CLI's bin runs
 // from node_modules/.bin and pushes to moto.
+//
+// Packed with --no-build: `npm test`'s build stage has built dist/cli, which
+// other integration files run at the same time, so it is not rebuilt here;
+// only the helper target, which that stage does not build, is.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { mkdtemp, mkdir, rm, symlink, writeFile } from 'node:fs/promises';
@@ -12,9 +16,6 @@ import { GetParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
 import { motoEnv } from '../../scripts/lib/moto';
 import { httpEvent } from '../support/apigw-events';
 import { globalMotoEndpoint, putPolicies, seedingClient } from '../support/moto-ssm';
-
-// Each test spawns processes (npm, node, tsc, the CLI): sized for a loaded 2-core machine.
-jest.setTimeout(120_000);
 
 const ROOT = resolve(__dirname, '../..');
 const VERSION = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
@@ -33,7 +34,8 @@ function node(args: string[], cwd = project): string {
 }
 
 beforeAll(async () => {
-  execFileSync(process.execPath, [join(ROOT, 'scripts', 'pack.mjs')], { cwd: ROOT, stdio: 'pipe', timeout: 240_000 });
+  execFileSync(process.execPath, [join(ROOT, 'scripts', 'build.mjs'), '--only', 'helper'], { cwd: ROOT, stdio: 'pipe', timeout: 180_000 });
+  execFileSync(process.execPath, [join(ROOT, 'scripts', 'pack.mjs'), '--no-build'], { cwd: ROOT, stdio: 'pipe', timeout: 120_000 });
   project = await mkdtemp(join(tmpdir(), 'cors-packages-'));
   await writeFile(join(project, 'package.json'), '{ "name": "consumer", "version": "1.0.0", "private": true }\n');
   execFileSync(

@@ -8,9 +8,6 @@ import { createHttpApi, createRestApi } from '../support/moto-apigateway';
 import { runCli } from './support/cli';
 import { API_GATEWAY_SANDBOX, useCliSandbox } from './support/sandbox';
 
-// Each test spawns processes (npm, node, tsc, the CLI): sized for a loaded 2-core machine.
-jest.setTimeout(120_000);
-
 const REPO = resolve(__dirname, '../..');
 const sandbox = useCliSandbox('discover', API_GATEWAY_SANDBOX);
 const { cli } = sandbox;
@@ -194,7 +191,7 @@ describe('HTTP', () => {
     expect(r.code).toBe(3);
     expect(r.stdout).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/);
     expect(r.stdout).toContain(`HTTP API ${apiId} "shop\\x1b[2J\\u202eipa"\n`);
-  }, 60_000);
+  });
 
   test('existing OPTIONS routes block the deploy; a stage without AutoDeploy is noted; an authorizer on ANY is reported', async () => {
     const apiId = await createHttpApi(sandbox.clients.http, 'discover-http-routes', {

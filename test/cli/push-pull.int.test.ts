@@ -6,9 +6,6 @@ import { parse as parseYaml } from 'yaml';
 import { POLICIES, putParameters, readParameters } from './support/cli';
 import { ssmClients, useCliSandbox } from './support/sandbox';
 
-// Tests run the CLI several times each: sized for a loaded 2-core machine, not jest's 5 s.
-jest.setTimeout(120_000);
-
 const ROOT = '/test/cli-sync';
 const sandbox = useCliSandbox('sync', { clients: ssmClients });
 const { cli, dir } = sandbox;

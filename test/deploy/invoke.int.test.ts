@@ -10,8 +10,6 @@ import { motoEnv } from '../../scripts/lib/moto';
 import { globalMotoEndpoint, putPolicies, seedingClient } from '../support/moto-ssm';
 import { PREFLIGHT_VARY_EXPECTED } from '../support/policies';
 
-jest.setTimeout(120_000);
-
 const ROOT = resolve(__dirname, '../..');
 const PATH = '/test/invoke';
 const EVENTS = readdirSync(join(ROOT, 'events'))

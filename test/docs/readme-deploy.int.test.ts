@@ -16,8 +16,6 @@ import { motoEnv } from '../../scripts/lib/moto';
 import { apiGatewayEnv, createRestApi, restClient } from '../support/moto-apigateway';
 import { globalMotoEndpoint } from '../support/moto-ssm';
 
-jest.setTimeout(120_000);
-
 const ROOT = resolve(__dirname, '../..');
 const README = readFileSync(join(ROOT, 'README.md'), 'utf8');
 const README_API_ID = 'a1b2c3d4e5';

@@ -104,7 +104,7 @@ test('with the file the build wrote: *.vercel.app is refused as a public suffix,
     exact: '200 https://shop.example.com',
   });
   expect(unusable([...atLoad, ...later])).toEqual([]);
-}, 60_000);
+});
 
 describe.each(DAMAGES)('a Public Suffix List file %s', (what, damage) => {
   test('https://attacker.vercel.app under https://*.vercel.app gets no CORS headers and its preflight 403; every wildcard refused; exact origins served', () => {
@@ -112,7 +112,7 @@ describe.each(DAMAGES)('a Public Suffix List file %s', (what, damage) => {
     expect(answers).toEqual({ attacker: '200 -', attackerPreflight: '403 -', ownWildcard: '200 -', exact: '200 https://shop.example.com' });
     for (const name of [`${PREFIX}/wild`, `${PREFIX}/mine`])
       expect(later.filter((l) => l.message === 'policy rejected' && l.parameter === name).map((l) => l.code)).toEqual(['origin_wildcard_unverified']);
-  }, 60_000);
+  });
 
   test('loading the package logs it once, naming the file, before any request and with no wildcard policy', () => {
     const { sandbox, file } = damagedCopy(damage);
@@ -123,5 +123,5 @@ describe.each(DAMAGES)('a Public Suffix List file %s', (what, damage) => {
     ]);
     expect(unusable(later)).toEqual([]);
     expect(String(unusable(atLoad)[0]?.error)).toMatch(what === 'missing' ? /cannot be read/ : /damaged or not the one this build wrote/);
-  }, 60_000);
+  });
 });

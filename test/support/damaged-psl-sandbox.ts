@@ -60,7 +60,7 @@ export function damagedPslSandbox(options: DamagedPslOptions): (damage: Damage[1
     } finally {
       seed.destroy();
     }
-  }, 60_000);
+  });
 
   afterAll(() => {
     for (const dir of sandboxes) rmSync(dir, { recursive: true, force: true });

@@ -49,7 +49,11 @@ export function cliEnv(endpoint: string | undefined, home: string, extra: Record
   };
 }
 
-/** Runs the CLI; resolves with its exit code and output, killing it after `timeoutMs` so a hang fails the test instead of jest. */
+/**
+ * Runs the CLI; resolves with its exit code and output, killing it after `timeoutMs` so a hang fails the test instead of jest.
+ * @param options.timeoutMs - default 100 s, under the integration tests' 120 s limit (test/support/integration-timeout.ts); a
+ *   caller passes less when the test runs the CLI more than once, so that the calls together stay under its limit
+ */
 export function runCli(args: readonly string[], options: { env: Record<string, string>; cwd?: string; timeoutMs?: number }): Promise<CliResult> {
   return new Promise((resolvePromise, reject) => {
     if (!snapshot) throw new Error('call assertBuilt() in beforeAll first');
@@ -58,7 +62,7 @@ export function runCli(args: readonly string[], options: { env: Record<string, s
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
     child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 150_000);
+    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 100_000);
     child.on('error', reject);
     child.on('close', (code) => {
       clearTimeout(timer);
